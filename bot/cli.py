@@ -1,0 +1,111 @@
+"""The `groundline` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+
+from bot import logs
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError, UserFacingError
+
+log = logging.getLogger("groundline")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        logs.configure(settings.LOG_LEVEL)
+        command: Callable[[Settings, argparse.Namespace], int] = args.run
+        return command(settings, args)
+    except ConfigError as exc:
+        print(f"groundline: configuration: {exc}", file=sys.stderr)
+        return 2
+    except UserFacingError as exc:
+        print(f"groundline: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="groundline",
+        description="Agree on the numbers before building an AI feature; report them after.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the bot (Socket Mode with SLACK_APP_TOKEN)")
+    serve.set_defaults(run=_serve)
+
+    playground = commands.add_parser("playground", help="the real bot against a local Slack")
+    playground.add_argument("--database", help="SQLAlchemy URL (default: a temporary SQLite)")
+    playground.set_defaults(run=_playground)
+
+    run = commands.add_parser("run", help="serve if Slack tokens are set, else the playground")
+    run.set_defaults(run=_run)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=_db_upgrade)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.runtime import Runtime
+
+    if settings.SLACK_APP_TOKEN is None:
+        settings.require_http_mode()
+    runtime = Runtime(settings)
+    runtime.start()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    socket_handler = None
+    if settings.SLACK_APP_TOKEN is not None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        socket_handler = SocketModeHandler(runtime.app, settings.SLACK_APP_TOKEN.get_secret_value())
+        socket_handler.connect()
+        log.info("connected to Slack over Socket Mode")
+    stop.wait()
+    log.info("shutting down")
+    if socket_handler is not None:
+        socket_handler.close()
+    runtime.stop()
+    return 0
+
+
+def _playground(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.playground import run_playground
+
+    exit_code: int = run_playground(settings, database_url=args.database)
+    return exit_code
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.SLACK_BOT_TOKEN or settings.oauth_enabled:
+        return _serve(settings, args)
+    print(
+        "No Slack tokens configured, so starting the local playground. To connect to a real "
+        "workspace, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README.md).",
+        file=sys.stderr,
+    )
+    args.database = None
+    return _playground(settings, args)
+
+
+def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.store.db import make_engine, upgrade
+
+    engine = make_engine(settings.DATABASE_URL)
+    upgrade(engine)
+    engine.dispose()
+    print("database is up to date")
+    return 0

@@ -1,0 +1,62 @@
+"""Assembles the running bot (storage, Bolt app, HTTP, outbox) for serve, playground and tests."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+
+from bot.app import create_app, make_web_client
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.deps import Deps
+from bot.jobs.delivery import DeliveryWorker
+from bot.server import HttpServer, WsgiApp
+from bot.store.db import make_engine, make_session_factory, upgrade
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        migrate: bool = True,
+        pace_seconds: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings.DATABASE_URL)
+        if migrate:
+            upgrade(self.engine)
+        self.deps = Deps(
+            settings=settings,
+            session_factory=make_session_factory(self.engine),
+            clock=clock or SystemClock(),
+        )
+        self._client = make_web_client(self.deps)
+        self.app = create_app(self.deps, client=self._client)
+        self.wsgi = WsgiApp(self.app, self.engine)
+        self.worker = DeliveryWorker(self.deps, self.client_for, pace_seconds=pace_seconds)
+        self.http: HttpServer | None = None
+
+    def client_for(self, team_id: str) -> WebClient:
+        return self._client
+
+    def start(self, host: str | None = None, port: int | None = None) -> Runtime:
+        """Start the outbox worker and, unless port is None and Socket Mode is used, HTTP."""
+        self.worker.start()
+        self.http = HttpServer(
+            self.wsgi,
+            host or self.settings.HOST,
+            self.settings.PORT if port is None else port,
+        ).start()
+        log.info("listening on %s", self.http.url)
+        return self
+
+    def stop(self) -> None:
+        if self.http is not None:
+            self.http.stop()
+        self.worker.stop()
+        self.engine.dispose()

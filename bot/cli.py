@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="serve if Slack tokens are set, else the playground")
     run.set_defaults(run=_run)
 
+    export = commands.add_parser("export", help="print a feature's whole record as JSON")
+    export.add_argument("feature", help="the feature's id or slug")
+    export.add_argument("--team", help="workspace id, when several workspaces are installed")
+    export.set_defaults(run=_export)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=_db_upgrade)
@@ -108,4 +113,16 @@ def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     upgrade(engine)
     engine.dispose()
     print("database is up to date")
+    return 0
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from bot.services import cli_support
+    from bot.services.export import export_feature
+
+    with cli_support.session(settings) as session:
+        feature = cli_support.find_feature(session, args.feature, args.team)
+        print(json.dumps(export_feature(session, feature), indent=2, ensure_ascii=False))
     return 0

@@ -99,7 +99,7 @@ def t_critical(df: int, confidence: float = 0.95) -> float:
     low, high = z, 2.0 * z
     while _t_central_mass(high, df) < confidence:
         low, high = high, high * 2.0
-    for _ in range(100):
+    for _ in range(60):  # 60 halvings take the bracket below float precision
         middle = (low + high) / 2.0
         if _t_central_mass(middle, df) < confidence:
             low = middle
@@ -179,11 +179,12 @@ def _settles(rate: float, n: int, limit: float, confidence: float) -> bool:
     return _verdict_at_most(low, high, limit) is not Verdict.TOO_CLOSE
 
 
-def _total_cases_to_settle(rate: float, n: int, limit: float, confidence: float) -> int | None:
-    """Smallest total case count at which the interval around `rate` leaves `limit` out.
+def _more_cases_to_settle(rate: float, n: int, limit: float, confidence: float) -> int | None:
+    """How many cases beyond n, at the same rate, until the interval leaves `limit` out.
 
     The limit p sits inside the Wilson interval exactly when N·(rate − p)² ≤ z²·p·(1 − p), so
-    the answer has a closed form; a few unit steps then align it with the float verdict rule.
+    the total N has a closed form; a few unit steps then align it with the float verdict rule.
+    None past MAX_CASES_NEEDED: no team will run that many, so the honest answer is "never".
     """
     z = _z_two_sided(confidence)
     gap = abs(rate - limit)  # divided twice, not squared: a tiny gap must not underflow to 0
@@ -195,7 +196,7 @@ def _total_cases_to_settle(rate: float, n: int, limit: float, confidence: float)
         total += 1
     while total - 1 > n and _settles(rate, total - 1, limit, confidence):
         total -= 1
-    return total
+    return total - n if total - n <= MAX_CASES_NEEDED else None
 
 
 def judge_rate(failures: int, n: int, limit: float, confidence: float = 0.95) -> RateJudgement:
@@ -211,18 +212,14 @@ def judge_rate(failures: int, n: int, limit: float, confidence: float = 0.95) ->
     rate = failures / n
     low, high = wilson_interval(failures, n, confidence)
     verdict = _verdict_at_most(low, high, limit)
-    needed: int | None = None
-    if verdict is Verdict.TOO_CLOSE and rate != limit:
-        total = _total_cases_to_settle(rate, n, limit, confidence)
-        needed = None if total is None or total - n > MAX_CASES_NEEDED else total - n
+    if verdict is not Verdict.TOO_CLOSE or rate == limit:
+        on_the_limit = verdict is Verdict.TOO_CLOSE
+        return RateJudgement(
+            verdict=verdict, rate=rate, ci_low=low, ci_high=high, n=n, on_the_limit=on_the_limit
+        )
+    needed = _more_cases_to_settle(rate, n, limit, confidence)
     return RateJudgement(
-        verdict=verdict,
-        rate=rate,
-        ci_low=low,
-        ci_high=high,
-        n=n,
-        cases_needed=needed,
-        on_the_limit=verdict is Verdict.TOO_CLOSE and rate == limit,
+        verdict=verdict, rate=rate, ci_low=low, ci_high=high, n=n, cases_needed=needed
     )
 
 
@@ -302,14 +299,10 @@ def compare_rates(k1: int, n1: int, k2: int, n2: int, alpha: float = 0.05) -> Ra
     std_error = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
     z = 0.0 if std_error == 0.0 else delta / std_error
     p_value = math.erfc(abs(z) / math.sqrt(2.0))
-    significant = p_value < alpha
+    significant, points = p_value < alpha, delta * 100.0
+    words = _change_words(points, significant)
     return RateChange(
-        delta=delta,
-        delta_points=delta * 100.0,
-        z=z,
-        p_value=p_value,
-        significant=significant,
-        words=_change_words(delta * 100.0, significant),
+        delta=delta, delta_points=points, z=z, p_value=p_value, significant=significant, words=words
     )
 
 
@@ -369,9 +362,8 @@ _GAP = "·"
 def sparkline(values: Sequence[float | None]) -> str:
     """One bar per value scaled between the lowest and highest; a missing run shows as "·".
 
-    NaN and infinities count as missing too: they cannot be placed on the scale.
-
-    A flat series is drawn mid-height so it does not read as "all zero".
+    NaN and infinities count as missing (they have no place on the scale). A flat series is
+    drawn mid-height so it does not read as "all zero".
     """
     present = [value for value in values if value is not None and math.isfinite(value)]
     if not present:

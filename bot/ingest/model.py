@@ -1,4 +1,4 @@
-"""The shapes every eval-file reader produces: one CaseRow per test case, plus what the file says about the run."""
+"""What every eval-file reader produces: one CaseRow per test case, and facts about the run."""
 
 from __future__ import annotations
 

@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.localslack.calls import Fault
+
 if TYPE_CHECKING:
     from bot.localslack.server import LocalSlack
 
@@ -89,3 +91,12 @@ def make_handler(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(reply.body)
 
     return LocalSlackHandler
+
+
+def fault_reply(fault: Fault) -> Reply:
+    if fault.status == 429:
+        headers = {"Retry-After": str(fault.retry_after or 0)}
+        return Reply.json({"ok": False, "error": "ratelimited"}, 429, headers)
+    if fault.status == 200:
+        return Reply.json({"ok": False, "error": fault.error or "fatal_error"})
+    return Reply.json({"ok": False, "error": fault.error or "fatal_error"}, fault.status)

@@ -8,21 +8,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from bot.localslack.workspace import APP_ID, BOT_ID, BOT_USER_ID, StoredFile, Workspace
+from bot.localslack.files_api import ApiError, FileMethods
+from bot.localslack.workspace import APP_ID, BOT_ID, BOT_USER_ID, Workspace
 
 Params = dict[str, Any]
 Answer = dict[str, Any]
+__all__ = ["ApiError", "WebApi", "decode_json_params"]
 
 
-class ApiError(Exception):
-    """Makes the method answer ok=false with this error code."""
-
-    def __init__(self, error: str) -> None:
-        super().__init__(error)
-        self.error = error
-
-
-class WebApi:
+class WebApi(FileMethods):
     def __init__(
         self,
         workspace: Workspace,
@@ -41,6 +35,9 @@ class WebApi:
             "chat.update": self.update_message,
             "chat.postEphemeral": self.post_ephemeral,
             "chat.getPermalink": self.permalink,
+            "chat.delete": self.delete_message,
+            "conversations.open": self.conversations_open,
+            "conversations.history": self.conversations_history,
             "views.publish": self.views_publish,
             "views.open": self.views_open,
             "views.push": self.views_open,
@@ -141,6 +138,32 @@ class WebApi:
             "permalink": f"{self._base_url()}/archives/{channel_id}/p{ts.replace('.', '')}",
         }
 
+    def delete_message(self, params: Params, team_id: str) -> Answer:
+        channel_id, ts = str(params["channel"]), str(params["ts"])
+        with self.ws.lock:
+            channel = self.ws.channel(channel_id)
+            kept = [m for m in channel.messages if m["ts"] != ts]
+            if len(kept) == len(channel.messages):
+                raise ApiError("message_not_found")
+            channel.messages = kept
+        return {"channel": channel_id, "ts": ts}
+
+    def conversations_open(self, params: Params, team_id: str) -> Answer:
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if params.get("channel"):
+            return {"channel": self.ws.channel(str(params["channel"])).info()}
+        if not users:
+            raise ApiError("users_list_not_supplied")
+        channel_id = "D" + users[0][1:] if len(users) == 1 else "G" + "".join(u[1:] for u in users)
+        return {"channel": self.ws.channel(channel_id).info()}
+
+    def conversations_history(self, params: Params, team_id: str) -> Answer:
+        found = self.ws.messages(str(params["channel"]))
+        top_level = [m for m in found if m.get("thread_ts") in (None, m["ts"])]
+        for message in top_level:
+            message.pop("channel")
+        return {"messages": list(reversed(top_level)), "has_more": False}
+
     def conversations_info(self, params: Params, team_id: str) -> Answer:
         return {"channel": self.ws.channel(str(params["channel"])).info()}
 
@@ -219,63 +242,6 @@ class WebApi:
 
     def users_info(self, params: Params, team_id: str) -> Answer:
         return {"user": self.ws.user(str(params["user"])) | {"team_id": team_id}}
-
-    # --- files ----------------------------------------------------------------------------
-    def files_info(self, params: Params, team_id: str) -> Answer:
-        with self.ws.lock:
-            stored = self.ws.files.get(str(params["file"]))
-            if stored is None or not stored.uploaded:
-                raise ApiError("file_not_found")
-            return {"file": self.file_object(stored)}
-
-    def upload_url(self, params: Params, team_id: str) -> Answer:
-        file_id = self.ws.next_id("F")
-        pending = StoredFile(file_id, str(params["filename"]), b"", BOT_USER_ID, uploaded=False)
-        with self.ws.lock:
-            self.ws.files[file_id] = pending
-        return {"upload_url": f"{self._base_url()}/upload/{file_id}", "file_id": file_id}
-
-    def complete_upload(self, params: Params, team_id: str) -> Answer:
-        entries = params["files"]
-        if not isinstance(entries, list) or not entries:
-            raise ApiError("invalid_arguments")
-        channel_id = params.get("channel_id") or next(
-            iter(str(params.get("channels", "")).split(","))
-        )
-        thread_ts = params.get("thread_ts")
-        done: list[dict[str, Any]] = []
-        with self.ws.lock:
-            for entry in entries:
-                stored = self.ws.files.get(str(entry.get("id")))
-                if stored is None or not stored.uploaded:
-                    raise ApiError("file_not_found")
-                stored.title = str(entry.get("title") or stored.name)
-                if channel_id:
-                    stored.channels.append(str(channel_id))
-                    stored.thread_ts = str(thread_ts) if thread_ts else None
-                done.append(self.file_object(stored))
-            if channel_id:
-                shared: dict[str, Any] = {"user": BOT_USER_ID, "bot_id": BOT_ID, "files": done}
-                shared["text"] = str(params.get("initial_comment") or "")
-                if thread_ts:
-                    shared["thread_ts"] = str(thread_ts)
-                self.ws.add_message(str(channel_id), shared)
-        return {"files": done}
-
-    def file_object(self, stored: StoredFile) -> dict[str, Any]:
-        url = f"{self._base_url()}/files/{stored.id}/{stored.name}"
-        return {
-            "id": stored.id,
-            "name": stored.name,
-            "title": stored.title or stored.name,
-            "user": stored.user,
-            "size": len(stored.content),
-            "mimetype": "application/octet-stream",
-            "filetype": stored.name.rsplit(".", 1)[-1] if "." in stored.name else "binary",
-            "url_private": url,
-            "url_private_download": f"{url}?download=1",
-            "channels": list(stored.channels),
-        }
 
 
 def bot_message(params: Params, team_id: str) -> dict[str, Any]:

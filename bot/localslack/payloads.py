@@ -133,7 +133,9 @@ def view_state(view: Payload, values: dict[str, Any]) -> dict[str, dict[str, Pay
     state: dict[str, dict[str, Payload]] = {}
     for key, value in values.items():
         if isinstance(value, dict) and key not in elements:
-            state[key] = {aid: v if isinstance(v, dict) else {"value": v} for aid, v in value.items()}
+            state[key] = {
+                aid: v if isinstance(v, dict) else {"value": v} for aid, v in value.items()
+            }
             continue
         if key not in elements:
             known = ", ".join(sorted(elements)) or "none"
@@ -154,7 +156,10 @@ def element_value(element: Payload, value: Any) -> Payload:
         return {"type": kind, "selected_option": options.get(str(value), option(str(value)))}
     if kind in ("multi_static_select", "checkboxes"):
         chosen = value if isinstance(value, list) else [value]
-        return {"type": kind, "selected_options": [options.get(str(v), option(str(v))) for v in chosen]}
+        return {
+            "type": kind,
+            "selected_options": [options.get(str(v), option(str(v))) for v in chosen],
+        }
     if kind == "datepicker":
         return {"type": kind, "selected_date": value}
     if kind in ("users_select", "conversations_select", "channels_select"):

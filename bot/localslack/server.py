@@ -14,9 +14,10 @@ from typing import Any
 
 from bot.localslack import spec
 from bot.localslack.calls import CallLog, CallPredicate, Fault, FaultPlan, RecordedCall
-from bot.localslack.handler import IncomingRequest, Reply, make_handler
+from bot.localslack.handler import IncomingRequest, Reply, fault_reply, make_handler
 from bot.localslack.methods import ApiError, WebApi, decode_json_params
 from bot.localslack.socket_mode import SocketModeServer
+from bot.localslack.tokens import TokenRegistry
 from bot.localslack.workspace import (
     APP_ID,
     BOT_USER_ID,
@@ -26,9 +27,6 @@ from bot.localslack.workspace import (
     Workspace,
     user_record,
 )
-
-NO_TOKEN_METHODS = frozenset({"oauth.v2.access", "oauth.v2.exchange"})
-APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 
 class LocalSlack:
@@ -49,7 +47,7 @@ class LocalSlack:
         self.log = CallLog()
         self.faults = FaultPlan()
         self.spec_violations: list[spec.SpecViolation] = []
-        self._tokens: dict[str, str] = {bot_token: team_id}
+        self.tokens = TokenRegistry(bot_token, team_id, app_token)
         self._response_urls: dict[str, str | None] = {}
         self._lock = threading.Lock()
         self._port = port
@@ -57,7 +55,7 @@ class LocalSlack:
         self._thread: threading.Thread | None = None
         self.socket = SocketModeServer(APP_ID)
         self.api = WebApi(
-            self.workspace, lambda: self.base_url, self.socket.new_url, self._add_token
+            self.workspace, lambda: self.base_url, self.socket.new_url, self.tokens.add
         )
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -65,7 +63,7 @@ class LocalSlack:
         self._http = ThreadingHTTPServer(("127.0.0.1", self._port), make_handler(self))
         self._http.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._http.serve_forever, name="localslack-http", daemon=True
+            target=self._http.serve_forever, args=(0.05,), name="localslack-http", daemon=True
         )
         self._thread.start()
         self.socket.start()
@@ -273,10 +271,12 @@ class LocalSlack:
         if fault is not None:
             return self._record(method, params, token, at, fault_reply(fault))
         if violation is not None:
-            error = "invalid_arguments" if spec.is_known(method) else "unknown_method"
+            error = (
+                "invalid_arguments" if violation.reason.startswith("missing") else "unknown_method"
+            )
             reply = Reply.json({"ok": False, "error": error, "detail": violation.reason})
             return self._record(method, params, token, at, reply)
-        auth_error, team_id = self._authorize(method, token)
+        auth_error, team_id = self.tokens.authorize(method, token)
         if auth_error:
             return self._record(
                 method, params, token, at, Reply.json({"ok": False, "error": auth_error})
@@ -286,23 +286,6 @@ class LocalSlack:
         except ApiError as error:
             answer = {"ok": False, "error": error.error}
         return self._record(method, params, token, at, Reply.json(answer))
-
-    def _authorize(self, method: str, token: str | None) -> tuple[str | None, str]:
-        if method in NO_TOKEN_METHODS:
-            return None, self.team_id
-        if not token:
-            return "not_authed", ""
-        if method in APP_TOKEN_METHODS:
-            if token.startswith("xapp-") and token == self.app_token:
-                return None, self.team_id
-            return ("not_allowed_token_type" if token in self._tokens else "invalid_auth"), ""
-        with self._lock:
-            team_id = self._tokens.get(token)
-        return (None, team_id) if team_id else ("invalid_auth", "")
-
-    def _add_token(self, token: str, team_id: str) -> None:
-        with self._lock:
-            self._tokens[token] = team_id
 
     def _upload(self, file_id: str, request: IncomingRequest) -> Reply:
         at = time.time()
@@ -316,8 +299,7 @@ class LocalSlack:
 
     def _download(self, file_id: str, request: IncomingRequest) -> Reply:
         at, token = time.time(), request.bearer_token()
-        with self._lock:
-            authorized = token is not None and token in self._tokens
+        authorized = self.tokens.team_of(token) is not None
         with self.workspace.lock:
             stored = self.workspace.files.get(file_id)
         if not authorized:
@@ -346,12 +328,3 @@ class LocalSlack:
         return self._record(
             "response_url", params | {"url_id": url_id}, None, at, Reply(200, b"ok", "text/plain")
         )
-
-
-def fault_reply(fault: Fault) -> Reply:
-    if fault.status == 429:
-        headers = {"Retry-After": str(fault.retry_after or 0)}
-        return Reply.json({"ok": False, "error": "ratelimited"}, 429, headers)
-    if fault.status == 200:
-        return Reply.json({"ok": False, "error": fault.error or "fatal_error"})
-    return Reply.json({"ok": False, "error": fault.error or "fatal_error"}, fault.status)

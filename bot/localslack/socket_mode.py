@@ -41,6 +41,7 @@ class SocketModeServer:
             process_request=self._check_ticket,
             close_timeout=1,
         )
+        self._server.SHUTDOWN_POLLING_INTERVAL = 0.02  # quick stop() between tests
         self.port = int(self._server.socket.getsockname()[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="localslack-socket", daemon=True

@@ -8,9 +8,11 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
-from bot.errors import BadInput
+from bot.errors import BadInput, NotFound
 from bot.ids import Command
+from bot.services import kickoff
 from bot.slack import blocks
+from bot.slack.blocks import status
 from bot.slack.text import escape
 
 Handler = Callable[[Deps, dict[str, Any], list[str], Ack], None]
@@ -20,7 +22,25 @@ def _help(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> Non
     ack(response_type="ephemeral", text=blocks.help_text(), blocks=blocks.help_blocks())
 
 
-ALIGN_VERBS: dict[str, Handler] = {"help": _help}
+def _status(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
+    with deps.unit_of_work() as session:
+        if args:
+            feature = kickoff.get_feature(session, command["team_id"], " ".join(args))
+            if feature is None:
+                raise NotFound(
+                    f"No feature called `{escape(' '.join(args)[:80])}` here. `/align status` lists them."
+                )
+            features = [feature]
+        else:
+            features = kickoff.features_of(session, command["team_id"])
+        ack(
+            response_type="ephemeral",
+            text=status.status_text(features),
+            blocks=status.status_blocks(features),
+        )
+
+
+ALIGN_VERBS: dict[str, Handler] = {"help": _help, "status": _status}
 
 
 def register(app: App, deps: Deps) -> None:

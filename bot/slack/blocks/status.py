@@ -1,0 +1,68 @@
+"""Status lines for `/align status` and the App Home tab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain import checklist
+from bot.domain.checklist import AGREED, REVIEW, Step
+from bot.domain.targets import Targets
+from bot.slack.blocks import Block, context, header, section
+from bot.slack.text import escape
+from bot.store.models import Feature
+
+
+def stage_words(feature: Feature) -> str:
+    if feature.stage == AGREED:
+        return "targets agreed"
+    if feature.stage == REVIEW:
+        return "awaiting sign-off"
+    return f"kickoff in progress: {checklist.QUESTIONS[Step(feature.stage)].title}"
+
+
+def feature_blocks(feature: Feature) -> list[Block]:
+    versions = feature.target_versions
+    agreed = next((v for v in reversed(versions) if v.status == "agreed"), None)
+    lines = [
+        f"*{escape(feature.name)}* (`{feature.slug}`) in <#{feature.channel_id}> — {stage_words(feature)}"
+    ]
+    if agreed is not None:
+        targets = Targets.model_validate(agreed.values_json)
+        lines += [
+            f"• {checklist.STEP_NAMES[step].capitalize()}: {escape(checklist.describe(targets, step))}"
+            for step in checklist.ORDER
+        ]
+        signers = ", ".join(
+            f"<@{s.user_id}> ({'PM' if s.role == 'pm' else 'engineer'})" for s in agreed.signoffs
+        )
+        footer = f"Version {agreed.version}, signed by {signers}"
+        if versions[-1] is not agreed:
+            footer += f"; version {versions[-1].version} awaits sign-off"
+        return [section("\n".join(lines)), context(footer)]
+    return [section("\n".join(lines))]
+
+
+def status_blocks(features: list[Feature]) -> list[Block]:
+    if not features:
+        return [section("No features yet. Start one with `/kickoff <feature name> @pm @engineer`.")]
+    blocks: list[Block] = []
+    for feature in features[:20]:
+        blocks += feature_blocks(feature)
+    if len(features) > 20:
+        blocks.append(
+            context(f"…and {len(features) - 20} more; name one: `/align status <feature>`.")
+        )
+    return blocks
+
+
+def status_text(features: list[Feature]) -> str:
+    if not features:
+        return "No features yet."
+    return "\n".join(f"{f.name} ({f.slug}): {stage_words(f)}" for f in features)
+
+
+def home_view(features: list[Feature]) -> dict[str, Any]:
+    return {
+        "type": "home",
+        "blocks": [header("Groundline"), *status_blocks(features)][:100],
+    }

@@ -89,17 +89,25 @@ class HttpServer:
             threads=threads,
             ident="groundline",
             clear_untrusted_proxy_headers=True,
+            # How often the loop notices close(); short so restarts and tests are quick.
+            asyncore_loop_timeout=0.2,
         )
         self.host = host
         self.port = int(self._server.effective_port)
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def serve_forever(self) -> None:
-        self._server.run()
+        try:
+            self._server.run()
+        except OSError:
+            # close() from another thread pulls the socket out from under select(); expected.
+            if not self._stopping:
+                raise
 
     def start(self) -> HttpServer:
         self._thread = threading.Thread(target=self.serve_forever, name="http", daemon=True)
@@ -107,6 +115,7 @@ class HttpServer:
         return self
 
     def stop(self) -> None:
+        self._stopping = True
         self._server.close()
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -37,7 +37,10 @@ def error_for(data: bytes, name: str, fmt: Format = Format.AUTO, metric: str | N
         ("nan_cost.jsonl", "line 2: field 'cost_usd' is NaN, expected a number"),
         ("duplicate_ids.csv", "line 5: id 'q2' appears twice (first on line 3)"),
         ("truncated.jsonl", "line 2: the JSON ended early at byte 53"),
-        ("truncated_promptfoo.json", "truncated_promptfoo.json: the JSON ended early at byte 20000"),
+        (
+            "truncated_promptfoo.json",
+            "truncated_promptfoo.json: the JSON ended early at byte 20000",
+        ),
         ("empty.json", "empty.json: no test cases (the file is empty)"),
         ("header_only.csv", "header_only.csv: no test cases"),
         ("no_results_promptfoo.json", "no_results_promptfoo.json: no test cases"),

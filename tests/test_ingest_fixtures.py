@@ -1,4 +1,4 @@
-"""The real promptfoo and Inspect outputs, and the hand-written JSONL/CSV examples, read as expected.
+"""Real promptfoo and Inspect outputs and the hand-written JSONL/CSV examples read as expected.
 
 Expected counts are computed here straight from the raw files, not from the reader's own logic.
 """
@@ -17,7 +17,9 @@ from bot.ingest import CaseRow, Format, IngestError, RunMeta, read_cases
 FIXTURES = Path(__file__).parent / "fixtures" / "evals"
 
 
-def read(path: Path, fmt: Format = Format.AUTO, metric: str | None = None) -> tuple[Format, list[CaseRow], RunMeta]:
+def read(
+    path: Path, fmt: Format = Format.AUTO, metric: str | None = None
+) -> tuple[Format, list[CaseRow], RunMeta]:
     with path.open("rb") as stream:
         found, rows, meta = read_cases(stream, fmt, metric=metric, name=path.name)
         return found, list(rows), meta
@@ -168,7 +170,14 @@ def test_tabular_metric(name: str) -> None:
         "export-data",
         "gift-cards",
     ]
-    assert [row.passed for row in rows if not row.errored] == [True, True, False, False, True, False]
+    assert [row.passed for row in rows if not row.errored] == [
+        True,
+        True,
+        False,
+        False,
+        True,
+        False,
+    ]
 
 
 def test_explicit_format_is_honoured() -> None:
@@ -179,4 +188,7 @@ def test_explicit_format_is_honoured() -> None:
 def test_explicit_format_that_does_not_fit() -> None:
     with pytest.raises(IngestError) as caught:
         read(FIXTURES / "inspect_log.json", Format.PROMPTFOO)
-    assert caught.value.message == "inspect_log.json: not a promptfoo file (it looks like an Inspect log)"
+    assert (
+        caught.value.message
+        == "inspect_log.json: not a promptfoo file (it looks like an Inspect log)"
+    )

@@ -574,7 +574,9 @@ def _read_cost(tokens: list[_Tok]) -> _CostReading | Unclear:
             continue
         if after in _OTHER_PERIODS or (tok.kind == "num" and _at(tokens, i + 2) in _OTHER_PERIODS):
             period = after if after in _OTHER_PERIODS else _at(tokens, i + 2)
-            return _unclear(_COST_Q, f"I can only track cost per query, not per {period.rstrip('s')}.")
+            return _unclear(
+                _COST_Q, f"I can only track cost per query, not per {period.rstrip('s')}."
+            )
         if tok.kind != "num":
             continue
         if _is_negative(tokens, i):

@@ -48,12 +48,14 @@ def format_number(x: float) -> str:
 
 
 def format_rate(rate: float) -> str:
-    """0.1 → "10%", 0.025 → "2.5%"; tiny or near-100% rates keep enough decimals to stay honest."""
+    """0.1 → "10%", 0.025 → "2.5%"; below 0.1% two significant digits ("0.012%")."""
     percent = rate * 100
+    if 0 < abs(percent) < 0.1:
+        return f"{format_number(float(f'{percent:.2g}'))}%"
     shown = round(percent, 1)
     decimals = 1
-    # "0%" or "100%" would misstate a real limit; add decimals until the number is true to it.
-    while (shown == 0 or shown >= 100) and 0 < percent < 100 and decimals < 8:
+    # "100%" would misstate a limit just under it; add decimals until the number is true.
+    while shown >= 100 > percent and decimals < 8:
         decimals += 1
         shown = round(percent, decimals)
     return f"{format_number(shown)}%"
@@ -82,8 +84,8 @@ def format_latency_ms(ms: float) -> str:
 
 
 def _money(usd: float) -> str:
-    # Six significant digits: enough for "$0.0005", short enough to read.
-    return "$" + format_number(float(f"{usd:.6g}")) if math.isfinite(usd) else f"${usd}"
+    # Eight significant digits: exact for anything typed, short enough to read.
+    return "$" + format_number(float(f"{usd:.8g}")) if math.isfinite(usd) else f"${usd}"
 
 
 def format_cost_per_query(usd: float) -> str:

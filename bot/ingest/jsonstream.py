@@ -41,7 +41,7 @@ class JsonStream:
             self._base_bytes += len(dropped.encode("utf-8"))
             self._buf = self._buf[self._pos :]
             self._pos = 0
-        data = self._read(max(at_least, CHUNK))
+        data = self._read_at_least(max(at_least, CHUNK))
         try:
             text = self._decoder.decode(data, final=not data)
         except UnicodeDecodeError as exc:
@@ -52,6 +52,18 @@ class JsonStream:
         if not data:
             self._eof = True
         return True
+
+    def _read_at_least(self, size: int) -> bytes:
+        """Gather `size` bytes (fewer only at the end), so short reads cannot make decoding slow."""
+        parts: list[bytes] = []
+        got = 0
+        while got < size:
+            part = self._read(size - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        return b"".join(parts)
 
     def _byte_at(self, pos: int) -> int:
         return self._base_bytes + len(self._buf[:pos].encode("utf-8"))

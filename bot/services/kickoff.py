@@ -264,24 +264,26 @@ def sign(session: Session, clock: Clock, feature: Feature, user_id: str, role: R
         if version.status == "agreed":
             raise Conflict(f"Version {version.version} is already agreed; nothing to sign.")
         raise Conflict("Not every question is answered yet, so there is nothing to sign.")
-    named = feature.pm_user_id if role is Role.PM else feature.engineer_user_id
     role_name = "PM" if role is Role.PM else "engineer"
-    if named is not None and named != user_id:
-        raise Forbidden(
-            f"<@{named}> was named as the {role_name} for this kickoff, so only they can sign as {role_name}."
-        )
-    other_named = feature.engineer_user_id if role is Role.PM else feature.pm_user_id
-    if other_named == user_id and named is None:
-        raise Forbidden(
-            f"You were named for the other role; the {role_name} sign-off needs someone else."
-        )
     for signoff in version.signoffs:
-        if signoff.role == role.value:
-            raise Conflict(f"<@{signoff.user_id}> already signed as {role_name}.")
         if signoff.user_id == user_id:
             raise Forbidden(
-                "You already signed as the other role. A PM and an engineer, two different people, each sign once."
+                f"You already signed version {version.version}. The other sign-off needs a "
+                "second person: a PM and an engineer, two different people."
             )
+        if signoff.role == role.value:
+            raise Conflict(f"<@{signoff.user_id}> already signed as {role_name}.")
+    named = feature.pm_user_id if role is Role.PM else feature.engineer_user_id
+    if named is not None and named != user_id:
+        raise Forbidden(
+            f"<@{named}> is the {role_name} for this kickoff, so only they can sign as {role_name}."
+        )
+    other_named = feature.engineer_user_id if role is Role.PM else feature.pm_user_id
+    if named is None and other_named == user_id:
+        raise Forbidden(
+            f"You hold the other role here, so the {role_name} sign-off needs someone else: "
+            "two different people sign."
+        )
     now = clock.now()
     version.signoffs.append(SignOff(user_id=user_id, role=role.value, at=now))
     feature.last_activity_at = now

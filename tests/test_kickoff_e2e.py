@@ -1,0 +1,155 @@
+"""A whole kickoff through signed HTTP requests against the stand-in, then `groundline export`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.store.models import Answer, Feature
+from tests.support.bot import BotUnderTest
+
+CHANNEL = "C0FEAT"
+PM, ENG, OTHER = "U0PM", "U0ENG", "U0OTHER"
+
+
+def thread_messages(bot: BotUnderTest, thread_ts: str) -> list[dict[str, Any]]:
+    return [m for m in bot.slack.bot_messages(CHANNEL, thread_ts) if m.get("ts") != thread_ts]
+
+
+def last_bot_text(bot: BotUnderTest, thread_ts: str) -> str:
+    bot.settle()
+    message = thread_messages(bot, thread_ts)[-1]
+    return json.dumps(message.get("blocks")) + message.get("text", "")
+
+
+def start(bot: BotUnderTest, text: str = f"Support answers <@{PM}|ana> <@{ENG}|raj>") -> str:
+    reply = bot.driver.command("/kickoff", text, user_id=PM, channel_id=CHANNEL)
+    assert reply.status == 200, reply.body
+    bot.settle()
+    with bot.session() as session:
+        feature = session.scalars(select(Feature)).one()
+        assert feature.thread_ts is not None
+        return feature.thread_ts
+
+
+def answer(bot: BotUnderTest, thread_ts: str, text: str, user: str = PM) -> str:
+    reply = bot.driver.message(CHANNEL, text, user=user, thread_ts=thread_ts)
+    assert reply.status == 200
+    return last_bot_text(bot, thread_ts)
+
+
+def run_cli(bot: BotUnderTest, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"DATABASE_URL": bot.runtime.settings.DATABASE_URL, "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def test_full_kickoff_with_pushback_edit_signoffs_and_a_later_change(bot: BotUnderTest) -> None:
+    thread_ts = start(bot)
+    root = bot.slack.message(CHANNEL, thread_ts)
+    assert root is not None and "Support answers" in root["text"]
+    assert "How often may it be wrong" in last_bot_text(bot, thread_ts)
+
+    pushback = answer(bot, thread_ts, "0%")
+    assert "How often may it be wrong" not in pushback  # a push-back, not the next question
+    with bot.session() as session:
+        assert session.scalars(select(Feature)).one().stage == "error_rate"
+
+    assert "wrong answer cost" in answer(bot, thread_ts, "one in ten")
+    assert "isn't sure" in answer(bot, thread_ts, "A support ticket and an annoyed customer")
+    fallback_question = thread_messages(bot, thread_ts)[-1]
+    bot.driver.press(fallback_question, label="Hand over to a human", user=ENG)
+    assert "How will we know it works" in last_bot_text(bot, thread_ts)
+    assert "latency" in answer(bot, thread_ts, "CSAT at least 4.2; weekly users ≥ 500").lower()
+    vague = answer(bot, thread_ts, "fast")
+    assert "p95" in vague or "seconds" in vague
+    assert "cost" in answer(bot, thread_ts, "under 2s").lower()
+    assert "gives way" in answer(bot, thread_ts, "$10 per 1k")
+    tradeoff_question = thread_messages(bot, thread_ts)[-1]
+    bot.driver.press(tradeoff_question, label="Latency can give", user=PM)
+    summary = last_bot_text(bot, thread_ts)
+    assert "Sign off as PM" in summary and "Sign off as engineer" in summary
+
+    edited = answer(bot, thread_ts, "change error rate to 8%")
+    assert "8%" in edited
+    summary_message = thread_messages(bot, thread_ts)[-1]
+    bot.driver.press(summary_message, label="Sign off as PM", user=PM)
+    bot.settle()
+    bot.driver.press(summary_message, label="Sign off as engineer", user=ENG)
+    assert "targets agreed" in last_bot_text(bot, thread_ts)
+
+    changed = answer(bot, thread_ts, "change latency to 1.5 s because users complained about waits", user=ENG)
+    assert "Sign off as PM" in changed
+    announcement = [m for m in bot.slack.bot_messages(CHANNEL) if "proposes changing" in m["text"]]
+    assert len(announcement) == 1 and "thread_ts" not in announcement[0]
+    resign = thread_messages(bot, thread_ts)[-1]
+    bot.driver.press(resign, label="Sign off as PM", user=PM)
+    bot.settle()
+    bot.driver.press(resign, label="Sign off as engineer", user=ENG)
+    bot.settle()
+
+    result = run_cli(bot, "export", "support-answers")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    targets = record["targets"]
+    assert targets["version"] == 2 and targets["status"] == "agreed"
+    assert targets["max_error_rate"] == 0.08
+    assert targets["max_latency_p95_ms"] == 1500
+    assert abs(targets["max_cost_per_query_usd"] - 0.01) < 1e-12
+    assert targets["fallback"]["kind"] == "escalate_human"
+    assert [m["name"] for m in targets["success_metrics"]] == ["CSAT", "weekly users"]
+    assert targets["tradeoff_priority"] == "latency_gives"
+    assert {(s["user_id"], s["role"]) for s in targets["agreed_by"]} == {(PM, "pm"), (ENG, "engineer")}
+    assert targets["changed_by"] == ENG and "complained" in targets["reason"]
+    history = record["target_history"]
+    assert len(history) == 1 and history[0]["status"] == "superseded"
+    assert history[0]["max_latency_p95_ms"] == 2000
+    with bot.session() as session:
+        answers = session.scalars(select(Answer).order_by(Answer.id)).all()
+        assert [a.accepted for a in answers][:2] == [False, True]
+
+
+def test_signoff_rules(bot: BotUnderTest) -> None:
+    thread_ts = start(bot, "Search")  # nobody named: the first signer takes the role
+    for text in ["10%", "a refund", "say I'm not sure", "CSAT ≥ 4", "2 s", "$0.01 per query", "cost"]:
+        answer(bot, thread_ts, text)
+    summary = thread_messages(bot, thread_ts)[-1]
+    bot.driver.press(summary, label="Sign off as PM", user=PM)
+    bot.settle()
+    bot.driver.press(summary, label="Sign off as engineer", user=PM)  # same person, other role
+    bot.settle()
+    refusals = bot.slack.calls_to("response_url") + bot.slack.calls_to("chat.postEphemeral")
+    assert any("two different people" in json.dumps(c.params) for c in refusals)
+    with bot.session() as session:
+        assert session.scalars(select(Feature)).one().stage == "review"
+
+
+def test_duplicate_kickoff_points_to_the_existing_thread(bot: BotUnderTest) -> None:
+    start(bot, "Support answers")
+    again = bot.driver.command("/kickoff", "support  ANSWERS", user_id=ENG, channel_id="C0OTHER")
+    assert "already a kickoff" in again.json()["text"]
+    with bot.session() as session:
+        assert len(session.scalars(select(Feature)).all()) == 1
+
+
+def test_bot_not_in_channel_is_explained(bot: BotUnderTest) -> None:
+    bot.slack.bot_not_in("C0PRIVATE")
+    bot.driver.command("/kickoff", "Secret thing", user_id=PM, channel_id="C0PRIVATE")
+    bot.settle()
+    explained = bot.slack.calls_to("response_url")
+    assert any("/invite" in json.dumps(c.params) for c in explained)
+    with bot.session() as session:
+        assert session.scalars(select(Feature)).all() == []
+
+
+def test_feature_name_with_channel_ping_is_escaped(bot: BotUnderTest) -> None:
+    thread_ts = start(bot, "<!channel> bot")
+    root = bot.slack.message(CHANNEL, thread_ts)
+    assert root is not None
+    assert "<!channel>" not in json.dumps(root.get("blocks"))
+    assert "&lt;!channel&gt;" in json.dumps(root.get("blocks"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
 from bot.app import create_app, make_web_client
@@ -11,6 +12,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.deps import Deps
 from bot.jobs.delivery import DeliveryWorker
+from bot.jobs.scheduler import start_scheduler
 from bot.server import HttpServer, WsgiApp
 from bot.store.db import make_engine, make_session_factory, upgrade
 
@@ -40,6 +42,7 @@ class Runtime:
         self.wsgi = WsgiApp(self.app, self.engine)
         self.worker = DeliveryWorker(self.deps, self.client_for, pace_seconds=pace_seconds)
         self.http: HttpServer | None = None
+        self.scheduler: BackgroundScheduler | None = None
 
     def client_for(self, team_id: str) -> WebClient:
         return self._client
@@ -47,6 +50,8 @@ class Runtime:
     def start(self, host: str | None = None, port: int | None = None) -> Runtime:
         """Start the outbox worker and, unless port is None and Socket Mode is used, HTTP."""
         self.worker.start()
+        if self.settings.GROUNDLINE_SCHEDULER:
+            self.scheduler = start_scheduler(self.deps)
         self.http = HttpServer(
             self.wsgi,
             host or self.settings.HOST,
@@ -58,5 +63,7 @@ class Runtime:
     def stop(self) -> None:
         if self.http is not None:
             self.http.stop()
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
         self.worker.stop()
         self.engine.dispose()

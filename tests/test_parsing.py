@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -24,7 +25,7 @@ from bot.domain.parsing import (
 )
 from bot.domain.targets import Direction, Fallback, FallbackKind, SuccessMetric, TradeoffPriority
 
-Parser = Callable[[str], Parsed[object] | Unclear]
+Parser = Callable[[str], Parsed[Any] | Unclear]
 ALL_PARSERS: list[Parser] = [
     parse_error_rate,
     parse_error_impact,
@@ -36,12 +37,12 @@ ALL_PARSERS: list[Parser] = [
 ]
 
 
-def value_of(result: Parsed[object] | Unclear) -> object:
+def value_of(result: Parsed[Any] | Unclear) -> object:
     assert isinstance(result, Parsed), f"expected a value, got: {result}"
     return result.value
 
 
-def reply_of(result: Parsed[object] | Unclear) -> str:
+def reply_of(result: Parsed[Any] | Unclear) -> str:
     assert isinstance(result, Unclear), f"expected a follow-up, got: {result}"
     return result.reply
 
@@ -68,6 +69,8 @@ def reply_of(result: Parsed[object] | Unclear) -> str:
         ("twenty-five percent", 0.25),
         ("1/20", 0.05),
         ("never more than 5%", 0.05),
+        ("1 error in 50 answers", 0.02),
+        ("1 wrong answer out of 20", 0.05),
     ],
 )
 def test_error_rate_reads(text: str, expected: float) -> None:
@@ -284,6 +287,8 @@ def test_latency_pushes_back(text: str, expected_in_reply: str) -> None:
         ("0.02 per request", 0.02),
         ("$5 per million queries", 0.000005),
         ("half a cent per answer", 0.005),
+        ("$0.01 each", 0.01),
+        ("USD 0.01 per query", 0.01),
     ],
 )
 def test_cost_reads(text: str, expected_usd: float) -> None:

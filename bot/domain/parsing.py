@@ -22,8 +22,6 @@ import re
 from dataclasses import dataclass
 from typing import Generic, TypeAlias, TypeVar
 
-from pydantic import BaseModel, ConfigDict
-
 from bot.domain.targets import Direction, Fallback, FallbackKind, SuccessMetric, TradeoffPriority
 from bot.domain.wording import FALLBACK_LABELS, format_latency_ms, format_metric, format_number
 
@@ -34,15 +32,17 @@ MAX_LATENCY_MS = 10 * 60 * 1000
 MAX_COST_PER_QUERY_USD = 100.0
 
 
-class Parsed(BaseModel, Generic[T]):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Parsed(Generic[T]):
+    """An answer read as a value, to be shown back to the team."""
+
     value: T
 
 
-class Unclear(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Unclear:
     """A friendly, specific follow-up; the question stays open."""
 
-    model_config = ConfigDict(frozen=True)
     reply: str
 
 
@@ -344,11 +344,15 @@ def _rate_at(tokens: list[_Tok], i: int) -> tuple[float, int, bool]:
         return value / 100, i + 2, False
     if _at(tokens, i + 1) == "per" and _at(tokens, i + 2) == "cent":
         return value / 100, i + 3, False
-    for link in _RATIO_LINKS:
-        k = i + 1 + len(link)
-        linked = all(_at(tokens, i + 1 + n) == part for n, part in enumerate(link))
-        if linked and k < len(tokens) and tokens[k].kind == "num" and tokens[k].value > 0:
-            return value / tokens[k].value, k + 1, False
+    # Up to two nouns may sit between: "1 wrong answer in 20", "1 error out of 50".
+    for gap in range(3):
+        if gap and tokens[min(i + gap, len(tokens) - 1)].kind != "word":
+            break
+        for link in _RATIO_LINKS:
+            k = i + 1 + gap + len(link)
+            linked = all(_at(tokens, i + 1 + gap + n) == part for n, part in enumerate(link))
+            if linked and k < len(tokens) and tokens[k].kind == "num" and tokens[k].value > 0:
+                return value / tokens[k].value, k + 1, False
     return (value if value < 1 else value / 100), i + 1, True
 
 
@@ -570,6 +574,8 @@ def _read_cost(tokens: list[_Tok]) -> _CostReading | Unclear:
         after = _at(tokens, i + 1)
         if tok.text in _PER_WORDS and after in _QUERY_NOUNS:
             reading.per.append(1000.0 if after == "k" else 1.0)
+        if tok.text == "each" and (i + 1 == len(tokens) or tokens[i + 1].kind == "op"):
+            reading.per.append(1.0)  # "$0.01 each"
         if tok.kind != "num" and tok.text not in _PER_WORDS:
             continue
         if after in _OTHER_PERIODS or (tok.kind == "num" and _at(tokens, i + 2) in _OTHER_PERIODS):
@@ -738,11 +744,16 @@ _UNIT_NAMES |= {"ms": "ms", "msec": "ms", "milliseconds": "ms", "millisecond": "
 _UNIT_NAMES |= {"sec": "s", "secs": "s", "second": "s", "seconds": "s"}
 
 
+_COMPARATORS_BY_FIRST: dict[str, list[tuple[tuple[str, ...], Direction]]] = {}
+for _phrase, _direction in _COMPARATORS:
+    _COMPARATORS_BY_FIRST.setdefault(_phrase[0], []).append((_phrase, _direction))
+
+
 def _comparators(tokens: list[_Tok]) -> list[tuple[int, int, Direction]]:
     found = []
     i = 0
     while i < len(tokens):
-        for phrase, direction in _COMPARATORS:
+        for phrase, direction in _COMPARATORS_BY_FIRST.get(tokens[i].text, []):
             if all(_at(tokens, i + n) == part for n, part in enumerate(phrase)):
                 found.append((i, i + len(phrase), direction))
                 i += len(phrase) - 1
@@ -819,12 +830,14 @@ def _metric_items(line: str) -> list[list[_Tok]]:
     """Splits a line at ";" and "," (numbers keep their thousands commas) and at "and"/"plus"
     once the part before already has a number."""
     items: list[list[_Tok]] = [[]]
+    has_number = False
     for tok in _merge_numbers(_tokenize(line)):
-        has_number = any(t.kind == "num" for t in items[-1])
         if tok.text in (";", ",") or (tok.text in ("and", "plus", "also") and has_number):
             items.append([])
+            has_number = False
         else:
             items[-1].append(tok)
+            has_number = has_number or tok.kind == "num"
     return [item for item in items if _trim(item, _NAME_EDGES)]
 
 

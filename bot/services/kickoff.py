@@ -321,19 +321,37 @@ def features_of(session: Session, team_id: str) -> list[Feature]:
 
 
 def stalled(session: Session, now: datetime, first_after_hours: float) -> list[tuple[Feature, int]]:
-    """Kickoffs waiting on people: (feature, which nudge is due: 1 or 2)."""
-    due: list[tuple[Feature, int]] = []
-    open_features = session.scalars(
-        select(Feature).where(
-            Feature.stage != AGREED, Feature.nudges_sent < 2, Feature.thread_ts.is_not(None)
+    """Kickoffs waiting on people, locked for this transaction: (feature, which nudge: 1 or 2).
+
+    The first nudge comes after `first_after_hours` idle, the second three days after that,
+    then never again. Rows are claimed with SKIP LOCKED so two replicas never nudge twice.
+    """
+    first = timedelta(hours=first_after_hours)
+    query = (
+        select(Feature)
+        .where(
+            Feature.stage != AGREED,
+            Feature.nudges_sent < 2,
+            Feature.thread_ts.is_not(None),
+            Feature.last_activity_at <= now - first,
         )
+        .order_by(Feature.id)
+        .with_for_update(skip_locked=True)
     )
-    for feature in open_features:
+    due: list[tuple[Feature, int]] = []
+    for feature in session.scalars(query):
         idle = now - feature.last_activity_at
-        if feature.nudges_sent == 0 and idle >= timedelta(hours=first_after_hours):
+        if feature.nudges_sent == 0:
             due.append((feature, 1))
-        elif feature.nudges_sent == 1 and idle >= timedelta(hours=first_after_hours) + timedelta(
-            days=3
-        ):
+        elif idle >= first + timedelta(days=3):
             due.append((feature, 2))
     return due
+
+
+def waiting_on(feature: Feature) -> list[str]:
+    """Who the kickoff waits for: the named people who have not signed yet, else the starter."""
+    named = [u for u in (feature.pm_user_id, feature.engineer_user_id) if u]
+    if feature.stage == REVIEW:
+        signed = {s.user_id for s in current_version(feature).signoffs}
+        named = [u for u in named if u not in signed]
+    return named or [feature.created_by]

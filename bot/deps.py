@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -32,6 +33,10 @@ class Deps:
     llm: LanguageModel | None = None
     # Set by the delivery worker; poked after each commit so replies go out at once.
     outbox_ready: threading.Event = field(default_factory=threading.Event)
+    # Slow work that must not hold up Slack's ack (language model calls).
+    background: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="bg")
+    )
 
     @contextmanager
     def unit_of_work(self, delivery_key: str | None = None) -> Iterator[Session]:

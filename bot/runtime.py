@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.scheduler import start_scheduler
+from bot.llm import OpenAIModel
 from bot.server import HttpServer, WsgiApp
 from bot.store.db import make_engine, make_session_factory, upgrade
 
@@ -36,6 +37,7 @@ class Runtime:
             settings=settings,
             session_factory=make_session_factory(self.engine),
             clock=clock or SystemClock(),
+            llm=OpenAIModel.from_settings(settings),
         )
         self._client = make_web_client(self.deps)
         self.app = create_app(self.deps, client=self._client)
@@ -66,4 +68,5 @@ class Runtime:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         self.worker.stop()
+        self.deps.background.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()

@@ -161,3 +161,11 @@ def test_same_id_under_different_labels_is_fine() -> None:
     _, rows, meta = read_cases(io.BytesIO(data), name="x.csv")
     assert [row.label for row in rows] == ["a", "b"]
     assert meta.label is None  # two labels: the run has no single one
+
+
+def test_unknown_format_name() -> None:
+    with pytest.raises(IngestError) as caught:
+        read_cases(io.BytesIO(b"id,passed\na,yes\n"), "xml", name="x.csv")  # type: ignore[arg-type]
+    assert caught.value.message == (
+        "unknown format 'xml'; use one of: auto, promptfoo, inspect, jsonl, csv"
+    )

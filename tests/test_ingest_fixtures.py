@@ -192,3 +192,10 @@ def test_explicit_format_that_does_not_fit() -> None:
         caught.value.message
         == "inspect_log.json: not a promptfoo file (it looks like an Inspect log)"
     )
+
+
+def test_metric_pass_drops_the_overall_failure_reason() -> None:
+    _, rows, _ = read(FIXTURES / "promptfoo_results.json", metric="cites-source")
+    discount = next(row for row in rows if row.case_id == "student discount")
+    assert discount.passed is True
+    assert discount.reason is None

@@ -142,6 +142,8 @@ def test_error_impact_refuses_non_answers(text: str) -> None:
         ("show the search page instead", FallbackKind.OTHER, "show the search page instead"),
         ("Something else: open the FAQ", FallbackKind.OTHER, "open the FAQ"),
         ("Say it is not sure, then hand over", FallbackKind.SAY_UNSURE, None),
+        ("don't hand over to a human, just say it's not sure", FallbackKind.SAY_UNSURE, None),
+        ("never escalate; offer similar articles", FallbackKind.OFFER_ALTERNATIVES, None),
     ],
 )
 def test_fallback_reads(text: str, kind: FallbackKind, detail: str | None) -> None:

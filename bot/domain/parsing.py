@@ -398,7 +398,7 @@ def parse_error_rate(text: str) -> Parsed[float] | Unclear:
         return _unclear(_RATE_Q, "An error limit has to be below 100%.")
     if rate < 0:
         return _unclear(_RATE_Q, "An error rate can't be negative.")
-    return Parsed[float](value=float(f"{rate:.12g}"))
+    return Parsed(value=float(f"{rate:.12g}"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,7 +414,7 @@ def parse_error_impact(text: str) -> Parsed[str] | Unclear:
     if " ".join(words) in _EMPTY_IMPACT or sum(len(w) for w in words) < 3:
         lead = f'"{_quote(text)}" doesn\'t tell me what happens when an answer is wrong.'
         return _unclear(_IMPACT_Q, lead)
-    return Parsed[str](value=text.strip())
+    return Parsed(value=text.strip())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,22 +438,35 @@ _FALLBACK_PHRASES: dict[FallbackKind, tuple[str, ...]] = {
 _FALLBACK_EMPTY = {"other", "something else", "none", "nothing", "n a", "na", "no", "ok", "yes"}
 
 
-def _fallback_kinds(words: list[str]) -> list[tuple[int, FallbackKind]]:
-    """Each kind the text mentions, with where its first keyword starts."""
-    joined = _joined(words)
-    found = []
-    for kind, phrases in _FALLBACK_PHRASES.items():
-        positions = [joined.find(f" {p} ") for p in phrases if _has_phrase(joined, p)]
-        if positions:
-            found.append((min(positions), kind))
-    return sorted(found)
+_FALLBACK_BY_FIRST: dict[str, list[tuple[list[str], FallbackKind]]] = {}
+for _kind, _phrase_list in _FALLBACK_PHRASES.items():
+    for _text in _phrase_list:
+        _FALLBACK_BY_FIRST.setdefault(_text.split()[0], []).append((_text.split(), _kind))
+
+
+_NEGATION_ENDS = {",", ";", ".", "!", "but", "just", "instead", "then", "rather"}
+
+
+def _fallback_kinds(text: str) -> list[FallbackKind]:
+    """The kinds the text asks for, in order of mention; "don't hand over" does not count."""
+    words = [tok.text for tok in _tokenize(_normalize(text))]
+    found: list[FallbackKind] = []
+    negated = False
+    for j, word in enumerate(words):
+        negated = word in ("not", "never", "no", "without") or (
+            negated and word not in _NEGATION_ENDS
+        )
+        for phrase, kind in _FALLBACK_BY_FIRST.get(word, []):
+            matches = words[j : j + len(phrase)] == phrase and kind not in found
+            if matches and (not negated or kind is FallbackKind.SAY_UNSURE):
+                found.append(kind)
+    return found
 
 
 def _labelled_fallback(text: str) -> Fallback | None:
     """Reads our own wording back: 'Hand over to a human: "billing team"'."""
-    stripped = text.strip()
+    head, colon, detail = text.strip().partition(":")
     for kind, label in FALLBACK_LABELS.items():
-        head, colon, detail = stripped.partition(":")
         if colon and head.strip().lower() == label.lower() and detail.strip():
             detail = detail.strip()
             if len(detail) >= 2 and detail[0] == detail[-1] == '"':
@@ -471,25 +484,25 @@ def parse_fallback(text: str) -> Parsed[Fallback] | Unclear:
     if (refusal := _precheck(text, _FALLBACK_Q, dont_know_is_answer=True)) is not None:
         return refusal
     if (labelled := _labelled_fallback(text)) is not None:
-        return Parsed[Fallback](value=labelled)
+        return Parsed(value=labelled)
     words = _words(text)
     key = " ".join(words)
     for kind, label in FALLBACK_LABELS.items():
         if kind is not FallbackKind.OTHER and key in (kind.value.replace("_", " "), label.lower()):
-            return Parsed[Fallback](value=Fallback(kind=kind))
+            return Parsed(value=Fallback(kind=kind))
     if key in _FALLBACK_EMPTY:
         lead = "Happy to record something of your own. What exactly should the product do?"
         if key != "other" and key != "something else":
             lead = f'"{_quote(text)}" doesn\'t say what the user sees.'
         return _unclear(_FALLBACK_Q, lead)
-    kinds = _fallback_kinds(words)
+    kinds = _fallback_kinds(text)
     detail = text.strip() if len(text.split()) > 3 else ""
     if kinds:
-        return Parsed[Fallback](value=Fallback(kind=kinds[0][1], detail=detail))
+        return Parsed(value=Fallback(kind=kinds[0], detail=detail))
     if len(words) < 2 or len(key) < 6:
         lead = f'I\'m not sure what "{_quote(text)}" should look like for the user.'
         return _unclear(_FALLBACK_Q, lead)
-    return Parsed[Fallback](value=Fallback(kind=FallbackKind.OTHER, detail=text.strip()))
+    return Parsed(value=Fallback(kind=FallbackKind.OTHER, detail=text.strip()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -542,7 +555,7 @@ def parse_latency_ms(text: str) -> Parsed[float] | Unclear:
         return _unclear(_LATENCY_Q, "No model answers in zero time; pick a budget above zero.")
     if not _finite(ms) or ms > MAX_LATENCY_MS:
         return _unclear(_LATENCY_Q, "That's over 10 minutes, far longer than anyone waits.")
-    return Parsed[float](value=float(f"{ms:.12g}"))
+    return Parsed(value=float(f"{ms:.12g}"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -636,7 +649,7 @@ def parse_cost_per_query_usd(text: str) -> Parsed[float] | Unclear:
         return _unclear(_COST_Q, "Every model call costs something, so zero can't be a budget.")
     if not _finite(usd) or usd > MAX_COST_PER_QUERY_USD:
         return _unclear(_COST_Q, "That's over $100 per query, which looks like a typo.")
-    return Parsed[float](value=float(f"{usd:.12g}"))
+    return Parsed(value=float(f"{usd:.12g}"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -685,7 +698,7 @@ def parse_tradeoff(text: str) -> Parsed[TradeoffPriority] | Unclear:
     key = " ".join(_words(text))
     for priority in TradeoffPriority:
         if key == priority.value.replace("_", " "):
-            return Parsed[TradeoffPriority](value=priority)
+            return Parsed(value=priority)
     totals = dict.fromkeys(TradeoffPriority, 0)
     clause: list[str] = []
     for tok in [*_tokenize(_normalize(text)), None]:
@@ -697,9 +710,9 @@ def parse_tradeoff(text: str) -> Parsed[TradeoffPriority] | Unclear:
             clause.append(tok.text)
     latency, cost = totals[TradeoffPriority.LATENCY_GIVES], totals[TradeoffPriority.COST_GIVES]
     if latency and not cost:
-        return Parsed[TradeoffPriority](value=TradeoffPriority.LATENCY_GIVES)
+        return Parsed(value=TradeoffPriority.LATENCY_GIVES)
     if cost and not latency:
-        return Parsed[TradeoffPriority](value=TradeoffPriority.COST_GIVES)
+        return Parsed(value=TradeoffPriority.COST_GIVES)
     if latency and cost:
         lead = "I read that both ways. Which one gives way first?"
     else:
@@ -738,7 +751,7 @@ _VERBS |= {"cut": _AT_MOST, "decrease": _AT_MOST, "lower": _AT_MOST, "limit": _A
 _VERBS |= {"cap": _AT_MOST, "shrink": _AT_MOST}
 _NAME_EDGES = {"the", "our", "a", "an", "should", "be", "is", "are", "must", "stay", "keep", "to"}
 _NAME_EDGES |= {"of", "with", "at", "target", "goal", "then", "-", ":", "=", "*", "•", "."}
-_NAME_EDGES |= {"·", "(", ")", "'", '"', "need", "needs", "want", "we"}
+_NAME_EDGES |= {"·", "(", ")", "'", '"', "need", "needs", "want", "we", "$"}
 _UNIT_NAMES = {"%": "%", "percent": "%", "pct": "%", "$": "$", "usd": "$", "dollars": "$"}
 _UNIT_NAMES |= {"ms": "ms", "msec": "ms", "milliseconds": "ms", "millisecond": "ms", "s": "s"}
 _UNIT_NAMES |= {"sec": "s", "secs": "s", "second": "s", "seconds": "s"}
@@ -808,7 +821,6 @@ def _parse_metric(line: str, tokens: list[_Tok]) -> SuccessMetric | str:
         unit = _UNIT_NAMES[_at(tokens, unit_index)]
         unit_index += 1
     name = _trim([t for i, t in enumerate(tokens[:name_end]) if i not in skip], _NAME_EDGES)
-    name = [t for t in name if t.text not in ("$",)] if name and name[-1].text == "$" else name
     trailing = _trim([t for i, t in enumerate(tokens) if i >= unit_index and i not in skip], {"."})
     if not name:
         name, trailing = _trim(trailing, _NAME_EDGES), []
@@ -855,7 +867,7 @@ def parse_success_metrics(text: str) -> Parsed[list[SuccessMetric]] | Unclear:
             metrics.append(parsed)
     if not metrics:
         return _unclear(_METRICS_Q, f'I couldn\'t find a measure in "{_quote(text)}".')
-    return Parsed[list[SuccessMetric]](value=metrics)
+    return Parsed(value=metrics)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,9 +34,13 @@ def read_cases(
     Format problems are raised here; problems in a row are raised while iterating, so read
     every row before storing anything. Only IngestError is ever raised for bad input.
     """
+    try:
+        fmt = Format(fmt)
+    except ValueError:
+        choices = ", ".join(f.value for f in Format)
+        raise IngestError(f"unknown format {str(fmt)!r}; use one of: {choices}") from None
     source = _Replay(stream, SNIFF_BYTES)
     sniffed, delimiter = _sniff(source.head, name)
-    fmt = Format(fmt)
     if fmt is Format.AUTO:
         fmt = sniffed
     elif fmt in TOOL_NAMES and sniffed is not fmt:
@@ -73,7 +77,9 @@ def _finish(
                     if metric not in row.checks:
                         continue  # this case was not judged on that check
                     metric_found = True
-                    row = row.model_copy(update={"passed": row.checks[metric]})
+                    verdict = row.checks[metric]
+                    reason = None if verdict else row.reason  # a pass by this check needs none
+                    row = row.model_copy(update={"passed": verdict, "reason": reason})
             count += 1
             yield row
     except RecursionError:

@@ -1,4 +1,4 @@
-"""LocalOpenAI: a loopback stand-in for OpenAI's chat completions endpoint, for tests and benches."""
+"""LocalOpenAI: a loopback stand-in for OpenAI's chat completions endpoint, for tests."""
 
 from bot.localopenai.server import LocalOpenAI
 

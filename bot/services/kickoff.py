@@ -4,7 +4,7 @@ the Slack layer renders and queues in the same transaction."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -45,7 +45,7 @@ class Outcome:
     changed_step: Step | None = None
     new_version: int | None = None
     reason: str | None = None
-    notes: list[str] = field(default_factory=list)
+    unclear_step: Step | None = None  # our parser could not read this answer to this step
 
 
 def start(
@@ -146,8 +146,35 @@ def answer(
         )
     if feature.stage in (REVIEW, AGREED):
         return None
+    pending = feature.pending_json
+    if pending and pending.get("step") == feature.stage:
+        word = text.lower().strip(" .!")
+        if word in YES or word in NO:
+            return confirm_reading(session, clock, feature, user_id, accept=word in YES)
     step = Step(feature.stage)
     return _take_answer(session, clock, feature, user_id, step, text)
+
+
+YES = {"yes", "y", "yep", "yeah", "correct", "right", "that's right", "thats right", "ok"}
+NO = {"no", "n", "nope", "wrong", "not quite"}
+
+
+def hold_reading(feature: Feature, step: Step, reading: str, clarify: str) -> None:
+    """Keep a language model's reading until someone confirms or rejects it."""
+    feature.pending_json = {"step": step.value, "reading": reading, "clarify": clarify}
+
+
+def confirm_reading(
+    session: Session, clock: Clock, feature: Feature, user_id: str, accept: bool
+) -> Outcome | None:
+    pending = feature.pending_json
+    if not pending or pending.get("step") != feature.stage:
+        return None  # a stale button: the question has moved on
+    feature.pending_json = None
+    step = Step(feature.stage)
+    if accept:
+        return _take_answer(session, clock, feature, user_id, step, str(pending["reading"]))
+    return Outcome(feature, targets_of(current_version(feature)), clarify=str(pending["clarify"]))
 
 
 def _take_answer(
@@ -173,7 +200,8 @@ def _take_answer(
     )
     feature.last_activity_at = now
     if isinstance(result, Unclear):
-        return Outcome(feature, targets_of(version), clarify=result.reply)
+        return Outcome(feature, targets_of(version), clarify=result.reply, unclear_step=step)
+    feature.pending_json = None
     targets = checklist.apply(targets_of(version), step, result.value)
     version.values_json = targets.model_dump(mode="json")
     upcoming = checklist.next_step(targets)

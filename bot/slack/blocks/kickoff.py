@@ -142,3 +142,17 @@ def nudge(feature: Feature, waiting_on: list[str], second: bool) -> str:
     if second:
         return f"Last reminder from me, {who}: the kickoff of *{escape(feature.name)}* still needs {what}. I won't nudge again."
     return f"Friendly nudge, {who}: the kickoff of *{escape(feature.name)}* is waiting on {what}."
+
+
+def reading(feature_id: int, answer: str, described: str) -> tuple[str, list[Block]]:
+    """A language model's reading, for a human to confirm before anything is stored."""
+    quoted = escape(answer if len(answer) <= 200 else answer[:199] + "…")
+    text = f"I read “{quoted}” as: *{escape(described)}*. Is that right? (You can also reply yes or no.)"
+    return text, [
+        section(text),
+        actions(
+            button("Yes, that's right", Action.CONFIRM_READING.value, str(feature_id), "primary"),
+            button("No", Action.REJECT_READING.value, str(feature_id)),
+            block_id="reading",
+        ),
+    ]

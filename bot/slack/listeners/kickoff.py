@@ -15,7 +15,10 @@ from bot.domain.checklist import Step
 from bot.domain.targets import Role
 from bot.errors import NotFound
 from bot.ids import Action, Block, Command, View
+from bot.domain.parsing import Parsed
+from bot.domain.targets import Targets
 from bot.services import kickoff, outbox
+from bot.services.reading import propose
 from bot.services.kickoff import Outcome
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
@@ -72,11 +75,16 @@ def register(app: App, deps: Deps) -> None:
             feature = kickoff.find_by_thread(session, team_id, event["channel"], thread_ts)
             if feature is None:
                 return
-            outcome = kickoff.answer(
-                session, deps.clock, feature, event["user"], event.get("text") or ""
-            )
-            if outcome is not None:
-                say(session, deps, outcome)
+            text = event.get("text") or ""
+            outcome = kickoff.answer(session, deps.clock, feature, event["user"], text)
+            if outcome is None:
+                return
+            if outcome.unclear_step is not None and deps.llm is not None:
+                # Ask the model after the ack; it answers within 8 s or we say our own follow-up.
+                args = (deps, feature.id, outcome.unclear_step, text, outcome.clarify or "")
+                deps.background.submit(_interpret, *args)
+                return
+            say(session, deps, outcome)
 
     @app.action(re.compile(f"^({Action.FALLBACK_CHOICE.value}|{Action.TRADEOFF_CHOICE.value}):"))
     def choice(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -145,6 +153,38 @@ def register(app: App, deps: Deps) -> None:
                 return
             say(session, deps, outcome)
         ack()
+
+    @app.action(re.compile(f"^({Action.CONFIRM_READING.value}|{Action.REJECT_READING.value})$"))
+    def confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        accept = action["action_id"] == Action.CONFIRM_READING.value
+        with deps.unit_of_work() as session:
+            feature = _feature(session, body, action["value"])
+            outcome = kickoff.confirm_reading(
+                session, deps.clock, feature, body["user"]["id"], accept
+            )
+            if outcome is not None:
+                say(session, deps, outcome)
+
+
+def _interpret(deps: Deps, feature_id: int, step: Step, text: str, clarify: str) -> None:
+    """Background: the language model's reading, shown back for a yes/no; else our follow-up."""
+    assert deps.llm is not None
+    reading = propose(deps.llm, step, checklist.QUESTIONS[step].text, text)
+    with deps.unit_of_work() as session:
+        feature = session.get(kickoff.Feature, feature_id)
+        if feature is None or feature.stage != step.value:
+            return  # someone answered meanwhile
+        if reading is None:
+            _post_in_thread(session, deps, feature, clarify, [kickoff_blocks.section(clarify)])
+            return
+        kickoff.hold_reading(feature, step, reading, clarify)
+        parsed = checklist.parse_answer(step, reading)
+        assert isinstance(parsed, Parsed)
+        described = checklist.describe(checklist.apply(Targets(), step, parsed.value), step)
+        _post_in_thread(
+            session, deps, feature, *kickoff_blocks.reading(feature.id, text, described)
+        )
 
 
 def _feature(session: Session, body: dict[str, Any], feature_id: str) -> kickoff.Feature:

@@ -1,0 +1,108 @@
+"""With a language model configured: an unreadable answer gets the model's reading shown back
+for confirmation; a failing or slow model falls back to our own follow-up. The ack never waits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from bot.localopenai.server import LocalOpenAI
+from bot.localslack.server import LocalSlack
+from bot.store.models import Feature
+from tests.support.bot import BotUnderTest, start_bot
+
+CHANNEL = "C0FEAT"
+
+
+@pytest.fixture
+def openai() -> Iterator[LocalOpenAI]:
+    with LocalOpenAI() as standin:
+        yield standin
+
+
+@pytest.fixture
+def llm_bot(database_url: str, slack: LocalSlack, openai: LocalOpenAI) -> Iterator[BotUnderTest]:
+    running = start_bot(
+        database_url, slack, OPENAI_API_KEY="sk-test-key", OPENAI_BASE_URL=openai.base_url,
+        GROUNDLINE_SCHEDULER=False,
+    )
+    yield running
+    running.stop()
+
+
+def kickoff(bot: BotUnderTest) -> str:
+    bot.driver.command("/kickoff", "Support answers", user_id="U0PM", channel_id=CHANNEL)
+    bot.settle()
+    return str(bot.slack.bot_messages(CHANNEL)[0]["ts"])
+
+
+def wait_for_thread_post(bot: BotUnderTest, thread_ts: str, count: int) -> list[dict[str, object]]:
+    bot.slack.wait_for(
+        "chat.postMessage", count=count, timeout=15,
+        predicate=lambda call: call.params.get("thread_ts") == thread_ts,
+    )
+    bot.settle()
+    return [m for m in bot.slack.bot_messages(CHANNEL, thread_ts) if m["ts"] != thread_ts]
+
+
+def stage(bot: BotUnderTest) -> str:
+    with bot.session() as session:
+        return session.scalars(select(Feature)).one().stage
+
+
+def test_model_reading_is_confirmed_before_it_counts(llm_bot: BotUnderTest, openai: LocalOpenAI) -> None:
+    thread_ts = kickoff(llm_bot)
+    openai.reply_with(json.dumps({"value": 0.07}))
+    reply = llm_bot.driver.message(CHANNEL, "a handful per batch, tops", thread_ts=thread_ts)
+    assert reply.status == 200
+    posts = wait_for_thread_post(llm_bot, thread_ts, count=2)
+    question = posts[-1]
+    assert "7%" in question["text"] and "Is that right" in question["text"]
+    assert stage(llm_bot) == "error_rate"  # nothing stored as an answer yet
+    llm_bot.driver.press(question, label="Yes, that's right", user="U0ENG")
+    llm_bot.settle()
+    assert stage(llm_bot) == "error_impact"
+    request = openai.requests[-1]
+    assert "a handful per batch" in json.dumps(request)
+
+
+def test_typed_no_rejects_the_reading(llm_bot: BotUnderTest, openai: LocalOpenAI) -> None:
+    thread_ts = kickoff(llm_bot)
+    openai.reply_with(json.dumps({"value": 0.07}))
+    llm_bot.driver.message(CHANNEL, "a handful per batch", thread_ts=thread_ts)
+    wait_for_thread_post(llm_bot, thread_ts, count=2)
+    llm_bot.driver.message(CHANNEL, "no", thread_ts=thread_ts)
+    posts = wait_for_thread_post(llm_bot, thread_ts, count=3)
+    assert "Is that right" not in posts[-1]["text"]
+    assert stage(llm_bot) == "error_rate"
+
+
+def test_a_zero_reading_from_the_model_is_still_refused(llm_bot: BotUnderTest, openai: LocalOpenAI) -> None:
+    thread_ts = kickoff(llm_bot)
+    openai.reply_with(json.dumps({"value": 0.0}))
+    llm_bot.driver.message(CHANNEL, "we cannot afford a single mistake", thread_ts=thread_ts)
+    posts = wait_for_thread_post(llm_bot, thread_ts, count=2)
+    assert "Is that right" not in posts[-1]["text"]
+    assert stage(llm_bot) == "error_rate"
+
+
+def test_model_failure_falls_back_to_our_follow_up(llm_bot: BotUnderTest, openai: LocalOpenAI) -> None:
+    thread_ts = kickoff(llm_bot)
+    openai.fail(status=500)
+    reply = llm_bot.driver.message(CHANNEL, "hmm, whatever the industry does", thread_ts=thread_ts)
+    assert reply.status == 200
+    posts = wait_for_thread_post(llm_bot, thread_ts, count=2)
+    assert "Is that right" not in posts[-1]["text"] and "%" in posts[-1]["text"]
+
+
+def test_a_slow_model_does_not_delay_the_ack(llm_bot: BotUnderTest, openai: LocalOpenAI) -> None:
+    thread_ts = kickoff(llm_bot)
+    openai.delay(3.0)
+    openai.reply_with(json.dumps({"value": 0.05}))
+    reply = llm_bot.driver.message(CHANNEL, "whatever our support team tolerates today", thread_ts=thread_ts)
+    assert reply.status == 200 and reply.elapsed_ms < 1000
+    posts = wait_for_thread_post(llm_bot, thread_ts, count=2)
+    assert "5%" in posts[-1]["text"]

@@ -1,7 +1,8 @@
 """Load generator, its own process: N threads on keep-alive connections send signed
 `/align help` commands until COUNT requests are done or SECONDS pass; prints JSON stats.
 
-Run: python bench/loadgen.py PORT CONCURRENCY COUNT SECONDS [WARMUP]
+Run: python bench/loadgen.py PORT CONCURRENCY COUNT SECONDS [WARMUP] [--raw]
+(--raw prints every latency instead of the summary, for pooling across rounds.)
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import sys
 import threading
 import time
+from typing import Any
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -59,7 +61,7 @@ def worker(port: int, budget: Budget, latencies: list[float], errors: list[str])
     connection.close()
 
 
-def run(port: int, concurrency: int, count: int, seconds: float) -> dict[str, object]:
+def run(port: int, concurrency: int, count: int, seconds: float) -> dict[str, Any]:
     budget = Budget(count, seconds)
     latencies: list[float] = []  # list.append is atomic under the GIL
     errors: list[str] = []
@@ -72,18 +74,21 @@ def run(port: int, concurrency: int, count: int, seconds: float) -> dict[str, ob
         thread.start()
     for thread in threads:
         thread.join()
-    result = summarize(latencies, time.perf_counter() - started, len(errors))
-    result["error_kinds"] = sorted(set(errors))
-    return result
+    elapsed = time.perf_counter() - started
+    return {"latencies_ms": latencies, "elapsed_s": elapsed, "errors": errors}
 
 
 def main() -> None:
     port, concurrency, count = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     seconds = float(sys.argv[4])
-    warmup = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    warmup = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[5].isdigit() else 0
     if warmup:
         run(port, concurrency, warmup, seconds)
-    print(json.dumps(run(port, concurrency, count, seconds)))
+    result = run(port, concurrency, count, seconds)
+    if "--raw" not in sys.argv:
+        stats = summarize(result["latencies_ms"], result["elapsed_s"], len(result["errors"]))
+        result = {**stats, "error_kinds": sorted(set(result["errors"]))}
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

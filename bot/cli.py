@@ -63,10 +63,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.runtime import Runtime
-
     if settings.SLACK_APP_TOKEN is None:
         settings.require_http_mode()
+    from bot.runtime import Runtime
+
     runtime = Runtime(settings)
     runtime.start()
     stop = threading.Event()

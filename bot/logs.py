@@ -28,3 +28,5 @@ def configure(level: str) -> None:
     root.setLevel(level)
     # slack_sdk prints request headers (the bot token) at DEBUG; never let that through.
     logging.getLogger("slack_sdk").setLevel(max(logging.INFO, root.level))
+    # Alembic announces every plugin and migration step at INFO; that is noise in our logs.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

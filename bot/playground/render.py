@@ -9,11 +9,28 @@ from typing import Any
 Block = Mapping[str, Any]
 # <@U123>, <@U123|name>, <#C123|name>, <!channel>, <!subteam^S1|@team>, <https://x|label>
 _ANGLE = re.compile(r"<([@#!]?)([^<>|]+)(?:\|([^<>]*))?>")
+_EMOJI = re.compile(r":([a-z0-9_+-]+):")
+# The few emoji the bot uses; any other :name: stays as typed.
+EMOJI = {
+    "handshake": "🤝",
+    "white_check_mark": "✅",
+    "heavy_check_mark": "✔️",
+    "warning": "⚠️",
+    "x": "❌",
+    "tada": "🎉",
+    "hourglass_flowing_sand": "⏳",
+    "chart_with_upwards_trend": "📈",
+    "chart_with_downwards_trend": "📉",
+    "red_circle": "🔴",
+    "large_green_circle": "🟢",
+    "large_yellow_circle": "🟡",
+}
 DIVIDER = "─" * 24
 
 
 def display_text(text: str, names: Mapping[str, str] | None = None) -> str:
-    """mrkdwn as a person would read it: mentions and links resolved, entities unescaped.
+    """mrkdwn as a person would read it: mentions, links and common emoji resolved, entities
+    unescaped. `names` maps user and channel ids to names.
 
     Formatting marks (*bold*, _italic_, `code`) stay, they read fine in a terminal. Mentions are
     resolved before unescaping, so a user's escaped `&lt;!channel&gt;` shows as typed text."""
@@ -24,13 +41,15 @@ def display_text(text: str, names: Mapping[str, str] | None = None) -> str:
         if sigil == "@":
             return "@" + (label or known.get(target, target))
         if sigil == "#":
-            return "#" + (label or target.lower())
+            return "#" + (label or known.get(target, target.lower()))
         if sigil == "!":
             shown = label or target.split("^")[0]
             return shown if shown.startswith("@") else "@" + shown
+        if ":" not in target:  # not a link: show it as written (`change <what> to …`)
+            return match.group(0)
         return f"{label} ({target})" if label and label != target else target
 
-    resolved = _ANGLE.sub(resolve, text)
+    resolved = _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), _ANGLE.sub(resolve, text))
     return resolved.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -180,9 +199,11 @@ def _rich_inline(elements: Iterable[Block], names: Mapping[str, str]) -> str:
         elif kind == "link":
             parts.append(str(element.get("text") or element.get("url", "")))
         elif kind == "emoji":
-            parts.append(f":{element.get('name', '')}:")
+            name = str(element.get("name", ""))
+            parts.append(EMOJI.get(name, f":{name}:"))
         elif kind == "channel":
-            parts.append("#" + str(element.get("channel_id", "")).lower())
+            channel = str(element.get("channel_id", ""))
+            parts.append("#" + names.get(channel, channel.lower()))
     return "".join(parts)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from typing import TYPE_CHECKING, TextIO
@@ -28,7 +29,7 @@ def run_playground(
     stdout: TextIO = sys.stdout,
 ) -> int:
     interactive = stdin.isatty()
-    _quiet_logs(settings)
+    quiet = _quiet_logs(settings)
     # Imported only now, so the quieter logging applies to what they log on import.
     from bot.playground.session import Playground
     from bot.playground.stage import open_stage
@@ -39,6 +40,8 @@ def run_playground(
 
     try:
         with open_stage(settings, database_url) as stage:
+            if quiet:  # Bolt warns about unknown commands with a code sample; we say it briefly
+                stage.runtime.app.logger.setLevel(logging.ERROR)
             playground = Playground(stage, write)
             write(BANNER if interactive else ONE_LINE)
             while True:
@@ -60,10 +63,8 @@ def _read(stdin: TextIO, stdout: TextIO, playground: Playground, interactive: bo
         return line if line else None
     prompt = f"{playground.channel_label()} {playground.name(playground.me)}> "
     if stdin is sys.stdin and stdout is sys.stdout:
-        try:
+        with contextlib.suppress(ImportError):
             import readline  # noqa: F401  (line editing and history for input())
-        except ImportError:
-            pass
         try:
             return input(prompt)
         except EOFError:
@@ -75,8 +76,11 @@ def _read(stdin: TextIO, stdout: TextIO, playground: Playground, interactive: bo
     return line if line else None
 
 
-def _quiet_logs(settings: Settings) -> None:
+def _quiet_logs(settings: Settings) -> bool:
     """The bot's INFO lines would interleave with the transcript; keep warnings unless the
     operator asked for a log level."""
-    if "LOG_LEVEL" not in settings.model_fields_set:
-        logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    if "LOG_LEVEL" in settings.model_fields_set:
+        return False
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    return True
+

@@ -175,10 +175,8 @@ class Playground:
     # --- output ---------------------------------------------------------------------------
     def show(self, user: str, first: list[str]) -> None:
         """Print the direct answer, then everything the bot sent to Slack since the line."""
-        for line in first:
-            self.write(line)
-        if not self.stage.settle():
-            self.write("  (the bot is still busy; what it sends next shows after your next line)")
+        lines = list(first)
+        settled = self.stage.settle()
         calls = self.stage.slack.calls
         new, self._seen = calls[self._seen :], len(calls)
         audience = self.audience(user)
@@ -187,8 +185,11 @@ class Playground:
                 self.modal = dict(call.response.get("view") or {})
             if call.method == "response_url" and call.params.get("blocks"):
                 self.keep_private(call.params)
-            for line in describe_call(call, audience, self.is_thread_reply):
-                self.write(line)
+            lines.extend(describe_call(call, audience, self.is_thread_reply))
+        if not settled:
+            lines.append("  (the bot is still busy; what it sends next shows after your next line)")
+        for line in lines or ["  (no reply)"]:
+            self.write(line)
 
     def remember_private(self, reply: Delivered) -> None:
         if reply.status == 200 and '"blocks"' in reply.body:
@@ -220,10 +221,10 @@ class Playground:
         with workspace.lock:
             names = {uid: str(u.get("name", uid)) for uid, u in workspace.users.items()}
             channels = {cid: c.name for cid, c in workspace.channels.items()}
-        return Audience(actor=user, names=names, channel_names=channels)
+        return Audience(actor=user, people=names, channel_names=channels)
 
     def name(self, user: str) -> str:
-        return self.audience(user).names.get(user, user.lower())
+        return self.audience(user).people.get(user, user.lower())
 
     def person(self, who: str) -> str:
         wanted = who.strip().lstrip("@").lower()
@@ -248,7 +249,9 @@ class Playground:
                 ids = [c.id for c in workspace.channels.values() if c.name == wanted]
                 known = ", ".join(f"#{c.name}" for c in workspace.channels.values())
             if not ids:
-                raise PlaygroundError(f"No channel #{wanted}. Known: {known}. Add one: channel C0NEW name")
+                raise PlaygroundError(
+                    f"No channel #{wanted}. Known: {known}. Add one: channel C0NEW name"
+                )
             return ids[0]
         channel = words[0].upper()
         if channel[:1] not in ("C", "G") or not channel.isalnum():

@@ -32,11 +32,16 @@ class Audience:
     """Who is looking: turns ids into the names a person would see."""
 
     actor: str
-    names: Mapping[str, str]
+    people: Mapping[str, str]
     channel_names: Mapping[str, str]
 
+    @property
+    def names(self) -> dict[str, str]:
+        """User and channel ids to names, for rendering mentions."""
+        return {**self.channel_names, **self.people}
+
     def person(self, user_id: str) -> str:
-        return "you" if user_id == self.actor else "@" + self.names.get(user_id, user_id)
+        return "you" if user_id == self.actor else "@" + self.people.get(user_id, user_id)
 
     def channel(self, channel_id: str) -> str:
         return "#" + self.channel_names.get(channel_id, channel_id.lower())
@@ -69,7 +74,7 @@ def describe_call(call: RecordedCall, audience: Audience, in_thread: ThreadCheck
     view = call.response.get("view") or params.get("view") or {}
     if call.method == "views.publish":
         who = audience.person(str(params.get("user_id", "")))
-        return _box(f"Home tab, as {who} sees it", view, audience)
+        return _box(f"Home tab, for {who}", view, audience)
     label = "modal" if call.method != "views.update" else "modal (updated)"
     hint = "fill it in: modal <value> | <second field>"
     return _box(f"{label}: {view_title(view)}", view, audience, hint)
@@ -77,6 +82,8 @@ def describe_call(call: RecordedCall, audience: Audience, in_thread: ThreadCheck
 
 def describe_reply(status: int, body: str, audience: Audience, what: str) -> list[str]:
     """The bot's direct HTTP answer to a slash command or a modal submission."""
+    if status == 404 and what.startswith("/"):
+        return [f"  ! The bot has no {what} command (yet)."]
     if status == 404:
         return [f"  ! Nothing in the bot handles {what} (HTTP 404)."]
     if status >= 400:
@@ -113,7 +120,11 @@ def _response(params: Mapping[str, Any], audience: Audience) -> list[str]:
 
 
 def _post(
-    params: Mapping[str, Any], audience: Audience, channel: str, in_thread: bool, edited: bool = False
+    params: Mapping[str, Any],
+    audience: Audience,
+    channel: str,
+    in_thread: bool,
+    edited: bool = False,
 ) -> list[str]:
     lines = render_message(params.get("text"), params.get("blocks"), audience.names)
     mark = " (edited)" if edited else ""

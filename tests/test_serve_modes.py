@@ -1,0 +1,78 @@
+"""`groundline serve` as a process: Socket Mode, configuration errors, the error handler."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.localslack.server import LocalSlack
+from tests.support.bot import BotUnderTest
+from tests.support.serve import ServeProcess
+
+
+def test_socket_mode_answers_a_slash_command(tmp_path: Path) -> None:
+    with LocalSlack(bot_token="xoxb-test-token", app_token="xapp-local-token") as slack:
+        server = ServeProcess(
+            f"sqlite:///{tmp_path}/socket.db", slack, tmp_path, SLACK_APP_TOKEN="xapp-local-token",
+            SLACK_SIGNING_SECRET="",
+        )
+        server.env.pop("SLACK_SIGNING_SECRET")
+        server.start()
+        try:
+            assert slack.socket_connected(timeout=15)
+            ack = slack.socket_send(
+                "slash_commands",
+                {"command": "/align", "text": "help", "team_id": "T0LOCAL", "channel_id": "C0FEAT",
+                 "user_id": "U0PM", "response_url": slack.new_response_url(), "trigger_id": "1.2.3"},
+                timeout=10,
+            )
+            assert "/kickoff <feature name>" in str(ack.get("payload"))
+        finally:
+            assert server.stop() == 0
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, timeout=60,
+        env={**base, **env}, cwd="/tmp",
+    )
+
+
+def test_missing_signing_secret_exits_2_with_one_line() -> None:
+    result = run(["serve"], SLACK_BOT_TOKEN="xoxb-secret-value-123")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "SLACK_SIGNING_SECRET" in result.stderr and "Traceback" not in result.stderr
+    assert "secret-value-123" not in result.stderr
+
+
+def test_malformed_token_exits_2_without_echoing_it() -> None:
+    result = run(["serve"], SLACK_BOT_TOKEN="not-a-token-sekrit", SLACK_SIGNING_SECRET="s")
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN" in result.stderr and "sekrit" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_port_exits_2() -> None:
+    result = run(["db", "upgrade"], PORT="eighty")
+    assert result.returncode == 2 and "PORT" in result.stderr
+
+
+def test_unknown_feature_in_cli_exits_1(tmp_path: Path) -> None:
+    result = run(["export", "nope"], DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    assert result.returncode == 1
+    assert "unknown feature 'nope'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unexpected_error_gets_an_apology_with_an_error_id(bot: BotUnderTest) -> None:
+    # A choice button whose value is not ours breaks inside the handler.
+    message = {"ts": "1.1", "channel": "C0FEAT", "blocks": [{"type": "actions", "block_id": "q",
+               "elements": [{"type": "button", "action_id": "kickoff_fallback:say_unsure",
+                             "value": "garbage", "text": {"type": "plain_text", "text": "Odd"}}]}]}
+    bot.driver.press(message, label="Odd")
+    bot.settle()
+    replies = [str(c.params) for c in bot.slack.calls_to("response_url")]
+    assert any("error id" in r for r in replies), replies

@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from bench.common import (  # noqa: E402
     rss_mb,
     signed_headers,
     slash_command,
+    summarize,
     wait_until_up,
 )
 from bot.localslack.server import LocalSlack  # noqa: E402
@@ -50,10 +52,12 @@ TARGET_RSS_MB = 150.0
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
-    child = subprocess.Popen(
-        args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+def process(
+    args: list[str], env: dict[str, str], cwd: Path, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    # A file, not a pipe: an unread pipe fills up under waitress's queue warnings and blocks.
+    with log.open("wb") as sink:
+        child = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=sink)
     try:
         yield child
     finally:
@@ -66,7 +70,9 @@ def process(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[subproc
 
 
 def ours_env(port: int, slack_api_url: str, workdir: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "OPENAI_"))}
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "OPENAI_"))
+    }
     env.update(
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
@@ -93,52 +99,97 @@ def poke(port: int, times: int) -> None:
 
 
 def load(port: int, concurrency: int, count: int, seconds: float, warmup: int) -> dict[str, Any]:
+    """One load-generator process; every latency comes back so rounds can be pooled."""
     args = [PYTHON, str(ROOT / "bench" / "loadgen.py"), str(port), str(concurrency)]
-    args += [str(count), str(seconds), str(warmup)]
+    args += [str(count), str(seconds), str(warmup), "--raw"]
     finished = subprocess.run(args, capture_output=True, check=True, timeout=seconds * 3 + 60)
     result: dict[str, Any] = json.loads(finished.stdout)
     return result
 
 
+def level(ports: dict[str, int], concurrency: int, budget: Budget) -> dict[str, Any]:
+    """Alternate the two apps in short rounds (floor, ours, ours, floor, ...) and pool each
+    app's latencies: on a shared 2-core machine, noise then lands on both sides alike."""
+    pooled: dict[str, dict[str, Any]] = {
+        name: {"latencies_ms": [], "elapsed_s": 0.0, "errors": []} for name in ports
+    }
+    for round_number in range(budget.rounds):
+        order = list(ports) if round_number % 2 == 0 else list(reversed(ports))
+        for name in order:
+            part = load(
+                ports[name],
+                concurrency,
+                budget.count // budget.rounds,
+                budget.seconds / budget.rounds,
+                budget.warmup,
+            )
+            pooled[name]["latencies_ms"] += part["latencies_ms"]
+            pooled[name]["elapsed_s"] += part["elapsed_s"]
+            pooled[name]["errors"] += part["errors"]
+    stats = {
+        name: {
+            **summarize(run["latencies_ms"], run["elapsed_s"], len(run["errors"])),
+            "error_kinds": sorted(set(run["errors"])),
+        }
+        for name, run in pooled.items()
+    }
+    return {
+        "concurrency": concurrency,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        **stats,
+        "p99_ratio": round(stats["ours"]["p99_ms"] / stats["floor"]["p99_ms"], 2),
+    }
+
+
+@dataclass(frozen=True)
+class Budget:
+    count: int  # requests per app per concurrency level, split over the rounds
+    seconds: float  # time cap per app per level, split the same way
+    warmup: int  # unmeasured requests before each round
+    rounds: int
+
+
 def run(quick: bool) -> dict[str, Any]:
-    count, seconds, warmup = (300, 5.0, 50) if quick else (2000, 20.0, 200)
-    with LocalSlack(bot_token=BOT_TOKEN, team_id=TEAM_ID) as slack, tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        ours_port, floor_port = free_port(), free_port()
-        groundline = [PYTHON, "-m", "bot", "serve"]
-        floor = [PYTHON, str(ROOT / "bench" / "floor_app.py"), str(floor_port), slack.api_url]
-        env = ours_env(ours_port, slack.api_url, workdir)
-        env["PYTHONPATH"] = str(ROOT)
-        with process(groundline, env, workdir) as ours, process(floor, env, workdir) as bare:
-            for port, child in ((ours_port, ours), (floor_port, bare)):
-                try:
-                    wait_until_up(port, "/healthz")
-                except TimeoutError:
-                    child.terminate()
-                    raise RuntimeError(child.communicate()[1].decode()[-2000:]) from None
-            poke(ours_port, 20)
-            poke(floor_port, 20)
-            time.sleep(1.0)
-            memory = {"ours_idle_rss_mb": round(rss_mb(ours.pid), 1),
-                      "floor_idle_rss_mb": round(rss_mb(bare.pid), 1)}
-            levels = []
-            for concurrency in LEVELS:
-                # Floor first, then ours, back to back, so both see the same machine weather.
-                floor_stats = load(floor_port, concurrency, count, seconds, warmup)
-                ours_stats = load(ours_port, concurrency, count, seconds, warmup)
-                levels.append({
-                    "concurrency": concurrency,
-                    "floor": floor_stats,
-                    "ours": ours_stats,
-                    "p99_ratio": round(ours_stats["p99_ms"] / floor_stats["p99_ms"], 2),
-                })
-            memory["ours_rss_after_load_mb"] = round(rss_mb(ours.pid), 1)
+    budget = Budget(400, 6.0, 30, 2) if quick else Budget(2000, 20.0, 50, 4)
+    with (
+        LocalSlack(bot_token=BOT_TOKEN, team_id=TEAM_ID) as slack,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        return measure(slack, Path(tmp), budget) | {"quick": quick}
+
+
+def measure(slack: LocalSlack, workdir: Path, budget: Budget) -> dict[str, Any]:
+    ports = {"floor": free_port(), "ours": free_port()}
+    env = ours_env(ports["ours"], slack.api_url, workdir)
+    env["PYTHONPATH"] = str(ROOT)
+    groundline = [PYTHON, "-m", "bot", "serve"]
+    floor = [PYTHON, str(ROOT / "bench" / "floor_app.py"), str(ports["floor"]), slack.api_url]
+    started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    before = machine()
+    with (
+        process(groundline, env, workdir, workdir / "ours.log") as ours,
+        process(floor, env, workdir, workdir / "floor.log") as bare,
+    ):
+        for name in ports:
+            try:
+                wait_until_up(ports[name], "/healthz")
+            except TimeoutError:
+                log = (workdir / f"{name}.log").read_text()[-2000:]
+                raise RuntimeError(f"{name} did not start:\n{log}") from None
+        for port in ports.values():
+            poke(port, 20)
+        time.sleep(1.0)
+        memory = {
+            "ours_idle_rss_mb": round(rss_mb(ours.pid), 1),
+            "floor_idle_rss_mb": round(rss_mb(bare.pid), 1),
+        }
+        levels = [level(ports, concurrency, budget) for concurrency in LEVELS]
+        memory["ours_rss_after_load_mb"] = round(rss_mb(ours.pid), 1)
     return {
         "bench": "ack",
-        "quick": quick,
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": machine(),
-        "budget": {"requests_per_level": count, "seconds_per_level": seconds, "warmup": warmup},
+        "when": started_at,
+        "machine": before,
+        "budget": asdict(budget),
         "levels": levels,
         "memory": memory,
         "targets": verdicts(levels, memory),
@@ -154,62 +205,120 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    return {"cpus": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "load_before": load1}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "load_before": load1,
+    }
 
 
 def verdicts(levels: list[dict[str, Any]], memory: dict[str, Any]) -> dict[str, Any]:
     single = levels[0]["ours"]["p50_ms"]
     ratios = {str(level["concurrency"]): level["p99_ratio"] for level in levels[1:]}
+    rss = memory["ours_idle_rss_mb"]
     return {
         "p50_at_1_ms": {"value": single, "target": TARGET_P50_MS, "met": single <= TARGET_P50_MS},
-        "p99_ratio": {"value": ratios, "target": TARGET_P99_RATIO,
-                      "met": all(ratio <= TARGET_P99_RATIO for ratio in ratios.values())},
-        "idle_rss_mb": {"value": memory["ours_idle_rss_mb"], "target": TARGET_RSS_MB,
-                        "met": memory["ours_idle_rss_mb"] < TARGET_RSS_MB},
+        "p99_ratio": {
+            "value": ratios,
+            "target": TARGET_P99_RATIO,
+            "met": all(ratio <= TARGET_P99_RATIO for ratio in ratios.values()),
+        },
+        "idle_rss_mb": {"value": rss, "target": TARGET_RSS_MB, "met": rss < TARGET_RSS_MB},
     }
 
 
 def table(result: dict[str, Any]) -> str:
     lines = [
-        "| concurrency | app | p50 ms | p90 ms | p99 ms | max ms | req/s | errors | p99 ours/floor |",
+        "| concurrency | app | p50 ms | p90 ms | p99 ms | max ms | req/s | errors "
+        "| p99 ours/floor |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in result["levels"]:
         for name in ("floor", "ours"):
             stats = level[name]
-            ratio = f"{level['p99_ratio']:.2f}" if name == "ours" else ""
-            lines.append(
-                f"| {level['concurrency']} | {name} | {stats['p50_ms']:.2f} | {stats['p90_ms']:.2f} "
-                f"| {stats['p99_ms']:.2f} | {stats['max_ms']:.1f} | {stats['req_per_s']:,.0f} "
-                f"| {stats['errors']} | {ratio} |"
-            )
+            cells = [
+                str(level["concurrency"]),
+                name,
+                *(f"{stats[key]:.2f}" for key in ("p50_ms", "p90_ms", "p99_ms")),
+                f"{stats['max_ms']:.1f}",
+                f"{stats['req_per_s']:,.0f}",
+                str(stats["errors"]),
+                f"{level['p99_ratio']:.2f}" if name == "ours" else "",
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
     memory = result["memory"]
-    lines.append("")
-    lines.append(
-        f"Idle RSS of `groundline serve`: {memory['ours_idle_rss_mb']} MB "
-        f"(floor app {memory['floor_idle_rss_mb']} MB; ours after the load "
-        f"{memory['ours_rss_after_load_mb']} MB)."
-    )
     targets = result["targets"]
-    lines.append("")
-    lines.append("| target | measured | met |")
-    lines.append("|---|---|---|")
-    ratios = ", ".join(f"{ratio:.2f} at {level}" for level, ratio in targets["p99_ratio"]["value"].items())
-    lines.append(f"| p50 ≤ {TARGET_P50_MS:g} ms at concurrency 1 | {targets['p50_at_1_ms']['value']:.2f} ms | {'yes' if targets['p50_at_1_ms']['met'] else 'no'} |")
-    lines.append(f"| p99 ≤ {TARGET_P99_RATIO:g}× floor at 16 and 64 | {ratios} | {'yes' if targets['p99_ratio']['met'] else 'no'} |")
-    lines.append(f"| idle RSS < {TARGET_RSS_MB:g} MB | {targets['idle_rss_mb']['value']} MB | {'yes' if targets['idle_rss_mb']['met'] else 'no'} |")
+    ratios = ", ".join(
+        f"{ratio:.2f} at {level}" for level, ratio in targets["p99_ratio"]["value"].items()
+    )
+    rows = [
+        (
+            f"p50 ≤ {TARGET_P50_MS:g} ms at concurrency 1",
+            f"{targets['p50_at_1_ms']['value']:.2f} ms",
+        ),
+        (f"p99 ≤ {TARGET_P99_RATIO:g}× the floor at 16 and 64", ratios),
+        (f"idle RSS < {TARGET_RSS_MB:g} MB", f"{targets['idle_rss_mb']['value']} MB"),
+    ]
+    lines += [
+        "",
+        f"Idle RSS of `groundline serve`: {memory['ours_idle_rss_mb']} MB (floor app "
+        f"{memory['floor_idle_rss_mb']} MB; ours after the load "
+        f"{memory['ours_rss_after_load_mb']} MB).",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+    ]
+    for (label, measured), verdict in zip(rows, targets.values(), strict=True):
+        lines.append(f"| {label} | {measured} | {'yes' if verdict['met'] else 'no'} |")
     return "\n".join(lines)
 
 
+def write_doc_section(result: dict[str, Any], interpretation: str) -> None:
+    """Replace our section of docs/performance.md (other benches own the other sections)."""
+    machine = result["machine"]
+    body = (
+        f"{SECTION}\n\n"
+        "`/align help` over HTTP, signed like Slack signs it, against the floor app in the same "
+        "run: a bare Bolt app with one command that only acks (`process_before_response=True`), "
+        "served by the same waitress settings and thread count. Both apps and the load "
+        "generator are separate processes; the apps alternate in short rounds and each app's "
+        "latencies are pooled. Run with `.venv/bin/python bench/ack.py` (`--quick` for a "
+        "smaller run); raw figures in `bench/results/ack.json`.\n\n"
+        f"Run of {result['when']} ({'quick' if result['quick'] else 'full'}): "
+        f"{machine['cpus']} × {machine['cpu'] or 'unknown CPU'}, Python {machine['python']}, "
+        f"1-minute load average {machine['load_before']} before the run; budget "
+        f"{result['budget']['count']} requests or {result['budget']['seconds']:g} s per app "
+        "and level.\n\n"
+        f"{table(result)}\n\n{interpretation.strip()}\n"
+    )
+    text = DOC.read_text() if DOC.exists() else "# Performance\n\n"
+    start = text.find(SECTION)
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + body
+    else:
+        following = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + body + (text[following:] if following >= 0 else "")
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="300 requests or 5 s per level")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="400 requests or 6 s per level")
+    parser.add_argument(
+        "--doc",
+        type=Path,
+        help="also rewrite the Ack latency section of docs/performance.md, with the "
+        "interpretation read from this file",
+    )
     args = parser.parse_args()
     result = run(args.quick)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(table(result))
+    if args.doc is not None:
+        write_doc_section(result, args.doc.read_text())
 
 
 if __name__ == "__main__":

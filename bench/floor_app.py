@@ -14,12 +14,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from slack_bolt import Ack, App  # noqa: E402
-from slack_bolt.adapter.wsgi import SlackRequestHandler  # noqa: E402
-from slack_sdk import WebClient  # noqa: E402
+from slack_bolt import Ack, App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
 
-from bench.common import BOT_TOKEN, SIGNING_SECRET  # noqa: E402
-from bot.server import HttpServer  # noqa: E402
+from bench.common import BOT_TOKEN, SIGNING_SECRET
+from bot.server import HttpServer
 
 
 def build_app(slack_api_url: str) -> App:

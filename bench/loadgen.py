@@ -12,12 +12,12 @@ import json
 import sys
 import threading
 import time
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import signed_headers, slash_command, summarize  # noqa: E402
+from bench.common import signed_headers, slash_command, summarize
 
 PATH = "/slack/events"
 

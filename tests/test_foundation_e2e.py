@@ -34,19 +34,36 @@ def test_unknown_align_verb_is_explained_and_escaped(bot: BotUnderTest) -> None:
 
 def test_forged_signature_is_refused_and_reaches_no_handler(bot: BotUnderTest) -> None:
     body = urlencode(
-        {"command": "/kickoff", "text": "Forged", "team_id": "T0LOCAL", "channel_id": "C1",
-         "user_id": "U1", "response_url": bot.slack.new_response_url()}
+        {
+            "command": "/kickoff",
+            "text": "Forged",
+            "team_id": "T0LOCAL",
+            "channel_id": "C1",
+            "user_id": "U1",
+            "response_url": bot.slack.new_response_url(),
+        }
     ).encode()
-    reply = bot.driver.send_raw(body, "application/x-www-form-urlencoded", signature="v0=" + "0" * 64)
+    reply = bot.driver.send_raw(
+        body, "application/x-www-form-urlencoded", signature="v0=" + "0" * 64
+    )
     assert reply.status == 401
     with bot.session() as session:
         assert session.scalar(select(func.count()).select_from(Feature)) == 0
 
 
 def test_stale_timestamp_is_refused(bot: BotUnderTest) -> None:
-    body = urlencode({"command": "/kickoff", "text": "Stale", "team_id": "T0LOCAL",
-                      "channel_id": "C1", "user_id": "U1"}).encode()
-    reply = bot.driver.send_raw(body, "application/x-www-form-urlencoded", timestamp=int(time.time()) - 6 * 60)
+    body = urlencode(
+        {
+            "command": "/kickoff",
+            "text": "Stale",
+            "team_id": "T0LOCAL",
+            "channel_id": "C1",
+            "user_id": "U1",
+        }
+    ).encode()
+    reply = bot.driver.send_raw(
+        body, "application/x-www-form-urlencoded", timestamp=int(time.time()) - 6 * 60
+    )
     assert reply.status == 401
     with bot.session() as session:
         assert session.scalar(select(func.count()).select_from(Feature)) == 0
@@ -54,7 +71,9 @@ def test_stale_timestamp_is_refused(bot: BotUnderTest) -> None:
 
 def test_unsigned_request_is_refused(bot: BotUnderTest) -> None:
     request = urllib.request.Request(
-        f"{bot.url}/slack/events", data=b"command=%2Falign&text=help", method="POST",
+        f"{bot.url}/slack/events",
+        data=b"command=%2Falign&text=help",
+        method="POST",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     try:
@@ -70,8 +89,15 @@ def test_oversized_body_is_refused_unread(bot: BotUnderTest) -> None:
 
 
 def test_one_event_delivered_three_times_is_handled_once(bot: BotUnderTest) -> None:
-    first = bot.driver.event({"type": "app_home_opened", "user": "U0PM", "channel": "D0HOME", "tab": "home",
-                              "event_ts": "1700000000.000100"})
+    first = bot.driver.event(
+        {
+            "type": "app_home_opened",
+            "user": "U0PM",
+            "channel": "D0HOME",
+            "tab": "home",
+            "event_ts": "1700000000.000100",
+        }
+    )
     assert first.status == 200
     bot.driver.redeliver(first, retry_num=1)
     bot.driver.redeliver(first, retry_num=2, reason="http_error")
@@ -86,7 +112,9 @@ def test_one_event_delivered_three_times_is_handled_once(bot: BotUnderTest) -> N
 def test_a_429_then_success_delivers_the_message_once(bot: BotUnderTest) -> None:
     bot.slack.fail("chat.postMessage", status=429, retry_after=1, times=1)
     with bot.session() as session:
-        outbox.post(session, SystemClock(), team_id="T0LOCAL", channel_id="C0FEAT", text="hello once")
+        outbox.post(
+            session, SystemClock(), team_id="T0LOCAL", channel_id="C0FEAT", text="hello once"
+        )
     bot.runtime.deps.outbox_ready.set()
     bot.settle()
     calls = bot.slack.calls_to("chat.postMessage")

@@ -83,7 +83,9 @@ def test_full_kickoff_with_pushback_edit_signoffs_and_a_later_change(bot: BotUnd
     bot.driver.press(summary_message, label="Sign off as engineer", user=ENG)
     assert "targets agreed" in last_bot_text(bot, thread_ts)
 
-    changed = answer(bot, thread_ts, "change latency to 1.5 s because users complained about waits", user=ENG)
+    changed = answer(
+        bot, thread_ts, "change latency to 1.5 s because users complained about waits", user=ENG
+    )
     assert "Sign off as PM" in changed
     announcement = [m for m in bot.slack.bot_messages(CHANNEL) if "proposes changing" in m["text"]]
     assert len(announcement) == 1 and "thread_ts" not in announcement[0]
@@ -104,7 +106,10 @@ def test_full_kickoff_with_pushback_edit_signoffs_and_a_later_change(bot: BotUnd
     assert targets["fallback"]["kind"] == "escalate_human"
     assert [m["name"] for m in targets["success_metrics"]] == ["CSAT", "weekly users"]
     assert targets["tradeoff_priority"] == "latency_gives"
-    assert {(s["user_id"], s["role"]) for s in targets["agreed_by"]} == {(PM, "pm"), (ENG, "engineer")}
+    assert {(s["user_id"], s["role"]) for s in targets["agreed_by"]} == {
+        (PM, "pm"),
+        (ENG, "engineer"),
+    }
     assert targets["changed_by"] == ENG and "complained" in targets["reason"]
     history = record["target_history"]
     assert len(history) == 1 and history[0]["status"] == "superseded"
@@ -116,7 +121,15 @@ def test_full_kickoff_with_pushback_edit_signoffs_and_a_later_change(bot: BotUnd
 
 def test_signoff_rules(bot: BotUnderTest) -> None:
     thread_ts = start(bot, "Search")  # nobody named: the first signer takes the role
-    for text in ["10%", "a refund", "say I'm not sure", "CSAT ≥ 4", "2 s", "$0.01 per query", "cost"]:
+    for text in [
+        "10%",
+        "a refund",
+        "say I'm not sure",
+        "CSAT ≥ 4",
+        "2 s",
+        "$0.01 per query",
+        "cost",
+    ]:
         answer(bot, thread_ts, text)
     summary = thread_messages(bot, thread_ts)[-1]
     bot.driver.press(summary, label="Sign off as PM", user=PM)

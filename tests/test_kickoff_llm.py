@@ -26,7 +26,10 @@ def openai() -> Iterator[LocalOpenAI]:
 @pytest.fixture
 def llm_bot(database_url: str, slack: LocalSlack, openai: LocalOpenAI) -> Iterator[BotUnderTest]:
     running = start_bot(
-        database_url, slack, OPENAI_API_KEY="sk-test-key", OPENAI_BASE_URL=openai.base_url,
+        database_url,
+        slack,
+        OPENAI_API_KEY="sk-test-key",
+        OPENAI_BASE_URL=openai.base_url,
         GROUNDLINE_SCHEDULER=False,
     )
     yield running
@@ -41,7 +44,9 @@ def kickoff(bot: BotUnderTest) -> str:
 
 def wait_for_thread_post(bot: BotUnderTest, thread_ts: str, count: int) -> list[dict[str, object]]:
     bot.slack.wait_for(
-        "chat.postMessage", count=count, timeout=15,
+        "chat.postMessage",
+        count=count,
+        timeout=15,
         predicate=lambda call: call.params.get("thread_ts") == thread_ts,
     )
     bot.settle()
@@ -53,7 +58,9 @@ def stage(bot: BotUnderTest) -> str:
         return session.scalars(select(Feature)).one().stage
 
 
-def test_model_reading_is_confirmed_before_it_counts(llm_bot: BotUnderTest, openai: LocalOpenAI) -> None:
+def test_model_reading_is_confirmed_before_it_counts(
+    llm_bot: BotUnderTest, openai: LocalOpenAI
+) -> None:
     thread_ts = kickoff(llm_bot)
     openai.reply_with(json.dumps({"value": 0.07}))
     reply = llm_bot.driver.message(CHANNEL, "a handful per batch, tops", thread_ts=thread_ts)
@@ -80,7 +87,9 @@ def test_typed_no_rejects_the_reading(llm_bot: BotUnderTest, openai: LocalOpenAI
     assert stage(llm_bot) == "error_rate"
 
 
-def test_a_zero_reading_from_the_model_is_still_refused(llm_bot: BotUnderTest, openai: LocalOpenAI) -> None:
+def test_a_zero_reading_from_the_model_is_still_refused(
+    llm_bot: BotUnderTest, openai: LocalOpenAI
+) -> None:
     thread_ts = kickoff(llm_bot)
     openai.reply_with(json.dumps({"value": 0.0}))
     llm_bot.driver.message(CHANNEL, "we cannot afford a single mistake", thread_ts=thread_ts)
@@ -89,7 +98,9 @@ def test_a_zero_reading_from_the_model_is_still_refused(llm_bot: BotUnderTest, o
     assert stage(llm_bot) == "error_rate"
 
 
-def test_model_failure_falls_back_to_our_follow_up(llm_bot: BotUnderTest, openai: LocalOpenAI) -> None:
+def test_model_failure_falls_back_to_our_follow_up(
+    llm_bot: BotUnderTest, openai: LocalOpenAI
+) -> None:
     thread_ts = kickoff(llm_bot)
     openai.fail(status=500)
     reply = llm_bot.driver.message(CHANNEL, "hmm, whatever the industry does", thread_ts=thread_ts)
@@ -102,7 +113,9 @@ def test_a_slow_model_does_not_delay_the_ack(llm_bot: BotUnderTest, openai: Loca
     thread_ts = kickoff(llm_bot)
     openai.delay(3.0)
     openai.reply_with(json.dumps({"value": 0.05}))
-    reply = llm_bot.driver.message(CHANNEL, "whatever our support team tolerates today", thread_ts=thread_ts)
+    reply = llm_bot.driver.message(
+        CHANNEL, "whatever our support team tolerates today", thread_ts=thread_ts
+    )
     assert reply.status == 200 and reply.elapsed_ms < 1000
     posts = wait_for_thread_post(llm_bot, thread_ts, count=2)
     assert "5%" in posts[-1]["text"]

@@ -26,7 +26,9 @@ def wait_drained(database_url: str, timeout: float = 15.0) -> None:
         while time.monotonic() < deadline:
             with Session(engine) as session:
                 pending = session.scalar(
-                    select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "sent")
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.status != "sent")
                 )
             if pending == 0:
                 return
@@ -41,7 +43,10 @@ def test_kill_after_each_answer_loses_nothing_and_repeats_nothing(
 ) -> None:
     server = ServeProcess(database_url, slack, tmp_path, GROUNDLINE_SCHEDULER="false").start()
     driver = SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack)
-    assert driver.command("/kickoff", "Support answers", user_id="U0PM", channel_id=CHANNEL).status == 200
+    assert (
+        driver.command("/kickoff", "Support answers", user_id="U0PM", channel_id=CHANNEL).status
+        == 200
+    )
     wait_drained(database_url)
     thread_ts = slack.bot_messages(CHANNEL)[0]["ts"]
     try:
@@ -49,7 +54,9 @@ def test_kill_after_each_answer_loses_nothing_and_repeats_nothing(
             reply = driver.message(CHANNEL, text, user="U0PM", thread_ts=thread_ts)
             assert reply.status == 200  # acknowledged: from here on it must not be lost
             server.kill()
-            server = ServeProcess(database_url, slack, tmp_path, GROUNDLINE_SCHEDULER="false").start()
+            server = ServeProcess(
+                database_url, slack, tmp_path, GROUNDLINE_SCHEDULER="false"
+            ).start()
             driver.app_url = f"{server.url}/slack/events"
             wait_drained(database_url)
             # Slack retries deliveries it thinks failed; the retry must not count twice.

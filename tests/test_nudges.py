@@ -29,11 +29,19 @@ def slow_bot(database_url: str, slack: LocalSlack, clock: ManualClock) -> Iterat
 
 def nudges(bot: BotUnderTest) -> list[str]:
     bot.settle()
-    return [m["text"] for m in bot.slack.bot_messages(CHANNEL) if "nudge" in m["text"].lower() or "reminder" in m["text"].lower()]
+    return [
+        m["text"]
+        for m in bot.slack.bot_messages(CHANNEL)
+        if "nudge" in m["text"].lower() or "reminder" in m["text"].lower()
+    ]
 
 
-def test_two_nudges_at_most_naming_who_is_awaited(slow_bot: BotUnderTest, clock: ManualClock) -> None:
-    slow_bot.driver.command("/kickoff", "Support answers <@U0PM|ana> <@U0ENG|raj>", user_id="U0PM", channel_id=CHANNEL)
+def test_two_nudges_at_most_naming_who_is_awaited(
+    slow_bot: BotUnderTest, clock: ManualClock
+) -> None:
+    slow_bot.driver.command(
+        "/kickoff", "Support answers <@U0PM|ana> <@U0ENG|raj>", user_id="U0PM", channel_id=CHANNEL
+    )
     slow_bot.settle()
     deps = slow_bot.runtime.deps
     clock.advance(timedelta(hours=23))
@@ -52,7 +60,9 @@ def test_two_nudges_at_most_naming_who_is_awaited(slow_bot: BotUnderTest, clock:
     texts = nudges(slow_bot)
     assert len(texts) == 2 and "won't nudge again" in texts[1]
     # Every nudge went into the kickoff thread, not the channel.
-    assert all(m.get("thread_ts") for m in slow_bot.slack.bot_messages(CHANNEL) if m["text"] in texts)
+    assert all(
+        m.get("thread_ts") for m in slow_bot.slack.bot_messages(CHANNEL) if m["text"] in texts
+    )
 
 
 def test_an_answer_resets_the_idle_clock(slow_bot: BotUnderTest, clock: ManualClock) -> None:

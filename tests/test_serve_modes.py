@@ -15,7 +15,10 @@ from tests.support.serve import ServeProcess
 def test_socket_mode_answers_a_slash_command(tmp_path: Path) -> None:
     with LocalSlack(bot_token="xoxb-test-token", app_token="xapp-local-token") as slack:
         server = ServeProcess(
-            f"sqlite:///{tmp_path}/socket.db", slack, tmp_path, SLACK_APP_TOKEN="xapp-local-token",
+            f"sqlite:///{tmp_path}/socket.db",
+            slack,
+            tmp_path,
+            SLACK_APP_TOKEN="xapp-local-token",
             SLACK_SIGNING_SECRET="",
         )
         server.env.pop("SLACK_SIGNING_SECRET")
@@ -24,8 +27,15 @@ def test_socket_mode_answers_a_slash_command(tmp_path: Path) -> None:
             assert slack.socket_connected(timeout=15)
             ack = slack.socket_send(
                 "slash_commands",
-                {"command": "/align", "text": "help", "team_id": "T0LOCAL", "channel_id": "C0FEAT",
-                 "user_id": "U0PM", "response_url": slack.new_response_url(), "trigger_id": "1.2.3"},
+                {
+                    "command": "/align",
+                    "text": "help",
+                    "team_id": "T0LOCAL",
+                    "channel_id": "C0FEAT",
+                    "user_id": "U0PM",
+                    "response_url": slack.new_response_url(),
+                    "trigger_id": "1.2.3",
+                },
                 timeout=10,
             )
             assert "/kickoff <feature name>" in str(ack.get("payload"))
@@ -36,8 +46,12 @@ def test_socket_mode_answers_a_slash_command(tmp_path: Path) -> None:
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, timeout=60,
-        env={**base, **env}, cwd="/tmp",
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**base, **env},
+        cwd="/tmp",
     )
 
 
@@ -69,9 +83,24 @@ def test_unknown_feature_in_cli_exits_1(tmp_path: Path) -> None:
 
 def test_unexpected_error_gets_an_apology_with_an_error_id(bot: BotUnderTest) -> None:
     # A choice button whose value is not ours breaks inside the handler.
-    message = {"ts": "1.1", "channel": "C0FEAT", "blocks": [{"type": "actions", "block_id": "q",
-               "elements": [{"type": "button", "action_id": "kickoff_fallback:say_unsure",
-                             "value": "garbage", "text": {"type": "plain_text", "text": "Odd"}}]}]}
+    message = {
+        "ts": "1.1",
+        "channel": "C0FEAT",
+        "blocks": [
+            {
+                "type": "actions",
+                "block_id": "q",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "kickoff_fallback:say_unsure",
+                        "value": "garbage",
+                        "text": {"type": "plain_text", "text": "Odd"},
+                    }
+                ],
+            }
+        ],
+    }
     bot.driver.press(message, label="Odd")
     bot.settle()
     replies = [str(c.params) for c in bot.slack.calls_to("response_url")]

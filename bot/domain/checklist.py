@@ -90,7 +90,8 @@ QUESTIONS: dict[Step, Question] = {
     Step.TRADEOFF: Question(
         Step.TRADEOFF,
         "4 of 4 · Which gives way first?",
-        "If a better model turns out slower or pricier than these budgets, which one gives way first?",
+        "If a better model turns out slower or pricier than these budgets, which one gives way "
+        "first?",
         (
             Choice("Latency can give", TradeoffPriority.LATENCY_GIVES.value),
             Choice("Cost can give", TradeoffPriority.COST_GIVES.value),

@@ -66,7 +66,8 @@ def start(
     if existing is not None:
         where = f"<#{existing.channel_id}>"
         if existing.thread_ts:
-            link = f"https://slack.com/archives/{existing.channel_id}/p{existing.thread_ts.replace('.', '')}"
+            message_id = existing.thread_ts.replace(".", "")
+            link = f"https://slack.com/archives/{existing.channel_id}/p{message_id}"
             where = f"<{link}|this thread> in <#{existing.channel_id}>"
         raise Conflict(
             f"There is already a kickoff for this feature: {where}. "
@@ -218,7 +219,7 @@ def _take_answer(
 def choose(
     session: Session, clock: Clock, feature: Feature, user_id: str, step: Step, value: str
 ) -> Outcome | None:
-    """A button press answering a question; a stale button (question already answered) is ignored."""
+    """A button press answering a question; a stale button (already answered) is ignored."""
     if feature.stage != step.value:
         return None
     return _take_answer(session, clock, feature, user_id, step, value)

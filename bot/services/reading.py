@@ -21,35 +21,39 @@ from bot.llm import LanguageModel, read_structured
 MODEL_TIMEOUT_SECONDS = 8.0
 
 
-class RateReading(BaseModel):
+class Reading(BaseModel):
+    value: Any
+
+
+class RateReading(Reading):
     value: float  # a fraction: 0.1 for 10%
 
 
-class TextReading(BaseModel):
+class TextReading(Reading):
     value: str
 
 
-class FallbackReading(BaseModel):
+class FallbackReading(Reading):
     value: Fallback
 
 
-class MetricsReading(BaseModel):
+class MetricsReading(Reading):
     value: list[SuccessMetric]
 
 
-class LatencyReading(BaseModel):
+class LatencyReading(Reading):
     value: float  # milliseconds
 
 
-class CostReading(BaseModel):
+class CostReading(Reading):
     value: float  # US dollars per query
 
 
-class TradeoffReading(BaseModel):
+class TradeoffReading(Reading):
     value: TradeoffPriority
 
 
-SCHEMAS: dict[Step, type[BaseModel]] = {
+SCHEMAS: dict[Step, type[Reading]] = {
     Step.ERROR_RATE: RateReading,
     Step.ERROR_IMPACT: TextReading,
     Step.FALLBACK: FallbackReading,
@@ -100,7 +104,7 @@ def propose(model: LanguageModel, step: Step, question: str, answer: str) -> str
     if reading is None:
         return None
     try:
-        text = _our_wording(step, getattr(reading, "value"))
+        text = _our_wording(step, reading.value)
     except (TypeError, ValueError):
         return None
     return text if isinstance(checklist.parse_answer(step, text), Parsed) else None

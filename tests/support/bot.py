@@ -54,8 +54,10 @@ class BotUnderTest:
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until everything the bot queued has been sent (or given up on)."""
         deadline = time.monotonic() + timeout
-        query = select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.status.in_(("pending", "sending"))
+        query = (
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_(("pending", "sending")))
         )
         while time.monotonic() < deadline:
             self.runtime.deps.outbox_ready.set()

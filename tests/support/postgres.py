@@ -59,7 +59,17 @@ class PostgresServer:
             shutil.chown(self.root, "postgres")
         initdb = subprocess.run(
             self._run_as_owner(
-                [_binary("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
+                [
+                    _binary("initdb"),
+                    "-D",
+                    str(self.data),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                ]
             ),
             capture_output=True,
         )
@@ -70,14 +80,22 @@ class PostgresServer:
             self._run_as_owner(
                 [
                     _binary("postgres"),
-                    "-D", str(self.data),
-                    "-p", str(self.port),
-                    "-k", str(self.root),
-                    "-c", "listen_addresses=127.0.0.1",
-                    "-c", "fsync=off",
-                    "-c", "synchronous_commit=off",
-                    "-c", "full_page_writes=off",
-                    "-c", "max_connections=300",
+                    "-D",
+                    str(self.data),
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(self.root),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=300",
                 ]
             ),
             stdout=log,

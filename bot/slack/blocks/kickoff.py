@@ -52,11 +52,17 @@ def _choice_action(step: Step) -> str:
     return (Action.FALLBACK_CHOICE if step is Step.FALLBACK else Action.TRADEOFF_CHOICE).value
 
 
-def summary(feature: Feature, version: TargetVersion, targets: Targets) -> tuple[str, list[Block]]:
-    lines = [
-        f"• *{checklist.STEP_NAMES[step].capitalize()}*: {escape(checklist.describe(targets, step))}"
+def bullets(targets: Targets) -> list[str]:
+    """One line per answer, user text escaped."""
+    return [
+        f"• *{checklist.STEP_NAMES[step].capitalize()}*: "
+        + escape(checklist.describe(targets, step))
         for step in checklist.ORDER
     ]
+
+
+def summary(feature: Feature, version: TargetVersion, targets: Targets) -> tuple[str, list[Block]]:
+    lines = bullets(targets)
     title = f"*{escape(feature.name)}: the targets, version {version.version}*"
     if version.reason:
         title += f"\nChanged by <@{version.changed_by}>: _{escape(version.reason)}_"
@@ -109,10 +115,7 @@ def signoff_line(version: TargetVersion) -> str:
 
 
 def agreed(feature: Feature, version: TargetVersion, targets: Targets) -> tuple[str, list[Block]]:
-    lines = [
-        f"• *{checklist.STEP_NAMES[step].capitalize()}*: {escape(checklist.describe(targets, step))}"
-        for step in checklist.ORDER
-    ]
+    lines = bullets(targets)
     text = (
         f":handshake: *{escape(feature.name)}: targets agreed (version {version.version})*\n"
         + "\n".join(lines)
@@ -140,14 +143,20 @@ def nudge(feature: Feature, waiting_on: list[str], second: bool) -> str:
     else:
         what = f"an answer to *{checklist.QUESTIONS[Step(step)].title}*"
     if second:
-        return f"Last reminder from me, {who}: the kickoff of *{escape(feature.name)}* still needs {what}. I won't nudge again."
+        return (
+            f"Last reminder from me, {who}: the kickoff of *{escape(feature.name)}* still needs "
+            f"{what}. I won't nudge again."
+        )
     return f"Friendly nudge, {who}: the kickoff of *{escape(feature.name)}* is waiting on {what}."
 
 
 def reading(feature_id: int, answer: str, described: str) -> tuple[str, list[Block]]:
     """A language model's reading, for a human to confirm before anything is stored."""
     quoted = escape(answer if len(answer) <= 200 else answer[:199] + "…")
-    text = f"I read “{quoted}” as: *{escape(described)}*. Is that right? (You can also reply yes or no.)"
+    text = (
+        f"I read “{quoted}” as: *{escape(described)}*. Is that right? "
+        "(You can also reply yes or no.)"
+    )
     return text, [
         section(text),
         actions(

@@ -8,6 +8,7 @@ from bot.domain import checklist
 from bot.domain.checklist import AGREED, REVIEW, Step
 from bot.domain.targets import Targets
 from bot.slack.blocks import Block, context, header, section
+from bot.slack.blocks.kickoff import bullets
 from bot.slack.text import escape
 from bot.store.models import Feature
 
@@ -23,15 +24,11 @@ def stage_words(feature: Feature) -> str:
 def feature_blocks(feature: Feature) -> list[Block]:
     versions = feature.target_versions
     agreed = next((v for v in reversed(versions) if v.status == "agreed"), None)
-    lines = [
-        f"*{escape(feature.name)}* (`{feature.slug}`) in <#{feature.channel_id}> — {stage_words(feature)}"
-    ]
+    where = f"in <#{feature.channel_id}> — {stage_words(feature)}"
+    lines = [f"*{escape(feature.name)}* (`{feature.slug}`) {where}"]
     if agreed is not None:
         targets = Targets.model_validate(agreed.values_json)
-        lines += [
-            f"• {checklist.STEP_NAMES[step].capitalize()}: {escape(checklist.describe(targets, step))}"
-            for step in checklist.ORDER
-        ]
+        lines += bullets(targets)
         signers = ", ".join(
             f"<@{s.user_id}> ({'PM' if s.role == 'pm' else 'engineer'})" for s in agreed.signoffs
         )

@@ -27,9 +27,8 @@ def _status(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
         if args:
             feature = kickoff.get_feature(session, command["team_id"], " ".join(args))
             if feature is None:
-                raise NotFound(
-                    f"No feature called `{escape(' '.join(args)[:80])}` here. `/align status` lists them."
-                )
+                name = escape(" ".join(args)[:80])
+                raise NotFound(f"No feature called `{name}` here. `/align status` lists them.")
             features = [feature]
         else:
             features = kickoff.features_of(session, command["team_id"])

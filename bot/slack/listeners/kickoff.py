@@ -1,4 +1,4 @@
-"""Kickoff listeners: /kickoff, replies in the thread, the answer/sign-off/edit buttons and modal."""
+"""Kickoff listeners: /kickoff, thread replies, the answer/sign-off/edit buttons and the modal."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain import checklist
 from bot.domain.checklist import Step
-from bot.domain.targets import Role
+from bot.domain.parsing import Parsed
+from bot.domain.targets import Role, Targets
 from bot.errors import NotFound
 from bot.ids import Action, Block, Command, View
-from bot.domain.parsing import Parsed
-from bot.domain.targets import Targets
 from bot.services import kickoff, outbox
-from bot.services.reading import propose
 from bot.services.kickoff import Outcome
+from bot.services.reading import propose
 from bot.slack.blocks import kickoff as kickoff_blocks
-from bot.slack.blocks import modals
+from bot.slack.blocks import modals, section
 from bot.slack.text import escape
+from bot.store.models import Feature
 
 # Message subtypes that are still a person talking (file drops, thread broadcasts).
 HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast"}
@@ -172,11 +172,11 @@ def _interpret(deps: Deps, feature_id: int, step: Step, text: str, clarify: str)
     assert deps.llm is not None
     reading = propose(deps.llm, step, checklist.QUESTIONS[step].text, text)
     with deps.unit_of_work() as session:
-        feature = session.get(kickoff.Feature, feature_id)
+        feature = session.get(Feature, feature_id)
         if feature is None or feature.stage != step.value:
             return  # someone answered meanwhile
         if reading is None:
-            _post_in_thread(session, deps, feature, clarify, [kickoff_blocks.section(clarify)])
+            _post_in_thread(session, deps, feature, clarify, [section(clarify)])
             return
         kickoff.hold_reading(feature, step, reading, clarify)
         parsed = checklist.parse_answer(step, reading)
@@ -187,7 +187,7 @@ def _interpret(deps: Deps, feature_id: int, step: Step, text: str, clarify: str)
         )
 
 
-def _feature(session: Session, body: dict[str, Any], feature_id: str) -> kickoff.Feature:
+def _feature(session: Session, body: dict[str, Any], feature_id: str) -> Feature:
     team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
     feature = kickoff.get_feature(session, team_id, feature_id)
     if feature is None:
@@ -196,7 +196,7 @@ def _feature(session: Session, body: dict[str, Any], feature_id: str) -> kickoff
 
 
 def _post_in_thread(
-    session: Session, deps: Deps, feature: kickoff.Feature, text: str, blocks: list[dict[str, Any]]
+    session: Session, deps: Deps, feature: Feature, text: str, blocks: list[dict[str, Any]]
 ) -> None:
     outbox.post(
         session,
@@ -214,14 +214,18 @@ def say(session: Session, deps: Deps, outcome: Outcome) -> None:
     """Queue what an outcome means for the thread (and the channel, for changes)."""
     feature = outcome.feature
     if outcome.clarify:
-        text, blocks = outcome.clarify, [kickoff_blocks.section(outcome.clarify)]
+        text, blocks = outcome.clarify, [section(outcome.clarify)]
         _post_in_thread(session, deps, feature, text, blocks)
         return
     lead = ""
     if outcome.accepted_step is not None:
-        lead = f"Got it: *{checklist.STEP_NAMES[outcome.accepted_step]}* — {escape(checklist.describe(outcome.targets, outcome.accepted_step))}.\n\n"
+        step = outcome.accepted_step
+        described = escape(checklist.describe(outcome.targets, step))
+        lead = f"Got it: *{checklist.STEP_NAMES[step]}* — {described}.\n\n"
     elif outcome.changed_step is not None and outcome.new_version is None:
-        lead = f"Updated *{checklist.STEP_NAMES[outcome.changed_step]}* to {escape(checklist.describe(outcome.targets, outcome.changed_step))}.\n\n"
+        step = outcome.changed_step
+        described = escape(checklist.describe(outcome.targets, step))
+        lead = f"Updated *{checklist.STEP_NAMES[step]}* to {described}.\n\n"
     version = kickoff.current_version(feature)
     if outcome.new_version is not None and outcome.changed_step is not None:
         announcement = kickoff_blocks.change_announcement(
@@ -233,7 +237,7 @@ def say(session: Session, deps: Deps, outcome: Outcome) -> None:
             team_id=feature.team_id,
             channel_id=feature.channel_id,
             text=announcement,
-            blocks=[kickoff_blocks.section(announcement)],
+            blocks=[section(announcement)],
             feature_id=feature.id,
         )
     if outcome.question is not None:
@@ -256,9 +260,9 @@ def say(session: Session, deps: Deps, outcome: Outcome) -> None:
     elif outcome.review:
         text, blocks = kickoff_blocks.summary(feature, version, outcome.targets)
         if lead:
-            blocks.insert(0, kickoff_blocks.section(lead.strip()))
+            blocks.insert(0, section(lead.strip()))
         _post_in_thread(session, deps, feature, text, blocks)
     elif outcome.signed_role is not None:
         role = "PM" if outcome.signed_role is Role.PM else "engineer"
         line = f"Signed as {role}. Waiting for the other sign-off."
-        _post_in_thread(session, deps, feature, line, [kickoff_blocks.section(line)])
+        _post_in_thread(session, deps, feature, line, [section(line)])

@@ -56,6 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--team", help="workspace id, when several workspaces are installed")
     export.set_defaults(run=_export)
 
+    ingest = commands.add_parser("ingest", help="store one eval run from a results file")
+    ingest.add_argument("file", help="promptfoo or Inspect JSON, JSONL or CSV")
+    ingest.add_argument("--feature", required=True, help="the feature's id or slug")
+    ingest.add_argument("--label", help="name this run (default: the model label in the file)")
+    ingest.add_argument(
+        "--format", default="auto", choices=["auto", "promptfoo", "inspect", "jsonl", "csv"]
+    )
+    ingest.add_argument("--metric", help="judge pass/fail by this one named check")
+    ingest.add_argument("--team", help="workspace id, when several workspaces are installed")
+    ingest.set_defaults(run=_ingest)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=_db_upgrade)
@@ -125,4 +136,29 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     with cli_support.session(settings) as session:
         feature = cli_support.find_feature(session, args.feature, args.team)
         print(json.dumps(export_feature(session, feature), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.clock import SystemClock
+    from bot.services import cli_support, evals, feedback
+
+    path, clock = Path(args.file), SystemClock()
+    if path.is_dir():
+        print(f"groundline: cannot read {args.file}: it is a folder", file=sys.stderr)
+        return 1
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        print(f"groundline: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    with stream, cli_support.session(settings) as session:
+        feature = cli_support.find_feature(session, args.feature, args.team)
+        upload = evals.Upload(stream, path.name, "cli", args.format, args.metric, args.label)
+        run = evals.store_run(session, clock, feature, upload)
+        feedback.after_ingest(session, clock, feature, run)
+        line = evals.summary_line(feature, run)
+    print(line)  # only once committed
     return 0

@@ -7,6 +7,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
+from bot.api import eval_runs_route
 from bot.app import create_app, make_web_client
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -42,6 +43,7 @@ class Runtime:
         self._client = make_web_client(self.deps)
         self.app = create_app(self.deps, client=self._client)
         self.wsgi = WsgiApp(self.app, self.engine)
+        self.wsgi.add_route("POST", "/api/v1/features/", eval_runs_route(self.deps))
         self.worker = DeliveryWorker(self.deps, self.client_for, pace_seconds=pace_seconds)
         self.http: HttpServer | None = None
         self.scheduler: BackgroundScheduler | None = None

@@ -83,4 +83,3 @@ def _quiet_logs(settings: Settings) -> bool:
         return False
     logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
     return True
-

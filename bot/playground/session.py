@@ -11,6 +11,7 @@ from bot.localslack.driver import Delivered
 from bot.localslack.workspace import BOT_USER_ID
 from bot.playground.buttons import PlaygroundError, find_button
 from bot.playground.cast import CHANNELS, PEOPLE
+from bot.playground.render import button_labels
 from bot.playground.stage import Stage
 from bot.playground.transcript import Audience, describe_call, describe_reply
 
@@ -59,6 +60,8 @@ class Playground:
             self.write(f"! {problem}")
         except OSError as problem:
             self.write(f"! Could not reach the bot: {problem}")
+        except Exception as problem:  # one bad line must not end the session
+            self.write(f"! That line failed ({type(problem).__name__}): {problem}")
         return True
 
     def run(self, text: str, user: str) -> None:
@@ -196,8 +199,10 @@ class Playground:
             self.keep_private(reply.json())
 
     def keep_private(self, params: dict[str, Any]) -> None:
-        if params.get("response_type") == "in_channel":
-            return  # the stand-in stored it as a channel message already
+        if params.get("response_type") == "in_channel" or not button_labels(
+            params.get("blocks") or []
+        ):
+            return  # nothing to press, or the stand-in stored it as a channel message already
         ts = self.stage.slack.workspace.next_ts()
         blocks = params.get("blocks") or []
         message = {"channel": self.channel, "ts": ts, "is_ephemeral": True, "blocks": blocks}

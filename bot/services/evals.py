@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from array import array
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -89,8 +89,9 @@ def store_run(session: Session, clock: Clock, feature: Feature, upload: Upload) 
     """
     if upload.source not in SOURCES:
         raise ValueError(f"unknown source {upload.source!r}")
-    fmt, rows, meta = read_cases(upload.stream, Format.AUTO if not upload.fmt else upload.fmt,
-                                 metric=upload.metric, name=upload.name)  # fmt: skip
+    # read_cases checks the format name itself, with a message listing the choices.
+    requested = cast(Format, upload.fmt or Format.AUTO)
+    fmt, rows, meta = read_cases(upload.stream, requested, metric=upload.metric, name=upload.name)
     run = EvalRun(
         feature_id=feature.id,
         label=None,

@@ -13,6 +13,7 @@ from bot.ids import Command
 from bot.services import kickoff
 from bot.slack import blocks
 from bot.slack.blocks import status
+from bot.slack.listeners import evals
 from bot.slack.text import escape
 
 Handler = Callable[[Deps, dict[str, Any], list[str], Ack], None]
@@ -39,7 +40,12 @@ def _status(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
         )
 
 
-ALIGN_VERBS: dict[str, Handler] = {"help": _help, "status": _status}
+ALIGN_VERBS: dict[str, Handler] = {
+    "help": _help,
+    "status": _status,
+    "metric": evals.metric,
+    "token": evals.token,
+}
 
 
 def register(app: App, deps: Deps) -> None:

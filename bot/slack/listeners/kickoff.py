@@ -21,6 +21,7 @@ from bot.services.kickoff import Outcome
 from bot.services.reading import propose
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals, section
+from bot.slack.listeners import evals as evals_listener
 from bot.slack.text import escape
 from bot.store.models import Feature
 
@@ -61,6 +62,8 @@ def register(app: App, deps: Deps) -> None:
     @app.event("message")
     def thread_reply(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
         ack()
+        if event.get("files"):  # an eval file dropped in the thread
+            return evals_listener.handle_file_drop(deps, body, event)
         thread_ts = event.get("thread_ts")
         if (
             not thread_ts

@@ -215,6 +215,12 @@ def test_modal_and_people_errors_keep_the_session_going(
     assert printed[-1].startswith("! Who is 'nobody'?")
     assert session.handle("/nothing here")
     assert printed[-1] == "  ! The bot has no /nothing command (yet)."
+    session.handle("as soon as we can")  # not a person: an ordinary message
+    assert printed[-1] == "  (no reply)"
+    session.handle("channel is fine")
+    assert printed[-1] == "  (no reply)" and session.channel == "C0FEAT"
+    session.handle("channel C0OTHER random")
+    assert printed[-1] == "In #random (C0OTHER); your lines go to the channel."
     session.handle("as eng")
     assert session.me == "U0ENG"
     assert not session.handle("quit")

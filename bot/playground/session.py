@@ -3,6 +3,7 @@ are printed before the next line is read."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,11 @@ Type what you would type in Slack, one line at a time:
 Lines starting with # are comments."""
 
 MODAL_CALLS = ("views.open", "views.push", "views.update")
+# After `as <who>`, these mean the line was meant for the playground ("as" itself is common
+# in plain answers: "as soon as we can").
+PLAYGROUND_VERBS = {"press", "modal", "channel", "say", "thread", "home", "help"}
+# `channel C0OTHER [name]` or `channel #name`; anything else after "channel" is a message.
+CHANNEL_ARGUMENT = re.compile(r"^(#\S+|[CG][A-Z0-9]+)(\s+#?[\w-]+)?$")
 
 
 class Playground:
@@ -70,7 +76,7 @@ class Playground:
         if text.startswith("/"):
             self.command(verb, rest, user)
             return
-        simple: dict[str, Callable[[str, str], None]] = {
+        simple: dict[str, Callable[[str, str], None]] = {  # a verb, then its argument
             "as": self.act_as,
             "press": self.press,
             "modal": self.submit_modal,
@@ -136,7 +142,13 @@ class Playground:
 
     def act_as(self, text: str, user: str) -> None:
         who, _, line = text.partition(" ")
-        other = self.person(who)
+        try:
+            other = self.person(who)
+        except PlaygroundError:
+            if line.startswith("/") or line.split(" ")[0].lower() in PLAYGROUND_VERBS:
+                raise
+            self.say(f"as {text}", user)  # an answer like "as fast as we can"
+            return
         if line.strip():
             self.run(line.strip(), other)
             return
@@ -144,6 +156,9 @@ class Playground:
         self.write(f"You are now {self.name(other)} ({other}).")
 
     def switch_channel(self, text: str, user: str) -> None:
+        if text and not CHANNEL_ARGUMENT.match(text):
+            self.say(f"channel {text}", user)  # an answer that starts with "channel"
+            return
         if text:
             self.channel = self.channel_id(text)
         thread = "its kickoff thread" if self.stage.kickoff_thread(self.channel) else "the channel"
@@ -258,9 +273,7 @@ class Playground:
                     f"No channel #{wanted}. Known: {known}. Add one: channel C0NEW name"
                 )
             return ids[0]
-        channel = words[0].upper()
-        if channel[:1] not in ("C", "G") or not channel.isalnum():
-            raise PlaygroundError("A channel id starts with C (or G for private), like C0OTHER.")
+        channel = words[0]
         name = words[1].lstrip("#").lower() if len(words) > 1 else None
         with workspace.lock:
             if channel in workspace.channels and name:

@@ -68,8 +68,8 @@ def summary(feature: Feature, version: TargetVersion, targets: Targets) -> tuple
         title += f"\nChanged by <@{version.changed_by}>: _{escape(version.reason)}_"
     signed = {s.role: s.user_id for s in version.signoffs}
     status_line = (
-        "To change an answer, reply `change <what> to <new value>` "
-        "(e.g. `change error rate to 8%`). When it reads right, sign off below."
+        "To change an answer, press its Edit button or reply in this thread, e.g. "
+        "`change error rate to 8%`. When it reads right, sign off below."
     )
     blocks: list[Block] = [
         section(title + "\n" + "\n".join(lines)),

@@ -35,7 +35,7 @@ class Deps:
     outbox_ready: threading.Event = field(default_factory=threading.Event)
     # Slow work that must not hold up Slack's ack (language model calls).
     background: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="bg")
+        default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="bg")
     )
 
     @contextmanager

@@ -51,6 +51,7 @@ class DeliveryWorker:
         self.client_for = client_for
         self.pace_seconds = pace_seconds
         self._last_post: dict[str, float] = {}
+        self._held_back = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -66,7 +67,8 @@ class DeliveryWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.deps.outbox_ready.wait(timeout=1.0)
+            # Rows held back by pacing become due within a second: look again soon for them.
+            self.deps.outbox_ready.wait(timeout=0.05 if self._held_back else 1.0)
             self.deps.outbox_ready.clear()
             try:
                 while self.deliver_due() and not self._stop.is_set():
@@ -113,6 +115,7 @@ class DeliveryWorker:
         with session_scope(self.deps.session_factory) as session:
             rows = list(session.scalars(query))
             ready = [row for row in rows if self._paced(row.channel_id)]
+            self._held_back = len(ready) < len(rows)
             for row in ready:
                 row.status = "sending"
                 row.next_attempt_at = now + LEASE

@@ -12,8 +12,8 @@ FROM ${PYTHON_IMAGE} AS builder
 ARG PYTHON=python3
 # Both optional; passed through to pip when set (e.g. behind a proxy that re-signs TLS, mount
 # its CA bundle and point PIP_CERT at it).
-ARG PIP_CERT
-ARG PIP_INDEX_URL
+ARG PIP_CERT=""
+ARG PIP_INDEX_URL=""
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1

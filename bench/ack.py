@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from bench.common import (  # noqa: E402
     BOT_TOKEN,
     SIGNING_SECRET,
     TEAM_ID,
+    cpu_seconds,
     free_port,
     rss_mb,
     signed_headers,
@@ -46,6 +48,7 @@ RESULTS = ROOT / "bench" / "results" / "ack.json"
 DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Ack latency (bench/ack.py)"
 LEVELS = (1, 16, 64)
+GROUNDLINE_SERVE = ["-m", "bot", "serve"]  # what `groundline serve` runs; experiments swap it
 TARGET_P50_MS = 2.0
 TARGET_P99_RATIO = 1.5
 TARGET_RSS_MB = 150.0
@@ -107,15 +110,28 @@ def load(port: int, concurrency: int, count: int, seconds: float, warmup: int) -
     return result
 
 
-def level(ports: dict[str, int], concurrency: int, budget: Budget) -> dict[str, Any]:
+def level(
+    ports: dict[str, int], pids: dict[str, int], concurrency: int, budget: Budget
+) -> dict[str, Any]:
     """Alternate the two apps in short rounds (floor, ours, ours, floor, ...) and pool each
-    app's latencies: on a shared 2-core machine, noise then lands on both sides alike."""
+    app's latencies: on a shared 2-core machine, noise then lands on both sides alike.
+    Server CPU time per request is recorded too; other processes barely disturb it."""
     pooled: dict[str, dict[str, Any]] = {
-        name: {"latencies_ms": [], "elapsed_s": 0.0, "errors": []} for name in ports
+        name: {
+            "latencies_ms": [],
+            "elapsed_s": 0.0,
+            "errors": [],
+            "cpu_s": 0.0,
+            "client_cpu_s": 0.0,
+            "sent": 0,
+        }
+        for name in ports
     }
     for round_number in range(budget.rounds):
         order = list(ports) if round_number % 2 == 0 else list(reversed(ports))
         for name in order:
+            cpu_before = cpu_seconds(pids[name])
+            client_before = children_cpu_seconds()
             part = load(
                 ports[name],
                 concurrency,
@@ -126,10 +142,16 @@ def level(ports: dict[str, int], concurrency: int, budget: Budget) -> dict[str, 
             pooled[name]["latencies_ms"] += part["latencies_ms"]
             pooled[name]["elapsed_s"] += part["elapsed_s"]
             pooled[name]["errors"] += part["errors"]
+            pooled[name]["cpu_s"] += cpu_seconds(pids[name]) - cpu_before
+            pooled[name]["client_cpu_s"] += children_cpu_seconds() - client_before
+            pooled[name]["sent"] += budget.warmup + len(part["latencies_ms"]) + len(part["errors"])
     stats = {
         name: {
             **summarize(run["latencies_ms"], run["elapsed_s"], len(run["errors"])),
             "error_kinds": sorted(set(run["errors"])),
+            "server_cpu_ms_per_request": round(run["cpu_s"] * 1000 / max(run["sent"], 1), 3),
+            # Includes the load generator's start-up (~0.3 s of imports) spread over its requests.
+            "client_cpu_ms_per_request": round(run["client_cpu_s"] * 1000 / max(run["sent"], 1), 3),
         }
         for name, run in pooled.items()
     }
@@ -139,6 +161,12 @@ def level(ports: dict[str, int], concurrency: int, budget: Budget) -> dict[str, 
         **stats,
         "p99_ratio": round(stats["ours"]["p99_ms"] / stats["floor"]["p99_ms"], 2),
     }
+
+
+def children_cpu_seconds() -> float:
+    """CPU used so far by finished child processes (the load generators)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass(frozen=True)
@@ -162,7 +190,7 @@ def measure(slack: LocalSlack, workdir: Path, budget: Budget) -> dict[str, Any]:
     ports = {"floor": free_port(), "ours": free_port()}
     env = ours_env(ports["ours"], slack.api_url, workdir)
     env["PYTHONPATH"] = str(ROOT)
-    groundline = [PYTHON, "-m", "bot", "serve"]
+    groundline = [PYTHON, *GROUNDLINE_SERVE]
     floor = [PYTHON, str(ROOT / "bench" / "floor_app.py"), str(ports["floor"]), slack.api_url]
     started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     before = machine()
@@ -183,7 +211,8 @@ def measure(slack: LocalSlack, workdir: Path, budget: Budget) -> dict[str, Any]:
             "ours_idle_rss_mb": round(rss_mb(ours.pid), 1),
             "floor_idle_rss_mb": round(rss_mb(bare.pid), 1),
         }
-        levels = [level(ports, concurrency, budget) for concurrency in LEVELS]
+        pids = {"ours": ours.pid, "floor": bare.pid}
+        levels = [level(ports, pids, concurrency, budget) for concurrency in LEVELS]
         memory["ours_rss_after_load_mb"] = round(rss_mb(ours.pid), 1)
     return {
         "bench": "ack",
@@ -230,9 +259,9 @@ def verdicts(levels: list[dict[str, Any]], memory: dict[str, Any]) -> dict[str, 
 
 def table(result: dict[str, Any]) -> str:
     lines = [
-        "| concurrency | app | p50 ms | p90 ms | p99 ms | max ms | req/s | errors "
-        "| p99 ours/floor |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| concurrency | app | p50 ms | p90 ms | p99 ms | max ms | req/s | server CPU ms/req "
+        "| errors | p99 ours/floor |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in result["levels"]:
         for name in ("floor", "ours"):
@@ -243,6 +272,7 @@ def table(result: dict[str, Any]) -> str:
                 *(f"{stats[key]:.2f}" for key in ("p50_ms", "p90_ms", "p99_ms")),
                 f"{stats['max_ms']:.1f}",
                 f"{stats['req_per_s']:,.0f}",
+                f"{stats['server_cpu_ms_per_request']:.2f}",
                 str(stats["errors"]),
                 f"{level['p99_ratio']:.2f}" if name == "ours" else "",
             ]

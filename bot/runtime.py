@@ -60,6 +60,7 @@ class Runtime:
             self.wsgi,
             host or self.settings.HOST,
             self.settings.PORT if port is None else port,
+            max_body=self.settings.GROUNDLINE_MAX_UPLOAD_BYTES,
         ).start()
         log.info("listening on %s", self.http.url)
         return self

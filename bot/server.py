@@ -81,7 +81,9 @@ def _content_length(environ: Environ) -> int:
 class HttpServer:
     """waitress in a background thread; `port=0` picks a free one (tests, playground)."""
 
-    def __init__(self, app: WsgiApp, host: str, port: int, threads: int = 8) -> None:
+    def __init__(
+        self, app: WsgiApp, host: str, port: int, threads: int = 8, max_body: int = 64 << 20
+    ) -> None:
         self._server = create_server(
             app,
             host=host,
@@ -91,6 +93,8 @@ class HttpServer:
             clear_untrusted_proxy_headers=True,
             # How often the loop notices close(); short so restarts and tests are quick.
             asyncore_loop_timeout=0.2,
+            # waitress buffers a whole body before the app sees it: cap it at what we accept.
+            max_request_body_size=max_body + MAX_SLACK_BODY,
         )
         self.host = host
         self.port = int(self._server.effective_port)

@@ -91,7 +91,7 @@ def upload(
 
 def issue_token(bot: BotUnderTest, feature: str) -> str:
     reply = bot.driver.command("/align", f"token {feature}", user_id=PM, channel_id=CHANNEL)
-    text = reply.json()["text"]
+    text = str(reply.json()["text"])
     token = next(word.strip("`") for word in text.split() if word.strip("`").startswith("gl_"))
     return token
 
@@ -205,9 +205,9 @@ def assert_matches(run: dict[str, Any], expected: dict[str, Any]) -> None:
     for key, want in expected.items():
         got = run[key]
         if isinstance(want, list):
-            assert got == [
-                _approx(g, w) for g, w in zip(got, want, strict=True)
-            ], f"{key}: {got} != {want}"
+            assert got == [_approx(g, w) for g, w in zip(got, want, strict=True)], (
+                f"{key}: {got} != {want}"
+            )
         elif isinstance(want, float):
             assert _approx(got, want) == got, f"{key}: {got} != {want}"
         else:

@@ -3,11 +3,12 @@ structured reader, and the number guard."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -70,8 +71,6 @@ def test_standin_answers_like_openai_through_the_real_client(openai_standin: Loc
 
 
 def test_standin_refuses_requests_without_a_key(openai_standin: LocalOpenAI) -> None:
-    import http.client
-
     connection = http.client.HTTPConnection("127.0.0.1", openai_standin.port, timeout=5)
     body = json.dumps({"model": "m", "messages": []})
     connection.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
@@ -108,8 +107,6 @@ def test_stop_does_not_wait_for_a_delayed_answer() -> None:
     standin.delay(25)
     model = model_for(standin)
     started = time.monotonic()
-    import threading
-
     caller = threading.Thread(target=model.complete_json, args=("s", "u", 8.0), daemon=True)
     caller.start()
     while not standin.requests and time.monotonic() - started < 5:
@@ -295,7 +292,7 @@ filler = st.sampled_from(["and", "then", "of the answers;", "we saw", "roughly",
 @settings(max_examples=200, deadline=None)
 @given(facts=st.lists(fact_numbers, min_size=1, max_size=6), data=st.data())
 def test_text_of_allowed_numbers_passes_and_any_other_number_fails(
-    facts: list[str], data: Any
+    facts: list[str], data: st.DataObject
 ) -> None:
     chosen = data.draw(st.lists(st.sampled_from(facts), min_size=1, max_size=8))
     words = [f"{number} {data.draw(filler)}" for number in chosen]

@@ -122,8 +122,15 @@ STEP_NAMES: dict[Step, str] = {
 
 
 def parse_answer(step: Step, text: str) -> Parsed[Any] | Unclear:
+    """Parse, then keep the value exactly as the summary will show it ("1 in 3" is stored as
+    33.3%, the number people see and sign), so what is signed is what is stored."""
     parser: Callable[[str], Parsed[Any] | Unclear] = getattr(parsing, PARSER_NAMES[step])
-    return parser(text)
+    result = parser(text)
+    if isinstance(result, Parsed):
+        shown = parser(describe(apply(Targets(), step, result.value), step))
+        if isinstance(shown, Parsed):
+            return shown
+    return result
 
 
 def apply(targets: Targets, step: Step, value: Any) -> Targets:
@@ -157,13 +164,14 @@ def next_step(targets: Targets) -> Step | None:
 
 
 def describe(targets: Targets, step: Step) -> str:
-    """One answer in our wording (plain text; callers escape it for mrkdwn)."""
+    """One answer in our wording (plain text; callers escape it for mrkdwn). Each shows exactly
+    the numbers of the value, so the parser reads the summary back to the same value."""
     if not is_answered(targets, step):
         return "not answered yet"
     if step is Step.ERROR_RATE:
         rate = targets.max_error_rate
         assert rate is not None
-        return f"at most {wording.format_rate(rate)} wrong answers ({wording.one_in_n(rate)})"
+        return f"at most {wording.format_rate(rate)} of answers wrong"
     if step is Step.ERROR_IMPACT:
         return targets.error_impact or ""
     if step is Step.FALLBACK:
@@ -178,7 +186,8 @@ def describe(targets: Targets, step: Step) -> str:
     if step is Step.COST:
         cost = targets.max_cost_per_query_usd
         assert cost is not None
-        return f"at most {wording.format_cost_per_query(cost)} ({wording.format_cost_per_1k(cost)})"
+        # One number only, so the summary reads back to the same value.
+        return f"at most {wording.format_cost_per_query(cost)}"
     priority = targets.tradeoff_priority
     assert priority is not None
     return wording.format_tradeoff(priority)

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
@@ -34,11 +35,16 @@ def make_web_client(deps: Deps, token: str | None = None) -> WebClient:
     return client
 
 
-def create_app(deps: Deps, *, client: WebClient | None = None) -> App:
+def create_app(
+    deps: Deps, *, client: WebClient | None = None, oauth_settings: OAuthSettings | None = None
+) -> App:
+    """Single workspace (bot token on the client) or, with `oauth_settings`, many workspaces
+    whose tokens Bolt looks up per request from the installation store."""
     settings = deps.settings
     signing_secret = settings.SLACK_SIGNING_SECRET
     app = App(
         client=client or make_web_client(deps),
+        oauth_settings=oauth_settings,
         signing_secret=signing_secret.get_secret_value() if signing_secret else None,
         # Ack as soon as the listener returns; slow work goes to the outbox worker or lazy
         # listeners. Bolt's default polls for the ack every 10 ms, which we must not pay.
@@ -49,6 +55,9 @@ def create_app(deps: Deps, *, client: WebClient | None = None) -> App:
     )
     app.error(_error_handler(deps))
     listeners.register(app, deps)
+    if oauth_settings is not None:
+        # Uninstalls and revoked tokens remove the stored tokens (Bolt's own listeners).
+        app.enable_token_revocation_listeners()
     return app
 
 

@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--team", help="workspace id, when several workspaces are installed")
     ingest.set_defaults(run=_ingest)
 
+    workspace = commands.add_parser("workspace", help="workspace maintenance")
+    workspace_commands = workspace.add_subparsers(dest="workspace_command", required=True)
+    purge = workspace_commands.add_parser("purge", help="delete all of a workspace's data")
+    purge.add_argument("team", help="the workspace (team) id, e.g. T0123ABCD")
+    purge.set_defaults(run=_purge)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=_db_upgrade)
@@ -161,4 +167,15 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
         feedback.after_ingest(session, clock, feature, run)
         line = evals.summary_line(feature, run)
     print(line)  # only once committed
+    return 0
+
+
+def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services import cli_support, workspaces
+
+    with cli_support.session(settings) as session:
+        counts = workspaces.purge(session, args.team)
+    print(
+        f"purged workspace {args.team}: " + ", ".join(f"{n} {what}" for what, n in counts.items())
+    )
     return 0

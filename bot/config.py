@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     GROUNDLINE_NUDGE_AFTER_HOURS: float = Field(default=24.0, gt=0)
     GROUNDLINE_MAX_UPLOAD_BYTES: int = Field(default=50 * 1024 * 1024, gt=0)
     GROUNDLINE_SCHEDULER: bool = True
+    # How often each replica looks for due reports; tests shorten it.
+    GROUNDLINE_REPORT_TICK_SECONDS: float = Field(default=60.0, gt=0)
 
     @field_validator("SLACK_BOT_TOKEN")
     @classmethod
@@ -73,6 +75,14 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         return self.OPENAI_API_KEY is not None
+
+    def require_one_install_mode(self) -> None:
+        if self.oauth_enabled and self.SLACK_BOT_TOKEN is not None:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN",
+                "must not be set together with SLACK_CLIENT_ID/SECRET/STATE_SECRET: "
+                "choose one workspace (bot token) or many (OAuth)",
+            )
 
     def require_http_mode(self) -> None:
         """`serve` over HTTP cannot verify Slack without the signing secret."""

@@ -12,10 +12,12 @@ from bot.app import create_app, make_web_client
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.deps import Deps
+from bot.errors import NotFound
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.scheduler import start_scheduler
 from bot.llm import OpenAIModel
 from bot.server import HttpServer, WsgiApp
+from bot.slack import oauth as oauth_support
 from bot.store.db import make_engine, make_session_factory, upgrade
 
 log = logging.getLogger(__name__)
@@ -40,8 +42,14 @@ class Runtime:
             clock=clock or SystemClock(),
             llm=OpenAIModel.from_settings(settings),
         )
+        settings.require_one_install_mode()
         self._client = make_web_client(self.deps)
-        self.app = create_app(self.deps, client=self._client)
+        self.installations = None
+        oauth = None
+        if settings.oauth_enabled:
+            self.installations = oauth_support.installation_store(settings, self.engine)
+            oauth = oauth_support.oauth_settings(settings, self.engine, self.installations)
+        self.app = create_app(self.deps, client=self._client, oauth_settings=oauth)
         self.wsgi = WsgiApp(self.app, self.engine)
         self.wsgi.add_route("POST", "/api/v1/features/", eval_runs_route(self.deps))
         self.worker = DeliveryWorker(self.deps, self.client_for, pace_seconds=pace_seconds)
@@ -49,13 +57,19 @@ class Runtime:
         self.scheduler: BackgroundScheduler | None = None
 
     def client_for(self, team_id: str) -> WebClient:
-        return self._client
+        """The client with the right workspace's bot token (the one token, or the installed)."""
+        if self.installations is None:
+            return self._client
+        bot = self.installations.find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None:
+            raise NotFound(f"Groundline is not installed in workspace {team_id}.")
+        return make_web_client(self.deps, token=bot.bot_token)
 
     def start(self, host: str | None = None, port: int | None = None) -> Runtime:
         """Start the outbox worker and, unless port is None and Socket Mode is used, HTTP."""
         self.worker.start()
         if self.settings.GROUNDLINE_SCHEDULER:
-            self.scheduler = start_scheduler(self.deps)
+            self.scheduler = start_scheduler(self.deps, self.client_for)
         self.http = HttpServer(
             self.wsgi,
             host or self.settings.HOST,

@@ -17,6 +17,7 @@ from bot.store.db import database_answers
 
 log = logging.getLogger(__name__)
 
+OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
 MAX_SLACK_BODY = 1024 * 1024  # Slack's own payloads are far smaller; refuse anything bigger unread.
 
 StartResponse = Callable[..., Any]
@@ -39,6 +40,7 @@ class WsgiApp:
 
     def __init__(self, bolt_app: App, engine: Engine) -> None:
         self.slack = SlackRequestHandler(bolt_app)
+        self.oauth = bolt_app.oauth_flow is not None
         self.engine = engine
         self.prefix_routes: list[tuple[str, str, Route]] = []
 
@@ -48,6 +50,9 @@ class WsgiApp:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        if path in OAUTH_PATHS and method == "GET" and self.oauth:
+            oauth_result: Iterable[bytes] = self.slack(environ, start_response)
+            return oauth_result
         if path == "/slack/events" and method == "POST":
             if _content_length(environ) > MAX_SLACK_BODY:
                 return json_response(

@@ -19,6 +19,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.deps import Deps
+from bot.errors import NotFound
 from bot.store.db import session_scope
 from bot.store.models import Feature, OutboxMessage, Report
 
@@ -39,6 +40,7 @@ PERMANENT = {
     "user_not_in_channel",
     "message_not_found",
     "cant_update_message",
+    "not_installed",
 }
 NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
 
@@ -136,6 +138,8 @@ class DeliveryWorker:
                 self._failed(session, row, str(exc.response.get("error", "slack_error")))
             except OSError as exc:  # network trouble: retry later
                 self._failed(session, row, f"network: {type(exc).__name__}")
+            except NotFound:  # the workspace uninstalled us: nothing to retry
+                self._failed(session, row, "not_installed")
             else:
                 row.status = "sent"
                 row.sent_at = self.deps.clock.now()

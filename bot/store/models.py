@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -75,7 +76,11 @@ class Feature(Base):
     last_activity_at: Mapped[datetime]
     nudges_sent: Mapped[int] = mapped_column(Integer, default=0)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    schedule: Mapped[str | None] = mapped_column(String(64))
+    # Set once users.info gave the starter's zone (or said there is none to give).
+    timezone_checked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    schedule: Mapped[str | None] = mapped_column(String(64))  # None: weekly, Monday 09:00
+    # A changed schedule never fires for a due time before the change.
+    schedule_changed_at: Mapped[datetime | None]
     listening: Mapped[bool] = mapped_column(Boolean, default=False)
     last_alert_at: Mapped[datetime | None]
 

@@ -2,8 +2,8 @@
 
 The column definitions are the library's own, so they always match what the stores query.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003_slack_oauth
+Revises: 0002_report_schedule
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from alembic import op
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
+revision: str = "0003_slack_oauth"
+down_revision: str | Sequence[str] | None = "0002_report_schedule"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -166,3 +166,33 @@ def test_feature_name_with_channel_ping_is_escaped(bot: BotUnderTest) -> None:
     assert root is not None
     assert "<!channel>" not in json.dumps(root.get("blocks"))
     assert "&lt;!channel&gt;" in json.dumps(root.get("blocks"))
+
+
+def test_only_signers_may_change_agreed_targets(bot: BotUnderTest) -> None:
+    thread_ts = start(bot)
+    for text in [
+        "10%",
+        "a refund",
+        "say I'm not sure",
+        "CSAT ≥ 4",
+        "2 s",
+        "$0.01 per query",
+        "cost",
+    ]:
+        answer(bot, thread_ts, text)
+    summary = thread_messages(bot, thread_ts)[-1]
+    bot.driver.press(summary, label="Sign off as PM", user=PM)
+    bot.settle()
+    bot.driver.press(summary, label="Sign off as engineer", user=ENG)
+    bot.settle()
+    reply = bot.driver.message(
+        CHANNEL, "change error rate to 30% because why not", user=OTHER, thread_ts=thread_ts
+    )
+    assert reply.status == 200
+    bot.settle()
+    denials = [c for c in bot.slack.calls_to("chat.postEphemeral") if c.params.get("user") == OTHER]
+    assert denials and "only the people who signed" in denials[-1].params["text"]
+    with bot.session() as session:
+        feature = session.scalars(select(Feature)).one()
+        assert [v.version for v in feature.target_versions] == [1]
+        assert feature.stage == "agreed"

@@ -243,6 +243,13 @@ def change(
     now = clock.now()
     feature.last_activity_at = now
     if version.status == "agreed":
+        signers = {signoff.user_id for signoff in version.signoffs}
+        if user_id not in signers:
+            who = " or ".join(f"<@{user}>" for user in sorted(signers))
+            raise Forbidden(
+                f"These targets were agreed, so only the people who signed them ({who}) can "
+                "propose a change. Ask one of them, or share your reason in the thread."
+            )
         if not reason:
             return Outcome(
                 feature,

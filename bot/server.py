@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
+from waitress import wasyncore
 from waitress.server import create_server
 
 from bot.store.db import database_answers
@@ -96,27 +97,21 @@ class HttpServer:
             threads=threads,
             ident="groundline",
             clear_untrusted_proxy_headers=True,
-            # How often the loop notices close(); short so restarts and tests are quick.
-            asyncore_loop_timeout=0.2,
+            # waitress reads this with int(): anything below 1 becomes 0 and the loop spins.
+            asyncore_loop_timeout=1,
             # waitress buffers a whole body before the app sees it: cap it at what we accept.
             max_request_body_size=max_body + MAX_SLACK_BODY,
         )
         self.host = host
         self.port = int(self._server.effective_port)
         self._thread: threading.Thread | None = None
-        self._stopping = False
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def serve_forever(self) -> None:
-        try:
-            self._server.run()
-        except OSError:
-            # close() from another thread pulls the socket out from under select(); expected.
-            if not self._stopping:
-                raise
+        self._server.run()
 
     def start(self) -> HttpServer:
         self._thread = threading.Thread(target=self.serve_forever, name="http", daemon=True)
@@ -124,7 +119,9 @@ class HttpServer:
         return self
 
     def stop(self) -> None:
-        self._stopping = True
-        self._server.close()
+        """Close every socket from inside the loop (via waitress's trigger), so the loop ends
+        at once instead of at its next timeout."""
+        server = self._server
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -1,6 +1,6 @@
 """Ack latency and throughput of `/align help` over HTTP, ours against the floor app.
 
-Run: .venv/bin/python bench/ack.py [--quick]
+Run: .venv/bin/python bench/ack.py [--quick] [--doc NOTES] [--no-run]
 
 Both apps run as their own processes behind the same waitress settings; the load generator is
 a third process, so none of them shares a GIL. Writes bench/results/ack.json, prints a
@@ -13,15 +13,9 @@ import argparse
 import http.client
 import json
 import os
-import platform
-import re
-import resource
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -31,19 +25,25 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
     BOT_TOKEN,
-    SIGNING_SECRET,
     TEAM_ID,
+    children_cpu_seconds,
     cpu_seconds,
     free_port,
+    machine,
     rss_mb,
     signed_headers,
     slash_command,
     summarize,
     wait_until_up,
 )
+
+# Re-exported: bench/kickoff.py starts its processes the same way.
+from bench.common import PYTHON as PYTHON  # noqa: E402
+from bench.common import load as load  # noqa: E402
+from bench.common import ours_env as ours_env  # noqa: E402
+from bench.common import process as process  # noqa: E402
 from bot.localslack.server import LocalSlack  # noqa: E402
 
-PYTHON = sys.executable
 RESULTS = ROOT / "bench" / "results" / "ack.json"
 DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Ack latency (bench/ack.py)"
@@ -52,40 +52,6 @@ GROUNDLINE_SERVE = ["-m", "bot", "serve"]  # what `groundline serve` runs; exper
 TARGET_P50_MS = 2.0
 TARGET_P99_RATIO = 1.5
 TARGET_RSS_MB = 150.0
-
-
-@contextmanager
-def process(
-    args: list[str], env: dict[str, str], cwd: Path, log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    # A file, not a pipe: an unread pipe fills up under waitress's queue warnings and blocks.
-    with log.open("wb") as sink:
-        child = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=sink)
-    try:
-        yield child
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
-def ours_env(port: int, slack_api_url: str, workdir: Path) -> dict[str, str]:
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "OPENAI_"))
-    }
-    env.update(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=slack_api_url,
-        DATABASE_URL=f"sqlite:///{workdir}/groundline.db",
-        HOST="127.0.0.1",
-        PORT=str(port),
-        LOG_LEVEL="WARNING",
-    )
-    return env
 
 
 def poke(port: int, times: int) -> None:
@@ -99,15 +65,6 @@ def poke(port: int, times: int) -> None:
         if response.status != 200 or b"help" not in answer.lower():
             raise RuntimeError(f"/align help answered {response.status}: {answer[:200]!r}")
     connection.close()
-
-
-def load(port: int, concurrency: int, count: int, seconds: float, warmup: int) -> dict[str, Any]:
-    """One load-generator process; every latency comes back so rounds can be pooled."""
-    args = [PYTHON, str(ROOT / "bench" / "loadgen.py"), str(port), str(concurrency)]
-    args += [str(count), str(seconds), str(warmup), "--raw"]
-    finished = subprocess.run(args, capture_output=True, check=True, timeout=seconds * 3 + 60)
-    result: dict[str, Any] = json.loads(finished.stdout)
-    return result
 
 
 def level(
@@ -163,12 +120,6 @@ def level(
     }
 
 
-def children_cpu_seconds() -> float:
-    """CPU used so far by finished child processes (the load generators)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 @dataclass(frozen=True)
 class Budget:
     count: int  # requests per app per concurrency level, split over the rounds
@@ -222,23 +173,6 @@ def measure(slack: LocalSlack, workdir: Path, budget: Budget) -> dict[str, Any]:
         "levels": levels,
         "memory": memory,
         "targets": verdicts(levels, memory),
-    }
-
-
-def machine() -> dict[str, Any]:
-    model = ""
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
-        found = re.search(r"model name\s*:\s*(.+)", cpuinfo)
-        model = found.group(1).strip() if found else ""
-    except OSError:
-        pass
-    load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": model,
-        "python": platform.python_version(),
-        "load_before": load1,
     }
 
 
@@ -311,13 +245,14 @@ def write_doc_section(result: dict[str, Any], interpretation: str) -> None:
         f"{SECTION}\n\n"
         "`/align help` over HTTP, signed like Slack signs it, against the floor app in the same "
         "run: a bare Bolt app with one command that only acks (`process_before_response=True`), "
-        "served by the same waitress settings and thread count. Both apps and the load "
+        "served by waitress with the same thread count as `bot/server.py` and waitress's own "
+        "defaults otherwise (`bench/floor_app.py`). Both apps and the load "
         "generator are separate processes; the apps alternate in short rounds and each app's "
         "latencies are pooled. Run with `.venv/bin/python bench/ack.py` (`--quick` for a "
         "smaller run); raw figures in `bench/results/ack.json`.\n\n"
         f"Run of {result['when']} ({'quick' if result['quick'] else 'full'}): "
         f"{machine['cpus']} × {machine['cpu'] or 'unknown CPU'}, Python {machine['python']}, "
-        f"1-minute load average {machine['load_before']} before the run; budget "
+        f"1-minute load average {machine['load_before']:.1f} before the run; budget "
         f"{result['budget']['count']} requests or {result['budget']['seconds']:g} s per app "
         "and level.\n\n"
         f"{table(result)}\n\n{interpretation.strip()}\n"
@@ -339,13 +274,22 @@ def main() -> None:
     parser.add_argument(
         "--doc",
         type=Path,
+        metavar="NOTES",
         help="also rewrite the Ack latency section of docs/performance.md, with the "
-        "interpretation read from this file",
+        "interpretation read from the file NOTES",
+    )
+    parser.add_argument(
+        "--no-run",
+        action="store_true",
+        help="don't measure; reuse bench/results/ack.json (to rewrite the doc section)",
     )
     args = parser.parse_args()
-    result = run(args.quick)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    if args.no_run:
+        result = json.loads(RESULTS.read_text())
+    else:
+        result = run(args.quick)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(table(result))
     if args.doc is not None:
         write_doc_section(result, args.doc.read_text())

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
+import platform
+import re
+import resource
 import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +23,8 @@ from bot.localslack.signing import sign
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench"
 TEAM_ID = "T0BENCH"
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
 
 
 def free_port() -> int:
@@ -103,3 +114,69 @@ def cpu_seconds(pid: int) -> float:
         fields = stat.read().rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15 of stat(5)
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def process(
+    args: list[str], env: dict[str, str], cwd: Path, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    # A file, not a pipe: an unread pipe fills up under waitress's queue warnings and blocks.
+    with log.open("wb") as sink:
+        child = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=sink)
+    try:
+        yield child
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def ours_env(port: int, slack_api_url: str, workdir: Path) -> dict[str, str]:
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "OPENAI_"))
+    }
+    env.update(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack_api_url,
+        DATABASE_URL=f"sqlite:///{workdir}/groundline.db",
+        HOST="127.0.0.1",
+        PORT=str(port),
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def load(port: int, concurrency: int, count: int, seconds: float, warmup: int) -> dict[str, Any]:
+    """One load-generator process; every latency comes back so rounds can be pooled."""
+    args = [PYTHON, str(ROOT / "bench" / "loadgen.py"), str(port), str(concurrency)]
+    args += [str(count), str(seconds), str(warmup), "--raw"]
+    finished = subprocess.run(args, capture_output=True, check=True, timeout=seconds * 3 + 60)
+    result: dict[str, Any] = json.loads(finished.stdout)
+    return result
+
+
+def children_cpu_seconds() -> float:
+    """CPU used so far by finished child processes (the load generators)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        found = re.search(r"model name\s*:\s*(.+)", cpuinfo)
+        model = found.group(1).strip() if found else ""
+    except OSError:
+        pass
+    load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "load_before": load1,
+    }

@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint serve bench clean lock
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
@@ -29,11 +29,15 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/ack.py
 
-# Re-pin every dependency (run after editing pyproject.toml).
+# Re-pin every dependency (run after editing pyproject.toml): the runtime set, which the
+# Docker image installs, and the development tools on top of it.
 lock:
-	$(PYTHON) -m venv /tmp/groundline-lock && /tmp/groundline-lock/bin/pip install --quiet -e '.[dev]' \
-	  && /tmp/groundline-lock/bin/pip install --quiet setuptools wheel \
-	  && /tmp/groundline-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==' > requirements.lock
+	rm -rf /tmp/groundline-lock && $(PYTHON) -m venv /tmp/groundline-lock
+	/tmp/groundline-lock/bin/pip install --quiet setuptools wheel .
+	/tmp/groundline-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==\|^groundline' > requirements.lock
+	/tmp/groundline-lock/bin/pip install --quiet -c requirements.lock '.[dev]'
+	/tmp/groundline-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==\|^groundline' \
+	  | grep -vxFf requirements.lock > requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -73,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("team", help="the workspace (team) id, e.g. T0123ABCD")
     purge.set_defaults(run=_purge)
 
+    report = commands.add_parser("report", help="print a feature's report; --post to Slack")
+    report.add_argument("feature", help="the feature's id or slug")
+    report.add_argument("--post", action="store_true", help="post it in the feature's channel")
+    report.add_argument("--period", help="post once per period (default: a new manual one)")
+    report.add_argument("--team", help="workspace id, when several workspaces are installed")
+    report.set_defaults(run=_report)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=_db_upgrade)
@@ -178,4 +185,47 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"purged workspace {args.team}: " + ", ".join(f"{n} {what}" for what, n in counts.items())
     )
+    return 0
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    import uuid
+
+    from bot.clock import SystemClock
+    from bot.domain.report_text import render_text
+    from bot.errors import BadInput
+    from bot.services import cli_support
+    from bot.services import reports as report_service
+
+    with cli_support.session(settings) as session:
+        feature = cli_support.find_feature(session, args.feature, args.team)
+        feature_id = feature.id
+        text = render_text(report_service.build(session, feature, SystemClock().now()))
+    print(text)
+    if not args.post:
+        return 0
+    from bot.app import make_web_client
+    from bot.deps import Deps
+    from bot.jobs.delivery import DeliveryWorker
+    from bot.jobs.reports import queue_report
+    from bot.store.db import make_engine, make_session_factory
+
+    if settings.SLACK_BOT_TOKEN is None:
+        raise ConfigError("SLACK_BOT_TOKEN", "is required to post a report from the command line")
+    engine = make_engine(settings.DATABASE_URL)
+    try:
+        deps = Deps(settings=settings, session_factory=make_session_factory(engine))
+        client = make_web_client(deps)
+        period = args.period or f"manual:{uuid.uuid4().hex}"
+        if len(period) > 64:
+            raise BadInput("--period must be at most 64 characters")
+        report_id = queue_report(deps, feature_id, period)
+        DeliveryWorker(deps, lambda team_id: client).drain(max_seconds=60.0)
+        deps.background.shutdown(wait=False)
+    finally:
+        engine.dispose()
+    if report_id is None:
+        print(f"groundline: the report for period {period} was already posted", file=sys.stderr)
+        return 0
+    print(f"posted report {report_id}", file=sys.stderr)
     return 0

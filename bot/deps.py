@@ -33,6 +33,8 @@ class Deps:
     llm: LanguageModel | None = None
     # Set by the delivery worker; poked after each commit so replies go out at once.
     outbox_ready: threading.Event = field(default_factory=threading.Event)
+    # Poked after a message is stored in the inbox, so the inbox worker handles it at once.
+    inbox_ready: threading.Event = field(default_factory=threading.Event)
     # Slow work that must not hold up Slack's ack (language model calls).
     background: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="bg")

@@ -59,7 +59,13 @@ class WsgiApp:
                 return json_response(
                     start_response, "413 Payload Too Large", {"error": "too_large"}
                 )
-            result: Iterable[bytes] = self.slack(environ, start_response)
+            try:
+                result: Iterable[bytes] = self.slack(environ, start_response)
+            except (ValueError, AttributeError, TypeError, KeyError):
+                # Bolt parses the body before it checks the signature: a body that is not
+                # Slack's JSON or form shape is the sender's mistake (400), not ours (500).
+                log.info("refused a malformed Slack request body", exc_info=True)
+                return json_response(start_response, "400 Bad Request", {"error": "malformed"})
             return result
         if path == "/healthz":
             if database_answers(self.engine):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from bot.domain import checklist
 from bot.localslack.driver import SlackDriver
 from bot.localslack.server import LocalSlack
-from bot.store.models import Answer, Feature, OutboxMessage
+from bot.store.models import Answer, Feature
+from bot.store.queue import work_in_flight
 from tests.support.bot import SIGNING_SECRET
 from tests.support.serve import ServeProcess
 
@@ -25,11 +26,7 @@ def wait_drained(database_url: str, timeout: float = 15.0) -> None:
     try:
         while time.monotonic() < deadline:
             with Session(engine) as session:
-                pending = session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.status != "sent")
-                )
+                pending = work_in_flight(session)
             if pending == 0:
                 return
             time.sleep(0.05)

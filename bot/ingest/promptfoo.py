@@ -16,6 +16,7 @@ def read_promptfoo(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[Cas
     meta.tool = "promptfoo"
     found = False
     seen: set[tuple[str | None, str]] = set()
+    next_number: dict[tuple[str | None, str], int] = {}
     for key in stream.members():
         if key == "results" and stream.peek() == "{":
             for inner in stream.members():
@@ -23,7 +24,7 @@ def read_promptfoo(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[Cas
                     found = True
                     for index in stream.items():
                         row = _row(stream.value(), f"{name}: result {index + 1}", index)
-                        yield _unique(row, seen)
+                        yield _unique(row, seen, next_number)
                 else:
                     stream.skip()
         elif key == "metadata" and stream.peek() == "{":
@@ -65,13 +66,22 @@ def _row(raw: object, where: str, index: int) -> CaseRow:
     )
 
 
-def _unique(row: CaseRow, seen: set[tuple[str | None, str]]) -> CaseRow:
-    """Descriptions need not be unique in promptfoo; keep ids unique per label all the same."""
-    key = (row.label, row.case_id)
-    number = 2
+def _unique(
+    row: CaseRow,
+    seen: set[tuple[str | None, str]],
+    next_number: dict[tuple[str | None, str], int],
+) -> CaseRow:
+    """Descriptions need not be unique in promptfoo; keep ids unique per label all the same.
+
+    `next_number` remembers where each description's count got to, so 50,000 cases sharing
+    one description (`--repeat`) cost 50,000 steps, not a billion.
+    """
+    base = key = (row.label, row.case_id)
+    number = next_number.get(base, 2)
     while key in seen:
         key = (row.label, f"{row.case_id} #{number}")
         number += 1
+    next_number[base] = number
     seen.add(key)
     return row if key[1] == row.case_id else row.model_copy(update={"case_id": key[1]})
 

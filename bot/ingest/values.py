@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from bot.ingest.model import IngestError, clip
+from bot.ingest.model import TEXT_LIMIT, IngestError, clip
 
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "pass", "passed", "ok"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "fail", "failed"})
@@ -37,6 +37,11 @@ def read_bool(value: object, where: str, field: str) -> bool:
 
 def read_amount(value: object, where: str, field: str) -> float | None:
     """A non-negative finite number (latency, cost); empty or null means unknown."""
+    # Fast path for a plain JSON number, the usual case (a million rows pass through here).
+    if type(value) is float and 0.0 <= value < math.inf:
+        return value
+    if type(value) is int and value >= 0:
+        return float(value)
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
@@ -63,6 +68,9 @@ def read_amount(value: object, where: str, field: str) -> float | None:
 
 def read_text(value: object) -> str | None:
     """Free text (question, reason, label); numbers become text, anything else is dropped."""
+    if type(value) is str:  # the usual case, without clip's call when the text is short
+        text = value.strip()
+        return text if 0 < len(text) <= TEXT_LIMIT else clip(text)
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str | int | float):

@@ -6,6 +6,7 @@ workers on one PostgreSQL and a crashed worker's rows are picked up again after 
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -41,6 +42,7 @@ PERMANENT = {
     "message_not_found",
     "cant_update_message",
     "not_installed",
+    "report_not_posted",  # a chart whose report was never posted
 }
 NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived"}
 
@@ -135,7 +137,8 @@ class DeliveryWorker:
             try:
                 self._send(session, row)
             except SlackApiError as exc:
-                self._failed(session, row, str(exc.response.get("error", "slack_error")))
+                error = str(exc.response.get("error", "slack_error"))
+                self._failed(session, row, error, wait_at_least=retry_after(exc))
             except OSError as exc:  # network trouble: retry later
                 self._failed(session, row, f"network: {type(exc).__name__}")
             except NotFound:  # the workspace uninstalled us: nothing to retry
@@ -166,6 +169,9 @@ class DeliveryWorker:
                 channel=row.channel_id, ts=row.thread_ts, text=row.text, blocks=row.blocks_json
             )
             return
+        if row.kind == "file":
+            _upload_file(session, client, row)
+            return
         thread_ts = row.thread_ts
         if row.in_feature_thread and row.feature_id is not None:
             feature = session.get(Feature, row.feature_id)
@@ -186,7 +192,9 @@ class DeliveryWorker:
                 report.status, report.ts = "posted", row.ts
                 report.posted_at = self.deps.clock.now()
 
-    def _failed(self, session: Session, row: OutboxMessage, error: str) -> None:
+    def _failed(
+        self, session: Session, row: OutboxMessage, error: str, wait_at_least: float = 0.0
+    ) -> None:
         row.attempts += 1
         row.last_error = error
         if error in PERMANENT or row.attempts >= MAX_ATTEMPTS:
@@ -194,15 +202,46 @@ class DeliveryWorker:
             log.warning("gave up on outbox message %s: %s", row.id, error)
             if row.kind == "kickoff_root" and error in NOT_IN_CHANNEL:
                 _explain_not_in_channel(session, row)
-            if row.report_id is not None:
+            if row.report_id is not None and row.kind != "file":
                 report = session.get(Report, row.report_id)
                 if report is not None:
                     report.status, report.last_error = "failed", error
             return
-        backoff = min(2**row.attempts, 300)
+        # Exponential backoff, but never sooner than Slack's Retry-After when it gave one.
+        backoff = max(min(2**row.attempts, 300), wait_at_least)
         row.status = "pending"
         row.next_attempt_at = self.deps.clock.now() + timedelta(seconds=backoff)
         log.info("outbox message %s will be retried in %ss (%s)", row.id, backoff, error)
+
+
+def _upload_file(session: Session, client: WebClient, row: OutboxMessage) -> None:
+    """A file (the report's chart) into the thread of the report it belongs to."""
+    report = session.get(Report, row.report_id) if row.report_id is not None else None
+    if report is None or report.ts is None:
+        error = "report_not_posted" if report is None or report.status == "failed" else "pending"
+        raise SlackApiError("report not posted yet", {"error": error})
+    spec = (row.blocks_json or [{}])[0]
+    client.files_upload_v2(
+        channel=row.channel_id,
+        thread_ts=report.ts,
+        file=base64.b64decode(spec["png_base64"]),
+        filename=spec.get("filename", "chart.png"),
+        title=row.text,
+    )
+
+
+def retry_after(exc: SlackApiError) -> float:
+    """Seconds Slack asked us to wait (429 Retry-After), 0 when it did not say. The client's
+    retry handler already waited this out a few times; this covers the last refusal."""
+    headers = getattr(exc.response, "headers", None) or {}
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            first = value[0] if isinstance(value, list) and value else value
+            try:
+                return max(float(str(first)), 0.0)
+            except ValueError:
+                return 0.0
+    return 0.0
 
 
 def _explain_not_in_channel(session: Session, row: OutboxMessage) -> None:

@@ -12,9 +12,12 @@ import logging
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.services import outbox
+from bot.services import reports as report_service
+from bot.slack.blocks.report import report_message
 from bot.store.models import Feature, Report
 
 log = logging.getLogger(__name__)
@@ -24,10 +27,18 @@ def report_key(feature_id: int, period: str) -> str:
     return f"{feature_id}:{period}"
 
 
-def render_report(deps: Deps, feature: Feature) -> tuple[str, list[dict[str, object]]]:
-    """Placeholder content until the report model lands: replaced by the report renderer."""
-    text = f"Report for {feature.name}: no data yet."
-    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+def render_report(
+    deps: Deps, feature: Feature, session: Session, report_id: int | None = None
+) -> tuple[str, list[dict[str, object]]]:
+    """The report's (text, blocks) from the stored numbers; with a report id, also keeps on that
+    row what the report was based on (its run and the chart's series)."""
+    model = report_service.build(session, feature, deps.clock.now(), report_id)
+    if report_id is not None:
+        report = session.get(Report, report_id)
+        if report is not None:
+            report.payload_json = report_service.payload(model)
+    text, blocks = report_message(model)
+    return text, list(blocks)
 
 
 def queue_report(deps: Deps, feature_id: int, period: str) -> int | None:
@@ -42,7 +53,6 @@ def queue_report(deps: Deps, feature_id: int, period: str) -> int | None:
             feature = session.get(Feature, feature_id)
             if feature is None:
                 return None
-            text, blocks = render_report(deps, feature)
             now = deps.clock.now()
             report = Report(
                 feature_id=feature.id,
@@ -55,6 +65,7 @@ def queue_report(deps: Deps, feature_id: int, period: str) -> int | None:
             )
             session.add(report)
             session.flush()
+            text, blocks = render_report(deps, feature, session, report.id)
             outbox.post(
                 session,
                 deps.clock,
@@ -66,6 +77,7 @@ def queue_report(deps: Deps, feature_id: int, period: str) -> int | None:
                 dedup_key=f"report:{key}",
                 report_id=report.id,
             )
+            report_service.queue_chart(session, deps.clock, feature, report)
             return report.id
     except IntegrityError:
         # Another replica queued this period between our check and our insert.

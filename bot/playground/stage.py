@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import SecretStr, ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -21,7 +21,8 @@ from bot.localslack.server import LocalSlack
 from bot.playground.cast import CHANNELS, PEOPLE, TEAM_ID
 from bot.runtime import Runtime
 from bot.store.db import session_scope
-from bot.store.models import Feature, OutboxMessage
+from bot.store.models import Feature
+from bot.store.queue import work_in_flight
 
 BOT_TOKEN = "xoxb-playground"
 # After the outbox drains, lazy listeners (App Home) may still be calling Slack; wait until the
@@ -51,21 +52,13 @@ class Stage:
         return False
 
     def outbox_busy(self) -> int:
-        """Messages queued and due now (a retry scheduled for later does not hold us up)."""
+        """Messages not yet handled and replies due now (a retry scheduled for later does not
+        hold us up)."""
         self.runtime.deps.outbox_ready.set()
+        self.runtime.deps.inbox_ready.set()
         now = self.runtime.deps.clock.now()
-        query = (
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(
-                or_(
-                    OutboxMessage.status == "sending",
-                    (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
-                )
-            )
-        )
         with session_scope(self.runtime.deps.session_factory) as session:
-            return int(session.scalar(query) or 0)
+            return work_in_flight(session, due_before=now)
 
     def kickoff_thread(self, channel: str) -> str | None:
         """The newest kickoff thread the bot started in the channel."""

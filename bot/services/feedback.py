@@ -11,10 +11,13 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.domain.stats import Verdict, judge_rate, judge_value
-from bot.domain.targets import Direction, Targets
-from bot.services import kickoff, outbox
+from bot.domain.report import ValueCheck, check_run
+from bot.domain.stats import Verdict
+from bot.domain.targets import Targets
+from bot.domain.wording import format_cost_per_query, format_latency_ms, format_rate
+from bot.services import outbox
 from bot.services.evals import previous_run
+from bot.services.reports import agreed_targets, run_facts
 from bot.slack.text import escape
 from bot.store.models import EvalRun, Feature
 
@@ -37,56 +40,37 @@ class Judged:
     verdict: Verdict
 
 
-def _pct(value: float) -> str:
-    return f"{value * 100:.1f}%".replace(".0%", "%")
-
-
-def _money(value: float) -> str:
-    return f"${value:.4f}".rstrip("0").rstrip(".") if value < 1 else f"${value:,.2f}"
-
-
 def judge_run(run: EvalRun, targets: Targets | None) -> list[Judged]:
-    """Each headline number against its target (or on its own when nothing is agreed)."""
+    """Each headline number against its target (or on its own when nothing is agreed), judged
+    by the report model so the thread summary and the report always agree."""
+    checks = check_run(run_facts(run), targets)
+    rate = checks.error_rate
     judged: list[Judged] = []
-    if run.failure_rate is None or run.ci_low is None or run.ci_high is None:
-        rate = "Error rate: no answered cases to judge"
-        judged.append(Judged("error rate", rate, Verdict.NO_DATA))
+    if rate.rate is None or rate.ci_low is None or rate.ci_high is None:
+        judged.append(Judged("error rate", "Error rate: no answered cases to judge", rate.verdict))
     else:
-        rate = (
-            f"Error rate {_pct(run.failure_rate)} (95% CI {_pct(run.ci_low)}–{_pct(run.ci_high)},"
-            f" n={run.n})"
+        line = (
+            f"Error rate {format_rate(rate.rate)} (95% CI {format_rate(rate.ci_low)}–"
+            f"{format_rate(rate.ci_high)}, n={rate.n})"
         )
-        verdict = Verdict.NO_DATA
-        if targets is not None and targets.max_error_rate is not None:
-            judgement = judge_rate(run.n_failed, run.n, targets.max_error_rate)
-            verdict = judgement.verdict
-            rate += f" vs target ≤ {_pct(targets.max_error_rate)}: {VERDICT_WORDS[verdict]}"
-            if verdict is Verdict.TOO_CLOSE and judgement.cases_needed is not None:
-                rate += f" (about {judgement.cases_needed:,} more cases would settle it)"
-        judged.append(Judged("error rate", rate, verdict))
-    budget = targets.max_latency_p95_ms if targets is not None else None
-    judged.append(_point("p95 latency", run.latency_p95_ms, budget, lambda v: f"{v:,.0f} ms"))
-    budget = targets.max_cost_per_query_usd if targets is not None else None
-    judged.append(_point("cost per query", run.cost_per_query_usd, budget, _money))
+        if rate.limit is not None:
+            line += f" vs target ≤ {format_rate(rate.limit)}: {VERDICT_WORDS[rate.verdict]}"
+            if rate.verdict is Verdict.TOO_CLOSE and rate.cases_needed is not None:
+                line += f" (about {rate.cases_needed:,} more cases would settle it)"
+        judged.append(Judged("error rate", line, rate.verdict))
+    judged.append(_point("p95 latency", checks.latency, format_latency_ms))
+    judged.append(_point("cost per query", checks.cost, format_cost_per_query))
     return judged
 
 
-def _point(
-    name: str, value: float | None, budget: float | None, show: Callable[[float], str]
-) -> Judged:
-    if value is None:
+def _point(name: str, check: ValueCheck, show: Callable[[float], str]) -> Judged:
+    if check.value is None:
         return Judged(name, f"{name.capitalize()}: not in the file", Verdict.NO_DATA)
-    line = f"{name.capitalize()} {show(value)}"
-    verdict = Verdict.NO_DATA
-    if budget is not None:
-        verdict = judge_value(value, budget, Direction.AT_MOST)
-        line += f" vs budget {show(budget)}: {'within' if verdict is Verdict.MEETS else 'over'}"
-    return Judged(name, line, verdict)
-
-
-def _agreed_targets(feature: Feature) -> Targets | None:
-    version = kickoff.agreed_version(feature)
-    return kickoff.targets_of(version) if version is not None else None
+    line = f"{name.capitalize()} {show(check.value)}"
+    if check.budget is not None:
+        within = "within" if check.verdict is Verdict.MEETS else "over"
+        line += f" vs budget {show(check.budget)}: {within}"
+    return Judged(name, line, check.verdict)
 
 
 def thread_text(feature: Feature, run: EvalRun, targets: Targets | None) -> str:
@@ -117,7 +101,7 @@ def newly_missed(run: EvalRun, previous: EvalRun | None, targets: Targets | None
 
 def after_ingest(session: Session, clock: Clock, feature: Feature, run: EvalRun) -> str:
     """Queue the thread summary, and the channel alert when due; returns the summary text."""
-    targets = _agreed_targets(feature)
+    targets = agreed_targets(feature)
     text = thread_text(feature, run, targets)
     outbox.post(
         session,

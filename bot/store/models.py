@@ -281,3 +281,27 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class InboxMessage(Base):
+    """A Slack message event, stored raw before the ack and processed after it.
+
+    The ack then costs one insert (the delivery key is unique, so retries are refused right
+    there), and the real work runs in `jobs/inbox.py`, which marks the row done in the same
+    transaction as the work: acknowledged means stored, and processed means processed once.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_open", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_key: Mapped[str] = mapped_column(String(200), unique=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    # Messages of one conversation (thread, or the channel's top level) are handled in order.
+    conversation: Mapped[str] = mapped_column(String(80))
+    body_json: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))  # pending | working | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -16,7 +15,7 @@ from bot.localslack.driver import SlackDriver
 from bot.localslack.server import LocalSlack
 from bot.runtime import Runtime
 from bot.store.db import session_scope
-from bot.store.models import OutboxMessage
+from bot.store.queue import work_in_flight
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 
@@ -54,18 +53,14 @@ class BotUnderTest:
     def settle(self, timeout: float = 10.0) -> None:
         """Wait until everything the bot queued has been sent (or given up on)."""
         deadline = time.monotonic() + timeout
-        query = (
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.status.in_(("pending", "sending")))
-        )
         while time.monotonic() < deadline:
             self.runtime.deps.outbox_ready.set()
+            self.runtime.deps.inbox_ready.set()
             with self.session() as session:
-                if session.scalar(query) == 0:
+                if work_in_flight(session) == 0:
                     return
             time.sleep(0.02)
-        raise AssertionError("the outbox did not drain in time")
+        raise AssertionError("the inbox and outbox did not drain in time")
 
     def stop(self) -> None:
         self.runtime.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from bot.domain import checklist
@@ -21,7 +22,24 @@ def stage_words(feature: Feature) -> str:
     return f"kickoff in progress: {checklist.QUESTIONS[Step(feature.stage)].title}"
 
 
-def feature_blocks(feature: Feature) -> list[Block]:
+def report_failure_words(error: str) -> str:
+    """Why the last report is missing, with the fix when we know it."""
+    text = f"Last report failed: `{escape(error[:120])}`."
+    if error in ("not_in_channel", "channel_not_found", "is_archived"):
+        text += " Invite me to the channel with `/invite @Groundline`; the next one will go out."
+    else:
+        text += " I gave up after several tries; the next scheduled one will try again."
+    return text
+
+
+def feature_blocks(feature: Feature, report_failure: str | None = None) -> list[Block]:
+    blocks = _feature_blocks(feature)
+    if report_failure is not None:
+        blocks.append(context(report_failure_words(report_failure)))
+    return blocks
+
+
+def _feature_blocks(feature: Feature) -> list[Block]:
     versions = feature.target_versions
     agreed = next((v for v in reversed(versions) if v.status == "agreed"), None)
     where = f"in <#{feature.channel_id}> — {stage_words(feature)}"
@@ -39,12 +57,14 @@ def feature_blocks(feature: Feature) -> list[Block]:
     return [section("\n".join(lines))]
 
 
-def status_blocks(features: list[Feature]) -> list[Block]:
+def status_blocks(
+    features: list[Feature], report_failures: Mapping[int, str] | None = None
+) -> list[Block]:
     if not features:
         return [section("No features yet. Start one with `/kickoff <feature name> @pm @engineer`.")]
     blocks: list[Block] = []
     for feature in features[:20]:
-        blocks += feature_blocks(feature)
+        blocks += feature_blocks(feature, (report_failures or {}).get(feature.id))
     if len(features) > 20:
         blocks.append(
             context(f"…and {len(features) - 20} more; name one: `/align status <feature>`.")
@@ -52,10 +72,15 @@ def status_blocks(features: list[Feature]) -> list[Block]:
     return blocks
 
 
-def status_text(features: list[Feature]) -> str:
+def status_text(features: list[Feature], report_failures: Mapping[int, str] | None = None) -> str:
     if not features:
         return "No features yet."
-    return "\n".join(f"{f.name} ({f.slug}): {stage_words(f)}" for f in features)
+    failures = report_failures or {}
+    return "\n".join(
+        f"{f.name} ({f.slug}): {stage_words(f)}"
+        + (f"; last report failed: {failures[f.id]}" if f.id in failures else "")
+        for f in features
+    )
 
 
 def home_view(features: list[Feature]) -> dict[str, Any]:

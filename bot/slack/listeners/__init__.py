@@ -5,10 +5,13 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.slack.listeners import commands, home, kickoff
+from bot.slack.listeners import commands, home, kickoff, listening, reframe, reports
 
 
 def register(app: App, deps: Deps) -> None:
     commands.register(app, deps)
     kickoff.register(app, deps)
     home.register(app, deps)
+    reports.register(app, deps)
+    reframe.register(app, deps)
+    listening.register(app, deps)

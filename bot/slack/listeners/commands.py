@@ -10,10 +10,10 @@ from slack_bolt import Ack, App
 from bot.deps import Deps
 from bot.errors import BadInput, NotFound
 from bot.ids import Command
-from bot.services import kickoff
+from bot.services import kickoff, schedules
 from bot.slack import blocks
 from bot.slack.blocks import status
-from bot.slack.listeners import evals
+from bot.slack.listeners import evals, reframe, reports, schedule
 from bot.slack.text import escape
 
 Handler = Callable[[Deps, dict[str, Any], list[str], Ack], None]
@@ -33,10 +33,11 @@ def _status(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
             features = [feature]
         else:
             features = kickoff.features_of(session, command["team_id"])
+        failures = schedules.last_report_failures(session, (f.id for f in features))
         ack(
             response_type="ephemeral",
-            text=status.status_text(features),
-            blocks=status.status_blocks(features),
+            text=status.status_text(features, failures),
+            blocks=status.status_blocks(features, failures),
         )
 
 
@@ -45,6 +46,10 @@ ALIGN_VERBS: dict[str, Handler] = {
     "status": _status,
     "metric": evals.metric,
     "token": evals.token,
+    "schedule": schedule.schedule,
+    "report": reports.report_command,
+    "reframe": reframe.reframe,
+    "listen": reframe.listen,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -13,15 +14,17 @@ from bot.deps import Deps
 from bot.domain import checklist
 from bot.domain.checklist import Step
 from bot.domain.parsing import Parsed
+from bot.domain.reframe import recognise
 from bot.domain.targets import Role, Targets
 from bot.errors import NotFound
 from bot.ids import Action, Block, Command, View
-from bot.services import kickoff, outbox
+from bot.services import inbox, kickoff, outbox
 from bot.services.kickoff import Outcome
 from bot.services.reading import propose
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals, section
 from bot.slack.listeners import evals as evals_listener
+from bot.slack.listeners import listening
 from bot.slack.text import escape
 from bot.store.models import Feature
 
@@ -60,34 +63,15 @@ def register(app: App, deps: Deps) -> None:
         )
 
     @app.event("message")
-    def thread_reply(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+    def message_in(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Ack path: decide without the database whether the message may matter, and if so
+        store it raw (one insert); `process_message` handles it after the ack."""
         ack()
-        if event.get("files"):  # an eval file dropped in the thread
-            return evals_listener.handle_file_drop(deps, body, event)
-        thread_ts = event.get("thread_ts")
-        if (
-            not thread_ts
-            or thread_ts == event.get("ts")
-            or event.get("bot_id")
-            or event.get("subtype") not in HUMAN_SUBTYPES
-            or not event.get("user")
-        ):
+        if not worth_keeping(event):
             return
-        team_id = body.get("team_id") or event.get("team") or ""
-        with deps.unit_of_work(delivery_key=f"event:{body.get('event_id')}") as session:
-            feature = kickoff.find_by_thread(session, team_id, event["channel"], thread_ts)
-            if feature is None:
-                return
-            text = event.get("text") or ""
-            outcome = kickoff.answer(session, deps.clock, feature, event["user"], text)
-            if outcome is None:
-                return
-            if outcome.unclear_step is not None and deps.llm is not None:
-                # Ask the model after the ack; it answers within 8 s or we say our own follow-up.
-                args = (deps, feature.id, outcome.unclear_step, text, outcome.clarify or "")
-                deps.background.submit(_interpret, *args)
-                return
-            say(session, deps, outcome)
+        with deps.unit_of_work() as session:
+            inbox.accept(session, deps.clock, body)
+        deps.inbox_ready.set()
 
     @app.action(re.compile(f"^({Action.FALLBACK_CHOICE.value}|{Action.TRADEOFF_CHOICE.value}):"))
     def choice(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -269,3 +253,43 @@ def say(session: Session, deps: Deps, outcome: Outcome) -> None:
         role = "PM" if outcome.signed_role is Role.PM else "engineer"
         line = f"Signed as {role}. Waiting for the other sign-off."
         _post_in_thread(session, deps, feature, line, [section(line)])
+
+
+def worth_keeping(event: dict[str, Any]) -> bool:
+    """A person's message that is a kickoff answer, a file drop or a possible claim."""
+    if event.get("bot_id") or event.get("subtype") not in HUMAN_SUBTYPES or not event.get("user"):
+        return False
+    is_reply = bool(event.get("thread_ts")) and event.get("thread_ts") != event.get("ts")
+    return (
+        is_reply or bool(event.get("files")) or recognise(str(event.get("text") or "")) is not None
+    )
+
+
+def process_message(
+    deps: Deps, session: Session, body: dict[str, Any]
+) -> Callable[[], None] | None:
+    """After the ack: a file drop, an answer in a kickoff thread, or a claim to reframe."""
+    event = body.get("event") or {}
+    if event.get("files"):  # an eval file dropped in the thread
+        return lambda: evals_listener.handle_file_drop(deps, body, event)
+    thread_ts = event.get("thread_ts")
+    team_id = body.get("team_id") or event.get("team") or ""
+    feature = None
+    if thread_ts and thread_ts != event.get("ts"):
+        feature = kickoff.find_by_thread(session, team_id, event["channel"], thread_ts)
+    if feature is None:  # not a kickoff answer; maybe a claim (after our commit)
+        return lambda: listening.maybe_reply(deps, body, event)
+    text = event.get("text") or ""
+    outcome = kickoff.answer(session, deps.clock, feature, event["user"], text)
+    if outcome is None:
+        return None
+    if outcome.unclear_step is not None and deps.llm is not None:
+        # Ask the model in the background; it answers within 8 s or we say our own follow-up.
+        step, clarify = outcome.unclear_step, outcome.clarify or ""
+
+        def ask_model() -> None:
+            deps.background.submit(_interpret, deps, feature.id, step, text, clarify)
+
+        return ask_model
+    say(session, deps, outcome)
+    return None

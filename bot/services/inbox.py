@@ -1,0 +1,40 @@
+"""Taking a Slack message event in: one insert before the ack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.deps import AlreadyHandled
+from bot.store.models import InboxMessage
+
+
+def conversation_of(event: dict[str, Any]) -> str:
+    """Messages in one thread (or one channel's top level) are handled in arrival order."""
+    return str(event.get("thread_ts") or "top")[:80]
+
+
+def accept(session: Session, clock: Clock, body: dict[str, Any]) -> None:
+    """Store the delivery; the unique delivery key makes a retried delivery fail here."""
+    event = body.get("event") or {}
+    now = clock.now()
+    session.add(
+        InboxMessage(
+            delivery_key=f"event:{body.get('event_id') or event.get('ts')}"[:200],
+            team_id=str(body.get("team_id") or event.get("team") or "")[:32],
+            channel_id=str(event.get("channel") or "")[:32],
+            conversation=conversation_of(event),
+            body_json=body,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            received_at=now,
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError:
+        raise AlreadyHandled(str(body.get("event_id"))) from None

@@ -1,0 +1,107 @@
+"""Reframe a vague claim: find the feature, gather its agreed targets and latest run, word the
+answer (a language model may reword our facts, never add a number), and queue the reply."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.reframe import Claim
+from bot.domain.reframe_wording import Answer, LatestRun, answer
+from bot.llm import MAX_CALL_SECONDS, LanguageModel, only_allowed_numbers, read_structured
+from bot.services import kickoff
+from bot.slack.text import escape
+from bot.store.models import EvalRun, Feature
+
+log = logging.getLogger(__name__)
+
+MAX_WORDED_CHARS = 2500
+SYSTEM = (
+    "You reword facts about an AI feature into a short, friendly Slack reply (at most four "
+    "sentences) answering a vague claim a teammate made. Use only the facts given. Every "
+    "number you write must appear in the facts exactly as written there (same digits, same "
+    "% or $ sign). Do not add numbers, estimates or percentages of your own. Keep the verdict "
+    'and the options. Answer as JSON: {"text": "..."}.'
+)
+
+
+class Worded(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_WORDED_CHARS * 2)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One reply to write after the ack."""
+
+    feature_id: int
+    claim: Claim
+    team_id: str
+    channel_id: str
+    thread_ts: str | None  # None: in the channel
+    dedup_key: str
+    asked_by: str | None = None  # shown above the reply for slash commands
+    asked_text: str | None = None
+    listening: bool = False
+
+
+def feature_in_channel(
+    session: Session, team_id: str, channel_id: str, *, listening_only: bool = False
+) -> Feature | None:
+    """The channel's feature; with several, the most recently started one."""
+    query = select(Feature).where(Feature.team_id == team_id, Feature.channel_id == channel_id)
+    if listening_only:
+        query = query.where(Feature.listening.is_(True))
+    return session.scalar(query.order_by(Feature.created_at.desc(), Feature.id.desc()).limit(1))
+
+
+def latest_run(session: Session, feature_id: int) -> EvalRun | None:
+    return session.scalar(
+        select(EvalRun)
+        .where(EvalRun.feature_id == feature_id)
+        .order_by(EvalRun.created_at.desc(), EvalRun.id.desc())
+        .limit(1)
+    )
+
+
+def compose(session: Session, feature: Feature, claim: Claim) -> Answer:
+    """Our own answer, from the agreed targets and the latest run's stored aggregates."""
+    version = kickoff.agreed_version(feature)
+    targets = kickoff.targets_of(version) if version is not None else None
+    run = latest_run(session, feature.id)
+    latest = None
+    if run is not None:
+        latest = LatestRun(
+            n=run.n,
+            n_failed=run.n_failed,
+            failure_rate=run.failure_rate,
+            ci_low=run.ci_low,
+            ci_high=run.ci_high,
+            latency_p95_ms=run.latency_p95_ms,
+            cost_per_query_usd=run.cost_per_query_usd,
+        )
+    return answer(escape(feature.name), claim, targets, latest)
+
+
+def word(llm: LanguageModel | None, composed: Answer, timeout: float = MAX_CALL_SECONDS) -> str:
+    """The model's wording when it keeps to our numbers; our template otherwise (no model,
+    a timeout, an error, an odd answer, or a single number that is not one of the facts)."""
+    if llm is None:
+        return composed.text
+    request = json.dumps({"facts": list(composed.facts), "draft": composed.text})
+    worded = read_structured(llm, SYSTEM, request, Worded, min(timeout, MAX_CALL_SECONDS))
+    if worded is None:
+        return composed.text
+    text = worded.text.strip()
+    if not text or len(text) > MAX_WORDED_CHARS:
+        return composed.text
+    if not only_allowed_numbers(text, set(composed.facts)):
+        log.info("the model's wording had a number that is not a fact; using our template")
+        return composed.text
+    # Our facts hold the escaped feature name; escape once, whatever the model did.
+    plain = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return escape(plain)

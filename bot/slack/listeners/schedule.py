@@ -1,0 +1,89 @@
+"""`/align schedule <feature> weekly mon 09:00 | daily 10:00 | off`, or with no time to see it."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from slack_bolt import Ack
+
+from bot.deps import Deps
+from bot.domain import schedule as sched
+from bot.domain.checklist import AGREED
+from bot.errors import BadInput, NotFound
+from bot.services import kickoff, schedules
+from bot.slack.text import escape
+from bot.store.models import Feature
+
+USAGE = (
+    "Usage: `/align schedule <feature> weekly mon 09:00`, `daily 10:00` or `off`; "
+    "leave out the time to see the current schedule."
+)
+CADENCE_WORDS = {"weekly", "daily", "off", "none", "never", "stop", "pause"}
+
+
+def readings(args: list[str]) -> list[tuple[str, str]]:
+    """Ways to split the words into a feature (maybe several words) and a schedule after it,
+    most likely first."""
+    for index, word in enumerate(args[1:], start=1):
+        if word.lower() in CADENCE_WORDS:
+            return [(" ".join(args[:index]), " ".join(args[index:]))]
+    # No schedule word: the whole text names a feature, or the first word does and the rest
+    # is a schedule we will explain we can't read.
+    return [(" ".join(args), ""), (args[0], " ".join(args[1:]))]
+
+
+def when_words(moment: datetime, tz: tzinfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+
+
+def describe(feature: Feature, now: datetime) -> str:
+    """One sentence on when this feature's reports go out next."""
+    current = schedules.schedule_of(feature)
+    name = f"*{escape(feature.name)}*"
+    if current.cadence == "off":
+        return (
+            f"Scheduled reports for {name} are off. "
+            f"`/align schedule {feature.slug} weekly mon 09:00` turns them back on."
+        )
+    tz = sched.zone(feature.timezone)
+    every = (
+        f"every day at {current.at:%H:%M}"
+        if current.cadence == "daily"
+        else f"every {sched.WEEKDAYS[current.weekday].title()} at {current.at:%H:%M}"
+    )
+    text = f"Reports for {name} go out {every} ({escape(feature.timezone)} time)."
+    upcoming = schedules.next_report_at(feature, now)
+    if upcoming is not None:
+        text += f" Next one: {when_words(upcoming, tz)}."
+    if feature.stage != AGREED:
+        text += " They start once the targets are agreed."
+    return text
+
+
+def schedule(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
+    if not args:
+        raise BadInput(USAGE)
+    now = deps.clock.now()
+    with deps.unit_of_work() as session:
+        found = [
+            (feature, when)
+            for key, when in readings(args)
+            if (feature := kickoff.get_feature(session, command["team_id"], key)) is not None
+        ]
+        if not found:
+            key = readings(args)[0][0]
+            raise NotFound(
+                f"No feature called `{escape(key[:80])}` here. `/align status` lists them."
+            )
+        feature, when = found[0]
+        if when:
+            try:
+                schedules.set_schedule(feature, when, now)
+            except sched.ScheduleError as exc:
+                raise BadInput(escape(str(exc))) from None
+        text = describe(feature, now)
+    if when:
+        text = "Done. " + text
+    ack(response_type="ephemeral", text=text)

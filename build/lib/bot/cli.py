@@ -1,0 +1,231 @@
+"""The `groundline` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+
+from bot import logs
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError, UserFacingError
+
+log = logging.getLogger("groundline")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        logs.configure(settings.LOG_LEVEL)
+        command: Callable[[Settings, argparse.Namespace], int] = args.run
+        return command(settings, args)
+    except ConfigError as exc:
+        print(f"groundline: configuration: {exc}", file=sys.stderr)
+        return 2
+    except UserFacingError as exc:
+        print(f"groundline: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="groundline",
+        description="Agree on the numbers before building an AI feature; report them after.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the bot (Socket Mode with SLACK_APP_TOKEN)")
+    serve.set_defaults(run=_serve)
+
+    playground = commands.add_parser("playground", help="the real bot against a local Slack")
+    playground.add_argument("--database", help="SQLAlchemy URL (default: a temporary SQLite)")
+    playground.set_defaults(run=_playground)
+
+    run = commands.add_parser("run", help="serve if Slack tokens are set, else the playground")
+    run.set_defaults(run=_run)
+
+    export = commands.add_parser("export", help="print a feature's whole record as JSON")
+    export.add_argument("feature", help="the feature's id or slug")
+    export.add_argument("--team", help="workspace id, when several workspaces are installed")
+    export.set_defaults(run=_export)
+
+    ingest = commands.add_parser("ingest", help="store one eval run from a results file")
+    ingest.add_argument("file", help="promptfoo or Inspect JSON, JSONL or CSV")
+    ingest.add_argument("--feature", required=True, help="the feature's id or slug")
+    ingest.add_argument("--label", help="name this run (default: the model label in the file)")
+    ingest.add_argument(
+        "--format", default="auto", choices=["auto", "promptfoo", "inspect", "jsonl", "csv"]
+    )
+    ingest.add_argument("--metric", help="judge pass/fail by this one named check")
+    ingest.add_argument("--team", help="workspace id, when several workspaces are installed")
+    ingest.set_defaults(run=_ingest)
+
+    workspace = commands.add_parser("workspace", help="workspace maintenance")
+    workspace_commands = workspace.add_subparsers(dest="workspace_command", required=True)
+    purge = workspace_commands.add_parser("purge", help="delete all of a workspace's data")
+    purge.add_argument("team", help="the workspace (team) id, e.g. T0123ABCD")
+    purge.set_defaults(run=_purge)
+
+    report = commands.add_parser("report", help="print a feature's report; --post to Slack")
+    report.add_argument("feature", help="the feature's id or slug")
+    report.add_argument("--post", action="store_true", help="post it in the feature's channel")
+    report.add_argument("--period", help="post once per period (default: a new manual one)")
+    report.add_argument("--team", help="workspace id, when several workspaces are installed")
+    report.set_defaults(run=_report)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=_db_upgrade)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.SLACK_APP_TOKEN is None:
+        settings.require_http_mode()
+    from bot.runtime import Runtime
+
+    runtime = Runtime(settings)
+    runtime.start()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    socket_handler = None
+    if settings.SLACK_APP_TOKEN is not None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        socket_handler = SocketModeHandler(runtime.app, settings.SLACK_APP_TOKEN.get_secret_value())
+        socket_handler.connect()
+        log.info("connected to Slack over Socket Mode")
+    stop.wait()
+    log.info("shutting down")
+    if socket_handler is not None:
+        socket_handler.close()
+    runtime.stop()
+    return 0
+
+
+def _playground(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.playground import run_playground
+
+    exit_code: int = run_playground(settings, database_url=args.database)
+    return exit_code
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.SLACK_BOT_TOKEN or settings.oauth_enabled:
+        return _serve(settings, args)
+    print(
+        "No Slack tokens configured, so starting the local playground. To connect to a real "
+        "workspace, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README.md).",
+        file=sys.stderr,
+    )
+    args.database = None
+    return _playground(settings, args)
+
+
+def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.store.db import make_engine, upgrade
+
+    engine = make_engine(settings.DATABASE_URL)
+    upgrade(engine)
+    engine.dispose()
+    print("database is up to date")
+    return 0
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from bot.services import cli_support
+    from bot.services.export import export_feature
+
+    with cli_support.session(settings) as session:
+        feature = cli_support.find_feature(session, args.feature, args.team)
+        print(json.dumps(export_feature(session, feature), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.clock import SystemClock
+    from bot.services import cli_support, evals, feedback
+
+    path, clock = Path(args.file), SystemClock()
+    if path.is_dir():
+        print(f"groundline: cannot read {args.file}: it is a folder", file=sys.stderr)
+        return 1
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        print(f"groundline: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    with stream, cli_support.session(settings) as session:
+        feature = cli_support.find_feature(session, args.feature, args.team)
+        upload = evals.Upload(stream, path.name, "cli", args.format, args.metric, args.label)
+        run = evals.store_run(session, clock, feature, upload)
+        feedback.after_ingest(session, clock, feature, run)
+        line = evals.summary_line(feature, run)
+    print(line)  # only once committed
+    return 0
+
+
+def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services import cli_support, workspaces
+
+    with cli_support.session(settings) as session:
+        counts = workspaces.purge(session, args.team)
+    print(
+        f"purged workspace {args.team}: " + ", ".join(f"{n} {what}" for what, n in counts.items())
+    )
+    return 0
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    import uuid
+
+    from bot.clock import SystemClock
+    from bot.domain.report_text import render_text
+    from bot.errors import BadInput
+    from bot.services import cli_support
+    from bot.services import reports as report_service
+
+    with cli_support.session(settings) as session:
+        feature = cli_support.find_feature(session, args.feature, args.team)
+        feature_id = feature.id
+        text = render_text(report_service.build(session, feature, SystemClock().now()))
+    print(text)
+    if not args.post:
+        return 0
+    from bot.app import make_web_client
+    from bot.deps import Deps
+    from bot.jobs.delivery import DeliveryWorker
+    from bot.jobs.reports import queue_report
+    from bot.store.db import make_engine, make_session_factory
+
+    if settings.SLACK_BOT_TOKEN is None:
+        raise ConfigError("SLACK_BOT_TOKEN", "is required to post a report from the command line")
+    engine = make_engine(settings.DATABASE_URL)
+    try:
+        deps = Deps(settings=settings, session_factory=make_session_factory(engine))
+        client = make_web_client(deps)
+        period = args.period or f"manual:{uuid.uuid4().hex}"
+        if len(period) > 64:
+            raise BadInput("--period must be at most 64 characters")
+        report_id = queue_report(deps, feature_id, period)
+        DeliveryWorker(deps, lambda team_id: client).drain(max_seconds=60.0)
+        deps.background.shutdown(wait=False)
+    finally:
+        engine.dispose()
+    if report_id is None:
+        print(f"groundline: the report for period {period} was already posted", file=sys.stderr)
+        return 0
+    print(f"posted report {report_id}", file=sys.stderr)
+    return 0

@@ -1,0 +1,105 @@
+"""The one place that reads configuration: environment variables and an optional `.env` file."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    SLACK_BOT_TOKEN: SecretStr | None = None
+    SLACK_SIGNING_SECRET: SecretStr | None = None
+    SLACK_APP_TOKEN: SecretStr | None = None
+    SLACK_CLIENT_ID: str | None = None
+    SLACK_CLIENT_SECRET: SecretStr | None = None
+    SLACK_STATE_SECRET: SecretStr | None = None
+    SLACK_API_URL: str = "https://slack.com/api/"
+    DATABASE_URL: str = "sqlite:///var/groundline.db"
+    OPENAI_API_KEY: SecretStr | None = None
+    OPENAI_BASE_URL: str | None = None
+    OPENAI_MODEL: str = "gpt-4o-mini"
+    HOST: str = "127.0.0.1"
+    PORT: int = Field(default=3000, ge=0, le=65535)
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    # Not in the contract; operators rarely need them. Named with the product prefix.
+    GROUNDLINE_NUDGE_AFTER_HOURS: float = Field(default=24.0, gt=0)
+    GROUNDLINE_MAX_UPLOAD_BYTES: int = Field(default=50 * 1024 * 1024, gt=0)
+    GROUNDLINE_SCHEDULER: bool = True
+    # How often each replica looks for due reports; tests shorten it.
+    GROUNDLINE_REPORT_TICK_SECONDS: float = Field(default=60.0, gt=0)
+
+    @field_validator("SLACK_BOT_TOKEN")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must start with xoxb-")
+        return value
+
+    @field_validator("SLACK_APP_TOKEN")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must start with xapp-")
+        return value
+
+    @field_validator("SLACK_API_URL")
+    @classmethod
+    def _api_url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _database_url_shape(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:// or postgresql:// SQLAlchemy URL")
+        if value.startswith(("postgresql://", "postgres://")):
+            # psycopg 3 is the driver we ship.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @property
+    def oauth_enabled(self) -> bool:
+        return bool(self.SLACK_CLIENT_ID and self.SLACK_CLIENT_SECRET and self.SLACK_STATE_SECRET)
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.OPENAI_API_KEY is not None
+
+    def require_one_install_mode(self) -> None:
+        if self.oauth_enabled and self.SLACK_BOT_TOKEN is not None:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN",
+                "must not be set together with SLACK_CLIENT_ID/SECRET/STATE_SECRET: "
+                "choose one workspace (bot token) or many (OAuth)",
+            )
+
+    def require_http_mode(self) -> None:
+        """`serve` over HTTP cannot verify Slack without the signing secret."""
+        if self.SLACK_SIGNING_SECRET is None:
+            raise ConfigError("SLACK_SIGNING_SECRET", "is required to serve Slack over HTTP")
+        if not self.oauth_enabled and self.SLACK_BOT_TOKEN is None:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN", "is required (or SLACK_CLIENT_ID/SECRET/STATE_SECRET for OAuth)"
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning a validation failure into one ConfigError naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "settings"
+        # The message never echoes the input value: it may be a secret.
+        raise ConfigError(name, first["msg"].removeprefix("Value error, ")) from None

@@ -1,0 +1,61 @@
+"""What every entry point hands to the Slack layer and the jobs: settings, storage, time, model."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.store.db import SessionFactory
+from bot.store.models import ProcessedDelivery
+
+if TYPE_CHECKING:
+    from bot.llm import LanguageModel
+
+
+class AlreadyHandled(Exception):
+    """This Slack delivery was processed before (a retry or a duplicate event)."""
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    session_factory: SessionFactory
+    clock: Clock = field(default_factory=SystemClock)
+    llm: LanguageModel | None = None
+    # Set by the delivery worker; poked after each commit so replies go out at once.
+    outbox_ready: threading.Event = field(default_factory=threading.Event)
+    # Slow work that must not hold up Slack's ack (language model calls).
+    background: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="bg")
+    )
+
+    @contextmanager
+    def unit_of_work(self, delivery_key: str | None = None) -> Iterator[Session]:
+        """One transaction for one request. With a delivery key, the key is recorded in the same
+        transaction as the work, so a crash before commit lets Slack's retry through, and a
+        retry after commit is refused with AlreadyHandled."""
+        session = self.session_factory()
+        try:
+            if delivery_key is not None:
+                session.add(ProcessedDelivery(key=delivery_key[:200], received_at=self.clock.now()))
+                try:
+                    session.flush()
+                except IntegrityError:
+                    raise AlreadyHandled(delivery_key) from None
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        self.outbox_ready.set()

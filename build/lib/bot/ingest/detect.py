@@ -1,0 +1,166 @@
+"""Entry point: sniff an eval file's format from its first bytes and stream its test cases."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from bot.ingest.inspect_log import read_inspect
+from bot.ingest.jsonstream import JsonStream
+from bot.ingest.model import CaseRow, Format, IngestError, RunMeta
+from bot.ingest.promptfoo import read_promptfoo
+from bot.ingest.tabular import KNOWN_COLUMNS, read_csv, read_jsonl
+
+SNIFF_BYTES = 1 << 16
+PROMPTFOO_HINT = re.compile(r'"(evalId|promptfooVersion)"\s*:')
+INSPECT_HINT = re.compile(r'"eval"\s*:\s*\{')
+RESULTS_HINT = re.compile(r'"results"\s*:\s*\{')  # promptfoo's, but Inspect has one too
+DELIMITERS = (",", "\t", ";")
+TOOL_NAMES = {Format.PROMPTFOO: "a promptfoo file", Format.INSPECT: "an Inspect log"}
+
+
+def read_cases(
+    stream: BinaryIO,
+    fmt: Format = Format.AUTO,
+    *,
+    metric: str | None = None,
+    name: str = "upload",
+) -> tuple[Format, Iterator[CaseRow], RunMeta]:
+    """Detect the format and return the rows as a lazy iterator, plus what the file says of the run.
+
+    Format problems are raised here; problems in a row are raised while iterating, so read
+    every row before storing anything. Only IngestError is ever raised for bad input.
+    """
+    try:
+        fmt = Format(fmt)
+    except ValueError:
+        choices = ", ".join(f.value for f in Format)
+        raise IngestError(f"unknown format {str(fmt)!r}; use one of: {choices}") from None
+    source = _Replay(stream, SNIFF_BYTES)
+    sniffed, delimiter = _sniff(source.head, name)
+    if fmt is Format.AUTO:
+        fmt = sniffed
+    elif fmt in TOOL_NAMES and sniffed is not fmt:
+        looks = f" (it looks like {TOOL_NAMES[sniffed]})" if sniffed in TOOL_NAMES else ""
+        raise IngestError(f"{name}: not {TOOL_NAMES[fmt]}{looks}")
+    meta = RunMeta()
+    reader = io.BufferedReader(source)
+    rows: Iterator[CaseRow]
+    if fmt is Format.PROMPTFOO:
+        rows = read_promptfoo(JsonStream(reader.read, name), meta, name)
+    elif fmt is Format.INSPECT:
+        rows = read_inspect(JsonStream(reader.read, name), meta, name)
+    elif fmt is Format.JSONL:
+        rows = read_jsonl(reader, meta, name)
+    else:
+        rows = read_csv(reader, meta, name, delimiter or ",")
+    return fmt, _finish(rows, meta, name, metric), meta
+
+
+def _finish(
+    rows: Iterator[CaseRow], meta: RunMeta, name: str, metric: str | None
+) -> Iterator[CaseRow]:
+    """Count rows, settle the run label, apply --metric, and keep every failure an IngestError."""
+    count = 0
+    labels: set[str | None] = set()
+    check_names: set[str] = set()
+    metric_found = False
+    try:
+        for row in rows:
+            labels.add(row.label)
+            if metric is not None:
+                check_names.update(row.checks)
+                if not row.errored:
+                    if metric not in row.checks:
+                        continue  # this case was not judged on that check
+                    metric_found = True
+                    verdict = row.checks[metric]
+                    reason = None if verdict else row.reason  # a pass by this check needs none
+                    row = row.model_copy(update={"passed": verdict, "reason": reason})
+            count += 1
+            yield row
+    except RecursionError:
+        raise IngestError(f"{name}: the JSON is nested too deeply") from None
+    except (ValueError, UnicodeError) as exc:  # e.g. a number too long for Python to read
+        raise IngestError(f"{name}: could not read the file ({_first_line(exc)})") from None
+    if metric is not None and not metric_found:
+        found = ", ".join(sorted(check_names)) or "no named checks"
+        raise IngestError(f"no check named '{metric}' in {name}; found: {found}")
+    if count == 0:
+        raise IngestError(f"{name}: no test cases")
+    if len(labels) == 1:
+        meta.label = labels.pop()
+
+
+def _sniff(head: bytes, name: str) -> tuple[Format, str | None]:
+    """Tell the format from the first bytes; for CSV also the delimiter."""
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if not text:
+        raise IngestError(f"{name}: no test cases (the file is empty)")
+    if "\x00" in text:
+        raise IngestError(f"{name}: not a text file")
+    first_line = text.split("\n", 1)[0].strip()
+    if text[0] in "{[":
+        whole_line = _json_object(first_line)
+        if whole_line is not None:
+            if isinstance(whole_line.get("results"), dict) or "evalId" in whole_line:
+                return Format.PROMPTFOO, None
+            if isinstance(whole_line.get("eval"), dict):
+                return Format.INSPECT, None
+            return Format.JSONL, None
+        if PROMPTFOO_HINT.search(text):
+            return Format.PROMPTFOO, None
+        if INSPECT_HINT.search(text):
+            return Format.INSPECT, None
+        if RESULTS_HINT.search(text):
+            return Format.PROMPTFOO, None
+        raise IngestError(f"{name}: not a promptfoo or Inspect file")
+    delimiter = max(DELIMITERS, key=first_line.count)
+    if first_line.count(delimiter) or first_line.lower() in KNOWN_COLUMNS:
+        return Format.CSV, delimiter
+    raise IngestError(f"{name}: not a promptfoo, Inspect, JSONL or CSV file")
+
+
+def _json_object(line: str) -> dict[str, object] | None:
+    try:
+        value = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+
+
+class _Replay(io.RawIOBase):
+    """A byte stream that reads the first bytes ahead (to sniff them) and then replays them."""
+
+    def __init__(self, stream: BinaryIO, sniff_bytes: int) -> None:
+        self._stream = stream
+        chunks: list[bytes] = []
+        size = 0
+        while size < sniff_bytes:
+            chunk = stream.read(sniff_bytes - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        self.head = b"".join(chunks)
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        if self._offset < len(self.head):
+            chunk = self.head[self._offset : self._offset + len(view)]
+            self._offset += len(chunk)
+        else:
+            chunk = self._stream.read(len(view))
+        view[: len(chunk)] = chunk
+        return len(chunk)

@@ -1,0 +1,162 @@
+"""Inspect's JSON eval log (`--log-format json`): one CaseRow per entry of `samples`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from bot.ingest.jsonstream import JsonStream
+from bot.ingest.model import CaseRow, IngestError, RunMeta, clip
+from bot.ingest.values import FALSE_WORDS, TRUE_WORDS, read_amount, read_text, shown
+
+# Inspect's letter grades: correct, incorrect, partial, no answer. Only full credit passes.
+GRADE_PASSES = {"C": True, "I": False, "P": False, "N": False}
+
+
+def read_inspect(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[CaseRow]:
+    meta.tool = "inspect"
+    model: str | None = None
+    epochs = 1
+    seen_eval = False
+    for key in stream.members():
+        if key == "eval" and stream.peek() == "{":
+            header = stream.value()
+            seen_eval = True
+            model = read_text(header.get("model"))
+            meta.tool_version = read_text(_mapping(header.get("packages")).get("inspect_ai"))
+            configured = _mapping(header.get("config")).get("epochs")
+            epochs = configured if isinstance(configured, int) and configured > 1 else 1
+        elif key == "samples" and stream.peek() == "[":
+            for index in stream.items():
+                yield _row(stream.value(), f"{name}: sample {index + 1}", model, epochs)
+        else:
+            stream.skip()
+    stream.end()
+    if not seen_eval:
+        raise IngestError(f"{name}: not an Inspect log (no 'eval' section)")
+
+
+def _row(raw: object, where: str, model: str | None, epochs: int) -> CaseRow:
+    if not isinstance(raw, Mapping):
+        raise IngestError(f"{where}: expected an object")
+    sample_id = read_text(raw.get("id"))
+    if sample_id is None:
+        raise IngestError(f"{where}: field 'id' is missing")
+    where = f"{where} (id {sample_id!r})"
+    epoch = raw.get("epoch")
+    case_id = sample_id if epochs == 1 else f"{sample_id} (epoch {epoch})"
+    error = raw.get("error")
+    errored = error is not None
+    scores = _mapping(raw.get("scores"))
+    checks = _checks(scores, where)
+    passed: bool | None = None
+    if not errored:
+        if not checks:
+            raise IngestError(f"{where}: field 'scores' is missing")
+        passed = all(checks.values())
+    return CaseRow(
+        case_id=case_id,
+        passed=passed,
+        errored=errored,
+        latency_ms=_seconds_to_ms(raw, where),
+        cost_usd=_cost(raw.get("model_usage"), where),
+        label=model,
+        question=_question(raw.get("input")),
+        reason=_error_text(error) if errored else _failure_reason(scores, checks),
+        checks=checks,
+    )
+
+
+def _checks(scores: Mapping[str, Any], where: str) -> dict[str, bool]:
+    checks: dict[str, bool] = {}
+    for scorer, score in scores.items():
+        value = _mapping(score).get("value")
+        if isinstance(value, Mapping):  # a scorer that returns several named values
+            for part, part_value in value.items():
+                verdict = _verdict(part_value, f"{scorer}.{part}", where)
+                if verdict is not None:
+                    checks[f"{scorer}.{part}"] = verdict
+            continue
+        verdict = _verdict(value, scorer, where)
+        if verdict is not None:
+            checks[scorer] = verdict
+    return checks
+
+
+def _verdict(value: object, scorer: str, where: str) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise IngestError(f"{where}: score '{scorer}' is {shown(value)}, expected a number")
+        return value >= 1
+    if isinstance(value, str):
+        word = value.strip()
+        if word.upper() in GRADE_PASSES:
+            return GRADE_PASSES[word.upper()]
+        if word.lower() in TRUE_WORDS | FALSE_WORDS:
+            return word.lower() in TRUE_WORDS
+        try:
+            number = float(word)
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(number):
+                return number >= 1
+    raise IngestError(f"{where}: score '{scorer}' is {shown(value)}, not a pass or fail")
+
+
+def _seconds_to_ms(raw: Mapping[str, Any], where: str) -> float | None:
+    for field in ("total_time", "working_time"):
+        seconds = read_amount(raw.get(field), where, field)
+        if seconds is not None:
+            return seconds * 1000
+    return None
+
+
+def _cost(usage: object, where: str) -> float | None:
+    """Newer Inspect versions record a cost per model; older ones none (then unknown)."""
+    costs = [
+        read_amount(_mapping(per_model).get("total_cost"), where, "total_cost")
+        for per_model in _mapping(usage).values()
+    ]
+    known = [cost for cost in costs if cost is not None]
+    return sum(known) if known else None
+
+
+def _question(value: object) -> str | None:
+    if isinstance(value, list):  # chat messages: the last thing the user said
+        for message in reversed(value):
+            if isinstance(message, Mapping) and message.get("role") == "user":
+                return _content_text(message.get("content"))
+        return None
+    return read_text(value)
+
+
+def _content_text(content: object) -> str | None:
+    if isinstance(content, list):
+        parts = [read_text(_mapping(part).get("text")) for part in content]
+        return clip(" ".join(part for part in parts if part))
+    return read_text(content)
+
+
+def _error_text(error: object) -> str | None:
+    if isinstance(error, Mapping):
+        return read_text(error.get("message"))
+    return read_text(error)
+
+
+def _failure_reason(scores: Mapping[str, Any], checks: Mapping[str, bool]) -> str | None:
+    failed = [scorer for scorer, verdict in checks.items() if not verdict]
+    if not failed:
+        return None
+    scorer = failed[0].split(".")[0]
+    explanation = read_text(_mapping(scores.get(scorer)).get("explanation"))
+    return clip(f"{', '.join(failed)} failed" + (f": {explanation}" if explanation else ""))
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

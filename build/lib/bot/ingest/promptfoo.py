@@ -1,0 +1,123 @@
+"""promptfoo's `-o results.json` output: one CaseRow per entry of `results.results`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from bot.ingest.jsonstream import JsonStream
+from bot.ingest.model import CaseRow, IngestError, RunMeta, clip
+from bot.ingest.values import first_text, read_amount, read_bool, read_text
+
+ERROR_REASON = 2  # promptfoo's ResultFailureReason: 0 none, 1 an assertion failed, 2 an error
+
+
+def read_promptfoo(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[CaseRow]:
+    meta.tool = "promptfoo"
+    found = False
+    seen: set[tuple[str | None, str]] = set()
+    next_number: dict[tuple[str | None, str], int] = {}
+    for key in stream.members():
+        if key == "results" and stream.peek() == "{":
+            for inner in stream.members():
+                if inner == "results" and stream.peek() == "[":
+                    found = True
+                    for index in stream.items():
+                        row = _row(stream.value(), f"{name}: result {index + 1}", index)
+                        yield _unique(row, seen, next_number)
+                else:
+                    stream.skip()
+        elif key == "metadata" and stream.peek() == "{":
+            metadata = stream.value()
+            meta.tool_version = read_text(metadata.get("promptfooVersion"))
+        else:
+            stream.skip()
+    stream.end()
+    if not found:
+        raise IngestError(f"{name}: not a promptfoo file (no 'results.results' list)")
+
+
+def _row(raw: object, where: str, index: int) -> CaseRow:
+    if not isinstance(raw, dict):
+        raise IngestError(f"{where}: expected an object")
+    grading = _mapping(raw.get("gradingResult"))
+    failure_reason = raw.get("failureReason")
+    errored = failure_reason == ERROR_REASON or (
+        failure_reason is None and bool(raw.get("error")) and not grading
+    )
+    passed: bool | None = None
+    if not errored:
+        if "success" not in raw:
+            raise IngestError(f"{where}: field 'success' is missing")
+        passed = read_bool(raw["success"], where, "success")
+    test = _mapping(raw.get("testCase"))
+    variables = _mapping(raw.get("vars")) or _mapping(test.get("vars"))
+    description = read_text(test.get("description"))
+    return CaseRow(
+        case_id=description or f"test {_test_number(raw, index)}",
+        passed=passed,
+        errored=errored,
+        latency_ms=read_amount(raw.get("latencyMs"), where, "latencyMs"),
+        cost_usd=read_amount(raw.get("cost"), where, "cost"),
+        label=_label(raw.get("provider")),
+        question=first_text(variables, "question", "query", "input", "prompt") or description,
+        reason=None if passed else clip(_reason(raw, grading)),
+        checks=_checks(grading),
+    )
+
+
+def _unique(
+    row: CaseRow,
+    seen: set[tuple[str | None, str]],
+    next_number: dict[tuple[str | None, str], int],
+) -> CaseRow:
+    """Descriptions need not be unique in promptfoo; keep ids unique per label all the same.
+
+    `next_number` remembers where each description's count got to, so 50,000 cases sharing
+    one description (`--repeat`) cost 50,000 steps, not a billion.
+    """
+    base = key = (row.label, row.case_id)
+    number = next_number.get(base, 2)
+    while key in seen:
+        key = (row.label, f"{row.case_id} #{number}")
+        number += 1
+    next_number[base] = number
+    seen.add(key)
+    return row if key[1] == row.case_id else row.model_copy(update={"case_id": key[1]})
+
+
+def _test_number(raw: Mapping[str, Any], index: int) -> int:
+    test_index = raw.get("testIdx")
+    if isinstance(test_index, int) and not isinstance(test_index, bool) and test_index >= 0:
+        return test_index + 1
+    return index + 1
+
+
+def _label(provider: object) -> str | None:
+    if isinstance(provider, Mapping):
+        return read_text(provider.get("label")) or read_text(provider.get("id"))
+    return read_text(provider)
+
+
+def _reason(raw: Mapping[str, Any], grading: Mapping[str, Any]) -> str | None:
+    return read_text(raw.get("error")) or read_text(grading.get("reason"))
+
+
+def _checks(grading: Mapping[str, Any]) -> dict[str, bool]:
+    """Named metrics: a metric passes when every assertion carrying its name passed."""
+    checks: dict[str, bool] = {}
+    components = grading.get("componentResults")
+    if not isinstance(components, list):
+        return checks
+    for component in components:
+        if not isinstance(component, Mapping):
+            continue
+        metric = _mapping(component.get("assertion")).get("metric")
+        verdict = component.get("pass")
+        if isinstance(metric, str) and metric and isinstance(verdict, bool):
+            checks[metric] = checks.get(metric, True) and verdict
+    return checks
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

@@ -1,0 +1,89 @@
+"""Assembles the running bot (storage, Bolt app, HTTP, outbox) for serve, playground and tests."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_sdk import WebClient
+
+from bot.api import eval_runs_route
+from bot.app import create_app, make_web_client
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.deps import Deps
+from bot.errors import NotFound
+from bot.jobs.delivery import DeliveryWorker
+from bot.jobs.scheduler import start_scheduler
+from bot.llm import OpenAIModel
+from bot.server import HttpServer, WsgiApp
+from bot.slack import oauth as oauth_support
+from bot.store.db import make_engine, make_session_factory, upgrade
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        migrate: bool = True,
+        pace_seconds: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings.DATABASE_URL)
+        if migrate:
+            upgrade(self.engine)
+        self.deps = Deps(
+            settings=settings,
+            session_factory=make_session_factory(self.engine),
+            clock=clock or SystemClock(),
+            llm=OpenAIModel.from_settings(settings),
+        )
+        settings.require_one_install_mode()
+        self._client = make_web_client(self.deps)
+        self.installations = None
+        oauth = None
+        if settings.oauth_enabled:
+            self.installations = oauth_support.installation_store(settings, self.engine)
+            oauth = oauth_support.oauth_settings(settings, self.engine, self.installations)
+        self.app = create_app(self.deps, client=self._client, oauth_settings=oauth)
+        self.wsgi = WsgiApp(self.app, self.engine)
+        self.wsgi.add_route("POST", "/api/v1/features/", eval_runs_route(self.deps))
+        self.worker = DeliveryWorker(self.deps, self.client_for, pace_seconds=pace_seconds)
+        self.http: HttpServer | None = None
+        self.scheduler: BackgroundScheduler | None = None
+
+    def client_for(self, team_id: str) -> WebClient:
+        """The client with the right workspace's bot token (the one token, or the installed)."""
+        if self.installations is None:
+            return self._client
+        bot = self.installations.find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None:
+            raise NotFound(f"Groundline is not installed in workspace {team_id}.")
+        return make_web_client(self.deps, token=bot.bot_token)
+
+    def start(self, host: str | None = None, port: int | None = None) -> Runtime:
+        """Start the outbox worker and, unless port is None and Socket Mode is used, HTTP."""
+        self.worker.start()
+        if self.settings.GROUNDLINE_SCHEDULER:
+            self.scheduler = start_scheduler(self.deps, self.client_for)
+        self.http = HttpServer(
+            self.wsgi,
+            host or self.settings.HOST,
+            self.settings.PORT if port is None else port,
+            max_body=self.settings.GROUNDLINE_MAX_UPLOAD_BYTES,
+        ).start()
+        log.info("listening on %s", self.http.url)
+        return self
+
+    def stop(self) -> None:
+        if self.http is not None:
+            self.http.stop()
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        self.worker.stop()
+        self.deps.background.shutdown(wait=False, cancel_futures=True)
+        self.engine.dispose()

@@ -1,0 +1,127 @@
+"""HTTP: Slack's endpoint, health and the upload API, as one WSGI app served by waitress."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import Engine
+from waitress import wasyncore
+from waitress.server import create_server
+
+from bot.store.db import database_answers
+
+log = logging.getLogger(__name__)
+
+OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
+MAX_SLACK_BODY = 1024 * 1024  # Slack's own payloads are far smaller; refuse anything bigger unread.
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+Route = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+
+def json_response(
+    start_response: StartResponse, status: str, payload: dict[str, Any]
+) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+class WsgiApp:
+    """Routes by path. Extra routes (the upload API) are added by the runtime."""
+
+    def __init__(self, bolt_app: App, engine: Engine) -> None:
+        self.slack = SlackRequestHandler(bolt_app)
+        self.oauth = bolt_app.oauth_flow is not None
+        self.engine = engine
+        self.prefix_routes: list[tuple[str, str, Route]] = []
+
+    def add_route(self, method: str, prefix: str, route: Route) -> None:
+        self.prefix_routes.append((method, prefix, route))
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path in OAUTH_PATHS and method == "GET" and self.oauth:
+            oauth_result: Iterable[bytes] = self.slack(environ, start_response)
+            return oauth_result
+        if path == "/slack/events" and method == "POST":
+            if _content_length(environ) > MAX_SLACK_BODY:
+                return json_response(
+                    start_response, "413 Payload Too Large", {"error": "too_large"}
+                )
+            result: Iterable[bytes] = self.slack(environ, start_response)
+            return result
+        if path == "/healthz":
+            if database_answers(self.engine):
+                return json_response(start_response, "200 OK", {"status": "ok"})
+            return json_response(
+                start_response, "503 Service Unavailable", {"status": "database unavailable"}
+            )
+        for route_method, prefix, route in self.prefix_routes:
+            if path.startswith(prefix):
+                if method != route_method:
+                    return json_response(
+                        start_response, "405 Method Not Allowed", {"error": "method_not_allowed"}
+                    )
+                return route(environ, start_response)
+        return json_response(start_response, "404 Not Found", {"error": "not_found"})
+
+
+def _content_length(environ: Environ) -> int:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class HttpServer:
+    """waitress in a background thread; `port=0` picks a free one (tests, playground)."""
+
+    def __init__(
+        self, app: WsgiApp, host: str, port: int, threads: int = 8, max_body: int = 64 << 20
+    ) -> None:
+        self._server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="groundline",
+            clear_untrusted_proxy_headers=True,
+            # waitress reads this with int(): anything below 1 becomes 0 and the loop spins.
+            asyncore_loop_timeout=1,
+            # waitress buffers a whole body before the app sees it: cap it at what we accept.
+            max_request_body_size=max_body + MAX_SLACK_BODY,
+        )
+        self.host = host
+        self.port = int(self._server.effective_port)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def start(self) -> HttpServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close every socket from inside the loop (via waitress's trigger), so the loop ends
+        at once instead of at its next timeout."""
+        server = self._server
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        if self._thread is not None:
+            self._thread.join(timeout=5)

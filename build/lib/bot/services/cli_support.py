@@ -1,0 +1,44 @@
+"""What the command line needs around the services: a migrated database and feature lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.errors import BadInput, NotFound
+from bot.services.kickoff import slugify
+from bot.store.db import make_engine, make_session_factory, session_scope, upgrade
+from bot.store.models import Feature
+
+
+@contextmanager
+def session(settings: Settings) -> Iterator[Session]:
+    engine = make_engine(settings.DATABASE_URL)
+    try:
+        upgrade(engine)
+        with session_scope(make_session_factory(engine)) as db_session:
+            yield db_session
+    finally:
+        engine.dispose()
+
+
+def find_feature(db_session: Session, key: str, team_id: str | None) -> Feature:
+    """F is an id or a slug. With several workspaces, a slug may be ambiguous: then --team."""
+    query = select(Feature)
+    if team_id:
+        query = query.where(Feature.team_id == team_id)
+    if key.isdigit():
+        by_id = db_session.scalar(query.where(Feature.id == int(key)))
+        if by_id is not None:
+            return by_id
+    matches = list(db_session.scalars(query.where(Feature.slug == slugify(key))))
+    if not matches:
+        raise NotFound(f"unknown feature '{key[:80]}' (give its id or slug; see /align status)")
+    if len(matches) > 1:
+        teams = ", ".join(sorted(f.team_id for f in matches))
+        raise BadInput(f"feature '{key[:80]}' exists in several workspaces ({teams}); add --team")
+    return matches[0]

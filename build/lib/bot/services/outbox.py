@@ -1,0 +1,146 @@
+"""Queueing what the bot says. Rows are written in the caller's transaction; jobs/delivery posts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.store.models import OutboxMessage
+
+Blocks = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """Where a reply to one Slack request goes."""
+
+    team_id: str
+    channel_id: str
+    user_id: str | None = None
+    thread_ts: str | None = None
+    response_url: str | None = None
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> ReplyTarget | None:
+        """Find team, channel and user in any request shape (command, interaction, event)."""
+        event = body.get("event") or {}
+        team = body.get("team_id") or (body.get("team") or {}).get("id") or event.get("team")
+        channel = (
+            body.get("channel_id") or (body.get("channel") or {}).get("id") or event.get("channel")
+        )
+        user = body.get("user_id") or (body.get("user") or {}).get("id") or event.get("user")
+        if not team or not channel:
+            return None
+        response_urls = body.get("response_urls") or [{}]
+        return cls(
+            team_id=str(team),
+            channel_id=str(channel),
+            user_id=str(user) if user else None,
+            thread_ts=event.get("thread_ts"),
+            response_url=body.get("response_url") or response_urls[0].get("response_url"),
+        )
+
+
+def _queue(session: Session, clock: Clock, **fields: Any) -> OutboxMessage:
+    now = clock.now()
+    row = OutboxMessage(status="pending", attempts=0, next_attempt_at=now, created_at=now, **fields)
+    session.add(row)
+    return row
+
+
+def post(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str,
+    channel_id: str,
+    text: str,
+    blocks: Blocks | None = None,
+    thread_ts: str | None = None,
+    feature_id: int | None = None,
+    in_feature_thread: bool = False,
+    dedup_key: str | None = None,
+    report_id: int | None = None,
+) -> OutboxMessage:
+    """A message in a channel, or in a thread (given, or the feature's kickoff thread)."""
+    return _queue(
+        session,
+        clock,
+        kind="message",
+        team_id=team_id,
+        channel_id=channel_id,
+        text=text,
+        blocks_json=blocks,
+        thread_ts=thread_ts,
+        feature_id=feature_id,
+        in_feature_thread=in_feature_thread,
+        dedup_key=dedup_key,
+        report_id=report_id,
+    )
+
+
+def kickoff_root(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str,
+    channel_id: str,
+    feature_id: int,
+    text: str,
+    blocks: Blocks,
+    response_url: str | None,
+) -> OutboxMessage:
+    """The message a kickoff thread hangs off; its ts becomes the feature's thread_ts."""
+    return _queue(
+        session,
+        clock,
+        kind="kickoff_root",
+        team_id=team_id,
+        channel_id=channel_id,
+        feature_id=feature_id,
+        text=text,
+        blocks_json=blocks,
+        response_url=response_url,
+    )
+
+
+def ephemeral(session: Session, clock: Clock, target: ReplyTarget, text: str) -> OutboxMessage:
+    """A message only one person sees; through response_url when we have one (it works even
+    where the bot is not a channel member), else chat.postEphemeral."""
+    return _queue(
+        session,
+        clock,
+        kind="response" if target.response_url else "ephemeral",
+        team_id=target.team_id,
+        channel_id=target.channel_id,
+        user_id=target.user_id,
+        thread_ts=target.thread_ts,
+        response_url=target.response_url,
+        text=text,
+    )
+
+
+def update(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str,
+    channel_id: str,
+    ts: str,
+    text: str,
+    blocks: Blocks | None,
+) -> OutboxMessage:
+    """Replace a posted message (e.g. remove buttons once they have been used)."""
+    return _queue(
+        session,
+        clock,
+        kind="update",
+        team_id=team_id,
+        channel_id=channel_id,
+        thread_ts=ts,
+        text=text,
+        blocks_json=blocks,
+    )

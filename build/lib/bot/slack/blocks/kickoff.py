@@ -1,0 +1,167 @@
+"""Block Kit for the kickoff thread: the opening message, questions, summary and sign-off."""
+
+from __future__ import annotations
+
+from bot.domain import checklist
+from bot.domain.checklist import Question, Step
+from bot.domain.targets import Role, Targets
+from bot.ids import Action
+from bot.slack.blocks import Block, actions, button, context, section
+from bot.slack.text import escape
+from bot.store.models import Feature, TargetVersion
+
+
+def opening(feature: Feature) -> tuple[str, list[Block]]:
+    name = escape(feature.name)
+    people = []
+    if feature.pm_user_id:
+        people.append(f"<@{feature.pm_user_id}> (PM)")
+    if feature.engineer_user_id:
+        people.append(f"<@{feature.engineer_user_id}> (engineer)")
+    who = " and ".join(people) if people else "the PM and the engineer"
+    text = (
+        f"*Kickoff: {name}*\n<@{feature.created_by}> started a kickoff for {who}. Before we build, "
+        "let's agree on four things: how often it may be wrong, what it does when unsure, how we "
+        "measure success, and where the cost/speed line is. Answer in this thread; anyone here "
+        "can answer, and a PM and an engineer sign off at the end."
+    )
+    return f"Kickoff: {feature.name}", [section(text)]
+
+
+def question(q: Question, feature_id: int, lead: str = "") -> tuple[str, list[Block]]:
+    body = f"{lead}*{q.title}*\n{q.text}"
+    blocks: list[Block] = [section(body)]
+    if q.choices:
+        blocks.append(
+            actions(
+                *(
+                    button(
+                        choice.label,
+                        f"{_choice_action(q.step)}:{choice.value}",
+                        f"{feature_id}:{choice.value}",
+                    )
+                    for choice in q.choices
+                ),
+                block_id=f"q:{q.step.value}",
+            )
+        )
+    return f"{q.title}: {q.text}", blocks
+
+
+def _choice_action(step: Step) -> str:
+    return (Action.FALLBACK_CHOICE if step is Step.FALLBACK else Action.TRADEOFF_CHOICE).value
+
+
+def bullets(targets: Targets) -> list[str]:
+    """One line per answer, user text escaped."""
+    return [
+        f"• *{checklist.STEP_NAMES[step].capitalize()}*: "
+        + escape(checklist.describe(targets, step))
+        for step in checklist.ORDER
+    ]
+
+
+def summary(feature: Feature, version: TargetVersion, targets: Targets) -> tuple[str, list[Block]]:
+    lines = bullets(targets)
+    title = f"*{escape(feature.name)}: the targets, version {version.version}*"
+    if version.reason:
+        title += f"\nChanged by <@{version.changed_by}>: _{escape(version.reason)}_"
+    signed = {s.role: s.user_id for s in version.signoffs}
+    status_line = (
+        "To change an answer, press its Edit button or reply in this thread, e.g. "
+        "`change error rate to 8%`. When it reads right, sign off below."
+    )
+    blocks: list[Block] = [
+        section(title + "\n" + "\n".join(lines)),
+        context(status_line),
+        actions(
+            *(
+                button(
+                    f"Edit {checklist.STEP_NAMES[step]}",
+                    f"{Action.EDIT_ANSWER.value}:{step.value}",
+                    f"{feature.id}:{step.value}",
+                )
+                for step in checklist.ORDER
+            ),
+            block_id="edit",
+        ),
+        actions(
+            button(
+                "Sign off as PM" + (" ✓" if Role.PM.value in signed else ""),
+                Action.SIGN_PM.value,
+                f"{feature.id}:{version.version}",
+                style="primary",
+            ),
+            button(
+                "Sign off as engineer" + (" ✓" if Role.ENGINEER.value in signed else ""),
+                Action.SIGN_ENGINEER.value,
+                f"{feature.id}:{version.version}",
+                style="primary",
+            ),
+            block_id="signoff",
+        ),
+    ]
+    if signed:
+        blocks.append(context(signoff_line(version)))
+    return f"{feature.name}: targets version {version.version}, awaiting sign-off", blocks
+
+
+def signoff_line(version: TargetVersion) -> str:
+    parts = [
+        f"{'PM' if s.role == Role.PM.value else 'Engineer'}: <@{s.user_id}>"
+        for s in version.signoffs
+    ]
+    return "Signed: " + ", ".join(parts)
+
+
+def agreed(feature: Feature, version: TargetVersion, targets: Targets) -> tuple[str, list[Block]]:
+    lines = bullets(targets)
+    text = (
+        f":handshake: *{escape(feature.name)}: targets agreed (version {version.version})*\n"
+        + "\n".join(lines)
+    )
+    return f"{feature.name}: targets agreed", [section(text), context(signoff_line(version))]
+
+
+def change_announcement(
+    feature: Feature, version: TargetVersion, step: Step, targets: Targets
+) -> str:
+    return (
+        f"<@{version.changed_by}> proposes changing the agreed *{checklist.STEP_NAMES[step]}* of "
+        f"*{escape(feature.name)}* to {escape(checklist.describe(targets, step))}, because: "
+        f"_{escape(version.reason or '')}_. Version {version.version} needs both sign-offs again "
+        "in the kickoff thread; until then version "
+        f"{version.version - 1} stays in force."
+    )
+
+
+def nudge(feature: Feature, waiting_on: list[str], second: bool) -> str:
+    who = " ".join(f"<@{user}>" for user in waiting_on) or "everyone here"
+    step = feature.stage
+    if step == checklist.REVIEW:
+        what = "the sign-offs"
+    else:
+        what = f"an answer to *{checklist.QUESTIONS[Step(step)].title}*"
+    if second:
+        return (
+            f"Last reminder from me, {who}: the kickoff of *{escape(feature.name)}* still needs "
+            f"{what}. I won't nudge again."
+        )
+    return f"Friendly nudge, {who}: the kickoff of *{escape(feature.name)}* is waiting on {what}."
+
+
+def reading(feature_id: int, answer: str, described: str) -> tuple[str, list[Block]]:
+    """A language model's reading, for a human to confirm before anything is stored."""
+    quoted = escape(answer if len(answer) <= 200 else answer[:199] + "…")
+    text = (
+        f"I read “{quoted}” as: *{escape(described)}*. Is that right? "
+        "(You can also reply yes or no.)"
+    )
+    return text, [
+        section(text),
+        actions(
+            button("Yes, that's right", Action.CONFIRM_READING.value, str(feature_id), "primary"),
+            button("No", Action.REJECT_READING.value, str(feature_id)),
+            block_id="reading",
+        ),
+    ]

@@ -1,0 +1,50 @@
+"""Modals (views.open)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain import checklist
+from bot.domain.checklist import Step
+from bot.ids import Block, View
+
+
+def _text_input(
+    block_id: str, label: str, placeholder: str, multiline: bool = False
+) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": {"type": "plain_text", "text": label[:2000]},
+        "element": {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "multiline": multiline,
+            "max_length": 3000,
+            "placeholder": {"type": "plain_text", "text": placeholder[:150]},
+        },
+    }
+
+
+def edit_answer(feature_id: int, step: Step, need_reason: bool) -> dict[str, Any]:
+    name = checklist.STEP_NAMES[step]
+    blocks = [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": checklist.QUESTIONS[step].text[:3000]},
+        },
+        _text_input(Block.EDIT_VALUE.value, f"New {name}", "Type it as you would in the thread"),
+    ]
+    if need_reason:
+        blocks.append(
+            _text_input(Block.EDIT_REASON.value, "Why the change?", "Kept in the history", True)
+        )
+    return {
+        "type": "modal",
+        "callback_id": View.EDIT_ANSWER.value,
+        "private_metadata": f"{feature_id}:{step.value}",
+        "title": {"type": "plain_text", "text": "Change an answer"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }

@@ -1,0 +1,90 @@
+"""Status lines for `/align status` and the App Home tab."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.domain import checklist
+from bot.domain.checklist import AGREED, REVIEW, Step
+from bot.domain.targets import Targets
+from bot.slack.blocks import Block, context, header, section
+from bot.slack.blocks.kickoff import bullets
+from bot.slack.text import escape
+from bot.store.models import Feature
+
+
+def stage_words(feature: Feature) -> str:
+    if feature.stage == AGREED:
+        return "targets agreed"
+    if feature.stage == REVIEW:
+        return "awaiting sign-off"
+    return f"kickoff in progress: {checklist.QUESTIONS[Step(feature.stage)].title}"
+
+
+def report_failure_words(error: str) -> str:
+    """Why the last report is missing, with the fix when we know it."""
+    text = f"Last report failed: `{escape(error[:120])}`."
+    if error in ("not_in_channel", "channel_not_found", "is_archived"):
+        text += " Invite me to the channel with `/invite @Groundline`; the next one will go out."
+    else:
+        text += " I gave up after several tries; the next scheduled one will try again."
+    return text
+
+
+def feature_blocks(feature: Feature, report_failure: str | None = None) -> list[Block]:
+    blocks = _feature_blocks(feature)
+    if report_failure is not None:
+        blocks.append(context(report_failure_words(report_failure)))
+    return blocks
+
+
+def _feature_blocks(feature: Feature) -> list[Block]:
+    versions = feature.target_versions
+    agreed = next((v for v in reversed(versions) if v.status == "agreed"), None)
+    where = f"in <#{feature.channel_id}> — {stage_words(feature)}"
+    lines = [f"*{escape(feature.name)}* (`{feature.slug}`) {where}"]
+    if agreed is not None:
+        targets = Targets.model_validate(agreed.values_json)
+        lines += bullets(targets)
+        signers = ", ".join(
+            f"<@{s.user_id}> ({'PM' if s.role == 'pm' else 'engineer'})" for s in agreed.signoffs
+        )
+        footer = f"Version {agreed.version}, signed by {signers}"
+        if versions[-1] is not agreed:
+            footer += f"; version {versions[-1].version} awaits sign-off"
+        return [section("\n".join(lines)), context(footer)]
+    return [section("\n".join(lines))]
+
+
+def status_blocks(
+    features: list[Feature], report_failures: Mapping[int, str] | None = None
+) -> list[Block]:
+    if not features:
+        return [section("No features yet. Start one with `/kickoff <feature name> @pm @engineer`.")]
+    blocks: list[Block] = []
+    for feature in features[:20]:
+        blocks += feature_blocks(feature, (report_failures or {}).get(feature.id))
+    if len(features) > 20:
+        blocks.append(
+            context(f"…and {len(features) - 20} more; name one: `/align status <feature>`.")
+        )
+    return blocks
+
+
+def status_text(features: list[Feature], report_failures: Mapping[int, str] | None = None) -> str:
+    if not features:
+        return "No features yet."
+    failures = report_failures or {}
+    return "\n".join(
+        f"{f.name} ({f.slug}): {stage_words(f)}"
+        + (f"; last report failed: {failures[f.id]}" if f.id in failures else "")
+        for f in features
+    )
+
+
+def home_view(features: list[Feature]) -> dict[str, Any]:
+    return {
+        "type": "home",
+        "blocks": [header("Groundline"), *status_blocks(features)][:100],
+    }

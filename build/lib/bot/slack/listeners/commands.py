@@ -1,0 +1,66 @@
+"""Slash commands: /kickoff and /align <verb>. Parse, call one service, reply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.deps import Deps
+from bot.errors import BadInput, NotFound
+from bot.ids import Command
+from bot.services import kickoff, schedules
+from bot.slack import blocks
+from bot.slack.blocks import status
+from bot.slack.listeners import evals, reframe, reports, schedule
+from bot.slack.text import escape
+
+Handler = Callable[[Deps, dict[str, Any], list[str], Ack], None]
+
+
+def _help(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
+    ack(response_type="ephemeral", text=blocks.help_text(), blocks=blocks.help_blocks())
+
+
+def _status(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
+    with deps.unit_of_work() as session:
+        if args:
+            feature = kickoff.get_feature(session, command["team_id"], " ".join(args))
+            if feature is None:
+                name = escape(" ".join(args)[:80])
+                raise NotFound(f"No feature called `{name}` here. `/align status` lists them.")
+            features = [feature]
+        else:
+            features = kickoff.features_of(session, command["team_id"])
+        failures = schedules.last_report_failures(session, (f.id for f in features))
+        ack(
+            response_type="ephemeral",
+            text=status.status_text(features, failures),
+            blocks=status.status_blocks(features, failures),
+        )
+
+
+ALIGN_VERBS: dict[str, Handler] = {
+    "help": _help,
+    "status": _status,
+    "metric": evals.metric,
+    "token": evals.token,
+    "schedule": schedule.schedule,
+    "report": reports.report_command,
+    "reframe": reframe.reframe,
+    "listen": reframe.listen,
+}
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command(Command.ALIGN.value)
+    def align(ack: Ack, command: dict[str, Any]) -> None:
+        words = (command.get("text") or "").split()
+        verb = words[0].lower() if words else "help"
+        handler = ALIGN_VERBS.get(verb)
+        if handler is None:
+            raise BadInput(
+                f"I don't know `/align {escape(verb[:40])}`. Try `/align help` for the list."
+            )
+        handler(deps, command, words[1:], ack)

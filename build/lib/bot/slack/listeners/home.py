@@ -1,0 +1,29 @@
+"""App Home: the workspace's features, their targets and who signed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.deps import AlreadyHandled, Deps
+from bot.ids import Event
+from bot.services import kickoff
+from bot.slack.blocks import status
+
+
+def register(app: App, deps: Deps) -> None:
+    def publish_home(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+        team_id = body.get("team_id") or ""
+        try:
+            with deps.unit_of_work(delivery_key=f"event:{body.get('event_id')}") as session:
+                view = status.home_view(kickoff.features_of(session, team_id))
+        except AlreadyHandled:
+            return
+        client.views_publish(user_id=event["user"], view=view)
+
+    def ack_event(ack: Ack) -> None:
+        ack()
+
+    app.event(Event.APP_HOME_OPENED.value)(ack=ack_event, lazy=[publish_home])

@@ -1,0 +1,274 @@
+"""Kickoff listeners: /kickoff, thread replies, the answer/sign-off/edit buttons and the modal."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.domain import checklist
+from bot.domain.checklist import Step
+from bot.domain.parsing import Parsed
+from bot.domain.targets import Role, Targets
+from bot.errors import NotFound
+from bot.ids import Action, Block, Command, View
+from bot.services import kickoff, outbox
+from bot.services.kickoff import Outcome
+from bot.services.reading import propose
+from bot.slack.blocks import kickoff as kickoff_blocks
+from bot.slack.blocks import modals, section
+from bot.slack.listeners import evals as evals_listener
+from bot.slack.listeners import listening
+from bot.slack.text import escape
+from bot.store.models import Feature
+
+# Message subtypes that are still a person talking (file drops, thread broadcasts).
+HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast"}
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command(Command.KICKOFF.value)
+    def start_kickoff(ack: Ack, command: dict[str, Any]) -> None:
+        with deps.unit_of_work() as session:
+            feature = kickoff.start(
+                session,
+                deps.clock,
+                team_id=command["team_id"],
+                channel_id=command["channel_id"],
+                user_id=command["user_id"],
+                text=command.get("text") or "",
+            )
+            text, blocks = kickoff_blocks.opening(feature)
+            outbox.kickoff_root(
+                session,
+                deps.clock,
+                team_id=feature.team_id,
+                channel_id=feature.channel_id,
+                feature_id=feature.id,
+                text=text,
+                blocks=blocks,
+                response_url=command.get("response_url"),
+            )
+            first = checklist.QUESTIONS[checklist.ORDER[0]]
+            _post_in_thread(session, deps, feature, *kickoff_blocks.question(first, feature.id))
+        ack(
+            response_type="ephemeral",
+            text=f"Starting the kickoff for *{escape(feature.name)}* in this channel.",
+        )
+
+    @app.event("message")
+    def thread_reply(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+        ack()
+        if event.get("files"):  # an eval file dropped in the thread
+            return evals_listener.handle_file_drop(deps, body, event)
+        thread_ts = event.get("thread_ts")
+        if (
+            not thread_ts
+            or thread_ts == event.get("ts")
+            or event.get("bot_id")
+            or event.get("subtype") not in HUMAN_SUBTYPES
+            or not event.get("user")
+        ):
+            listening.maybe_reply(deps, body, event)  # not a kickoff answer; maybe a claim
+            return
+        team_id = body.get("team_id") or event.get("team") or ""
+        with deps.unit_of_work(delivery_key=f"event:{body.get('event_id')}") as session:
+            feature = kickoff.find_by_thread(session, team_id, event["channel"], thread_ts)
+            if feature is None:  # after this transaction: it holds SQLite's write lock
+                deps.background.submit(listening.maybe_reply, deps, body, event)
+                return
+            text = event.get("text") or ""
+            outcome = kickoff.answer(session, deps.clock, feature, event["user"], text)
+            if outcome is None:
+                return
+            if outcome.unclear_step is not None and deps.llm is not None:
+                # Ask the model after the ack; it answers within 8 s or we say our own follow-up.
+                args = (deps, feature.id, outcome.unclear_step, text, outcome.clarify or "")
+                deps.background.submit(_interpret, *args)
+                return
+            say(session, deps, outcome)
+
+    @app.action(re.compile(f"^({Action.FALLBACK_CHOICE.value}|{Action.TRADEOFF_CHOICE.value}):"))
+    def choice(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        feature_id, value = action["value"].split(":", 1)
+        step = (
+            Step.FALLBACK
+            if action["action_id"].startswith(Action.FALLBACK_CHOICE.value)
+            else Step.TRADEOFF
+        )
+        with deps.unit_of_work() as session:
+            feature = _feature(session, body, feature_id)
+            outcome = kickoff.choose(session, deps.clock, feature, body["user"]["id"], step, value)
+            if outcome is not None:
+                say(session, deps, outcome)
+
+    @app.action(re.compile(f"^({Action.SIGN_PM.value}|{Action.SIGN_ENGINEER.value})$"))
+    def sign(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        feature_id = action["value"].split(":", 1)[0]
+        role = Role.PM if action["action_id"] == Action.SIGN_PM.value else Role.ENGINEER
+        with deps.unit_of_work() as session:
+            feature = _feature(session, body, feature_id)
+            outcome = kickoff.sign(session, deps.clock, feature, body["user"]["id"], role)
+            message = body.get("message") or {}
+            version = kickoff.current_version(feature)
+            if message.get("ts") and not outcome.agreed:
+                text, blocks = kickoff_blocks.summary(feature, version, outcome.targets)
+                outbox.update(
+                    session,
+                    deps.clock,
+                    team_id=feature.team_id,
+                    channel_id=feature.channel_id,
+                    ts=message["ts"],
+                    text=text,
+                    blocks=blocks,
+                )
+            say(session, deps, outcome)
+
+    @app.action(re.compile(f"^{Action.EDIT_ANSWER.value}:"))
+    def edit(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        feature_id, step = action["value"].split(":", 1)
+        with deps.unit_of_work() as session:
+            feature = _feature(session, body, feature_id)
+            agreed = kickoff.current_version(feature).status == "agreed"
+            view = modals.edit_answer(feature.id, Step(step), need_reason=agreed)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(View.EDIT_ANSWER.value)
+    def edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        feature_id, step = view["private_metadata"].split(":", 1)
+        values = view["state"]["values"]
+        value_text = values[Block.EDIT_VALUE.value]["value"]["value"] or ""
+        reason = (values.get(Block.EDIT_REASON.value) or {}).get("value", {}).get("value")
+        with deps.unit_of_work() as session:
+            feature = _feature(session, body, feature_id)
+            outcome = kickoff.change(
+                session, deps.clock, feature, body["user"]["id"], Step(step), value_text, reason
+            )
+            if outcome.clarify:
+                ack(
+                    response_action="errors", errors={Block.EDIT_VALUE.value: outcome.clarify[:150]}
+                )
+                session.rollback()
+                return
+            say(session, deps, outcome)
+        ack()
+
+    @app.action(re.compile(f"^({Action.CONFIRM_READING.value}|{Action.REJECT_READING.value})$"))
+    def confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        accept = action["action_id"] == Action.CONFIRM_READING.value
+        with deps.unit_of_work() as session:
+            feature = _feature(session, body, action["value"])
+            outcome = kickoff.confirm_reading(
+                session, deps.clock, feature, body["user"]["id"], accept
+            )
+            if outcome is not None:
+                say(session, deps, outcome)
+
+
+def _interpret(deps: Deps, feature_id: int, step: Step, text: str, clarify: str) -> None:
+    """Background: the language model's reading, shown back for a yes/no; else our follow-up."""
+    assert deps.llm is not None
+    reading = propose(deps.llm, step, checklist.QUESTIONS[step].text, text)
+    with deps.unit_of_work() as session:
+        feature = session.get(Feature, feature_id)
+        if feature is None or feature.stage != step.value:
+            return  # someone answered meanwhile
+        if reading is None:
+            _post_in_thread(session, deps, feature, clarify, [section(clarify)])
+            return
+        kickoff.hold_reading(feature, step, reading, clarify)
+        parsed = checklist.parse_answer(step, reading)
+        assert isinstance(parsed, Parsed)
+        described = checklist.describe(checklist.apply(Targets(), step, parsed.value), step)
+        _post_in_thread(
+            session, deps, feature, *kickoff_blocks.reading(feature.id, text, described)
+        )
+
+
+def _feature(session: Session, body: dict[str, Any], feature_id: str) -> Feature:
+    team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+    feature = kickoff.get_feature(session, team_id, feature_id)
+    if feature is None:
+        raise NotFound("That kickoff no longer exists.")
+    return feature
+
+
+def _post_in_thread(
+    session: Session, deps: Deps, feature: Feature, text: str, blocks: list[dict[str, Any]]
+) -> None:
+    outbox.post(
+        session,
+        deps.clock,
+        team_id=feature.team_id,
+        channel_id=feature.channel_id,
+        text=text,
+        blocks=blocks,
+        feature_id=feature.id,
+        in_feature_thread=True,
+    )
+
+
+def say(session: Session, deps: Deps, outcome: Outcome) -> None:
+    """Queue what an outcome means for the thread (and the channel, for changes)."""
+    feature = outcome.feature
+    if outcome.clarify:
+        text, blocks = outcome.clarify, [section(outcome.clarify)]
+        _post_in_thread(session, deps, feature, text, blocks)
+        return
+    lead = ""
+    if outcome.accepted_step is not None:
+        step = outcome.accepted_step
+        described = escape(checklist.describe(outcome.targets, step))
+        lead = f"Got it: *{checklist.STEP_NAMES[step]}* — {described}.\n\n"
+    elif outcome.changed_step is not None and outcome.new_version is None:
+        step = outcome.changed_step
+        described = escape(checklist.describe(outcome.targets, step))
+        lead = f"Updated *{checklist.STEP_NAMES[step]}* to {described}.\n\n"
+    version = kickoff.current_version(feature)
+    if outcome.new_version is not None and outcome.changed_step is not None:
+        announcement = kickoff_blocks.change_announcement(
+            feature, version, outcome.changed_step, outcome.targets
+        )
+        outbox.post(
+            session,
+            deps.clock,
+            team_id=feature.team_id,
+            channel_id=feature.channel_id,
+            text=announcement,
+            blocks=[section(announcement)],
+            feature_id=feature.id,
+        )
+    if outcome.question is not None:
+        _post_in_thread(
+            session, deps, feature, *kickoff_blocks.question(outcome.question, feature.id, lead)
+        )
+    elif outcome.agreed:
+        text, blocks = kickoff_blocks.agreed(feature, version, outcome.targets)
+        _post_in_thread(session, deps, feature, text, blocks)
+        if version.version > 1:
+            outbox.post(
+                session,
+                deps.clock,
+                team_id=feature.team_id,
+                channel_id=feature.channel_id,
+                text=text,
+                blocks=blocks,
+                feature_id=feature.id,
+            )
+    elif outcome.review:
+        text, blocks = kickoff_blocks.summary(feature, version, outcome.targets)
+        if lead:
+            blocks.insert(0, section(lead.strip()))
+        _post_in_thread(session, deps, feature, text, blocks)
+    elif outcome.signed_role is not None:
+        role = "PM" if outcome.signed_role is Role.PM else "engineer"
+        line = f"Signed as {role}. Waiting for the other sign-off."
+        _post_in_thread(session, deps, feature, line, [section(line)])

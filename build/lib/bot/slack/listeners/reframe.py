@@ -1,0 +1,211 @@
+"""Reframe in Slack: `/align reframe <text>`, `/align listen F on|off`, the "Reframe with
+numbers" message shortcut, and the kickoff button on replies that ask for a target.
+
+Each acks at once; the answer is composed and (maybe) worded by the model on deps.background,
+then queued through the outbox."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.deps import Deps
+from bot.domain.checklist import AGREED
+from bot.domain.reframe import recognise
+from bot.domain.reframe_wording import Situation
+from bot.errors import BadInput, NotFound
+from bot.ids import Action, Shortcut
+from bot.services import kickoff, outbox
+from bot.services import reframe as service
+from bot.services.reframe import Job
+from bot.slack.blocks import reframe as reframe_blocks
+from bot.slack.text import escape
+from bot.store.models import Feature
+
+log = logging.getLogger(__name__)
+
+REFRAME_USAGE = (
+    "Usage: `/align reframe <what someone said>`, e.g. `/align reframe the model is "
+    "hallucinating`. Run it in the feature's channel."
+)
+LISTEN_USAGE = "Usage: `/align listen <feature> on` or `/align listen <feature> off`."
+NOT_A_CLAIM = (
+    "I couldn't tell which agreed number that is about. I understand claims about wrong "
+    'answers ("it hallucinates"), speed ("too slow"), cost ("too pricey"), "users don\'t '
+    'care about accuracy" and "it\'s good enough, ship it".'
+)
+
+
+def run_job(deps: Deps, job: Job) -> None:
+    """Background: compose, word (the model may take seconds), queue. Never raises."""
+    try:
+        with deps.unit_of_work() as session:
+            feature = session.get(Feature, job.feature_id)
+            if feature is None:
+                return
+            composed = service.compose(session, feature, job.claim)
+        text = service.word(deps.llm, composed)  # outside any transaction
+        blocks = reframe_blocks.reply_blocks(
+            text,
+            feature_id=job.feature_id,
+            asks_for_target=composed.situation is Situation.NO_TARGET,
+            asked_by=job.asked_by,
+            asked_text=job.asked_text,
+            listening=job.listening,
+        )
+        with deps.unit_of_work() as session:
+            outbox.post(
+                session,
+                deps.clock,
+                team_id=job.team_id,
+                channel_id=job.channel_id,
+                text=text,
+                blocks=blocks,
+                thread_ts=job.thread_ts,
+                feature_id=job.feature_id,
+                dedup_key=job.dedup_key[:200],
+            )
+    except Exception:
+        log.exception("could not reply to a reframe request")
+
+
+def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
+    """`/align reframe <text>`: the answer is posted in the channel, for everyone to see."""
+    parts = (command.get("text") or "").strip().split(None, 1)
+    text = parts[1].strip() if len(parts) > 1 else ""
+    if not text:
+        raise BadInput(REFRAME_USAGE)
+    team_id, channel_id = command["team_id"], command["channel_id"]
+    with deps.unit_of_work() as session:
+        feature = service.feature_in_channel(session, team_id, channel_id)
+        if feature is None:
+            ack(
+                response_type="ephemeral",
+                text=reframe_blocks.NO_FEATURE,
+                blocks=reframe_blocks.no_feature_blocks(),
+            )
+            return
+        feature_id = feature.id
+    claim = recognise(text)
+    if claim is None:
+        raise BadInput(NOT_A_CLAIM)
+    ack()
+    job = Job(
+        feature_id=feature_id,
+        claim=claim,
+        team_id=team_id,
+        channel_id=channel_id,
+        thread_ts=None,
+        dedup_key=f"reframe:command:{uuid.uuid4().hex}",
+        asked_by=command.get("user_id"),
+        asked_text=text,
+    )
+    deps.background.submit(run_job, deps, job)
+
+
+def listen(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
+    """`/align listen [feature] on|off`; without a feature, the one in this channel."""
+    if not args or args[-1].lower() not in ("on", "off"):
+        raise BadInput(LISTEN_USAGE)
+    turn_on = args[-1].lower() == "on"
+    key = " ".join(args[:-1])
+    with deps.unit_of_work() as session:
+        if key:
+            feature = kickoff.get_feature(session, command["team_id"], key)
+            if feature is None:
+                name = escape(key[:80])
+                raise NotFound(f"No feature called `{name}` here. `/align status` lists them.")
+        else:
+            feature = service.feature_in_channel(session, command["team_id"], command["channel_id"])
+            if feature is None:
+                raise BadInput(f"There's no feature in this channel. {LISTEN_USAGE}")
+        feature.listening = turn_on
+        name = escape(feature.name)
+        if turn_on:
+            said = (
+                f"<@{command['user_id']}> turned on listening for *{name}*: when someone here "
+                "says the model hallucinates, is slow, costs too much or is good enough, I'll "
+                "reply in the thread with the agreed numbers (at most once an hour per thread). "
+                f"`/align listen {feature.slug} off` stops it."
+            )
+        else:
+            said = f"<@{command['user_id']}> turned off listening for *{name}*."
+        outbox.post(
+            session,
+            deps.clock,
+            team_id=feature.team_id,
+            channel_id=feature.channel_id,
+            text=said,
+            feature_id=feature.id,
+        )
+        where = f"<#{feature.channel_id}>"
+    state = "on" if turn_on else "off"
+    ack(response_type="ephemeral", text=f"Listening is {state} for *{name}* in {where}.")
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.shortcut(Shortcut.REFRAME_MESSAGE.value)
+    def reframe_message(ack: Ack, body: dict[str, Any]) -> None:
+        """Reply in the message's thread, for everyone, or privately when we can't help."""
+        ack()
+        message = body.get("message") or {}
+        team_id = str((body.get("team") or {}).get("id") or "")
+        channel_id = str((body.get("channel") or {}).get("id") or "")
+        user_id = str((body.get("user") or {}).get("id") or "")
+        thread_ts = message.get("thread_ts") or message.get("ts")
+        private = outbox.ReplyTarget(team_id, channel_id, user_id, thread_ts=thread_ts)
+        claim = recognise(str(message.get("text") or ""))
+        with deps.unit_of_work() as session:
+            feature = service.feature_in_channel(session, team_id, channel_id)
+            if feature is None:
+                row = outbox.ephemeral(session, deps.clock, private, reframe_blocks.NO_FEATURE)
+                row.blocks_json = reframe_blocks.no_feature_blocks()
+                return
+            if claim is None:
+                outbox.ephemeral(session, deps.clock, private, NOT_A_CLAIM)
+                return
+            feature_id = feature.id
+        job = Job(
+            feature_id=feature_id,
+            claim=claim,
+            team_id=team_id,
+            channel_id=channel_id,
+            thread_ts=str(thread_ts) if thread_ts else None,
+            dedup_key=f"reframe:shortcut:{uuid.uuid4().hex}",
+        )
+        deps.background.submit(run_job, deps, job)
+
+    @app.action(Action.START_KICKOFF.value)
+    def start_kickoff(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Explain how to start the kickoff, or point to the one under way."""
+        ack()
+        target = outbox.ReplyTarget.from_body(body)
+        if target is None:
+            return
+        key = str(action.get("value") or "")
+        with deps.unit_of_work() as session:
+            feature = kickoff.get_feature(session, target.team_id, key) if key else None
+            outbox.ephemeral(session, deps.clock, target, _kickoff_pointer(feature))
+
+
+def _kickoff_pointer(feature: Feature | None) -> str:
+    if feature is None:
+        return (
+            "Start it here with `/kickoff <feature name> [@pm] [@engineer]`. I'll ask the "
+            "questions in a thread: the limit on wrong answers, latency and cost. Once the PM "
+            "and the engineer sign off, claims like this one get answered with numbers."
+        )
+    name = escape(feature.name)
+    if feature.thread_ts is None:
+        return f"The kickoff for *{name}* is starting; its thread will appear in a moment."
+    link = f"https://slack.com/archives/{feature.channel_id}/p{feature.thread_ts.replace('.', '')}"
+    if feature.stage == AGREED:
+        return (
+            f"The targets for *{name}* are agreed, but not this one. To add it, reply in "
+            f"<{link}|the kickoff thread> with `change <answer> to <value> because <reason>`; "
+            "both sign-offs are needed again."
+        )
+    return f"The kickoff for *{name}* is under way: <{link}|carry on in its thread>."

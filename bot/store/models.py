@@ -169,7 +169,11 @@ class EvalRun(Base):
 
 class EvalCase(Base):
     __tablename__ = "eval_cases"
-    __table_args__ = (Index("ix_eval_cases_run_case", "run_id", "case_id"),)
+    __table_args__ = (
+        Index("ix_eval_cases_run_case", "run_id", "case_id"),
+        # Reports name a few failing cases of a run without reading its passing ones.
+        Index("ix_eval_cases_run_failed", "run_id", "passed", "case_id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("eval_runs.id", ondelete="CASCADE"))
     case_id: Mapped[str] = mapped_column(String(200))

@@ -44,6 +44,8 @@ REPLIES = [
     "$0.01 per query",
 ]
 MODEL_DELAY_S = 10.0
+# Ack latencies per kind of request, for the table (shared by the kickoff threads).
+by_kind: dict[str, list[float]] = {"/kickoff": [], "thread reply": [], "/align reframe": []}
 
 
 def bot_posts(slack: LocalSlack, channel: str, thread_ts: str) -> int:
@@ -72,6 +74,7 @@ def one_kickoff(
     try:
         started = driver.command("/kickoff", f"Feature {index}", user_id="U0PM", channel_id=channel)
         acks.append(started.elapsed_ms)
+        by_kind["/kickoff"].append(started.elapsed_ms)
         deadline = time.monotonic() + 30
         while not slack.bot_messages(channel) and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -81,12 +84,14 @@ def one_kickoff(
             before = bot_posts(slack, channel, thread_ts)
             delivered = driver.message(channel, text, user="U0PM", thread_ts=thread_ts)
             acks.append(delivered.elapsed_ms)
+            by_kind["thread reply"].append(delivered.elapsed_ms)
             needs_model = text in ("a handful per batch", "about as quick as a human would type")
             waited = wait_posts(slack, channel, thread_ts, before + 1, MODEL_DELAY_S + 20)
             (slow_replies_ms if needs_model else replies_ms).append(waited)
         # Reframe asks the (slow) model to word its reply: the ack must not wait for it.
         reframe = driver.command("/align", "reframe the model is hallucinating", channel_id=channel)
         acks.append(reframe.elapsed_ms)
+        by_kind["/align reframe"].append(reframe.elapsed_ms)
     except Exception as exc:  # recorded, not raised: one failed kickoff must not hide the rest
         errors.append(f"{type(exc).__name__}: {exc}")
 
@@ -141,6 +146,9 @@ def main() -> None:
         "model_delay_s": MODEL_DELAY_S,
         "floor_ack_c16": floor_stats,
         "ours_acks": ack_stats,
+        "ours_acks_by_kind": {
+            kind: summarize(values, elapsed, 0) for kind, values in by_kind.items() if values
+        },
         "worst_ack_ms": max(acks) if acks else None,
         "ack_p99_ratio": ack_stats["p99_ms"] / floor_stats["p99_ms"] if acks else None,
         "reply_to_next_question_ms": summarize(replies_ms, elapsed, 0),
@@ -168,6 +176,10 @@ def render(result: dict[str, Any]) -> str:
             "|---|---|---|---|---|",
             f"| floor app ack, concurrency 16 | {floor['requests']} | {floor['p50_ms']:.2f} | {floor['p99_ms']:.2f} | {floor['max_ms']:.2f} |",
             f"| our acks during the kickoffs | {ours['requests']} | {ours['p50_ms']:.2f} | {ours['p99_ms']:.2f} | {ours['max_ms']:.2f} |",
+            *[
+                f"| our acks: {kind} | {row['requests']} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['max_ms']:.2f} |"
+                for kind, row in result["ours_acks_by_kind"].items()
+            ],
             f"| reply → next question (parser) | {nxt['requests']} | {nxt['p50_ms']:.0f} | {nxt['p99_ms']:.0f} | {nxt['max_ms']:.0f} |",
             f"| reply → answer while the model is slow (8 s cap, then our follow-up) | {slow['requests']} | {slow['p50_ms']:.0f} | {slow['p99_ms']:.0f} | {slow['max_ms']:.0f} |",
             "",

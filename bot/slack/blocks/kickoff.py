@@ -25,7 +25,7 @@ def opening(feature: Feature) -> tuple[str, list[Block]]:
         "measure success, and where the cost/speed line is. Answer in this thread; anyone here "
         "can answer, and a PM and an engineer sign off at the end."
     )
-    return f"Kickoff: {feature.name}", [section(text)]
+    return f"Kickoff: {name}", [section(text)]
 
 
 def question(q: Question, feature_id: int, lead: str = "") -> tuple[str, list[Block]]:
@@ -103,7 +103,7 @@ def summary(feature: Feature, version: TargetVersion, targets: Targets) -> tuple
     ]
     if signed:
         blocks.append(context(signoff_line(version)))
-    return f"{feature.name}: targets version {version.version}, awaiting sign-off", blocks
+    return f"{escape(feature.name)}: targets version {version.version}, awaiting sign-off", blocks
 
 
 def signoff_line(version: TargetVersion) -> str:
@@ -120,7 +120,8 @@ def agreed(feature: Feature, version: TargetVersion, targets: Targets) -> tuple[
         f":handshake: *{escape(feature.name)}: targets agreed (version {version.version})*\n"
         + "\n".join(lines)
     )
-    return f"{feature.name}: targets agreed", [section(text), context(signoff_line(version))]
+    fallback = f"{escape(feature.name)}: targets agreed"
+    return fallback, [section(text), context(signoff_line(version))]
 
 
 def change_announcement(

@@ -77,7 +77,7 @@ def status_text(features: list[Feature], report_failures: Mapping[int, str] | No
         return "No features yet."
     failures = report_failures or {}
     return "\n".join(
-        f"{f.name} ({f.slug}): {stage_words(f)}"
+        f"{escape(f.name)} ({f.slug}): {stage_words(f)}"
         + (f"; last report failed: {failures[f.id]}" if f.id in failures else "")
         for f in features
     )

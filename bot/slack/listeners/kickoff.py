@@ -163,7 +163,8 @@ def _interpret(deps: Deps, feature_id: int, step: Step, text: str, clarify: str)
         if feature is None or feature.stage != step.value:
             return  # someone answered meanwhile
         if reading is None:
-            _post_in_thread(session, deps, feature, clarify, [section(clarify)])
+            safe = escape(clarify)  # our parser quotes the person's words back
+            _post_in_thread(session, deps, feature, safe, [section(safe)])
             return
         kickoff.hold_reading(feature, step, reading, clarify)
         parsed = checklist.parse_answer(step, reading)
@@ -201,7 +202,8 @@ def say(session: Session, deps: Deps, outcome: Outcome) -> None:
     """Queue what an outcome means for the thread (and the channel, for changes)."""
     feature = outcome.feature
     if outcome.clarify:
-        text, blocks = outcome.clarify, [section(outcome.clarify)]
+        safe = escape(outcome.clarify)  # our parser quotes the person's words back
+        text, blocks = safe, [section(safe)]
         _post_in_thread(session, deps, feature, text, blocks)
         return
     lead = ""

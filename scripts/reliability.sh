@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The full reliability and security suite, alone: 200 concurrent kickoffs, 50+ SIGKILL trials,
+# outages, storms and hostile input on SQLite and PostgreSQL. Writes docs/reliability.md.
+# Takes 10–20 minutes on two cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RELIABILITY_FULL=1
+exec .venv/bin/pytest -q -p no:cacheprovider --timeout=1800 tests/reliability "$@"

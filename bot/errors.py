@@ -16,6 +16,10 @@ class ConfigError(GroundlineError):
         self.problem = problem
 
 
+class NotReadyYet(GroundlineError):
+    """Something this work depends on is a moment away (e.g. a thread's ts): retry shortly."""
+
+
 class UserFacingError(GroundlineError):
     """Carries the exact sentence the user sees (ephemeral in Slack, one line in the CLI)."""
 

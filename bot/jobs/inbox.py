@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.errors import UserFacingError
+from bot.errors import NotReadyYet, UserFacingError
 from bot.services import outbox
 from bot.services.outbox import ReplyTarget
 from bot.store.models import InboxMessage
@@ -97,6 +97,10 @@ class InboxWorker:
                 row_id = row.id
                 after_commit = self.handle(self.deps, session, row.body_json)
                 row.status = "done"
+        except NotReadyYet as exc:
+            assert row_id is not None
+            self._failed(row_id, str(exc), retry_in=0.5)
+            return True
         except UserFacingError as exc:  # e.g. a change by someone who may not: tell them
             assert row_id is not None
             self._settle_with_reply(row_id, exc.message)
@@ -111,7 +115,7 @@ class InboxWorker:
             after_commit()
         return True
 
-    def _failed(self, row_id: int, error: str) -> None:
+    def _failed(self, row_id: int, error: str, retry_in: float | None = None) -> None:
         with self.deps.unit_of_work() as session:
             row = session.get(InboxMessage, row_id)
             if row is None:
@@ -125,7 +129,8 @@ class InboxWorker:
                     outbox.ephemeral(session, self.deps.clock, target, apology(row_id))
                 return
             row.status = "pending"
-            row.next_attempt_at = self.deps.clock.now() + timedelta(seconds=2**row.attempts)
+            delay = retry_in if retry_in is not None else 2**row.attempts
+            row.next_attempt_at = self.deps.clock.now() + timedelta(seconds=delay)
 
     def _settle_with_reply(self, row_id: int, message: str) -> None:
         with self.deps.unit_of_work() as session:

@@ -16,7 +16,7 @@ from bot.domain.checklist import AGREED, REVIEW, Step
 from bot.domain.parsing import Parsed, Unclear
 from bot.domain.targets import Role, Targets
 from bot.errors import BadInput, Conflict, Forbidden
-from bot.store.models import Answer, Feature, SignOff, TargetVersion
+from bot.store.models import Answer, Feature, OutboxMessage, SignOff, TargetVersion
 
 MAX_ANSWER_CHARS = 4000
 MAX_NAME_CHARS = 80
@@ -111,6 +111,21 @@ def agreed_version(feature: Feature) -> TargetVersion | None:
 
 def targets_of(version: TargetVersion) -> Targets:
     return Targets.model_validate(version.values_json)
+
+
+def root_being_posted(session: Session, team_id: str, channel_id: str) -> bool:
+    """A kickoff message in this channel is queued or being posted, its ts not yet known."""
+    return (
+        session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.team_id == team_id,
+                OutboxMessage.channel_id == channel_id,
+                OutboxMessage.kind == "kickoff_root",
+                OutboxMessage.status.in_(("pending", "sending")),
+            )
+        )
+        is not None
+    )
 
 
 def find_by_thread(

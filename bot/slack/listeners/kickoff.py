@@ -16,7 +16,7 @@ from bot.domain.checklist import Step
 from bot.domain.parsing import Parsed
 from bot.domain.reframe import recognise
 from bot.domain.targets import Role, Targets
-from bot.errors import NotFound
+from bot.errors import NotFound, NotReadyYet
 from bot.ids import Action, Block, Command, View
 from bot.services import inbox, kickoff, outbox
 from bot.services.kickoff import Outcome
@@ -279,6 +279,13 @@ def process_message(
     feature = None
     if thread_ts and thread_ts != event.get("ts"):
         feature = kickoff.find_by_thread(session, team_id, event["channel"], thread_ts)
+    if (
+        feature is None
+        and thread_ts
+        and kickoff.root_being_posted(session, team_id, event["channel"])
+    ):
+        # The kickoff message is on its way and its ts not saved yet: try again in a moment.
+        raise NotReadyYet("kickoff thread not recorded yet")
     if feature is None:  # not a kickoff answer; maybe a claim (after our commit)
         return lambda: listening.maybe_reply(deps, body, event)
     text = event.get("text") or ""

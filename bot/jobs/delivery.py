@@ -12,11 +12,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -86,12 +89,18 @@ class DeliveryWorker:
                 time.sleep(1.0)
 
     def deliver_due(self, limit: int = 50) -> int:
-        """Claim the head message of each channel queue and send it. Returns how many were sent
-        or settled, so callers can loop until the queue is drained."""
+        """Claim the head message of each channel queue and send them. Returns how many were
+        claimed, so callers can loop until the queue is drained.
+
+        Three steps, so no transaction is open while Slack is being called: read what to send,
+        send it (each claimed row heads a different channel, so side by side), then record
+        every outcome in one transaction."""
         claimed = self._claim(limit)
-        # Each claimed row heads a different channel, so they may go out side by side; Slack's
-        # latency, not our CPU, is what limits a sequential worker.
-        list(self._senders.map(self._deliver, claimed))
+        if not claimed:
+            return 0
+        outgoing = self._prepare(claimed)
+        results = list(self._senders.map(self._send, outgoing))
+        self._record(results)
         return len(claimed)
 
     def drain(self, max_seconds: float = 10.0) -> None:
@@ -127,68 +136,42 @@ class DeliveryWorker:
         last = self._last_post.get(channel_id)
         return last is None or time.monotonic() - last >= self.pace_seconds
 
-    def _deliver(self, row_id: int) -> None:
+    def _prepare(self, row_ids: list[int]) -> list[Outgoing]:
+        """Snapshot the rows with every thread they answer in resolved (a kickoff thread, a
+        report's thread for its chart)."""
         with session_scope(self.deps.session_factory) as session:
-            row = session.get(OutboxMessage, row_id)
-            if row is None or row.status != "sending":
-                return
-            try:
-                self._send(session, row)
-            except SlackApiError as exc:
-                error = str(exc.response.get("error", "slack_error"))
-                self._failed(session, row, error, wait_at_least=retry_after(exc))
-            except OSError as exc:  # network trouble: retry later
-                self._failed(session, row, f"network: {type(exc).__name__}")
-            except NotFound:  # the workspace uninstalled us: nothing to retry
-                self._failed(session, row, "not_installed")
-            else:
-                row.status = "sent"
-                row.sent_at = self.deps.clock.now()
-                self._last_post[row.channel_id] = time.monotonic()
+            rows = session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.id.in_(row_ids))
+                .order_by(OutboxMessage.id)
+            )
+            return [_snapshot(session, row) for row in rows if row.status == "sending"]
 
-    def _send(self, session: Session, row: OutboxMessage) -> None:
-        client = self.client_for(row.team_id)
-        if row.kind == "response" and row.response_url:
-            WebhookClient(row.response_url, timeout=10).send_dict(
-                {"response_type": "ephemeral", "replace_original": False, "text": row.text}
-            )
-            return
-        if row.kind == "ephemeral":
-            client.chat_postEphemeral(
-                channel=row.channel_id,
-                user=row.user_id or "",
-                text=row.text,
-                thread_ts=row.thread_ts,
-                blocks=row.blocks_json,
-            )
-            return
-        if row.kind == "update" and row.thread_ts:
-            client.chat_update(
-                channel=row.channel_id, ts=row.thread_ts, text=row.text, blocks=row.blocks_json
-            )
-            return
-        if row.kind == "file":
-            _upload_file(session, client, row)
-            return
-        thread_ts = row.thread_ts
-        if row.in_feature_thread and row.feature_id is not None:
-            feature = session.get(Feature, row.feature_id)
-            thread_ts = feature.thread_ts if feature else None
-            if thread_ts is None:
-                raise SlackApiError("thread not posted yet", {"error": "thread_pending"})
-        response = client.chat_postMessage(
-            channel=row.channel_id, text=row.text, blocks=row.blocks_json, thread_ts=thread_ts
-        )
-        row.ts = str(response["ts"])
-        if row.kind == "kickoff_root" and row.feature_id is not None:
-            feature = session.get(Feature, row.feature_id)
-            if feature is not None:
-                feature.thread_ts = row.ts
-        if row.report_id is not None:
-            report = session.get(Report, row.report_id)
-            if report is not None:
-                report.status, report.ts = "posted", row.ts
-                report.posted_at = self.deps.clock.now()
+    def _send(self, message: Outgoing) -> Result:
+        try:
+            ts = _call_slack(self.client_for(message.team_id), message)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "slack_error"))
+            return Result(message.id, error=error, wait_at_least=retry_after(exc))
+        except OSError as exc:  # network trouble: retry later
+            return Result(message.id, error=f"network: {type(exc).__name__}")
+        except NotFound:  # the workspace uninstalled us: nothing to retry
+            return Result(message.id, error="not_installed")
+        self._last_post[message.channel_id] = time.monotonic()
+        return Result(message.id, ts=ts)
+
+    def _record(self, results: list[Result]) -> None:
+        now = self.deps.clock.now()
+        by_id = {result.row_id: result for result in results}
+        with session_scope(self.deps.session_factory) as session:
+            rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(by_id)))
+            for row in rows:
+                result = by_id[row.id]
+                if result.error is not None:
+                    self._failed(session, row, result.error, result.wait_at_least)
+                    continue
+                row.status, row.sent_at, row.ts = "sent", now, result.ts
+                _after_post(session, row, now)
 
     def _failed(
         self, session: Session, row: OutboxMessage, error: str, wait_at_least: float = 0.0
@@ -212,20 +195,112 @@ class DeliveryWorker:
         log.info("outbox message %s will be retried in %ss (%s)", row.id, backoff, error)
 
 
-def _upload_file(session: Session, client: WebClient, row: OutboxMessage) -> None:
-    """A file (the report's chart) into the thread of the report it belongs to."""
-    report = session.get(Report, row.report_id) if row.report_id is not None else None
-    if report is None or report.ts is None:
-        error = "report_not_posted" if report is None or report.status == "failed" else "pending"
-        raise SlackApiError("report not posted yet", {"error": error})
-    spec = (row.blocks_json or [{}])[0]
-    client.files_upload_v2(
-        channel=row.channel_id,
-        thread_ts=report.ts,
-        file=base64.b64decode(spec["png_base64"]),
-        filename=spec.get("filename", "chart.png"),
-        title=row.text,
+@dataclass(frozen=True)
+class Outgoing:
+    """What one outbox row sends, with its thread resolved; no database needed to send it."""
+
+    id: int
+    team_id: str
+    channel_id: str
+    kind: str
+    text: str
+    blocks: list[Any] | None
+    thread_ts: str | None
+    user_id: str | None
+    response_url: str | None
+    not_ready: str | None = None  # why it cannot go yet (its thread is not posted)
+
+
+@dataclass(frozen=True)
+class Result:
+    row_id: int
+    ts: str | None = None
+    error: str | None = None
+    wait_at_least: float = 0.0
+
+
+def _snapshot(session: Session, row: OutboxMessage) -> Outgoing:
+    thread_ts, not_ready = row.thread_ts, None
+    if row.kind == "file":
+        report = session.get(Report, row.report_id) if row.report_id is not None else None
+        thread_ts = report.ts if report is not None else None
+        if thread_ts is None:
+            failed = report is None or report.status == "failed"
+            not_ready = "report_not_posted" if failed else "pending"
+    elif row.in_feature_thread and row.feature_id is not None:
+        feature = session.get(Feature, row.feature_id)
+        thread_ts = feature.thread_ts if feature else None
+        if thread_ts is None:
+            not_ready = "thread_pending"
+    return Outgoing(
+        id=row.id,
+        team_id=row.team_id,
+        channel_id=row.channel_id,
+        kind=row.kind,
+        text=row.text,
+        blocks=row.blocks_json,
+        thread_ts=thread_ts,
+        user_id=row.user_id,
+        response_url=row.response_url,
+        not_ready=not_ready,
     )
+
+
+def _call_slack(client: WebClient, message: Outgoing) -> str | None:
+    """One Slack call for one message; returns the posted message's ts when there is one."""
+    if message.not_ready is not None:
+        raise SlackApiError("not ready yet", {"error": message.not_ready})
+    if message.kind == "response" and message.response_url:
+        WebhookClient(message.response_url, timeout=10).send_dict(
+            {"response_type": "ephemeral", "replace_original": False, "text": message.text}
+        )
+        return None
+    if message.kind == "ephemeral":
+        client.chat_postEphemeral(
+            channel=message.channel_id,
+            user=message.user_id or "",
+            text=message.text,
+            thread_ts=message.thread_ts,
+            blocks=message.blocks,
+        )
+        return None
+    if message.kind == "update" and message.thread_ts:
+        client.chat_update(
+            channel=message.channel_id,
+            ts=message.thread_ts,
+            text=message.text,
+            blocks=message.blocks,
+        )
+        return None
+    if message.kind == "file":  # the report's chart, into the report's thread
+        spec = (message.blocks or [{}])[0]
+        client.files_upload_v2(
+            channel=message.channel_id,
+            thread_ts=message.thread_ts,
+            file=base64.b64decode(spec["png_base64"]),
+            filename=spec.get("filename", "chart.png"),
+            title=message.text,
+        )
+        return None
+    response = client.chat_postMessage(
+        channel=message.channel_id,
+        text=message.text,
+        blocks=message.blocks,
+        thread_ts=message.thread_ts,
+    )
+    return str(response["ts"])
+
+
+def _after_post(session: Session, row: OutboxMessage, now: datetime) -> None:
+    """What a successful post means elsewhere: a kickoff's thread, a report's delivery."""
+    if row.kind == "kickoff_root" and row.feature_id is not None and row.ts:
+        feature = session.get(Feature, row.feature_id)
+        if feature is not None:
+            feature.thread_ts = row.ts
+    if row.report_id is not None and row.kind != "file" and row.ts:
+        report = session.get(Report, row.report_id)
+        if report is not None:
+            report.status, report.ts, report.posted_at = "posted", row.ts, now
 
 
 def retry_after(exc: SlackApiError) -> float:

@@ -12,9 +12,11 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
+
+from bot.localslack.server import LoopbackServer
 
 DEFAULT_REPLY = '{"ok": true}'
 MAX_DELAY_SECONDS = 30.0  # a scripted delay never holds a thread longer than this
@@ -83,7 +85,7 @@ class LocalOpenAI:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._port = port
-        self._http: ThreadingHTTPServer | None = None
+        self._http: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- scripting -------------------------------------------------------------------------
@@ -118,7 +120,7 @@ class LocalOpenAI:
 
     def start(self) -> LocalOpenAI:
         self._stopping.clear()
-        self._http = ThreadingHTTPServer(("127.0.0.1", self._port), _make_handler(self))
+        self._http = LoopbackServer(("127.0.0.1", self._port), _make_handler(self))
         self._http.daemon_threads = True  # a delayed answer must never keep the process alive
         self._thread = threading.Thread(
             target=self._http.serve_forever, args=(0.05,), name="localopenai-http", daemon=True

@@ -29,6 +29,14 @@ from bot.localslack.workspace import (
 )
 
 
+class LoopbackServer(ThreadingHTTPServer):
+    """Python's default listen backlog is 5: under a burst of connections the kernel drops
+    the rest and clients retry a second later. Stand-ins must not add that to what we measure."""
+
+    request_queue_size = 256
+    daemon_threads = True
+
+
 class LocalSlack:
     """Run with `with LocalSlack() as slack:` or start()/stop(); point the bot at `api_url`."""
 
@@ -51,7 +59,7 @@ class LocalSlack:
         self._response_urls: dict[str, str | None] = {}
         self._lock = threading.Lock()
         self._port = port
-        self._http: ThreadingHTTPServer | None = None
+        self._http: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
         self.socket = SocketModeServer(APP_ID)
         self.api = WebApi(
@@ -60,7 +68,7 @@ class LocalSlack:
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> LocalSlack:
-        self._http = ThreadingHTTPServer(("127.0.0.1", self._port), make_handler(self))
+        self._http = LoopbackServer(("127.0.0.1", self._port), make_handler(self))
         self._http.daemon_threads = True
         self._thread = threading.Thread(
             target=self._http.serve_forever, args=(0.05,), name="localslack-http", daemon=True

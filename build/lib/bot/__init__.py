@@ -1,1 +1,0 @@
-"""Groundline: agree on the numbers before building an AI feature, then keep measuring them."""

@@ -1,6 +1,0 @@
-"""Reading eval result files (promptfoo, Inspect, JSONL, CSV) into per-case rows."""
-
-from bot.ingest.detect import read_cases
-from bot.ingest.model import CaseRow, Format, IngestError, RunMeta
-
-__all__ = ["CaseRow", "Format", "IngestError", "RunMeta", "read_cases"]

@@ -46,6 +46,7 @@ HELP_LINES = [
     ("/align reframe <text>", "turn a vague claim into the agreed numbers"),
     ("/align schedule <feature> <when>", "`weekly mon 09:00`, `daily 10:00` or `off`"),
     ("/align token <feature> [--revoke]", "an upload token for CI (shown once)"),
+    ("/align listen <feature> on|off", "reply in the channel when someone makes a vague claim"),
     ("/align help", "this list"),
 ]
 

@@ -28,10 +28,11 @@ from bench.common import SIGNING_SECRET, free_port, summarize, wait_until_up  # 
 from bot.localopenai.server import LocalOpenAI  # noqa: E402
 from bot.localslack.driver import SlackDriver  # noqa: E402
 from bot.localslack.server import LocalSlack  # noqa: E402
+from tests.support.postgres import PostgresServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "kickoff.json"
 DOC = ROOT / "docs" / "performance.md"
-SECTION = "## Kickoff under a slow model (bench/kickoff.py)"
+SECTION = "## Kickoff under a slow model (bench/kickoff.py, {database})"
 # Two answers need the model (our parser cannot read them), the rest do not.
 REPLIES = [
     "a handful per batch",
@@ -99,8 +100,20 @@ def one_kickoff(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="4 kickoffs instead of 16")
+    parser.add_argument(
+        "--postgres", action="store_true", help="store in a throwaway PostgreSQL, not SQLite"
+    )
     args = parser.parse_args()
     kickoffs = 4 if args.quick else 16
+    postgres = PostgresServer().start() if args.postgres else None
+    try:
+        run(kickoffs, args.quick, postgres)
+    finally:
+        if postgres is not None:
+            postgres.stop()
+
+
+def run(kickoffs: int, quick: bool, postgres: PostgresServer | None) -> None:
     with (
         tempfile.TemporaryDirectory() as tmp,
         LocalSlack(bot_token="xoxb-bench") as slack,
@@ -110,6 +123,9 @@ def main() -> None:
         model.delay(MODEL_DELAY_S, times=10_000)
         ours_port, floor_port = free_port(), free_port()
         env = ours_env(ours_port, slack.api_url, workdir)
+        if postgres is not None:
+            postgres.execute("CREATE DATABASE bench")
+            env["DATABASE_URL"] = postgres.url("bench")
         env.update(OPENAI_API_KEY="sk-bench", OPENAI_BASE_URL=model.base_url)
         floor_args = [PYTHON, str(ROOT / "bench" / "floor_app.py"), str(floor_port), slack.api_url]
         ours_args = [PYTHON, "-m", "bot", "serve"]
@@ -119,7 +135,7 @@ def main() -> None:
         ):
             wait_until_up(floor_port, "/", 30)
             wait_until_up(ours_port, "/healthz", 30)
-            floor = load(floor_port, 16, 2000 if not args.quick else 400, 15, 50)
+            floor = load(floor_port, 16, 2000 if not quick else 400, 15, 50)
             floor_stats = summarize(floor["latencies_ms"], floor["elapsed_s"], len(floor["errors"]))
             driver = SlackDriver(
                 f"http://127.0.0.1:{ours_port}/slack/events", SIGNING_SECRET, slack
@@ -143,6 +159,7 @@ def main() -> None:
     ack_stats = summarize(acks, elapsed, len(errors))
     result: dict[str, Any] = {
         "kickoffs": kickoffs,
+        "database": "postgresql" if postgres is not None else "sqlite",
         "model_delay_s": MODEL_DELAY_S,
         "floor_ack_c16": floor_stats,
         "ours_acks": ack_stats,
@@ -167,10 +184,10 @@ def render(result: dict[str, Any]) -> str:
     nxt, slow = result["reply_to_next_question_ms"], result["reply_needing_model_ms"]
     return "\n".join(
         [
-            SECTION,
+            SECTION.format(database=result["database"]),
             "",
             f"{result['kickoffs']} concurrent kickoffs over HTTP; the OpenAI stand-in answers after "
-            f"{result['model_delay_s']:.0f} s. Same run, same machine (2 cores, shared).",
+            f"{result['model_delay_s']:.0f} s; {result['database']}. Same run, same machine (2 cores, shared).",
             "",
             "| measure | n | p50 ms | p99 ms | max ms |",
             "|---|---|---|---|---|",
@@ -191,10 +208,11 @@ def render(result: dict[str, Any]) -> str:
 
 
 def write_section(table: str) -> None:
+    section = table.splitlines()[0]
     text = DOC.read_text() if DOC.exists() else "# Performance\n\n"
-    if SECTION in text:
-        start = text.index(SECTION)
-        end = text.find("\n## ", start + len(SECTION))
+    if section in text:
+        start = text.index(section)
+        end = text.find("\n## ", start + len(section))
         text = text[:start] + table + (text[end + 1 :] if end != -1 else "")
     else:
         text = text.rstrip() + "\n\n" + table

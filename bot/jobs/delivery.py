@@ -31,7 +31,7 @@ from bot.store.queue import claim_heads
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
-SENDERS = 8
+SENDERS = 16
 MAX_ATTEMPTS = 8
 # Errors that will not go away by trying again.
 PERMANENT = {
@@ -88,7 +88,7 @@ class DeliveryWorker:
                 log.exception("outbox pass failed")
                 time.sleep(1.0)
 
-    def deliver_due(self, limit: int = 50) -> int:
+    def deliver_due(self, limit: int = 100) -> int:
         """Claim the head message of each channel queue and send them. Returns how many were
         claimed, so callers can loop until the queue is drained.
 
@@ -164,14 +164,21 @@ class DeliveryWorker:
         now = self.deps.clock.now()
         by_id = {result.row_id: result for result in results}
         with session_scope(self.deps.session_factory) as session:
-            rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(by_id)))
-            for row in rows:
-                result = by_id[row.id]
-                if result.error is not None:
-                    self._failed(session, row, result.error, result.wait_at_least)
-                    continue
-                row.status, row.sent_at, row.ts = "sent", now, result.ts
-                _after_post(session, row, now)
+            rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(by_id))))
+            # One flush at commit for all the updates, not one per row before each lookup.
+            with session.no_autoflush:
+                self._apply(session, rows, by_id, now)
+
+    def _apply(
+        self, session: Session, rows: list[OutboxMessage], by_id: dict[int, Result], now: datetime
+    ) -> None:
+        for row in rows:
+            result = by_id[row.id]
+            if result.error is not None:
+                self._failed(session, row, result.error, result.wait_at_least)
+                continue
+            row.status, row.sent_at, row.ts = "sent", now, result.ts
+            _after_post(session, row, now)
 
     def _failed(
         self, session: Session, row: OutboxMessage, error: str, wait_at_least: float = 0.0

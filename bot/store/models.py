@@ -260,7 +260,11 @@ class OutboxMessage(Base):
     the next question, and a retried delivery from Slack never posts twice."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "next_attempt_at"),
+        # The claim asks "is there an earlier open message in this channel?" for each candidate.
+        Index("ix_outbox_channel_queue", "team_id", "channel_id", "status", "id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     team_id: Mapped[str] = mapped_column(String(32))
@@ -296,7 +300,12 @@ class InboxMessage(Base):
     """
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_open", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_inbox_open", "status", "next_attempt_at"),
+        Index(
+            "ix_inbox_conversation_queue", "team_id", "channel_id", "conversation", "status", "id"
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_key: Mapped[str] = mapped_column(String(200), unique=True)
     team_id: Mapped[str] = mapped_column(String(32))

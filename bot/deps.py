@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.gate import AckGate
 from bot.store.db import SessionFactory
 from bot.store.models import ProcessedDelivery
 
@@ -33,6 +34,8 @@ class Deps:
     llm: LanguageModel | None = None
     # Set by the delivery worker; poked after each commit so replies go out at once.
     outbox_ready: threading.Event = field(default_factory=threading.Event)
+    # Background workers yield to Slack requests being acknowledged.
+    gate: AckGate = field(default_factory=AckGate)
     # Poked after a message is stored in the inbox, so the inbox worker handles it at once.
     inbox_ready: threading.Event = field(default_factory=threading.Event)
     # Slow work that must not hold up Slack's ack (language model calls).

@@ -54,7 +54,7 @@ class Runtime:
             self.installations = oauth_support.installation_store(settings, self.engine)
             oauth = oauth_support.oauth_settings(settings, self.engine, self.installations)
         self.app = create_app(self.deps, client=self._client, oauth_settings=oauth)
-        self.wsgi = WsgiApp(self.app, self.engine)
+        self.wsgi = WsgiApp(self.app, self.engine, self.deps.gate)
         self.wsgi.add_route("POST", "/api/v1/features/", eval_runs_route(self.deps))
         self.inbox = InboxWorker(self.deps, process_message)
         self.worker = DeliveryWorker(self.deps, self.client_for, pace_seconds=pace_seconds)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from waitress import wasyncore
 from waitress.server import create_server
 
+from bot.gate import AckGate
 from bot.store.db import database_answers
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,8 @@ def json_response(
 class WsgiApp:
     """Routes by path. Extra routes (the upload API) are added by the runtime."""
 
-    def __init__(self, bolt_app: App, engine: Engine) -> None:
+    def __init__(self, bolt_app: App, engine: Engine, gate: AckGate | None = None) -> None:
+        self.gate = gate or AckGate()
         self.slack = SlackRequestHandler(bolt_app)
         self.oauth = bolt_app.oauth_flow is not None
         self.engine = engine
@@ -59,6 +61,7 @@ class WsgiApp:
                 return json_response(
                     start_response, "413 Payload Too Large", {"error": "too_large"}
                 )
+            self.gate.enter()
             try:
                 result: Iterable[bytes] = self.slack(environ, start_response)
             except (ValueError, AttributeError, TypeError, KeyError):
@@ -66,6 +69,8 @@ class WsgiApp:
                 # Slack's JSON or form shape is the sender's mistake (400), not ours (500).
                 log.info("refused a malformed Slack request body", exc_info=True)
                 return json_response(start_response, "400 Bad Request", {"error": "malformed"})
+            finally:
+                self.gate.leave()
             return result
         if path == "/healthz":
             if database_answers(self.engine):

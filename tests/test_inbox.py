@@ -34,7 +34,8 @@ def wait_inbox(bot: BotUnderTest, status: str, attempts: int | None = None) -> I
     while time.monotonic() < deadline:
         bot.runtime.deps.inbox_ready.set()
         with bot.session() as session:
-            row = session.scalars(select(InboxMessage)).first()
+            query = select(InboxMessage).where(InboxMessage.delivery_key.like("event:%"))
+            row = session.scalars(query).first()
             if row is not None and row.status == status and attempts in (None, row.attempts):
                 return row
         time.sleep(0.02)

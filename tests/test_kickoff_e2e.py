@@ -145,7 +145,10 @@ def test_signoff_rules(bot: BotUnderTest) -> None:
 def test_duplicate_kickoff_points_to_the_existing_thread(bot: BotUnderTest) -> None:
     start(bot, "Support answers")
     again = bot.driver.command("/kickoff", "support  ANSWERS", user_id=ENG, channel_id="C0OTHER")
-    assert "already a kickoff" in again.json()["text"]
+    assert again.status == 200
+    bot.settle()
+    told = [c.params for c in bot.slack.calls_to("response_url")]
+    assert any("already a kickoff" in str(params.get("text")) for params in told)
     with bot.session() as session:
         assert len(session.scalars(select(Feature)).all()) == 1
 
@@ -196,3 +199,10 @@ def test_only_signers_may_change_agreed_targets(bot: BotUnderTest) -> None:
         feature = session.scalars(select(Feature)).one()
         assert [v.version for v in feature.target_versions] == [1]
         assert feature.stage == "agreed"
+
+
+def test_a_kickoff_without_a_name_is_refused_in_the_ack(bot: BotUnderTest) -> None:
+    reply = bot.driver.command("/kickoff", f"<@{PM}|ana>", user_id=PM, channel_id=CHANNEL)
+    assert "Which feature" in reply.json()["text"]
+    with bot.session() as session:
+        assert session.scalars(select(Feature)).all() == []

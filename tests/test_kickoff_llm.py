@@ -116,6 +116,6 @@ def test_a_slow_model_does_not_delay_the_ack(llm_bot: BotUnderTest, openai: Loca
     reply = llm_bot.driver.message(
         CHANNEL, "whatever our support team tolerates today", thread_ts=thread_ts
     )
-    assert reply.status == 200 and reply.elapsed_ms < 1000
+    assert reply.status == 200 and reply.elapsed_ms < 2400  # well before the model's 3 s
     posts = wait_for_thread_post(llm_bot, thread_ts, count=2)
     assert "5%" in posts[-1]["text"]

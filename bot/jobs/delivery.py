@@ -95,6 +95,7 @@ class DeliveryWorker:
         Three steps, so no transaction is open while Slack is being called: read what to send,
         send it (each claimed row heads a different channel, so side by side), then record
         every outcome in one transaction."""
+        self.deps.gate.wait_quiet()
         claimed = self._claim(limit)
         if not claimed:
             return 0

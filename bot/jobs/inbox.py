@@ -65,7 +65,7 @@ class InboxWorker:
     def process_due(self, limit: int = 20) -> int:
         """Handle up to `limit` items; returns how many were taken."""
         taken = 0
-        while taken < limit and self._process_next():
+        while taken < limit and self._yield_then_process():
             taken += 1
         return taken
 
@@ -73,6 +73,10 @@ class InboxWorker:
         deadline = time.monotonic() + max_seconds
         while self.process_due() and time.monotonic() < deadline:
             pass
+
+    def _yield_then_process(self) -> bool:
+        self.deps.gate.wait_quiet()
+        return self._process_next()
 
     def _process_next(self) -> bool:
         """Claim, handle and mark done in ONE transaction: a crash rolls all of it back and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -18,15 +19,22 @@ def conversation_of(event: dict[str, Any]) -> str:
 
 
 def accept(session: Session, clock: Clock, body: dict[str, Any]) -> None:
-    """Store the delivery; the unique delivery key makes a retried delivery fail here."""
+    """Store a message event or a slash command; the unique delivery key makes a retried
+    delivery fail here."""
     event = body.get("event") or {}
+    if "command" in body:  # slash commands are not retried; trigger_id is unique per use
+        key = f"command:{body.get('trigger_id') or uuid.uuid4().hex}"
+        channel, conversation = body.get("channel_id"), "commands"
+    else:
+        key = f"event:{body.get('event_id') or event.get('ts')}"
+        channel, conversation = event.get("channel"), conversation_of(event)
     now = clock.now()
     session.add(
         InboxMessage(
-            delivery_key=f"event:{body.get('event_id') or event.get('ts')}"[:200],
+            delivery_key=key[:200],
             team_id=str(body.get("team_id") or event.get("team") or "")[:32],
-            channel_id=str(event.get("channel") or "")[:32],
-            conversation=conversation_of(event),
+            channel_id=str(channel or "")[:32],
+            conversation=conversation,
             body_json=body,
             status="pending",
             attempts=0,

@@ -48,18 +48,27 @@ class Outcome:
     unclear_step: Step | None = None  # our parser could not read this answer to this step
 
 
-def start(
-    session: Session, clock: Clock, *, team_id: str, channel_id: str, user_id: str, text: str
-) -> Feature:
+def read_kickoff_text(text: str) -> tuple[str, list[str]]:
+    """`Support answers <@U1|ana> <@U2>` → ("Support answers", ["U1", "U2"]); refuses what
+    can never start a kickoff. Pure, so the ack path can say so at once."""
     mentions = MENTION.findall(text)
     name = " ".join(MENTION.sub(" ", text).split()).strip()
     if not name:
         raise BadInput("Which feature is this kickoff for? " + USAGE)
     if len(name) > MAX_NAME_CHARS:
         raise BadInput(f"Please keep the feature name under {MAX_NAME_CHARS} characters. {USAGE}")
-    slug = slugify(name)
-    if not slug:
+    if not slugify(name):
         raise BadInput("The feature name needs at least one letter or digit. " + USAGE)
+    if len(mentions) > 1 and mentions[0] == mentions[1]:
+        raise BadInput("The PM and the engineer need to be two different people. " + USAGE)
+    return name, mentions
+
+
+def start(
+    session: Session, clock: Clock, *, team_id: str, channel_id: str, user_id: str, text: str
+) -> Feature:
+    name, mentions = read_kickoff_text(text)
+    slug = slugify(name)
     existing = session.scalar(
         select(Feature).where(Feature.team_id == team_id, Feature.slug == slug)
     )
@@ -75,8 +84,6 @@ def start(
         )
     pm = mentions[0] if mentions else None
     engineer = mentions[1] if len(mentions) > 1 else None
-    if pm is not None and pm == engineer:
-        raise BadInput("The PM and the engineer need to be two different people. " + USAGE)
     now = clock.now()
     feature = Feature(
         team_id=team_id,

@@ -34,33 +34,13 @@ HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
 def register(app: App, deps: Deps) -> None:
     @app.command(Command.KICKOFF.value)
-    def start_kickoff(ack: Ack, command: dict[str, Any]) -> None:
+    def start_kickoff(ack: Ack, body: dict[str, Any], command: dict[str, Any]) -> None:
+        """Ack path: refuse what can never work at once; store the rest for `start`."""
+        kickoff.read_kickoff_text(command.get("text") or "")
         with deps.unit_of_work() as session:
-            feature = kickoff.start(
-                session,
-                deps.clock,
-                team_id=command["team_id"],
-                channel_id=command["channel_id"],
-                user_id=command["user_id"],
-                text=command.get("text") or "",
-            )
-            text, blocks = kickoff_blocks.opening(feature)
-            outbox.kickoff_root(
-                session,
-                deps.clock,
-                team_id=feature.team_id,
-                channel_id=feature.channel_id,
-                feature_id=feature.id,
-                text=text,
-                blocks=blocks,
-                response_url=command.get("response_url"),
-            )
-            first = checklist.QUESTIONS[checklist.ORDER[0]]
-            _post_in_thread(session, deps, feature, *kickoff_blocks.question(first, feature.id))
-        ack(
-            response_type="ephemeral",
-            text=f"Starting the kickoff for *{escape(feature.name)}* in this channel.",
-        )
+            inbox.accept(session, deps.clock, body)
+        deps.inbox_ready.set()
+        ack()
 
     @app.event("message")
     def message_in(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -267,10 +247,39 @@ def worth_keeping(event: dict[str, Any]) -> bool:
     )
 
 
+def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
+    """After the ack: create the feature and queue the kickoff message and first question."""
+    feature = kickoff.start(
+        session,
+        deps.clock,
+        team_id=command["team_id"],
+        channel_id=command["channel_id"],
+        user_id=command["user_id"],
+        text=command.get("text") or "",
+    )
+    text, blocks = kickoff_blocks.opening(feature)
+    outbox.kickoff_root(
+        session,
+        deps.clock,
+        team_id=feature.team_id,
+        channel_id=feature.channel_id,
+        feature_id=feature.id,
+        text=text,
+        blocks=blocks,
+        response_url=command.get("response_url"),
+    )
+    first = checklist.QUESTIONS[checklist.ORDER[0]]
+    _post_in_thread(session, deps, feature, *kickoff_blocks.question(first, feature.id))
+
+
 def process_message(
     deps: Deps, session: Session, body: dict[str, Any]
 ) -> Callable[[], None] | None:
-    """After the ack: a file drop, an answer in a kickoff thread, or a claim to reframe."""
+    """After the ack: a kickoff to start, a file drop, an answer in a kickoff thread, or a
+    claim to reframe."""
+    if body.get("command") == Command.KICKOFF.value:
+        start(deps, session, body)
+        return None
     event = body.get("event") or {}
     if event.get("files"):  # an eval file dropped in the thread
         return lambda: evals_listener.handle_file_drop(deps, body, event)

@@ -30,6 +30,7 @@ from bench.common import (  # noqa: E402
     cpu_seconds,
     free_port,
     machine,
+    replace_doc_section,
     rss_mb,
     signed_headers,
     slash_command,
@@ -45,7 +46,6 @@ from bench.common import process as process  # noqa: E402
 from bot.localslack.server import LocalSlack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "ack.json"
-DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Ack latency (bench/ack.py)"
 LEVELS = (1, 16, 64)
 GROUNDLINE_SERVE = ["-m", "bot", "serve"]  # what `groundline serve` runs; experiments swap it
@@ -257,15 +257,7 @@ def write_doc_section(result: dict[str, Any], interpretation: str) -> None:
         "and level.\n\n"
         f"{table(result)}\n\n{interpretation.strip()}\n"
     )
-    text = DOC.read_text() if DOC.exists() else "# Performance\n\n"
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        following = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + body + (text[following:] if following >= 0 else "")
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
+    replace_doc_section(body)
 
 
 def main() -> None:

@@ -180,3 +180,21 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "load_before": load1,
     }
+
+
+PERFORMANCE_DOC = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+
+
+def replace_doc_section(body: str) -> None:
+    """Put `body` (a markdown section whose first line is its `## ` heading) in
+    docs/performance.md, replacing the section with that heading; other benches own the rest."""
+    heading = body.splitlines()[0]
+    body = body.rstrip("\n") + "\n"
+    text = PERFORMANCE_DOC.read_text() if PERFORMANCE_DOC.exists() else "# Performance\n"
+    start = text.find(heading + "\n")
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + body
+    else:
+        following = text.find("\n## ", start + len(heading))
+        text = text[:start] + body + (text[following:] if following >= 0 else "")
+    PERFORMANCE_DOC.write_text(text)

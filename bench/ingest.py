@@ -30,9 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 RESULTS = ROOT / "bench" / "results" / "ingest.json"
-DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Ingest (bench/ingest.py)"
 FIXTURE = ROOT / "tests" / "fixtures" / "evals" / "promptfoo_results.json"
+
+from bench.common import replace_doc_section  # noqa: E402
+
 CHUNK_ROWS = 5000
 COLUMNS: tuple[str, ...] = (
     "run_id",
@@ -298,15 +300,7 @@ def render(result: dict[str, Any]) -> str:
 
 
 def write_section(table: str) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Performance\n\n"
-    if SECTION in text:
-        start = text.index(SECTION)
-        end = text.find("\n## ", start + len(SECTION))
-        rest = text[end + 1 :] if end != -1 else ""
-        text = text[:start] + table.rstrip("\n") + ("\n\n" + rest if rest else "\n")
-    else:
-        text = text.rstrip() + "\n\n" + table.rstrip("\n") + "\n"
-    DOC.write_text(text)
+    replace_doc_section(table)
 
 
 if __name__ == "__main__":

@@ -24,14 +24,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.ack import PYTHON, load, ours_env, process  # noqa: E402
-from bench.common import SIGNING_SECRET, free_port, summarize, wait_until_up  # noqa: E402
+from bench.common import (  # noqa: E402
+    SIGNING_SECRET,
+    free_port,
+    replace_doc_section,
+    summarize,
+    wait_until_up,
+)
 from bot.localopenai.server import LocalOpenAI  # noqa: E402
 from bot.localslack.driver import SlackDriver  # noqa: E402
 from bot.localslack.server import LocalSlack  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "kickoff.json"
-DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Kickoff under a slow model (bench/kickoff.py, {database})"
 # Two answers need the model (our parser cannot read them), the rest do not.
 REPLIES = [
@@ -223,15 +228,7 @@ def render(result: dict[str, Any]) -> str:
 
 
 def write_section(table: str) -> None:
-    section = table.splitlines()[0]
-    text = DOC.read_text() if DOC.exists() else "# Performance\n\n"
-    if section in text:
-        start = text.index(section)
-        end = text.find("\n## ", start + len(section))
-        text = text[:start] + table + (text[end + 1 :] if end != -1 else "")
-    else:
-        text = text.rstrip() + "\n\n" + table
-    DOC.write_text(text)
+    replace_doc_section(table)
 
 
 if __name__ == "__main__":

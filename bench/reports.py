@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Table, func, insert, select  # noqa: E402
 
-from bench.common import free_port  # noqa: E402
+from bench.common import free_port, replace_doc_section  # noqa: E402
 from bot.app import make_web_client  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -53,7 +53,6 @@ from bot.store.models import (  # noqa: E402
 )
 
 RESULTS = ROOT / "bench" / "results" / "reports.json"
-DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Reports (bench/reports.py)"
 TEAM = "T0LOCAL"
 TOKEN = "xoxb-bench"
@@ -329,14 +328,7 @@ def section(result: dict[str, Any]) -> str:
 
 
 def write_section(table: str) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Performance\n\n"
-    if SECTION in text:
-        start = text.index(SECTION)
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + table + (text[end + 1 :] if end != -1 else "")
-    else:
-        text = text.rstrip() + "\n\n" + table
-    DOC.write_text(text)
+    replace_doc_section(table)
 
 
 if __name__ == "__main__":

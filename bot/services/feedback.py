@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.domain.mrkdwn import escape
 from bot.domain.report import ValueCheck, check_run
 from bot.domain.stats import Verdict
 from bot.domain.targets import Targets
@@ -18,7 +19,6 @@ from bot.domain.wording import format_cost_per_query, format_latency_ms, format_
 from bot.services import outbox
 from bot.services.evals import previous_run
 from bot.services.reports import agreed_targets, run_facts
-from bot.slack.text import escape
 from bot.store.models import EvalRun, Feature
 
 ALERT_GAP = timedelta(hours=1)

@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.mrkdwn import escape
 from bot.domain.reframe import Claim
 from bot.domain.reframe_wording import Answer, LatestRun, answer
 from bot.llm import MAX_CALL_SECONDS, LanguageModel, only_allowed_numbers, read_structured
 from bot.services import kickoff
-from bot.slack.text import escape
 from bot.store.models import EvalRun, Feature
 
 log = logging.getLogger(__name__)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.domain import checklist
 from bot.domain.checklist import Question, Step
+from bot.domain.mrkdwn import escape
 from bot.domain.targets import Role, Targets
 from bot.ids import Action
 from bot.slack.blocks import Block, actions, button, context, section
-from bot.slack.text import escape
 from bot.store.models import Feature, TargetVersion
 
 

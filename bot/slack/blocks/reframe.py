@@ -3,9 +3,9 @@ is agreed yet."""
 
 from __future__ import annotations
 
+from bot.domain.mrkdwn import clip, escape
 from bot.ids import Action
 from bot.slack.blocks import Block, actions, button, context, section
-from bot.slack.text import clip, escape
 
 LISTENING_HINT = (
     "I'm listening in this channel for claims like this one. Not helpful? React to this "

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 from bot.domain import report_text as words
+from bot.domain.mrkdwn import escape
 from bot.domain.report import Option, ReportModel
 from bot.domain.report_text import Style
 from bot.ids import Action
 from bot.slack.blocks import Block, actions, button, context, section
-from bot.slack.text import escape
 
 TRADEOFF_ROWS = 15  # the table's latest labels; more would not fit a message
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")

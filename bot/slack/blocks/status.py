@@ -7,10 +7,10 @@ from typing import Any
 
 from bot.domain import checklist
 from bot.domain.checklist import AGREED, REVIEW, Step
+from bot.domain.mrkdwn import escape
 from bot.domain.targets import Targets
 from bot.slack.blocks import Block, context, header, section
 from bot.slack.blocks.kickoff import bullets
-from bot.slack.text import escape
 from bot.store.models import Feature
 
 

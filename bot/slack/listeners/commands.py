@@ -8,13 +8,13 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
+from bot.domain.mrkdwn import escape
 from bot.errors import BadInput, NotFound
 from bot.ids import Command
 from bot.services import kickoff, schedules
 from bot.slack import blocks
 from bot.slack.blocks import status
 from bot.slack.listeners import evals, reframe, reports, schedule
-from bot.slack.text import escape
 
 Handler = Callable[[Deps, dict[str, Any], list[str], Ack], None]
 

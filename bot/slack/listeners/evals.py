@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 from slack_bolt import Ack
 
 from bot.deps import Deps
+from bot.domain.mrkdwn import escape
 from bot.errors import BadInput, NotFound, UserFacingError
 from bot.services import evals, feedback, kickoff, outbox, tokens
-from bot.slack.text import escape
 from bot.store.models import Feature, MetricSample
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain import checklist
 from bot.domain.checklist import Step
+from bot.domain.mrkdwn import escape
 from bot.domain.parsing import Parsed
 from bot.domain.reframe import recognise
 from bot.domain.targets import Role, Targets
@@ -25,7 +26,6 @@ from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals, section
 from bot.slack.listeners import evals as evals_listener
 from bot.slack.listeners import listening
-from bot.slack.text import escape
 from bot.store.models import Feature
 
 # Message subtypes that are still a person talking (file drops, thread broadcasts).

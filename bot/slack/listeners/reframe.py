@@ -14,6 +14,7 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps
 from bot.domain.checklist import AGREED
+from bot.domain.mrkdwn import escape
 from bot.domain.reframe import recognise
 from bot.domain.reframe_wording import Situation
 from bot.errors import BadInput, NotFound
@@ -22,7 +23,6 @@ from bot.services import kickoff, outbox
 from bot.services import reframe as service
 from bot.services.reframe import Job
 from bot.slack.blocks import reframe as reframe_blocks
-from bot.slack.text import escape
 from bot.store.models import Feature
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.domain.checklist import Step
+from bot.domain.mrkdwn import escape
 from bot.domain.report import Option
 from bot.domain.report_text import OPTION_NAMES
 from bot.errors import BadInput, NotFound
@@ -20,7 +21,6 @@ from bot.jobs.reports import queue_report
 from bot.services import kickoff, outbox
 from bot.services import reports as report_service
 from bot.slack.blocks import modals, section
-from bot.slack.text import escape
 
 REPORT_USAGE = "Usage: `/align report <feature>`, e.g. `/align report support-answers`."
 

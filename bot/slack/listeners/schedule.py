@@ -10,9 +10,9 @@ from slack_bolt import Ack
 from bot.deps import Deps
 from bot.domain import schedule as sched
 from bot.domain.checklist import AGREED
+from bot.domain.mrkdwn import escape
 from bot.errors import BadInput, NotFound
 from bot.services import kickoff, schedules
-from bot.slack.text import escape
 from bot.store.models import Feature
 
 USAGE = (

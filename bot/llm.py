@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -31,6 +32,25 @@ class LanguageModel(Protocol):
     def complete_json(self, system: str, user: str, timeout: float) -> str | None:
         """One structured completion (a JSON object as text), or None on any failure."""
         ...
+
+
+class BoundedModel:
+    """At most `slots` model calls at once. A call beyond that gets None at once, which every
+    caller already treats as "use our own wording or follow-up", so a stampede of requests
+    never queues replies behind slow model calls."""
+
+    def __init__(self, model: LanguageModel, slots: int) -> None:
+        self._model = model
+        self._slots = threading.BoundedSemaphore(slots)
+
+    def complete_json(self, system: str, user: str, timeout: float) -> str | None:
+        if not self._slots.acquire(blocking=False):
+            log.info("language model busy; answering without it")
+            return None
+        try:
+            return self._model.complete_json(system, user, timeout)
+        finally:
+            self._slots.release()
 
 
 class OpenAIModel:

@@ -17,7 +17,7 @@ from bot.errors import NotFound
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.inbox import InboxWorker
 from bot.jobs.scheduler import start_scheduler
-from bot.llm import OpenAIModel
+from bot.llm import BoundedModel, LanguageModel, OpenAIModel
 from bot.server import HttpServer, WsgiApp
 from bot.slack import oauth as oauth_support
 from bot.slack.listeners.kickoff import process_message
@@ -44,7 +44,7 @@ class Runtime:
             settings=settings,
             session_factory=make_session_factory(self.engine),
             clock=clock or SystemClock(),
-            llm=OpenAIModel.from_settings(settings),
+            llm=_bounded(OpenAIModel.from_settings(settings)),
         )
         settings.require_one_install_mode()
         self._client = make_web_client(self.deps)
@@ -98,3 +98,10 @@ class Runtime:
         self.worker.stop()
         self.deps.background.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
+
+
+MODEL_SLOTS = 16  # half the background pool: the other half keeps quick work moving
+
+
+def _bounded(model: LanguageModel | None) -> LanguageModel | None:
+    return BoundedModel(model, MODEL_SLOTS) if model is not None else None

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from bot.config import Settings
 from bot.llm import (
+    BoundedModel,
     OpenAIModel,
     allowed_numbers,
     numbers_in,
@@ -305,3 +306,21 @@ def test_text_of_allowed_numbers_passes_and_any_other_number_fails(
     position = data.draw(st.integers(min_value=0, max_value=len(words)))
     with_intruder = [*words[:position], f"{intruder} {data.draw(filler)}", *words[position:]]
     assert not only_allowed_numbers(" ".join(with_intruder), set(facts))
+
+
+def test_a_busy_model_answers_none_at_once_instead_of_queueing(
+    openai_standin: LocalOpenAI,
+) -> None:
+    openai_standin.delay(2.0)
+    bounded = BoundedModel(model_for(openai_standin), slots=1)
+    first: list[str | None] = []
+    slow = threading.Thread(target=lambda: first.append(bounded.complete_json("s", "u", 5.0)))
+    slow.start()
+    deadline = time.monotonic() + 5
+    while not openai_standin.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert bounded.complete_json("s", "u", 5.0) is None  # the only slot is taken
+    assert len(openai_standin.requests) == 1  # and the second call never reached the model
+    slow.join(timeout=10)
+    assert first and first[0] is not None
+    assert bounded.complete_json("s", "u", 5.0) is not None  # the slot is free again

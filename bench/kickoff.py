@@ -1,5 +1,5 @@
-"""16 concurrent kickoffs (with a `/align reframe` after each answer) while the language model
-stand-in takes 10 s to answer.
+"""16 concurrent kickoffs (and a `/align reframe` each) while the language model stand-in
+takes 10 s to answer.
 
 Run: .venv/bin/python bench/kickoff.py [--quick]
 
@@ -50,12 +50,6 @@ REPLIES = [
     "$0.01 per query",
 ]
 MODEL_DELAY_S = 10.0
-GRUMBLES = [
-    "the model is hallucinating",
-    "it is way too slow",
-    "this costs a fortune",
-    "users don't care about accuracy",
-]
 # Ack latencies per kind of request, for the table (shared by the kickoff threads).
 by_kind: dict[str, list[float]] = {"/kickoff": [], "thread reply": [], "/align reframe": []}
 
@@ -100,13 +94,11 @@ def one_kickoff(
             needs_model = text in ("a handful per batch", "about as quick as a human would type")
             waited = wait_posts(slack, channel, thread_ts, before + 1, MODEL_DELAY_S + 20)
             (slow_replies_ms if needs_model else replies_ms).append(waited)
-            # Someone in the channel grumbles after each answer; reframing asks the (slow)
-            # model to word its reply, and the ack must not wait for it.
-            reframe = driver.command(
-                "/align", f"reframe {GRUMBLES[len(acks) % 4]}", channel_id=channel
-            )
-            acks.append(reframe.elapsed_ms)
-            by_kind["/align reframe"].append(reframe.elapsed_ms)
+        # Someone grumbles; reframing asks the (slow) model to word its reply, and the ack
+        # must not wait for it.
+        reframe = driver.command("/align", "reframe the model is hallucinating", channel_id=channel)
+        acks.append(reframe.elapsed_ms)
+        by_kind["/align reframe"].append(reframe.elapsed_ms)
     except Exception as exc:  # recorded, not raised: one failed kickoff must not hide the rest
         errors.append(f"{type(exc).__name__}: {exc}")
 

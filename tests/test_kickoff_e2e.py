@@ -42,6 +42,23 @@ def answer(bot: BotUnderTest, thread_ts: str, text: str, user: str = PM) -> str:
     return last_bot_text(bot, thread_ts)
 
 
+PLAIN_ANSWERS = [
+    "10%",
+    "a refund",
+    "say I'm not sure",
+    "CSAT ≥ 4",
+    "2 s",
+    "$0.01 per query",
+    "cost",
+]
+
+
+def answer_all(bot: BotUnderTest, thread_ts: str) -> None:
+    """Answer every question plainly, up to the summary with the sign-off buttons."""
+    for text in PLAIN_ANSWERS:
+        answer(bot, thread_ts, text)
+
+
 def run_cli(bot: BotUnderTest, *args: str) -> subprocess.CompletedProcess[str]:
     env = {"DATABASE_URL": bot.runtime.settings.DATABASE_URL, "PATH": "/usr/bin:/bin"}
     return subprocess.run(
@@ -121,16 +138,7 @@ def test_full_kickoff_with_pushback_edit_signoffs_and_a_later_change(bot: BotUnd
 
 def test_signoff_rules(bot: BotUnderTest) -> None:
     thread_ts = start(bot, "Search")  # nobody named: the first signer takes the role
-    for text in [
-        "10%",
-        "a refund",
-        "say I'm not sure",
-        "CSAT ≥ 4",
-        "2 s",
-        "$0.01 per query",
-        "cost",
-    ]:
-        answer(bot, thread_ts, text)
+    answer_all(bot, thread_ts)
     summary = thread_messages(bot, thread_ts)[-1]
     bot.driver.press(summary, label="Sign off as PM", user=PM)
     bot.settle()
@@ -173,16 +181,7 @@ def test_feature_name_with_channel_ping_is_escaped(bot: BotUnderTest) -> None:
 
 def test_only_signers_may_change_agreed_targets(bot: BotUnderTest) -> None:
     thread_ts = start(bot)
-    for text in [
-        "10%",
-        "a refund",
-        "say I'm not sure",
-        "CSAT ≥ 4",
-        "2 s",
-        "$0.01 per query",
-        "cost",
-    ]:
-        answer(bot, thread_ts, text)
+    answer_all(bot, thread_ts)
     summary = thread_messages(bot, thread_ts)[-1]
     bot.driver.press(summary, label="Sign off as PM", user=PM)
     bot.settle()

@@ -116,13 +116,19 @@ class HttpServer:
         self.host = host
         self.port = int(self._server.effective_port)
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def serve_forever(self) -> None:
-        self._server.run()
+        try:
+            self._server.run()
+        except OSError:
+            # Only when stop() had to close the sockets from outside the loop (see there).
+            if not self._stopping:
+                raise
 
     def start(self) -> HttpServer:
         self._thread = threading.Thread(target=self.serve_forever, name="http", daemon=True)
@@ -132,7 +138,13 @@ class HttpServer:
     def stop(self) -> None:
         """Close every socket from inside the loop (via waitress's trigger), so the loop ends
         at once instead of at its next timeout."""
+        self._stopping = True
         server = self._server
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:
+            # The trigger is already gone (seen once in CI at teardown): close from here; the
+            # loop's next select() then fails, which serve_forever expects while stopping.
+            wasyncore.close_all(server._map)
         if self._thread is not None:
             self._thread.join(timeout=5)

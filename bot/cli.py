@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the bot (Socket Mode with SLACK_APP_TOKEN)")
     serve.set_defaults(run=_serve)
 
+    worker = commands.add_parser(
+        "worker", help="only the background work (serve starts one itself; see docs/deploy.md)"
+    )
+    worker.set_defaults(run=_worker)
+
     playground = commands.add_parser("playground", help="the real bot against a local Slack")
     playground.add_argument("--database", help="SQLAlchemy URL (default: a temporary SQLite)")
     playground.set_defaults(run=_playground)
@@ -89,13 +94,13 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.SLACK_APP_TOKEN is None:
         settings.require_http_mode()
-    from bot.runtime import Runtime
+    from bot.runtime import Role, Runtime
 
-    runtime = Runtime(settings)
+    # Over HTTP, acks and background work run in two processes (bot/worker_process.py).
+    role = Role.ALL if settings.SLACK_APP_TOKEN is not None else Role.WEB
+    runtime = Runtime(settings, role=role)
     runtime.start()
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = _stop_on_signals()
     socket_handler = None
     if settings.SLACK_APP_TOKEN is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -109,6 +114,32 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         socket_handler.close()
     runtime.stop()
     return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.runtime import Role, Runtime
+    from bot.wake import INBOX, OUTBOX, relay
+    from bot.worker_process import die_with_parent, wake_fd
+
+    die_with_parent()
+    runtime = Runtime(settings, role=Role.WORKER)
+    stop = _stop_on_signals()
+    fd = wake_fd()
+    if fd is not None:
+        events = {INBOX: runtime.deps.inbox_ready, OUTBOX: runtime.deps.outbox_ready}
+        relay(fd, events, on_close=stop.set)
+    runtime.start()
+    log.info("worker running")
+    stop.wait()
+    runtime.stop()
+    return 0
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 def _playground(settings: Settings, args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from enum import StrEnum
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
@@ -22,9 +23,20 @@ from bot.server import HttpServer, WsgiApp
 from bot.slack import oauth as oauth_support
 from bot.slack.listeners.kickoff import process_message
 from bot.store.db import make_engine, make_session_factory, upgrade
+from bot.wake import INBOX, OUTBOX, PipeEnd, RelayedEvent
+from bot.worker_process import WorkerProcess
 
 log = logging.getLogger(__name__)
 SWITCH_INTERVAL_SECONDS = 0.0005
+
+
+class Role(StrEnum):
+    """What one process runs. `serve` over HTTP runs WEB and starts a WORKER beside it;
+    tests, the playground and Socket Mode run ALL in one process."""
+
+    ALL = "all"
+    WEB = "web"  # HTTP and acks only; stored work is handled by the worker process
+    WORKER = "worker"  # inbox, outbox, scheduler and model calls; no HTTP
 
 
 class Runtime:
@@ -35,8 +47,10 @@ class Runtime:
         clock: Clock | None = None,
         migrate: bool = True,
         pace_seconds: float = 1.0,
+        role: Role = Role.ALL,
     ) -> None:
         self.settings = settings
+        self.role = role
         self.engine = make_engine(settings.DATABASE_URL)
         if migrate:
             upgrade(self.engine)
@@ -46,6 +60,10 @@ class Runtime:
             clock=clock or SystemClock(),
             llm=_bounded(OpenAIModel.from_settings(settings)),
         )
+        self.wake_pipe = PipeEnd()
+        if role is Role.WEB:
+            self.deps.inbox_ready = RelayedEvent(self.wake_pipe, INBOX)
+            self.deps.outbox_ready = RelayedEvent(self.wake_pipe, OUTBOX)
         settings.require_one_install_mode()
         self._client = make_web_client(self.deps)
         self.installations = None
@@ -60,6 +78,7 @@ class Runtime:
         self.worker = DeliveryWorker(self.deps, self.client_for, pace_seconds=pace_seconds)
         self.http: HttpServer | None = None
         self.scheduler: BackgroundScheduler | None = None
+        self.worker_process: WorkerProcess | None = None
 
     def client_for(self, team_id: str) -> WebClient:
         """The client with the right workspace's bot token (the one token, or the installed)."""
@@ -71,15 +90,21 @@ class Runtime:
         return make_web_client(self.deps, token=bot.bot_token)
 
     def start(self, host: str | None = None, port: int | None = None) -> Runtime:
-        # Background workers (inbox, outbox, scheduler) share the GIL with request threads. At
-        # CPython's default 5 ms switch interval an ack can wait a whole slice behind a worker;
-        # 0.5 ms keeps acks prompt for a small cost in throughput.
+        """Start what this role runs: the workers and scheduler here or in a worker process,
+        and HTTP unless this is the worker."""
+        if self.role is Role.WEB:
+            self.worker_process = WorkerProcess(self.wake_pipe).start()
+        else:
+            self.worker.start()
+            self.inbox.start()
+            if self.settings.GROUNDLINE_SCHEDULER:
+                self.scheduler = start_scheduler(self.deps, self.client_for)
+        if self.role is Role.WORKER:
+            return self
+        # Request threads share the GIL with each other (and, in ALL, with the workers). At
+        # CPython's default 5 ms switch interval an ack can wait a whole slice behind another
+        # thread; 0.5 ms keeps acks prompt for a small cost in throughput.
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-        """Start the outbox worker and, unless port is None and Socket Mode is used, HTTP."""
-        self.worker.start()
-        self.inbox.start()
-        if self.settings.GROUNDLINE_SCHEDULER:
-            self.scheduler = start_scheduler(self.deps, self.client_for)
         self.http = HttpServer(
             self.wsgi,
             host or self.settings.HOST,
@@ -92,6 +117,8 @@ class Runtime:
     def stop(self) -> None:
         if self.http is not None:
             self.http.stop()
+        if self.worker_process is not None:
+            self.worker_process.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         self.inbox.stop()

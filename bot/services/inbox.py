@@ -1,4 +1,4 @@
-"""Taking a Slack message event in: one insert before the ack."""
+"""Taking work in before the ack: a message event, a slash command or a job, one insert each."""
 
 from __future__ import annotations
 
@@ -29,13 +29,34 @@ def accept(session: Session, clock: Clock, body: dict[str, Any]) -> None:
     else:
         key = f"event:{body.get('event_id') or event.get('ts')}"
         channel, conversation = event.get("channel"), conversation_of(event)
+    team_id = body.get("team_id") or event.get("team")
+    _insert(session, clock, key, team_id, channel, conversation, body)
+
+
+def accept_job(
+    session: Session, clock: Clock, key: str, team_id: str, channel_id: str, body: dict[str, Any]
+) -> None:
+    """Store work an ack decided on (a reframe), for the worker. Each job is its own
+    conversation: jobs never wait for one another."""
+    _insert(session, clock, f"job:{key}", team_id, channel_id, f"job:{key}", body)
+
+
+def _insert(
+    session: Session,
+    clock: Clock,
+    key: str,
+    team_id: object,
+    channel_id: object,
+    conversation: str,
+    body: dict[str, Any],
+) -> None:
     now = clock.now()
     # A Core insert: this runs inside Slack's ack, where every fraction of a millisecond shows.
     row = {
         "delivery_key": key[:200],
-        "team_id": str(body.get("team_id") or event.get("team") or "")[:32],
-        "channel_id": str(channel or "")[:32],
-        "conversation": conversation,
+        "team_id": str(team_id or "")[:32],
+        "channel_id": str(channel_id or "")[:32],
+        "conversation": conversation[:80],
         "body_json": body,
         "status": "pending",
         "attempts": 0,
@@ -45,4 +66,4 @@ def accept(session: Session, clock: Clock, body: dict[str, Any]) -> None:
     try:
         session.execute(insert(InboxMessage), [row])
     except IntegrityError:
-        raise AlreadyHandled(str(body.get("event_id"))) from None
+        raise AlreadyHandled(key) from None

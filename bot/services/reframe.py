@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.mrkdwn import escape
-from bot.domain.reframe import Claim
+from bot.domain.reframe import Claim, Dimension
 from bot.domain.reframe_wording import Answer, LatestRun, answer
 from bot.llm import MAX_CALL_SECONDS, LanguageModel, only_allowed_numbers, read_structured
 from bot.services import kickoff
@@ -47,6 +48,17 @@ class Job:
     asked_by: str | None = None  # shown above the reply for slash commands
     asked_text: str | None = None
     listening: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """For the inbox: the worker process runs the job."""
+        fields = asdict(self)
+        fields["claim"] = {"dimension": self.claim.dimension.value, "phrase": self.claim.phrase}
+        return fields
+
+    @classmethod
+    def from_json(cls, fields: dict[str, Any]) -> Job:
+        claim = Claim(Dimension(fields["claim"]["dimension"]), str(fields["claim"]["phrase"]))
+        return cls(**{**fields, "claim": claim})
 
 
 def feature_in_channel(

@@ -26,6 +26,7 @@ from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals, section
 from bot.slack.listeners import evals as evals_listener
 from bot.slack.listeners import listening
+from bot.slack.listeners import reframe as reframe_listener
 from bot.store.models import Feature
 
 # Message subtypes that are still a person talking (file drops, thread broadcasts).
@@ -275,11 +276,14 @@ def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
 def process_message(
     deps: Deps, session: Session, body: dict[str, Any]
 ) -> Callable[[], None] | None:
-    """After the ack: a kickoff to start, a file drop, an answer in a kickoff thread, or a
-    claim to reframe."""
+    """After the ack: a kickoff to start, a reframe asked for, a file drop, an answer in a
+    kickoff thread, or a claim to reframe."""
     if body.get("command") == Command.KICKOFF.value:
         start(deps, session, body)
         return None
+    job = reframe_listener.job_from_inbox(deps, body)
+    if job is not None:
+        return job
     event = body.get("event") or {}
     if event.get("files"):  # an eval file dropped in the thread
         return lambda: evals_listener.handle_file_drop(deps, body, event)

@@ -1,16 +1,18 @@
 """Reframe in Slack: `/align reframe <text>`, `/align listen F on|off`, the "Reframe with
 numbers" message shortcut, and the kickoff button on replies that ask for a target.
 
-Each acks at once; the answer is composed and (maybe) worded by the model on deps.background,
-then queued through the outbox."""
+Each stores a job with its ack; the worker composes the answer, the model (maybe) words it on
+deps.background, and it is queued through the outbox."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain.checklist import AGREED
@@ -19,13 +21,14 @@ from bot.domain.reframe import recognise
 from bot.domain.reframe_wording import Situation
 from bot.errors import BadInput, NotFound
 from bot.ids import Action, Shortcut
-from bot.services import kickoff, outbox
+from bot.services import inbox, kickoff, outbox
 from bot.services import reframe as service
 from bot.services.reframe import Job
 from bot.slack.blocks import reframe as reframe_blocks
 from bot.store.models import Feature
 
 log = logging.getLogger(__name__)
+REFRAME_JOB = "reframe_job"  # the key of a stored reframe in an inbox body
 
 REFRAME_USAGE = (
     "Usage: `/align reframe <what someone said>`, e.g. `/align reframe the model is "
@@ -79,6 +82,7 @@ def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
     if not text:
         raise BadInput(REFRAME_USAGE)
     team_id, channel_id = command["team_id"], command["channel_id"]
+    claim = recognise(text)
     with deps.unit_of_work() as session:
         feature = service.feature_in_channel(session, team_id, channel_id)
         if feature is None:
@@ -88,22 +92,39 @@ def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
                 blocks=reframe_blocks.no_feature_blocks(),
             )
             return
-        feature_id = feature.id
-    claim = recognise(text)
-    if claim is None:
-        raise BadInput(NOT_A_CLAIM)
+        if claim is None:
+            raise BadInput(NOT_A_CLAIM)
+        job = Job(
+            feature_id=feature.id,
+            claim=claim,
+            team_id=team_id,
+            channel_id=channel_id,
+            thread_ts=None,
+            dedup_key=f"reframe:command:{uuid.uuid4().hex}",
+            asked_by=command.get("user_id"),
+            asked_text=text,
+        )
+        queue_job(deps, session, job)
+    deps.inbox_ready.set()
     ack()
-    job = Job(
-        feature_id=feature_id,
-        claim=claim,
-        team_id=team_id,
-        channel_id=channel_id,
-        thread_ts=None,
-        dedup_key=f"reframe:command:{uuid.uuid4().hex}",
-        asked_by=command.get("user_id"),
-        asked_text=text,
-    )
-    deps.background.submit(run_job, deps, job)
+
+
+def queue_job(deps: Deps, session: Session, job: Job) -> None:
+    """Stored with the ack; the worker composes the reply (the model may take seconds)."""
+    body = {REFRAME_JOB: job.to_json()}
+    inbox.accept_job(session, deps.clock, job.dedup_key, job.team_id, job.channel_id, body)
+
+
+def job_from_inbox(deps: Deps, body: dict[str, Any]) -> Callable[[], None] | None:
+    """The inbox handler's part for jobs: run a stored reframe after the worker's commit."""
+    if REFRAME_JOB not in body:
+        return None
+    job = Job.from_json(body[REFRAME_JOB])
+
+    def run_in_background() -> None:
+        deps.background.submit(run_job, deps, job)
+
+    return run_in_background
 
 
 def listen(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
@@ -167,16 +188,16 @@ def register(app: App, deps: Deps) -> None:
             if claim is None:
                 outbox.ephemeral(session, deps.clock, private, NOT_A_CLAIM)
                 return
-            feature_id = feature.id
-        job = Job(
-            feature_id=feature_id,
-            claim=claim,
-            team_id=team_id,
-            channel_id=channel_id,
-            thread_ts=str(thread_ts) if thread_ts else None,
-            dedup_key=f"reframe:shortcut:{uuid.uuid4().hex}",
-        )
-        deps.background.submit(run_job, deps, job)
+            job = Job(
+                feature_id=feature.id,
+                claim=claim,
+                team_id=team_id,
+                channel_id=channel_id,
+                thread_ts=str(thread_ts) if thread_ts else None,
+                dedup_key=f"reframe:shortcut:{uuid.uuid4().hex}",
+            )
+            queue_job(deps, session, job)
+        deps.inbox_ready.set()
 
     @app.action(Action.START_KICKOFF.value)
     def start_kickoff(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:

@@ -1,0 +1,103 @@
+"""The worker process that `groundline serve` runs beside its HTTP process.
+
+Slack wants its ack within 3 s and we want it far sooner. The request threads that ack and the
+workers that handle stored messages, send replies and call the language model used to share
+one interpreter lock, so a burst of background work made acks wait. Now the HTTP process only
+acks and stores; a child process (`groundline worker`) does everything else. The parent
+restarts the child if it dies, wakes it through a pipe after each stored item, and takes it
+down with it: the child asks Linux for SIGKILL when its parent dies, and stops on its own when
+the pipe closes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+from bot.wake import PipeEnd
+
+log = logging.getLogger(__name__)
+
+RESTART_DELAY_SECONDS = 1.0
+STOP_GRACE_SECONDS = 15.0
+WAKE_FD_ENV = "GROUNDLINE_WAKE_FD"
+PARENT_PID_ENV = "GROUNDLINE_PARENT_PID"
+
+
+class WorkerProcess:
+    def __init__(self, pipe: PipeEnd) -> None:
+        self.pipe = pipe
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
+
+    def start(self) -> WorkerProcess:
+        self._spawn()
+        self._supervisor = threading.Thread(target=self._supervise, name="worker-sup", daemon=True)
+        self._supervisor.start()
+        return self
+
+    def _spawn(self) -> None:
+        read_end, write_end = os.pipe()
+        env = {**os.environ, WAKE_FD_ENV: str(read_end), PARENT_PID_ENV: str(os.getpid())}
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "worker"], env=env, pass_fds=(read_end,)
+            )
+        finally:
+            os.close(read_end)
+        os.set_blocking(write_end, False)
+        old, self.pipe.fd = self.pipe.fd, write_end
+        if old is not None:
+            os.close(old)
+        log.info("worker process %s started", self.process.pid)
+
+    def _supervise(self) -> None:
+        """Restart the worker if it dies; this thread lives as long as the parent needs it
+        (Linux's parent-death signal follows the thread that started the child)."""
+        while not self._stopping.is_set():
+            assert self.process is not None
+            code = self.process.wait()
+            if self._stopping.is_set():
+                return
+            log.error("worker process exited with %s; restarting it", code)
+            if self._stopping.wait(RESTART_DELAY_SECONDS):
+                return
+            self._spawn()
+
+    def stop(self) -> None:
+        """Close the pipe (the worker finishes its current item and exits), then insist."""
+        self._stopping.set()
+        if self.pipe.fd is not None:
+            os.close(self.pipe.fd)
+            self.pipe.fd = None
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            log.warning("worker process did not stop in time; killing it")
+            self.process.kill()
+            self.process.wait()
+
+
+def die_with_parent() -> None:
+    """In the worker: be SIGKILLed when the serving process dies, as if one process had
+    crashed (Linux only; elsewhere the closed pipe stops the worker a moment later)."""
+    expected = os.environ.get(PARENT_PID_ENV)
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if expected is not None and os.getppid() != int(expected):
+        os._exit(1)  # the parent died before the request above took effect
+
+
+def wake_fd() -> int | None:
+    value = os.environ.get(WAKE_FD_ENV)
+    return int(value) if value else None

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.gate import AckGate
 from bot.store.db import SessionFactory
 from bot.store.models import ProcessedDelivery
+from bot.store.spool import Spool
 
 if TYPE_CHECKING:
     from bot.llm import LanguageModel
@@ -38,6 +39,8 @@ class Deps:
     gate: AckGate = field(default_factory=AckGate)
     # Poked after a message is stored in the inbox, so the inbox worker handles it at once.
     inbox_ready: threading.Event = field(default_factory=threading.Event)
+    # SQLite only: where acks store what they take in (bot/store/spool.py).
+    inbox_spool: Spool | None = None
     # Slow work that must not hold up Slack's ack (language model calls).
     background: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="bg")

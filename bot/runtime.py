@@ -23,6 +23,7 @@ from bot.server import HttpServer, WsgiApp
 from bot.slack import oauth as oauth_support
 from bot.slack.listeners.kickoff import process_message
 from bot.store.db import make_engine, make_session_factory, upgrade
+from bot.store.spool import Spool
 from bot.wake import INBOX, OUTBOX, PipeEnd, RelayedEvent
 from bot.worker_process import WorkerProcess
 
@@ -59,6 +60,7 @@ class Runtime:
             session_factory=make_session_factory(self.engine),
             clock=clock or SystemClock(),
             llm=_bounded(OpenAIModel.from_settings(settings)),
+            inbox_spool=Spool.for_database(settings.DATABASE_URL),
         )
         self.wake_pipe = PipeEnd()
         if role is Role.WEB:

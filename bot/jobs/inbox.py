@@ -63,8 +63,11 @@ class InboxWorker:
                 time.sleep(1.0)
 
     def process_due(self, limit: int = 20) -> int:
-        """Handle up to `limit` items; returns how many were taken."""
+        """Take in what acks spooled, then handle up to `limit` items; returns how many
+        were taken."""
         taken = 0
+        if self.deps.inbox_spool is not None:
+            taken += self.deps.inbox_spool.import_into(self.deps.session_factory)
         while taken < limit and self._yield_then_process():
             taken += 1
         return taken

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.deps import AlreadyHandled
+from bot.deps import AlreadyHandled, Deps
 from bot.store.models import InboxMessage
 
 
@@ -19,9 +19,9 @@ def conversation_of(event: dict[str, Any]) -> str:
     return str(event.get("thread_ts") or "top")[:80]
 
 
-def accept(session: Session, clock: Clock, body: dict[str, Any]) -> None:
+def accept(deps: Deps, body: dict[str, Any]) -> None:
     """Store a message event or a slash command; the unique delivery key makes a retried
-    delivery fail here."""
+    delivery fail here (or, spooled, at import)."""
     event = body.get("event") or {}
     if "command" in body:  # slash commands are not retried; trigger_id is unique per use
         key = f"command:{body.get('trigger_id') or uuid.uuid4().hex}"
@@ -29,41 +29,54 @@ def accept(session: Session, clock: Clock, body: dict[str, Any]) -> None:
     else:
         key = f"event:{body.get('event_id') or event.get('ts')}"
         channel, conversation = event.get("channel"), conversation_of(event)
-    team_id = body.get("team_id") or event.get("team")
-    _insert(session, clock, key, team_id, channel, conversation, body)
+    row = _row(deps.clock, key, body.get("team_id") or event.get("team"), channel, conversation)
+    _store(deps, None, {**row, "body_json": body})
 
 
 def accept_job(
-    session: Session, clock: Clock, key: str, team_id: str, channel_id: str, body: dict[str, Any]
-) -> None:
-    """Store work an ack decided on (a reframe), for the worker. Each job is its own
-    conversation: jobs never wait for one another."""
-    _insert(session, clock, f"job:{key}", team_id, channel_id, f"job:{key}", body)
-
-
-def _insert(
+    deps: Deps,
     session: Session,
-    clock: Clock,
     key: str,
-    team_id: object,
-    channel_id: object,
-    conversation: str,
+    team_id: str,
+    channel_id: str,
     body: dict[str, Any],
 ) -> None:
+    """Store work an ack decided on (a reframe), for the worker: in the ack's own session
+    unless spooled. Each job is its own conversation: jobs never wait for one another."""
+    row = _row(deps.clock, f"job:{key}", team_id, channel_id, f"job:{key}")
+    _store(deps, session, {**row, "body_json": body})
+
+
+def _row(
+    clock: Clock, key: str, team_id: object, channel_id: object, conversation: str
+) -> dict[str, Any]:
     now = clock.now()
-    # A Core insert: this runs inside Slack's ack, where every fraction of a millisecond shows.
-    row = {
+    return {
         "delivery_key": key[:200],
         "team_id": str(team_id or "")[:32],
         "channel_id": str(channel_id or "")[:32],
         "conversation": conversation[:80],
-        "body_json": body,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,
         "received_at": now,
     }
+
+
+def _store(deps: Deps, session: Session | None, row: dict[str, Any]) -> None:
+    if deps.inbox_spool is not None:  # SQLite: never wait for the worker's write lock
+        deps.inbox_spool.put(row)
+        return
+    if session is None:
+        with deps.unit_of_work() as own:
+            _insert(own, row)
+    else:
+        _insert(session, row)
+
+
+def _insert(session: Session, row: dict[str, Any]) -> None:
+    # A Core insert: this runs inside Slack's ack, where every fraction of a millisecond shows.
     try:
         session.execute(insert(InboxMessage), [row])
     except IntegrityError:
-        raise AlreadyHandled(key) from None
+        raise AlreadyHandled(row["delivery_key"]) from None

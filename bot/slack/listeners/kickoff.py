@@ -38,8 +38,7 @@ def register(app: App, deps: Deps) -> None:
     def start_kickoff(ack: Ack, body: dict[str, Any], command: dict[str, Any]) -> None:
         """Ack path: refuse what can never work at once; store the rest for `start`."""
         kickoff.read_kickoff_text(command.get("text") or "")
-        with deps.unit_of_work() as session:
-            inbox.accept(session, deps.clock, body)
+        inbox.accept(deps, body)
         deps.inbox_ready.set()
         ack()
 
@@ -50,8 +49,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         if not worth_keeping(event):
             return
-        with deps.unit_of_work() as session:
-            inbox.accept(session, deps.clock, body)
+        inbox.accept(deps, body)
         deps.inbox_ready.set()
 
     @app.action(re.compile(f"^({Action.FALLBACK_CHOICE.value}|{Action.TRADEOFF_CHOICE.value}):"))

@@ -112,7 +112,7 @@ def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
 def queue_job(deps: Deps, session: Session, job: Job) -> None:
     """Stored with the ack; the worker composes the reply (the model may take seconds)."""
     body = {REFRAME_JOB: job.to_json()}
-    inbox.accept_job(session, deps.clock, job.dedup_key, job.team_id, job.channel_id, body)
+    inbox.accept_job(deps, session, job.dedup_key, job.team_id, job.channel_id, body)
 
 
 def job_from_inbox(deps: Deps, body: dict[str, Any]) -> Callable[[], None] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -96,9 +97,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         settings.require_http_mode()
     from bot.runtime import Role, Runtime
 
-    # Over HTTP, acks and background work run in two processes (bot/worker_process.py).
-    role = Role.ALL if settings.SLACK_APP_TOKEN is not None else Role.WEB
-    runtime = Runtime(settings, role=role)
+    if settings.SLACK_APP_TOKEN is not None:
+        runtime = Runtime(settings)
+    else:
+        # Over HTTP, acks and background work run in two processes (bot/worker_process.py).
+        # Migrations run in a short-lived process of their own, so neither long-lived one
+        # keeps Alembic in memory (about 11 MB each).
+        _migrate_in_child()
+        runtime = Runtime(settings, role=Role.WEB, migrate=False)
     runtime.start()
     stop = _stop_on_signals()
     socket_handler = None
@@ -116,15 +122,22 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate_in_child() -> None:
+    done = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], stdout=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise UserFacingError("the database could not be migrated (see the error above)")
+
+
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime import Role, Runtime
     from bot.wake import INBOX, OUTBOX, relay
     from bot.worker_process import die_with_parent, wake_fd
 
     die_with_parent()
-    runtime = Runtime(settings, role=Role.WORKER)
-    stop = _stop_on_signals()
     fd = wake_fd()
+    # Started by serve, which has migrated; on its own, it migrates like serve does.
+    runtime = Runtime(settings, role=Role.WORKER, migrate=fd is None)
+    stop = _stop_on_signals()
     if fd is not None:
         events = {INBOX: runtime.deps.inbox_ready, OUTBOX: runtime.deps.outbox_ready}
         relay(fd, events, on_close=stop.set)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
 from bot.api import eval_runs_route
@@ -17,7 +17,6 @@ from bot.deps import Deps
 from bot.errors import NotFound
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.inbox import InboxWorker
-from bot.jobs.scheduler import start_scheduler
 from bot.llm import BoundedModel, LanguageModel, OpenAIModel
 from bot.server import HttpServer, WsgiApp
 from bot.slack import oauth as oauth_support
@@ -26,6 +25,9 @@ from bot.store.db import make_engine, make_session_factory, upgrade
 from bot.store.spool import Spool
 from bot.wake import INBOX, OUTBOX, PipeEnd, RelayedEvent
 from bot.worker_process import WorkerProcess
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger(__name__)
 SWITCH_INTERVAL_SECONDS = 0.0005
@@ -59,7 +61,8 @@ class Runtime:
             settings=settings,
             session_factory=make_session_factory(self.engine),
             clock=clock or SystemClock(),
-            llm=_bounded(OpenAIModel.from_settings(settings)),
+            # The web process never calls the model (the worker does): no client, no import.
+            llm=None if role is Role.WEB else _bounded(OpenAIModel.from_settings(settings)),
             inbox_spool=Spool.for_database(settings.DATABASE_URL),
         )
         self.wake_pipe = PipeEnd()
@@ -100,6 +103,9 @@ class Runtime:
             self.worker.start()
             self.inbox.start()
             if self.settings.GROUNDLINE_SCHEDULER:
+                # Imported here: the web process has no scheduler and need not load it.
+                from bot.jobs.scheduler import start_scheduler
+
                 self.scheduler = start_scheduler(self.deps, self.client_for)
         if self.role is Role.WORKER:
             return self

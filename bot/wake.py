@@ -24,16 +24,26 @@ class PipeEnd:
     """The web side's end of the pipe; replaced when the worker process is restarted."""
 
     def __init__(self) -> None:
-        self.fd: int | None = None
+        self._fd: int | None = None
+        # Held while writing and while swapping: a closed descriptor's number can be reused
+        # at once by any file another thread opens, and must never receive our byte.
+        self._lock = threading.Lock()
+
+    def replace(self, fd: int | None) -> None:
+        """Use `fd` from now on (None: nothing to wake); closes the previous one."""
+        with self._lock:
+            old, self._fd = self._fd, fd
+            if old is not None:
+                os.close(old)
 
     def send(self, tag: bytes) -> None:
-        fd = self.fd
-        if fd is None:
-            return
-        # OSError: the pipe is full (the worker has plenty of wake-ups unread) or broken (the
-        # worker is being restarted and looks for work when it starts). Nothing is lost.
-        with contextlib.suppress(OSError):
-            os.write(fd, tag)
+        with self._lock:
+            if self._fd is None:
+                return
+            # OSError: the pipe is full (the worker has plenty of wake-ups unread) or broken
+            # (the worker is being restarted and looks for work when it starts). Nothing lost.
+            with contextlib.suppress(OSError):
+                os.write(self._fd, tag)
 
 
 class RelayedEvent(threading.Event):

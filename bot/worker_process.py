@@ -34,6 +34,7 @@ class WorkerProcess:
         self.pipe = pipe
         self.process: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
+        self._spawning = threading.Lock()
         self._supervisor: threading.Thread | None = None
 
     def start(self) -> WorkerProcess:
@@ -46,15 +47,18 @@ class WorkerProcess:
         read_end, write_end = os.pipe()
         env = {**os.environ, WAKE_FD_ENV: str(read_end), PARENT_PID_ENV: str(os.getpid())}
         try:
+            # A session of its own: a Ctrl-C in the terminal reaches only serve, which then
+            # stops the worker in order.
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "worker"], env=env, pass_fds=(read_end,)
+                [sys.executable, "-m", "bot", "worker"],
+                env=env,
+                pass_fds=(read_end,),
+                start_new_session=True,
             )
         finally:
             os.close(read_end)
         os.set_blocking(write_end, False)
-        old, self.pipe.fd = self.pipe.fd, write_end
-        if old is not None:
-            os.close(old)
+        self.pipe.replace(write_end)
         log.info("worker process %s started", self.process.pid)
 
     def _supervise(self) -> None:
@@ -66,16 +70,21 @@ class WorkerProcess:
             if self._stopping.is_set():
                 return
             log.error("worker process exited with %s; restarting it", code)
-            if self._stopping.wait(RESTART_DELAY_SECONDS):
-                return
-            self._spawn()
+            while not self._stopping.wait(RESTART_DELAY_SECONDS):
+                with self._spawning:
+                    if self._stopping.is_set():
+                        return
+                    try:
+                        self._spawn()
+                        break
+                    except OSError:
+                        log.exception("could not start the worker process; trying again")
 
     def stop(self) -> None:
         """Close the pipe (the worker finishes its current item and exits), then insist."""
-        self._stopping.set()
-        if self.pipe.fd is not None:
-            os.close(self.pipe.fd)
-            self.pipe.fd = None
+        with self._spawning:  # no restart can slip in after this
+            self._stopping.set()
+            self.pipe.replace(None)
         if self.process is None:
             return
         try:

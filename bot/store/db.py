@@ -6,13 +6,14 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -64,6 +65,9 @@ def session_scope(factory: SessionFactory) -> Iterator[Session]:
 
 
 def alembic_config(engine: Engine) -> Config:
+    # Imported here: a process that never migrates (the worker serve starts) does not load it.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -76,6 +80,8 @@ def upgrade(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             # Serialise concurrent upgrades from replicas starting together.
             connection.execute(text("SELECT pg_advisory_xact_lock(874001)"))
+        from alembic import command
+
         config = alembic_config(engine)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -1,0 +1,90 @@
+"""`groundline serve` over HTTP: acks in one process, the work in a child it supervises."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from bot.localslack.driver import SlackDriver
+from bot.localslack.server import LocalSlack
+from tests.support.bot import SIGNING_SECRET
+from tests.support.serve import ServeProcess
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as file:
+            found.update(int(child) for child in file.read().split())
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as file:
+            return "\nState:\tZ" not in file.read()  # a zombie has finished
+    except FileNotFoundError:
+        return False
+
+
+def the_worker(pid: int, other_than: int | None = None, timeout: float = 20.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = {child for child in children(pid) if child != other_than and alive(child)}
+        if len(found) == 1:
+            return found.pop()
+        time.sleep(0.05)
+    raise AssertionError(f"serve ({pid}) has no single live worker process")
+
+
+def wait_gone(pid: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} is still running")
+
+
+def kickoff_answered(driver: SlackDriver, slack: LocalSlack, channel: str, name: str) -> None:
+    """A /kickoff is acked by the web process and its thread posted by the worker."""
+    delivered = driver.command("/kickoff", name, channel_id=channel)
+    assert delivered.status == 200
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if len(slack.bot_messages(channel)) >= 2:  # the opening message and the first question
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no kickoff thread in {channel}")
+
+
+def test_a_dead_worker_is_replaced_and_the_worker_dies_with_serve(
+    database_url: str, tmp_path: Path
+) -> None:
+    with LocalSlack(bot_token="xoxb-test-token") as slack:
+        server = ServeProcess(database_url, slack, tmp_path).start()
+        assert server.process is not None
+        serve_pid = server.process.pid
+        try:
+            driver = SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack)
+            first = the_worker(serve_pid)
+            kickoff_answered(driver, slack, "C0FIRST", "Feature one")
+            os.kill(first, signal.SIGKILL)
+            wait_gone(first)
+            second = the_worker(serve_pid, other_than=first)
+            kickoff_answered(driver, slack, "C0SECOND", "Feature two")
+        finally:
+            server.kill()
+        wait_gone(second)  # asked Linux for SIGKILL when its parent dies
+        assert "restarting it" in server.log_path.read_text()
+
+
+def test_sigterm_stops_both_processes_cleanly(database_url: str, tmp_path: Path) -> None:
+    with LocalSlack(bot_token="xoxb-test-token") as slack:
+        server = ServeProcess(database_url, slack, tmp_path).start()
+        assert server.process is not None
+        worker = the_worker(server.process.pid)
+        assert server.stop() == 0
+        wait_gone(worker)

@@ -27,7 +27,6 @@ from bench.common import (  # noqa: E402
     BOT_TOKEN,
     TEAM_ID,
     children_cpu_seconds,
-    cpu_seconds,
     free_port,
     machine,
     replace_doc_section,
@@ -35,6 +34,8 @@ from bench.common import (  # noqa: E402
     signed_headers,
     slash_command,
     summarize,
+    tree_cpu_seconds,
+    tree_rss_mb,
     wait_until_up,
 )
 
@@ -87,7 +88,7 @@ def level(
     for round_number in range(budget.rounds):
         order = list(ports) if round_number % 2 == 0 else list(reversed(ports))
         for name in order:
-            cpu_before = cpu_seconds(pids[name])
+            cpu_before = tree_cpu_seconds(pids[name])
             client_before = children_cpu_seconds()
             part = load(
                 ports[name],
@@ -99,7 +100,7 @@ def level(
             pooled[name]["latencies_ms"] += part["latencies_ms"]
             pooled[name]["elapsed_s"] += part["elapsed_s"]
             pooled[name]["errors"] += part["errors"]
-            pooled[name]["cpu_s"] += cpu_seconds(pids[name]) - cpu_before
+            pooled[name]["cpu_s"] += tree_cpu_seconds(pids[name]) - cpu_before
             pooled[name]["client_cpu_s"] += children_cpu_seconds() - client_before
             pooled[name]["sent"] += budget.warmup + len(part["latencies_ms"]) + len(part["errors"])
     stats = {
@@ -159,12 +160,13 @@ def measure(slack: LocalSlack, workdir: Path, budget: Budget) -> dict[str, Any]:
             poke(port, 20)
         time.sleep(1.0)
         memory = {
-            "ours_idle_rss_mb": round(rss_mb(ours.pid), 1),
+            "ours_idle_rss_mb": round(tree_rss_mb(ours.pid), 1),
+            "ours_idle_rss_web_process_mb": round(rss_mb(ours.pid), 1),
             "floor_idle_rss_mb": round(rss_mb(bare.pid), 1),
         }
         pids = {"ours": ours.pid, "floor": bare.pid}
         levels = [level(ports, pids, concurrency, budget) for concurrency in LEVELS]
-        memory["ours_rss_after_load_mb"] = round(rss_mb(ours.pid), 1)
+        memory["ours_rss_after_load_mb"] = round(tree_rss_mb(ours.pid), 1)
     return {
         "bench": "ack",
         "when": started_at,
@@ -226,7 +228,9 @@ def table(result: dict[str, Any]) -> str:
     ]
     lines += [
         "",
-        f"Idle RSS of `groundline serve`: {memory['ours_idle_rss_mb']} MB (floor app "
+        f"Idle RSS of `groundline serve`, its web and worker processes added up: "
+        f"{memory['ours_idle_rss_mb']} MB, of which the web process "
+        f"{memory['ours_idle_rss_web_process_mb']} MB (floor app "
         f"{memory['floor_idle_rss_mb']} MB; ours after the load "
         f"{memory['ours_rss_after_load_mb']} MB).",
         "",

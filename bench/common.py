@@ -107,6 +107,20 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as listed:
+            found += [int(child) for child in listed.read().split()]
+    return found
+
+
+def tree_rss_mb(pid: int) -> float:
+    """A process and its children together (`serve` runs a worker process beside it): the
+    sum of their RSS, which counts shared library pages twice, so it errs high."""
+    return rss_mb(pid) + sum(rss_mb(child) for child in children(pid))
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time a process has used so far, from /proc (Linux)."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
@@ -114,6 +128,11 @@ def cpu_seconds(pid: int) -> float:
         fields = stat.read().rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15 of stat(5)
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process and its children (serve's worker process) so far."""
+    return cpu_seconds(pid) + sum(cpu_seconds(child) for child in children(pid))
 
 
 @contextmanager

@@ -99,11 +99,13 @@ def die_with_parent() -> None:
     """In the worker: be SIGKILLed when the serving process dies, as if one process had
     crashed (Linux only; elsewhere the closed pipe stops the worker a moment later)."""
     expected = os.environ.get(PARENT_PID_ENV)
+    if expected is None:
+        return  # run on its own (`groundline worker` by hand or by a process manager)
     if sys.platform.startswith("linux"):
         pr_set_pdeathsig = 1
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if expected is not None and os.getppid() != int(expected):
+    if os.getppid() != int(expected):
         os._exit(1)  # the parent died before the request above took effect
 
 

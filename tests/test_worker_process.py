@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from bot.localslack.driver import SlackDriver
 from bot.localslack.server import LocalSlack
+from bot.runtime import Runtime
+from bot.services import inbox
 from tests.support.bot import SIGNING_SECRET
+from tests.support.bot import test_settings as settings_for
 from tests.support.serve import ServeProcess
 
 
@@ -88,3 +93,37 @@ def test_sigterm_stops_both_processes_cleanly(database_url: str, tmp_path: Path)
         worker = the_worker(server.process.pid)
         assert server.stop() == 0
         wait_gone(worker)
+
+
+def test_groundline_worker_on_its_own_handles_what_was_stored(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`groundline worker` without serve: it migrates, finds stored work by looking (no pipe),
+    handles it, and stops on SIGTERM."""
+    with LocalSlack(bot_token="xoxb-test-token") as slack:
+        runtime = Runtime(settings_for(database_url, slack))  # migrates; starts nothing
+        kickoff = {
+            "team_id": "T0LOCAL",
+            "channel_id": "C0ALONE",
+            "user_id": "U0PM",
+            "command": "/kickoff",
+            "text": "Feature alone",
+            "response_url": slack.new_response_url("C0ALONE"),
+            "trigger_id": "1.2.alone",
+        }
+        inbox.accept(runtime.deps, kickoff)  # what the ack stores
+        runtime.engine.dispose()
+        server = ServeProcess(database_url, slack, tmp_path)
+        log = open(server.log_path, "ab")  # noqa: SIM115 - closed below
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "bot", "worker"], env=server.env, stdout=log, stderr=log
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while len(slack.bot_messages("C0ALONE")) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(slack.bot_messages("C0ALONE")) >= 2, server.log_path.read_text()[-2000:]
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=20) == 0
+            log.close()

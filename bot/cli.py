@@ -131,12 +131,15 @@ def _migrate_in_child() -> None:
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime import Role, Runtime
     from bot.wake import INBOX, OUTBOX, relay
-    from bot.worker_process import die_with_parent, wake_fd
+    from bot.worker_process import die_with_parent, wake_fd, web_gate
 
     die_with_parent()
     fd = wake_fd()
     # Started by serve, which has migrated; on its own, it migrates like serve does.
     runtime = Runtime(settings, role=Role.WORKER, migrate=fd is None)
+    gate = web_gate()
+    if gate is not None:
+        runtime.deps.gate = gate
     stop = _stop_on_signals()
     if fd is not None:
         events = {INBOX: runtime.deps.inbox_ready, OUTBOX: runtime.deps.outbox_ready}

@@ -1,35 +1,82 @@
 """Acks before background work.
 
-Request threads and the background workers (inbox, outbox, scheduler) share one GIL. When a
-Slack request is being acknowledged, a worker that starts a new item competes with it for the
-interpreter and can push the ack past what Slack sees as prompt. Workers therefore wait, briefly
-and never for long, until no Slack request is in flight before taking their next item.
+When a Slack request is being acknowledged, a worker that starts a new item competes with it for
+the interpreter (one process) or for the CPU and the database (serve's two processes), and can
+push the ack past what Slack sees as prompt. Workers therefore wait, briefly and never for long,
+until no Slack request is in flight before taking their next item.
+
+In one process the count of requests in flight is a plain counter. Across serve's two processes
+the web process also writes it to a small shared memory page (a memfd its worker maps), and the
+worker reads it there.
 """
 
 from __future__ import annotations
 
+import mmap
+import os
+import struct
 import threading
+import time
+
+COUNT = struct.Struct("=q")
+POLL_SECONDS = 0.0005
+
+
+class SharedCount:
+    """Eight bytes of memory shared with the worker process, through a file descriptor."""
+
+    def __init__(self, fd: int | None = None) -> None:
+        if fd is None:
+            fd = os.memfd_create("groundline-acks-in-flight", 0)
+            os.ftruncate(fd, COUNT.size)
+        self.fd = fd
+        self._memory = mmap.mmap(fd, COUNT.size)
+
+    def write(self, value: int) -> None:
+        COUNT.pack_into(self._memory, 0, value)
+
+    def read(self) -> int:
+        value: int = COUNT.unpack_from(self._memory, 0)[0]
+        return value
 
 
 class AckGate:
-    def __init__(self) -> None:
+    def __init__(self, shared: SharedCount | None = None) -> None:
         self._in_flight = 0
         self._lock = threading.Lock()
         self._quiet = threading.Event()
         self._quiet.set()
+        self._shared = shared
 
     def enter(self) -> None:
         with self._lock:
             self._in_flight += 1
             self._quiet.clear()
+            if self._shared is not None:
+                self._shared.write(self._in_flight)
 
     def leave(self) -> None:
         with self._lock:
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._quiet.set()
+            if self._shared is not None:
+                self._shared.write(self._in_flight)
 
     def wait_quiet(self, max_seconds: float = 0.05) -> None:
         """Return when no request is in flight, or after `max_seconds` whatever happens, so
         a steady stream of requests slows background work down but never stops it."""
         self._quiet.wait(timeout=max_seconds)
+
+
+class RemoteAckGate(AckGate):
+    """The worker process's view of the web process's gate: it only waits."""
+
+    def __init__(self, shared: SharedCount) -> None:
+        super().__init__()
+        self._remote = shared
+
+    def wait_quiet(self, max_seconds: float = 0.05) -> None:
+        deadline = time.monotonic() + max_seconds
+        while self._remote.read() > 0 and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)

@@ -15,6 +15,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.deps import Deps
 from bot.errors import NotFound
+from bot.gate import AckGate, SharedCount
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.inbox import InboxWorker
 from bot.llm import BoundedModel, LanguageModel, OpenAIModel
@@ -66,9 +67,12 @@ class Runtime:
             inbox_spool=Spool.for_database(settings.DATABASE_URL),
         )
         self.wake_pipe = PipeEnd()
+        self.acks_in_flight: SharedCount | None = None
         if role is Role.WEB:
             self.deps.inbox_ready = RelayedEvent(self.wake_pipe, INBOX)
             self.deps.outbox_ready = RelayedEvent(self.wake_pipe, OUTBOX)
+            self.acks_in_flight = SharedCount()
+            self.deps.gate = AckGate(self.acks_in_flight)
         settings.require_one_install_mode()
         self._client = make_web_client(self.deps)
         self.installations = None
@@ -98,7 +102,8 @@ class Runtime:
         """Start what this role runs: the workers and scheduler here or in a worker process,
         and HTTP unless this is the worker."""
         if self.role is Role.WEB:
-            self.worker_process = WorkerProcess(self.wake_pipe).start()
+            assert self.acks_in_flight is not None
+            self.worker_process = WorkerProcess(self.wake_pipe, self.acks_in_flight).start()
         else:
             self.worker.start()
             self.inbox.start()

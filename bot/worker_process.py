@@ -3,10 +3,10 @@
 Slack wants its ack within 3 s and we want it far sooner. The request threads that ack and the
 workers that handle stored messages, send replies and call the language model used to share
 one interpreter lock, so a burst of background work made acks wait. Now the HTTP process only
-acks and stores; a child process (`groundline worker`) does everything else. The parent
-restarts the child if it dies, wakes it through a pipe after each stored item, and takes it
-down with it: the child asks Linux for SIGKILL when its parent dies, and stops on its own when
-the pipe closes.
+acks and stores; a child process (`groundline worker`) does everything else, and still
+yields to acks in flight (bot/gate.py). The parent restarts the child if it dies, wakes it
+through a pipe after each stored item, and takes it down with it: the child asks Linux for
+SIGKILL when its parent dies, and stops on its own when the pipe closes.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 
+from bot.gate import RemoteAckGate, SharedCount
 from bot.wake import PipeEnd
 
 log = logging.getLogger(__name__)
@@ -26,12 +27,14 @@ log = logging.getLogger(__name__)
 RESTART_DELAY_SECONDS = 1.0
 STOP_GRACE_SECONDS = 15.0
 WAKE_FD_ENV = "GROUNDLINE_WAKE_FD"
+GATE_FD_ENV = "GROUNDLINE_GATE_FD"
 PARENT_PID_ENV = "GROUNDLINE_PARENT_PID"
 
 
 class WorkerProcess:
-    def __init__(self, pipe: PipeEnd) -> None:
+    def __init__(self, pipe: PipeEnd, acks_in_flight: SharedCount) -> None:
         self.pipe = pipe
+        self.acks_in_flight = acks_in_flight
         self.process: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
         self._spawning = threading.Lock()
@@ -45,14 +48,20 @@ class WorkerProcess:
 
     def _spawn(self) -> None:
         read_end, write_end = os.pipe()
-        env = {**os.environ, WAKE_FD_ENV: str(read_end), PARENT_PID_ENV: str(os.getpid())}
+        gate_fd = self.acks_in_flight.fd
+        env = {
+            **os.environ,
+            WAKE_FD_ENV: str(read_end),
+            GATE_FD_ENV: str(gate_fd),
+            PARENT_PID_ENV: str(os.getpid()),
+        }
         try:
             # A session of its own: a Ctrl-C in the terminal reaches only serve, which then
             # stops the worker in order.
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "worker"],
                 env=env,
-                pass_fds=(read_end,),
+                pass_fds=(read_end, gate_fd),
                 start_new_session=True,
             )
         finally:
@@ -107,6 +116,12 @@ def die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != int(expected):
         os._exit(1)  # the parent died before the request above took effect
+
+
+def web_gate() -> RemoteAckGate | None:
+    """The web process's count of acks in flight, when serve started us."""
+    value = os.environ.get(GATE_FD_ENV)
+    return RemoteAckGate(SharedCount(int(value))) if value else None
 
 
 def wake_fd() -> int | None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.deps import AlreadyHandled, Deps
+from bot.store.db import insert_one
 from bot.store.models import InboxMessage
 
 
@@ -67,16 +68,12 @@ def _store(deps: Deps, session: Session | None, row: dict[str, Any]) -> None:
     if deps.inbox_spool is not None:  # SQLite: never wait for the worker's write lock
         deps.inbox_spool.put(row)
         return
-    if session is None:
-        with deps.unit_of_work() as own:
-            _insert(own, row)
-    else:
-        _insert(session, row)
-
-
-def _insert(session: Session, row: dict[str, Any]) -> None:
-    # A Core insert: this runs inside Slack's ack, where every fraction of a millisecond shows.
+    # This runs inside Slack's ack, where every fraction of a millisecond shows: Core, and
+    # without a session of its own, one autocommitted statement.
     try:
-        session.execute(insert(InboxMessage), [row])
+        if session is None:
+            insert_one(deps.session_factory, InboxMessage, row)
+        else:
+            session.connection().execute(insert(InboxMessage), row)
     except IntegrityError:
         raise AlreadyHandled(row["delivery_key"]) from None

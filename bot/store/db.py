@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,6 +48,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_session_factory(engine: Engine) -> SessionFactory:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_one(factory: SessionFactory, model: type[Any], row: dict[str, Any]) -> None:
+    """One row, committed, in the fewest round trips: an autocommit connection sends the
+    INSERT alone (no BEGIN, no COMMIT), and a single statement is atomic by itself. For the
+    busiest ack path, where a session's bookkeeping is measurable."""
+    engine = factory.kw["bind"]
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(insert(model), row)
 
 
 @contextmanager

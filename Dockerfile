@@ -84,8 +84,13 @@ RUN set -eu; \
         kill -0 "$server" 2>/dev/null || break; \
         sleep 0.5; \
     done; \
+    worker=no; \
+    for cmdline in /proc/[0-9]*/cmdline; do \
+        if tr '\0' ' ' < "$cmdline" 2>/dev/null | grep -q -- '-m bot worker'; then worker=yes; fi; \
+    done; \
     kill -TERM "$server" 2>/dev/null || true; \
     status=0; wait "$server" || status=$?; \
-    echo "smoke: /healthz answered 200: $healthy; serve exited with $status after SIGTERM"; \
+    echo "smoke: /healthz answered 200: $healthy; worker process running: $worker; serve exited with $status after SIGTERM"; \
     test "$healthy" = yes; \
+    test "$worker" = yes; \
     test "$status" = 0

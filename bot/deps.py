@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,10 +41,18 @@ class Deps:
     inbox_ready: threading.Event = field(default_factory=threading.Event)
     # SQLite only: where acks store what they take in (bot/store/spool.py).
     inbox_spool: Spool | None = None
+    # A workspace's bot token: set by the runtime with OAuth installs; else the configured one.
+    token_for_team: Callable[[str], str | None] | None = None
     # Slow work that must not hold up Slack's ack (language model calls).
     background: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="bg")
     )
+
+    def bot_token(self, team_id: str) -> str | None:
+        if self.token_for_team is not None:
+            return self.token_for_team(team_id)
+        token = self.settings.SLACK_BOT_TOKEN
+        return token.get_secret_value() if token is not None else None
 
     @contextmanager
     def unit_of_work(self, delivery_key: str | None = None) -> Iterator[Session]:

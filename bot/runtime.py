@@ -80,6 +80,7 @@ class Runtime:
         if settings.oauth_enabled:
             self.installations = oauth_support.installation_store(settings, self.engine)
             oauth = oauth_support.oauth_settings(settings, self.engine, self.installations)
+            self.deps.token_for_team = self.installed_token
         self.app = create_app(self.deps, client=self._client, oauth_settings=oauth)
         self.wsgi = WsgiApp(self.app, self.engine, self.deps.gate)
         self.wsgi.add_route("POST", "/api/v1/features/", eval_runs_route(self.deps))
@@ -93,10 +94,15 @@ class Runtime:
         """The client with the right workspace's bot token (the one token, or the installed)."""
         if self.installations is None:
             return self._client
-        bot = self.installations.find_bot(enterprise_id=None, team_id=team_id)
-        if bot is None:
+        token = self.installed_token(team_id)
+        if token is None:
             raise NotFound(f"Groundline is not installed in workspace {team_id}.")
-        return make_web_client(self.deps, token=bot.bot_token)
+        return make_web_client(self.deps, token=token)
+
+    def installed_token(self, team_id: str) -> str | None:
+        assert self.installations is not None
+        bot = self.installations.find_bot(enterprise_id=None, team_id=team_id)
+        return bot.bot_token if bot is not None else None
 
     def start(self, host: str | None = None, port: int | None = None) -> Runtime:
         """Start what this role runs: the workers and scheduler here or in a worker process,

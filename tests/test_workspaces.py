@@ -8,15 +8,17 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.localslack.driver import SlackDriver
 from bot.localslack.server import LocalSlack
-from bot.store.models import Feature
+from bot.store.models import EvalRun, Feature
 from tests.support.bot import SIGNING_SECRET, BotUnderTest, start_bot
 
 TEAM_A, TEAM_B = "T0AAAA", "T0BBBB"
@@ -177,3 +179,32 @@ def test_bot_token_and_oauth_together_is_a_configuration_error(tmp_path: object)
         },
     )
     assert result.returncode == 2 and "SLACK_BOT_TOKEN" in result.stderr
+
+
+def test_a_file_dropped_in_an_installed_workspace_is_fetched_with_its_token(
+    oauth_bot: BotUnderTest,
+) -> None:
+    install(oauth_bot, TEAM_A)
+    install(oauth_bot, TEAM_B)
+    a = driver_for(oauth_bot, TEAM_A)
+    assert a.command("/kickoff", "Support answers", channel_id="C0AAA").status == 200
+    oauth_bot.settle()
+    with oauth_bot.session() as session:
+        thread_ts = session.scalars(select(Feature.thread_ts)).one()
+    assert thread_ts is not None
+    content = (Path(__file__).parent / "fixtures" / "evals" / "cases.jsonl").read_bytes()
+    shared = oauth_bot.slack.add_file("FOAUTH1", "cases.jsonl", content, channel="C0AAA")
+    assert a.message("C0AAA", "", thread_ts=thread_ts, files=[shared]).status == 200
+    deadline = time.monotonic() + 15
+    runs = 0
+    while runs == 0 and time.monotonic() < deadline:
+        oauth_bot.settle()
+        with oauth_bot.session() as session:
+            runs = session.scalar(select(func.count()).select_from(EvalRun)) or 0
+    assert runs == 1
+    download = oauth_bot.slack.calls_to("file_download")[-1]
+    assert oauth_bot.runtime.installations is not None
+    installed_a = oauth_bot.runtime.installations.find_bot(enterprise_id=None, team_id=TEAM_A)
+    installed_b = oauth_bot.runtime.installations.find_bot(enterprise_id=None, team_id=TEAM_B)
+    assert installed_a is not None and installed_b is not None
+    assert download.token == installed_a.bot_token != installed_b.bot_token

@@ -133,7 +133,7 @@ def handle_file_drop(deps: Deps, body: dict[str, Any], event: dict[str, Any]) ->
                 )
                 continue
             url = str(file.get("url_private_download") or file.get("url_private") or "")
-            deps.background.submit(_ingest_file, deps, feature.id, name, url)
+            deps.background.submit(_ingest_file, deps, feature.id, team_id, name, url)
 
 
 def _say(session: Any, deps: Deps, feature: Feature, text: str) -> None:
@@ -148,10 +148,11 @@ def _say(session: Any, deps: Deps, feature: Feature, text: str) -> None:
     )
 
 
-def _ingest_file(deps: Deps, feature_id: int, name: str, url: str) -> None:
-    """Background: download with the bot token, store the run; any refusal becomes one line."""
+def _ingest_file(deps: Deps, feature_id: int, team_id: str, name: str, url: str) -> None:
+    """Background: download with the workspace's bot token, store the run; any refusal
+    becomes one line."""
     try:
-        with _download(deps, url) as body, deps.unit_of_work() as session:
+        with _download(deps, team_id, url) as body, deps.unit_of_work() as session:
             feature = session.get(Feature, feature_id)
             if feature is None:
                 return
@@ -185,18 +186,17 @@ def _allowed(deps: Deps, url: str) -> bool:
     return (parts.scheme, parts.netloc) == (api.scheme, api.netloc)
 
 
-def _download(deps: Deps, url: str) -> SpooledTemporaryFile[bytes]:
-    token = deps.settings.SLACK_BOT_TOKEN
-    if token is None:
+def _download(deps: Deps, team_id: str, url: str) -> SpooledTemporaryFile[bytes]:
+    token = deps.bot_token(team_id)
+    if token is None:  # uninstalled between the event and now
         raise BadInput(
-            "I can only fetch files with a bot token; upload with `groundline ingest` instead."
+            "I have no token for this workspace any more, so I could not fetch the file; "
+            "upload with `groundline ingest` instead."
         )
     if not _allowed(deps, url):
         raise BadInput("That file's link does not point at Slack, so I did not fetch it.")
     limit = deps.settings.GROUNDLINE_MAX_UPLOAD_BYTES
-    request = urllib.request.Request(
-        url, headers={"Authorization": f"Bearer {token.get_secret_value()}"}
-    )
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     spool: SpooledTemporaryFile[bytes] = SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     with urllib.request.urlopen(request, timeout=30) as response:
         size = 0

@@ -246,7 +246,7 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
 
     with cli_support.session(settings) as session:
         feature = cli_support.find_feature(session, args.feature, args.team)
-        feature_id = feature.id
+        feature_id, team_id = feature.id, feature.team_id
         text = render_text(report_service.build(session, feature, SystemClock().now()))
     print(text)
     if not args.post:
@@ -255,14 +255,23 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import Deps
     from bot.jobs.delivery import DeliveryWorker
     from bot.jobs.reports import queue_report
+    from bot.slack import oauth as oauth_support
     from bot.store.db import make_engine, make_session_factory
 
-    if settings.SLACK_BOT_TOKEN is None:
-        raise ConfigError("SLACK_BOT_TOKEN", "is required to post a report from the command line")
+    if settings.SLACK_BOT_TOKEN is None and not settings.oauth_enabled:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN", "(or the SLACK_CLIENT_* settings of an OAuth install) is required"
+        )
     engine = make_engine(settings.DATABASE_URL)
     try:
         deps = Deps(settings=settings, session_factory=make_session_factory(engine))
-        client = make_web_client(deps)
+        if settings.oauth_enabled:
+            store = oauth_support.installation_store(settings, engine)
+            deps.token_for_team = lambda team: oauth_support.installed_bot_token(store, team)
+        token = deps.bot_token(team_id)
+        if token is None:
+            raise UserFacingError(f"Groundline is not installed in workspace {team_id}.")
+        client = make_web_client(deps, token=token)
         period = args.period or f"manual:{uuid.uuid4().hex}"
         if len(period) > 64:
             raise BadInput("--period must be at most 64 characters")

@@ -101,8 +101,7 @@ class Runtime:
 
     def installed_token(self, team_id: str) -> str | None:
         assert self.installations is not None
-        bot = self.installations.find_bot(enterprise_id=None, team_id=team_id)
-        return bot.bot_token if bot is not None else None
+        return oauth_support.installed_bot_token(self.installations, team_id)
 
     def start(self, host: str | None = None, port: int | None = None) -> Runtime:
         """Start what this role runs: the workers and scheduler here or in a worker process,

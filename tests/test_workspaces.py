@@ -208,3 +208,46 @@ def test_a_file_dropped_in_an_installed_workspace_is_fetched_with_its_token(
     installed_b = oauth_bot.runtime.installations.find_bot(enterprise_id=None, team_id=TEAM_B)
     assert installed_a is not None and installed_b is not None
     assert download.token == installed_a.bot_token != installed_b.bot_token
+
+
+def test_report_post_from_the_cli_uses_the_installed_token(oauth_bot: BotUnderTest) -> None:
+    install(oauth_bot, TEAM_A)
+    install(oauth_bot, TEAM_B)
+    a = driver_for(oauth_bot, TEAM_A)
+    assert a.command("/kickoff", "Support answers", channel_id="C0AAA").status == 200
+    oauth_bot.settle()
+    settings = oauth_bot.runtime.settings
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DATABASE_URL": settings.DATABASE_URL,
+        "SLACK_API_URL": settings.SLACK_API_URL,
+        "SLACK_CLIENT_ID": "111.222",
+        "SLACK_CLIENT_SECRET": "client-secret",
+        "SLACK_STATE_SECRET": "state-secret",
+    }
+    posted = subprocess.run(
+        [sys.executable, "-m", "bot", "report", "support-answers", "--post"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert posted.returncode == 0, posted.stderr
+    assert "posted report" in posted.stderr
+    assert oauth_bot.runtime.installations is not None
+    installed_a = oauth_bot.runtime.installations.find_bot(enterprise_id=None, team_id=TEAM_A)
+    assert installed_a is not None
+    last = oauth_bot.slack.calls_to("chat.postMessage")[-1]
+    assert last.params["channel"] == "C0AAA" and last.token == installed_a.bot_token
+
+    # Without any way to get a token, a clear configuration error and nothing posted.
+    bare = {key: env[key] for key in ("PATH", "DATABASE_URL")}
+    refused = subprocess.run(
+        [sys.executable, "-m", "bot", "report", "support-answers", "--post"],
+        capture_output=True,
+        text=True,
+        env=bare,
+        timeout=60,
+    )
+    assert refused.returncode == 2 and "SLACK_BOT_TOKEN" in refused.stderr
+    assert oauth_bot.slack.calls_to("chat.postMessage")[-1] == last

@@ -30,6 +30,11 @@ def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstalla
     return SQLAlchemyInstallationStore(client_id=settings.SLACK_CLIENT_ID, engine=engine)
 
 
+def installed_bot_token(store: SQLAlchemyInstallationStore, team_id: str) -> str | None:
+    bot = store.find_bot(enterprise_id=None, team_id=team_id)
+    return bot.bot_token if bot is not None else None
+
+
 def oauth_settings(
     settings: Settings, engine: Engine, store: SQLAlchemyInstallationStore
 ) -> OAuthSettings:

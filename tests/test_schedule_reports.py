@@ -4,6 +4,7 @@ schedule` and a report that keeps failing shown in `/align status`."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -185,3 +186,8 @@ def test_a_report_that_keeps_failing_shows_in_status(
     assert "Last report failed: `not_in_channel`" in str(status["blocks"])
     assert "/invite @Groundline" in str(status["blocks"])
     assert "last report failed: not_in_channel" in status["text"]
+    # The App Home tab says the same.
+    slow_bot.driver.event({"type": "app_home_opened", "user": "U0PM", "tab": "home"})
+    slow_bot.slack.wait_for("views.publish", count=1)
+    home = slow_bot.slack.calls_to("views.publish")[-1].params["view"]
+    assert "Last report failed: `not_in_channel`" in json.dumps(home)

@@ -83,8 +83,10 @@ def status_text(features: list[Feature], report_failures: Mapping[int, str] | No
     )
 
 
-def home_view(features: list[Feature]) -> dict[str, Any]:
+def home_view(
+    features: list[Feature], report_failures: Mapping[int, str] | None = None
+) -> dict[str, Any]:
     return {
         "type": "home",
-        "blocks": [header("Groundline"), *status_blocks(features)][:100],
+        "blocks": [header("Groundline"), *status_blocks(features, report_failures)][:100],
     }

@@ -1,4 +1,4 @@
-"""App Home: the workspace's features, their targets and who signed."""
+"""App Home: the workspace's features, their targets, who signed, and a report that failed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.deps import AlreadyHandled, Deps
 from bot.ids import Event
-from bot.services import kickoff
+from bot.services import kickoff, schedules
 from bot.slack.blocks import status
 
 
@@ -18,7 +18,9 @@ def register(app: App, deps: Deps) -> None:
         team_id = body.get("team_id") or ""
         try:
             with deps.unit_of_work(delivery_key=f"event:{body.get('event_id')}") as session:
-                view = status.home_view(kickoff.features_of(session, team_id))
+                features = kickoff.features_of(session, team_id)
+                failures = schedules.last_report_failures(session, (f.id for f in features))
+                view = status.home_view(features, failures)
         except AlreadyHandled:
             return
         client.views_publish(user_id=event["user"], view=view)

@@ -196,3 +196,24 @@ def test_chart_is_dropped_when_its_report_could_not_be_posted(bot: BotUnderTest)
         assert (report.status, report.last_error) == ("failed", "is_archived")
         assert (chart.status, chart.last_error) == ("failed", "report_not_posted")
     assert bot.slack.calls_to("files.getUploadURLExternal") == []
+
+
+def test_app_home_and_status_show_the_latest_numbers_and_verdicts(bot: BotUnderTest) -> None:
+    feature = start_feature(bot, targets=TARGETS)
+    bot.driver.event({"type": "app_home_opened", "user": PM, "tab": "home"})
+    bot.slack.wait_for("views.publish", count=1)
+    before = json.dumps(bot.slack.calls_to("views.publish")[-1].params["view"])
+    assert "Latest numbers: no data yet" in before
+
+    run_id = ingest(bot, feature.id, cases(40, 12), "small")
+    bot.driver.event({"type": "app_home_opened", "user": PM, "tab": "home"})
+    bot.slack.wait_for("views.publish", count=2)
+    home = json.dumps(bot.slack.calls_to("views.publish")[-1].params["view"])
+    assert f"Latest numbers, run #{run_id}" in home and "40 cases" in home
+    assert "error rate 30% (limit 10%): misses" in home
+    assert "cost $0.002 per query (budget $0.01 per query): meets" in home
+
+    named = bot.driver.command("/align", "status support-answers", user_id=PM).json()
+    assert "error rate 30% (limit 10%): misses" in json.dumps(named["blocks"])
+    listed = bot.driver.command("/align", "status", user_id=PM).json()
+    assert "Latest numbers" not in json.dumps(listed["blocks"])  # the list stays short

@@ -15,7 +15,7 @@ from bot.domain.report import (
     build_report,
     trend_points,
 )
-from bot.domain.report_text import render_text
+from bot.domain.report_text import headline, render_text
 from bot.domain.stats import Verdict
 from bot.domain.targets import Direction, SuccessMetric, Targets
 from bot.slack.blocks.report import decision_value, report_blocks, report_message
@@ -156,3 +156,14 @@ def test_chart_is_a_png_or_nothing() -> None:
     assert png is not None and png.startswith(b"\x89PNG")
     empty = RunFacts(id=1, created_at=T0, n=0, n_failed=0)
     assert failure_rate_png(trend_points([empty]), 0.1, "x") is None
+
+
+def test_headline_gives_each_number_with_what_was_agreed_and_the_verdict() -> None:
+    line = headline(build_report(inputs(runs=[run(1, 120)])))  # 30% of 400
+    assert line.startswith('Latest numbers, run #1 "small" (400 cases, 2026-01-06 09:00 UTC):')
+    assert "error rate 30% (limit 10%): misses" in line
+    assert "latency p95 1.5 s (budget 2 s): meets" in line
+    assert "cost $0.004 per query (budget $0.01 per query): meets" in line
+    assert headline(build_report(inputs(runs=[]))).endswith("no data yet (no eval run stored).")
+    unagreed = headline(build_report(inputs(runs=[run(1, 120)], targets=None)))
+    assert "error rate 30%;" in unagreed and "limit" not in unagreed and "meets" not in unagreed

@@ -290,6 +290,50 @@ def celebration(model: ReportModel, style: Style = PLAIN) -> str | None:
     return f"🎉 Newly met: {targets}. Credit goes to {credit}."
 
 
+def headline(model: ReportModel, style: Style = PLAIN) -> str:
+    """One line for lists (App Home, `/align status`): the latest run's numbers, each with
+    what was agreed and the verdict."""
+    run = model.run
+    if run is None:
+        return "Latest numbers: no data yet (no eval run stored)."
+    checks, parts = model.checks, []
+    if checks.error_rate.rate is not None:
+        parts.append(
+            _headline_part(
+                "error rate",
+                checks.error_rate.rate,
+                checks.error_rate.limit,
+                "limit",
+                checks.error_rate.verdict,
+                format_rate,
+            )
+        )
+    for name, check, show in (
+        ("latency p95", checks.latency, format_latency_ms),
+        ("cost", checks.cost, format_cost_per_query),
+    ):
+        if check.value is not None:
+            parts.append(
+                _headline_part(name, check.value, check.budget, "budget", check.verdict, show)
+            )
+    numbers = "; ".join(parts) if parts else "every case errored"
+    where = f"{run_name(run, style)} ({run.n} cases, {when(run.created_at)})"
+    return f"Latest numbers, {where}: {numbers}."
+
+
+def _headline_part(
+    name: str,
+    value: float,
+    agreed: float | None,
+    agreed_word: str,
+    verdict: Verdict,
+    show: Callable[[float], str],
+) -> str:
+    if agreed is None:
+        return f"{name} {show(value)}"
+    return f"{name} {show(value)} ({agreed_word} {show(agreed)}): {VERDICT_WORDS[verdict]}"
+
+
 def body_lines(model: ReportModel, style: Style = PLAIN) -> list[str]:
     """The numbers, one line each, in reading order (without title, options and decisions)."""
     lines = [error_rate_line(model, style), latency_line(model, style), cost_line(model, style)]

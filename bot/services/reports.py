@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -177,6 +178,20 @@ def build(
     session: Session, feature: Feature, now: datetime, report_id: int | None = None
 ) -> ReportModel:
     return build_report(load_inputs(session, feature, now, report_id))
+
+
+def latest_of(
+    session: Session, features: Iterable[Feature], now: datetime
+) -> dict[int, ReportModel]:
+    """The report model of each feature whose numbers matter: agreed targets or a stored run.
+    Reads only stored aggregates, like a report."""
+    models = {}
+    for feature in features:
+        one_run = select(EvalRun.id).where(EvalRun.feature_id == feature.id).limit(1)
+        has_run = session.scalar(one_run) is not None
+        if has_run or agreed_targets(feature) is not None:
+            models[feature.id] = build(session, feature, now)
+    return models
 
 
 def payload(model: ReportModel) -> dict[str, Any]:

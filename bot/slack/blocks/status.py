@@ -8,10 +8,15 @@ from typing import Any
 from bot.domain import checklist
 from bot.domain.checklist import AGREED, REVIEW, Step
 from bot.domain.mrkdwn import escape
+from bot.domain.report import ReportModel
+from bot.domain.report_text import headline
 from bot.domain.targets import Targets
 from bot.slack.blocks import Block, context, header, section
 from bot.slack.blocks.kickoff import bullets
+from bot.slack.blocks.report import SLACK_STYLE
 from bot.store.models import Feature
+
+LISTED = 20  # features listed in one status or App Home view
 
 
 def stage_words(feature: Feature) -> str:
@@ -32,8 +37,12 @@ def report_failure_words(error: str) -> str:
     return text
 
 
-def feature_blocks(feature: Feature, report_failure: str | None = None) -> list[Block]:
+def feature_blocks(
+    feature: Feature, report_failure: str | None = None, latest: ReportModel | None = None
+) -> list[Block]:
     blocks = _feature_blocks(feature)
+    if latest is not None:
+        blocks.append(context(headline(latest, SLACK_STYLE)))
     if report_failure is not None:
         blocks.append(context(report_failure_words(report_failure)))
     return blocks
@@ -58,16 +67,20 @@ def _feature_blocks(feature: Feature) -> list[Block]:
 
 
 def status_blocks(
-    features: list[Feature], report_failures: Mapping[int, str] | None = None
+    features: list[Feature],
+    report_failures: Mapping[int, str] | None = None,
+    latest: Mapping[int, ReportModel] | None = None,
 ) -> list[Block]:
+    """Up to LISTED features; `latest` holds the report model of those whose numbers to show."""
     if not features:
         return [section("No features yet. Start one with `/kickoff <feature name> @pm @engineer`.")]
     blocks: list[Block] = []
-    for feature in features[:20]:
-        blocks += feature_blocks(feature, (report_failures or {}).get(feature.id))
-    if len(features) > 20:
+    for feature in features[:LISTED]:
+        failure = (report_failures or {}).get(feature.id)
+        blocks += feature_blocks(feature, failure, (latest or {}).get(feature.id))
+    if len(features) > LISTED:
         blocks.append(
-            context(f"…and {len(features) - 20} more; name one: `/align status <feature>`.")
+            context(f"…and {len(features) - LISTED} more; name one: `/align status <feature>`.")
         )
     return blocks
 
@@ -84,9 +97,9 @@ def status_text(features: list[Feature], report_failures: Mapping[int, str] | No
 
 
 def home_view(
-    features: list[Feature], report_failures: Mapping[int, str] | None = None
+    features: list[Feature],
+    report_failures: Mapping[int, str] | None = None,
+    latest: Mapping[int, ReportModel] | None = None,
 ) -> dict[str, Any]:
-    return {
-        "type": "home",
-        "blocks": [header("Groundline"), *status_blocks(features, report_failures)][:100],
-    }
+    blocks = status_blocks(features, report_failures, latest)
+    return {"type": "home", "blocks": [header("Groundline"), *blocks][:100]}

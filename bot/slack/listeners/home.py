@@ -1,4 +1,5 @@
-"""App Home: the workspace's features, their targets, who signed, and a report that failed."""
+"""App Home: the workspace's features, their targets, who signed, the latest numbers with
+their verdicts, and a report that failed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.deps import AlreadyHandled, Deps
 from bot.ids import Event
-from bot.services import kickoff, schedules
+from bot.services import kickoff, reports, schedules
 from bot.slack.blocks import status
 
 
@@ -20,7 +21,9 @@ def register(app: App, deps: Deps) -> None:
             with deps.unit_of_work(delivery_key=f"event:{body.get('event_id')}") as session:
                 features = kickoff.features_of(session, team_id)
                 failures = schedules.last_report_failures(session, (f.id for f in features))
-                view = status.home_view(features, failures)
+                shown = features[: status.LISTED]
+                latest = reports.latest_of(session, shown, deps.clock.now())
+                view = status.home_view(features, failures, latest)
         except AlreadyHandled:
             return
         client.views_publish(user_id=event["user"], view=view)

@@ -28,6 +28,7 @@ class Action(StrEnum):
     REJECT_READING = "kickoff_reject_reading"
     CHANGE_TARGETS = "targets_change"
     DECISION = "report_decision"
+    DECISION_NOTE = "report_decision_note"
     START_KICKOFF = "reframe_start_kickoff"
 
 
@@ -38,8 +39,10 @@ class Shortcut(StrEnum):
 class View(StrEnum):
     CHANGE_TARGETS = "targets_change_modal"
     EDIT_ANSWER = "kickoff_edit_modal"
+    DECISION_NOTE = "report_decision_note_modal"
 
 
 class Block(StrEnum):
     EDIT_VALUE = "edit_value"
     EDIT_REASON = "edit_reason"
+    DECISION_NOTE = "decision_note"

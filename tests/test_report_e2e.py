@@ -217,3 +217,36 @@ def test_app_home_and_status_show_the_latest_numbers_and_verdicts(bot: BotUnderT
     assert "error rate 30% (limit 10%): misses" in json.dumps(named["blocks"])
     listed = bot.driver.command("/align", "status", user_id=PM).json()
     assert "Latest numbers" not in json.dumps(listed["blocks"])  # the list stays short
+
+
+def test_a_decision_gets_a_note_from_whoever_chose_it(bot: BotUnderTest) -> None:
+    feature = start_feature(bot, targets=TARGETS)
+    ingest(bot, feature.id, cases(40, 12), "small")
+    report = ask_for_report(bot, 1)
+    bot.driver.press(report, label="A) Stronger model", user=ENGINEER)
+    bot.settle()
+    thread = bot.slack.bot_messages(CHANNEL, report["ts"])
+    confirmation = next(m for m in thread if "chose A)" in m.get("text", ""))
+
+    # Someone else may open the form, but only the person who chose writes the note.
+    bot.driver.press(confirmation, label="Add a note", user=PM)
+    bot.slack.wait_for("views.open", count=1)
+    form = bot.slack.calls_to("views.open")[-1]
+    refused = bot.driver.view_submission(form, {"decision_note": "we agree"}, user=PM)
+    assert refused.json()["response_action"] == "errors"
+    assert "who chose this option" in json.dumps(refused.json())
+    blank = bot.driver.view_submission(form, {"decision_note": "   "}, user=ENGINEER)
+    assert "Write the note" in json.dumps(blank.json())
+    assert export(bot, "support-answers")["decisions"][0]["note"] is None
+
+    note = "Bigger model for a week <!channel>, then we compare"
+    saved = bot.driver.view_submission(form, {"decision_note": note}, user=ENGINEER)
+    assert saved.status == 200 and "errors" not in saved.body
+    bot.settle()
+    noted = [m for m in bot.slack.bot_messages(CHANNEL, report["ts"]) if "note on A)" in m["text"]]
+    assert len(noted) == 1
+    assert "<!channel>" not in noted[0]["text"] and "&lt;!channel&gt;" in noted[0]["text"]
+    assert export(bot, "support-answers")["decisions"][0]["note"] == note
+
+    later = blocks_text(ask_for_report(bot, 2))
+    assert "Bigger model for a week" in later and "<!channel>" not in later

@@ -50,6 +50,7 @@ VERDICT_WORDS = {
     Verdict.NO_DATA: "no data yet",
 }
 VERDICT_MARKS = {Verdict.MEETS: "✓", Verdict.MISSES: "✗", Verdict.TOO_CLOSE: "~"}
+NOTE_SHOWN = 200  # characters of a decision's note in a report; the export has all of it
 TABLE_TITLE = "Latest run of each model (✓ meets, ✗ misses, ~ too close to call):"
 OPTION_NAMES = {
     Option.STRONGER_MODEL: "Try a stronger model",
@@ -261,10 +262,16 @@ def option_lines(model: ReportModel, style: Style = PLAIN) -> list[str]:
 
 
 def decision_name(decision: DecisionFacts, style: Style = PLAIN) -> str:
-    return (
+    name = (
         f"{decision.option.value}) {OPTION_NAMES[decision.option].lower()}, chosen by "
         f"{style.mention(decision.by)} on {when(decision.at)}"
     )
+    if decision.note:
+        note = " ".join(decision.note.split())  # one line in a report's bullet
+        if len(note) > NOTE_SHOWN:
+            note = note[: NOTE_SHOWN - 1].rstrip() + "…"
+        name += f' ("{style.esc(note)}")'
+    return name
 
 
 def impact_line(impact: DecisionImpact, style: Style = PLAIN) -> str:

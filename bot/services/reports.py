@@ -282,3 +282,22 @@ def record_decision(
     session.add(decision)
     session.flush()
     return decision, True
+
+
+def note_decision(
+    session: Session, feature: Feature, decision_id: int, user_id: str, text: str
+) -> Decision:
+    """Keep why the team chose an option. Only the person who chose it writes the note (the
+    record says who decided and why); a new note replaces the old one."""
+    decision = session.get(Decision, decision_id)
+    if decision is None or decision.feature_id != feature.id:
+        raise NotFound("That decision no longer exists.")
+    if decision.by != user_id:
+        raise BadInput(f"Only <@{decision.by}>, who chose this option, can add its note.")
+    note = text.strip()
+    if not note:
+        raise BadInput("Write the note, or close this form.")
+    if len(note) > NOTE_CHARS:
+        raise BadInput(f"Keep the note under {NOTE_CHARS:,} characters.")
+    decision.note = note
+    return decision

@@ -10,7 +10,7 @@ from bot.ids import Block, View
 
 
 def _text_input(
-    block_id: str, label: str, placeholder: str, multiline: bool = False
+    block_id: str, label: str, placeholder: str, multiline: bool = False, max_length: int = 3000
 ) -> dict[str, Any]:
     return {
         "type": "input",
@@ -20,7 +20,7 @@ def _text_input(
             "type": "plain_text_input",
             "action_id": "value",
             "multiline": multiline,
-            "max_length": 3000,
+            "max_length": max_length,
             "placeholder": {"type": "plain_text", "text": placeholder[:150]},
         },
     }
@@ -47,4 +47,28 @@ def edit_answer(feature_id: int, step: Step, need_reason: bool) -> dict[str, Any
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": blocks,
+    }
+
+
+def decision_note(
+    feature_id: int, decision_id: int, chosen: str, max_length: int
+) -> dict[str, Any]:
+    """Why the team chose an option, in a sentence or two; kept with the decision."""
+    return {
+        "type": "modal",
+        "callback_id": View.DECISION_NOTE.value,
+        "private_metadata": f"{feature_id}:{decision_id}",
+        "title": {"type": "plain_text", "text": "Note on a decision"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": chosen[:3000]}},
+            _text_input(
+                Block.DECISION_NOTE.value,
+                "Why this option?",
+                "What you expect it to change, and by when",
+                multiline=True,
+                max_length=max_length,
+            ),
+        ],
     }

@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain.checklist import Step
@@ -16,13 +17,17 @@ from bot.domain.mrkdwn import escape
 from bot.domain.report import Option
 from bot.domain.report_text import OPTION_NAMES
 from bot.errors import BadInput, NotFound
-from bot.ids import Action
+from bot.ids import Action, Block, View
 from bot.jobs.reports import queue_report
 from bot.services import kickoff, outbox
 from bot.services import reports as report_service
-from bot.slack.blocks import modals, section
+from bot.slack.blocks import actions, button, modals, section
+from bot.store.models import Decision, Feature, Report
 
 REPORT_USAGE = "Usage: `/align report <feature>`, e.g. `/align report support-answers`."
+
+
+STALE_BUTTON = "That button is out of date; run `/align report` for a fresh report."
 
 
 def report_command(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
@@ -53,14 +58,12 @@ def report_command(deps: Deps, command: dict[str, Any], args: list[str], ack: Ac
 def _parse(value: str) -> tuple[str, int, Option, Step | None]:
     parts = value.split(":")
     if len(parts) < 3 or not parts[1].isdigit():
-        raise BadInput("That button is out of date; run `/align report` for a fresh report.")
+        raise BadInput(STALE_BUTTON)
     try:
         option = Option(parts[2])
         step = Step(parts[3]) if len(parts) > 3 and parts[3] else None
     except ValueError:
-        raise BadInput(
-            "That button is out of date; run `/align report` for a fresh report."
-        ) from None
+        raise BadInput(STALE_BUTTON) from None
     return parts[0], int(parts[1]), option, step
 
 
@@ -77,7 +80,7 @@ def register(app: App, deps: Deps) -> None:
             feature = kickoff.get_feature(session, team_id, feature_key)
             if feature is None:
                 raise NotFound("That feature no longer exists.")
-            _, created = report_service.record_decision(
+            decision, created = report_service.record_decision(
                 session, deps.clock, feature, report_id, option.value, user_id
             )
             if option is Option.REVISIT_TARGET:
@@ -90,15 +93,84 @@ def register(app: App, deps: Deps) -> None:
                     f"*{escape(feature.name)}*. Noted with the date; the next reports will show "
                     "the numbers before and after."
                 )
+                note = button(
+                    "Add a note", Action.DECISION_NOTE.value, f"{feature.id}:{decision.id}"
+                )
                 outbox.post(
                     session,
                     deps.clock,
                     team_id=feature.team_id,
                     channel_id=feature.channel_id,
                     text=line,
-                    blocks=[section(line)],
+                    blocks=[section(line), actions(note)],
                     thread_ts=message_ts,
                     feature_id=feature.id,
                 )
         if view is not None:
             client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(Action.DECISION_NOTE.value)
+    def open_note(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        feature_id, decision_id = _ids(str(action.get("value") or ""))
+        with deps.unit_of_work() as session:
+            feature = _feature_of(session, body, feature_id)
+            decision = session.get(Decision, decision_id)
+            if decision is None or decision.feature_id != feature.id:
+                raise NotFound("That decision no longer exists.")
+            option = OPTION_NAMES[Option(decision.option)]
+            chosen = f"{decision.option}) {option}, for *{escape(feature.name)}*"
+            view = modals.decision_note(feature.id, decision.id, chosen, report_service.NOTE_CHARS)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(View.DECISION_NOTE.value)
+    def note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        feature_id, decision_id = _ids(str(view.get("private_metadata") or ""))
+        values = view["state"]["values"]
+        text = values[Block.DECISION_NOTE.value]["value"]["value"] or ""
+        user_id = body["user"]["id"]
+        with deps.unit_of_work() as session:
+            feature = _feature_of(session, body, feature_id)
+            try:
+                decision = report_service.note_decision(
+                    session, feature, decision_id, user_id, text
+                )
+            except BadInput as refused:
+                errors = {Block.DECISION_NOTE.value: refused.message[:150]}
+                ack(response_action="errors", errors=errors)
+                return
+            report = session.get(Report, decision.report_id) if decision.report_id else None
+            line = (
+                f"<@{user_id}>'s note on {decision.option}) "
+                f"{OPTION_NAMES[Option(decision.option)].lower()}:\n>{escape(text.strip())}"
+            )
+            outbox.post(
+                session,
+                deps.clock,
+                team_id=feature.team_id,
+                channel_id=feature.channel_id,
+                text=line,
+                blocks=[section(line)],
+                thread_ts=report.ts if report is not None else None,
+                feature_id=feature.id,
+            )
+        ack()
+
+
+def _ids(value: str) -> tuple[int, int]:
+    try:
+        first, second = value.split(":", 1)
+        return int(first), int(second)
+    except ValueError:
+        raise BadInput(STALE_BUTTON) from None
+
+
+def _feature_of(session: Session, body: dict[str, Any], feature_id: int) -> Feature:
+    """The feature, only within the workspace the click came from."""
+    team_id = (body.get("team") or {}).get("id") or body["user"].get("team_id") or ""
+    feature = session.get(Feature, feature_id)
+    if feature is None or feature.team_id != team_id:
+        raise NotFound("That feature no longer exists.")
+    return feature

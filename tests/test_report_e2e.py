@@ -239,13 +239,14 @@ def test_a_decision_gets_a_note_from_whoever_chose_it(bot: BotUnderTest) -> None
     assert "Write the note" in json.dumps(blank.json())
     assert export(bot, "support-answers")["decisions"][0]["note"] is None
 
-    note = "Bigger model for a week <!channel>, then we compare"
+    note = "Bigger model for a week <!channel>\nthen we compare"
     saved = bot.driver.view_submission(form, {"decision_note": note}, user=ENGINEER)
     assert saved.status == 200 and "errors" not in saved.body
     bot.settle()
     noted = [m for m in bot.slack.bot_messages(CHANNEL, report["ts"]) if "note on A)" in m["text"]]
     assert len(noted) == 1
     assert "<!channel>" not in noted[0]["text"] and "&lt;!channel&gt;" in noted[0]["text"]
+    assert noted[0]["text"].endswith("\n>then we compare")  # every line quoted
     assert export(bot, "support-answers")["decisions"][0]["note"] == note
 
     later = blocks_text(ask_for_report(bot, 2))

@@ -293,7 +293,8 @@ def note_decision(
     if decision is None or decision.feature_id != feature.id:
         raise NotFound("That decision no longer exists.")
     if decision.by != user_id:
-        raise BadInput(f"Only <@{decision.by}>, who chose this option, can add its note.")
+        # Shown in the form, which is plain text: no mention.
+        raise BadInput("Only the person who chose this option can add its note.")
     note = text.strip()
     if not note:
         raise BadInput("Write the note, or close this form.")

@@ -142,10 +142,9 @@ def register(app: App, deps: Deps) -> None:
                 ack(response_action="errors", errors=errors)
                 return
             report = session.get(Report, decision.report_id) if decision.report_id else None
-            line = (
-                f"<@{user_id}>'s note on {decision.option}) "
-                f"{OPTION_NAMES[Option(decision.option)].lower()}:\n>{escape(text.strip())}"
-            )
+            quoted = "\n".join(f">{escape(part)}" for part in text.strip().splitlines())
+            option = OPTION_NAMES[Option(decision.option)].lower()
+            line = f"<@{user_id}>'s note on {decision.option}) {option}:\n{quoted}"
             outbox.post(
                 session,
                 deps.clock,

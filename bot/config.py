@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     GROUNDLINE_NUDGE_AFTER_HOURS: float = Field(default=24.0, gt=0)
     GROUNDLINE_MAX_UPLOAD_BYTES: int = Field(default=50 * 1024 * 1024, gt=0)
     GROUNDLINE_SCHEDULER: bool = True
+    # Days to keep eval runs' per-case rows (0: forever); see bot/jobs/retention.py.
+    GROUNDLINE_CASE_RETENTION_DAYS: int = Field(default=90, ge=0)
     # How often each replica looks for due reports; tests shorten it.
     GROUNDLINE_REPORT_TICK_SECONDS: float = Field(default=60.0, gt=0)
 

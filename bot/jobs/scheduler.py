@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.deps import Deps
-from bot.jobs import due_reports, nudges
+from bot.jobs import due_reports, nudges, retention
 from bot.jobs.due_reports import ClientFor
 
 log = logging.getLogger(__name__)
 
 NUDGE_EVERY_MINUTES = 10
+PRUNE_EVERY_HOURS = 6
 
 
 def _guarded(name: str, deps: Deps, client_for: ClientFor) -> None:
@@ -32,6 +33,8 @@ def _guarded(name: str, deps: Deps, client_for: ClientFor) -> None:
         elif name == "reports":
             due_reports.refresh_timezones(deps, client_for)
             due_reports.post_due_reports(deps)
+        elif name == "retention":
+            retention.prune_case_rows(deps)
     except Exception:  # a failed pass must not stop the schedule; the next one retries
         log.exception("job %s failed", name)
 
@@ -56,6 +59,16 @@ def start_scheduler(deps: Deps, client_for: ClientFor) -> BackgroundScheduler:
         args=["reports", deps, client_for],
         id="reports",
         next_run_time=datetime.now(UTC),
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _guarded,
+        "interval",
+        hours=PRUNE_EVERY_HOURS,
+        args=["retention", deps, client_for],
+        id="retention",
         coalesce=True,
         max_instances=1,
         replace_existing=True,

@@ -236,3 +236,35 @@ def test_run_playground_echoes_a_script_and_stops_at_quit(tmp_path: Path) -> Non
     assert lines[0] == "Groundline playground (local Slack stand-in); `help` lists the commands."
     assert lines[1:3] == ["> # comment", "> /align help"]
     assert "> quit" in lines and "> /align status" not in lines
+
+
+def test_scripted_report_loop_from_file_drop_to_decision_note(tmp_path: Path) -> None:
+    """The script names its eval file relative to the repository's root; mirror that here."""
+    fixture = Path("tests/fixtures/evals/support_missed.jsonl")
+    (tmp_path / fixture.parent).mkdir(parents=True)
+    (tmp_path / fixture).write_bytes((SCRIPTS.parent.parent / fixture).read_bytes())
+    database = f"sqlite:///{tmp_path / 'groundline.db'}"
+    script = (SCRIPTS / "report.txt").read_text()
+    result = run_cli(tmp_path, "playground", "--database", database, stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+
+    (dropped,) = answers_to(out, "drop tests/fixtures/evals/support_missed.jsonl")
+    assert "40" in dropped and "30%" in dropped
+    (report,) = answers_to(out, "/align report support-answers")
+    assert "30% of answers failed" in report and "Verdict: misses" in report
+    assert "[ A) Stronger model ]" in report
+    (chosen,) = answers_to(out, "as eng press A) Stronger model")
+    assert "chose A)" in chosen and "[ Add a note ]" in chosen
+    (form,) = answers_to(out, "as eng press Add a note")
+    assert "┌ modal: Note on a decision" in form
+    (noted,) = answers_to(out, "as eng modal Bigger model for two weeks, then we compare")
+    assert "note on A)" in noted and "Bigger model for two weeks" in noted
+    (home,) = answers_to(out, "home")
+    assert "error rate 30% (limit 10%): misses" in home
+
+    exported = run_cli(tmp_path, "export", "support-answers")
+    decisions = json.loads(exported.stdout)["decisions"]
+    assert [(d["option"], d["note"]) for d in decisions] == [
+        ("A", "Bigger model for two weeks, then we compare")
+    ]

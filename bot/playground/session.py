@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bot.localslack.driver import Delivered
@@ -23,6 +25,8 @@ Type what you would type in Slack, one line at a time:
                                               thread (or a channel message when there is none)
   press Sign off as PM                        press the newest button with that label
   modal 8% | users asked for it               submit the open modal: first field | second field
+  drop results.json                           share an eval results file in the kickoff thread
+                                              (promptfoo or Inspect JSON, JSONL, CSV)
   as eng press Sign off as engineer           do one line as someone else (pm/ana, eng/raj, U…)
   as eng                                      keep acting as someone else until `as pm`
   say press on                                send text that looks like a playground command
@@ -35,7 +39,9 @@ Lines starting with # are comments."""
 MODAL_CALLS = ("views.open", "views.push", "views.update")
 # After `as <who>`, these mean the line was meant for the playground ("as" itself is common
 # in plain answers: "as soon as we can").
-PLAYGROUND_VERBS = {"press", "modal", "channel", "say", "thread", "home", "help"}
+PLAYGROUND_VERBS = {"press", "modal", "drop", "channel", "say", "thread", "home", "help"}
+# How long to wait for the bot's word on a dropped file (fetched and stored after the ack).
+DROP_WAIT_SECONDS = 30.0
 # `channel C0OTHER [name]` or `channel #name`; anything else after "channel" is a message.
 CHANNEL_ARGUMENT = re.compile(r"^(#\S+|[CG][A-Z0-9]+)(\s+#?[\w-]+)?$")
 
@@ -80,6 +86,7 @@ class Playground:
             "as": self.act_as,
             "press": self.press,
             "modal": self.submit_modal,
+            "drop": self.drop,
             "channel": self.switch_channel,
             "say": self.say,
         }
@@ -117,6 +124,30 @@ class Playground:
         self._seen = len(self.stage.slack.calls)
         reply = self.stage.driver.press(message, label=exact, user=user)
         self.show(user, describe_reply(reply.status, reply.body, self.audience(user), "the press"))
+
+    def drop(self, path: str, user: str) -> None:
+        """Share a local file in the kickoff thread, as dragging it into Slack does."""
+        file = Path(path).expanduser()
+        if not path or not file.is_file():
+            raise PlaygroundError(f"There is no file at {path or '(no path given)'}.")
+        thread = self.stage.kickoff_thread(self.channel)
+        if thread is None:
+            raise PlaygroundError("Files are read in a kickoff thread: start one with /kickoff.")
+        self._seen = len(self.stage.slack.calls)
+        before = len(self.stage.slack.bot_messages(self.channel, thread))
+        file_id = f"F{uuid.uuid4().hex[:10].upper()}"
+        shared = self.stage.slack.add_file(
+            file_id, file.name, file.read_bytes(), channel=self.channel, thread_ts=thread, user=user
+        )
+        reply = self.stage.driver.message(
+            self.channel, "", user=user, thread_ts=thread, files=[shared]
+        )
+        deadline = time.monotonic() + DROP_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if len(self.stage.slack.bot_messages(self.channel, thread)) > before:
+                break
+            time.sleep(0.05)
+        self.show(user, describe_reply(reply.status, "", self.audience(user), "the file"))
 
     def submit_modal(self, text: str, user: str) -> None:
         if self.modal is None:

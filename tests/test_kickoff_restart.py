@@ -13,7 +13,6 @@ from bot.localslack.driver import SlackDriver
 from bot.localslack.server import LocalSlack
 from bot.store.models import Answer, Feature
 from bot.store.queue import work_in_flight
-from bot.store.spool import Spool
 from tests.support.bot import SIGNING_SECRET
 from tests.support.serve import ServeProcess
 
@@ -27,7 +26,7 @@ def wait_drained(database_url: str, timeout: float = 15.0) -> None:
     try:
         while time.monotonic() < deadline:
             with Session(engine) as session:
-                pending = work_in_flight(session, spool=Spool.for_database(database_url))
+                pending = work_in_flight(session)
             if pending == 0:
                 return
             time.sleep(0.05)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.store.db import SessionFactory, make_engine, make_session_factory, session_scope, upgrade
 from bot.store.models import InboxMessage
-from bot.store.spool import STALE_TEMP_SECONDS, TEMP_PREFIX, Spool, spool_path
+from bot.store.spool import STALE_TEMP_SECONDS, TEMP_PREFIX, Spool, spool_path, spooled
 
 _databases: dict[Path, tuple[str, SessionFactory]] = {}
 
@@ -67,10 +67,10 @@ def test_import_keeps_arrival_order_and_empties_the_spool(tmp_path: Path) -> Non
     assert spool is not None
     for index in range(5):
         spool.put(row(f"event:{index}"))
-    assert spool.waiting() == 5
+    assert spooled(url) == 5
     assert spool.import_into(factory) == 5
     assert [r.delivery_key for r in stored(factory)] == [f"event:{i}" for i in range(5)]
-    assert spool.waiting() == 0 and os.listdir(spool.directory) == []
+    assert spooled(url) == 0 and os.listdir(spool.directory) == []
     first = stored(factory)[0]
     assert first.body_json == {"event": {"text": "event:0"}}
     assert first.received_at.replace(tzinfo=UTC) == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -89,7 +89,7 @@ def test_a_delivery_spooled_twice_is_stored_once(tmp_path: Path) -> None:
     keys = [r.delivery_key for r in stored(factory)]
     assert keys == ["event:dup", "event:other"]
     assert stored(factory)[0].body_json == {"event": {"text": "event:dup"}}
-    assert spool.waiting() == 0
+    assert spooled(url) == 0
 
 
 def test_an_unreadable_file_is_set_aside_and_the_rest_imported(tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_an_unreadable_file_is_set_aside_and_the_rest_imported(tmp_path: Path) -
     assert spool.import_into(factory) == 3
     assert [r.delivery_key for r in stored(factory)] == ["event:1", "event:2"]
     assert os.listdir(spool.directory) == ["00000000000000000001-1.json.bad"]
-    assert spool.waiting() == 0
+    assert spooled(url) == 0
 
 
 def test_temp_files_left_by_a_crash_are_ignored_then_cleaned(tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_temp_files_left_by_a_crash_are_ignored_then_cleaned(tmp_path: Path) -> 
     stale.write_text("{")
     old = time.time() - STALE_TEMP_SECONDS - 10
     os.utime(stale, (old, old))
-    assert spool.waiting() == 0
+    assert spooled(url) == 0
     assert spool.import_into(factory) == 0
     assert fresh.exists() and not stale.exists()
     assert stored(factory) == []

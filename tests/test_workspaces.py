@@ -57,6 +57,12 @@ def install(bot: BotUnderTest, team_id: str) -> None:
     assert bot.slack.calls_to("oauth.v2.access")[-1].ok
 
 
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
 def driver_for(bot: BotUnderTest, team_id: str) -> SlackDriver:
     return SlackDriver(f"{bot.url}/slack/events", SIGNING_SECRET, bot.slack, team_id=team_id)
 
@@ -114,38 +120,14 @@ def test_two_workspaces_install_and_stay_apart(oauth_bot: BotUnderTest) -> None:
         "PATH": os.environ.get("PATH", ""),
         "DATABASE_URL": oauth_bot.runtime.settings.DATABASE_URL,
     }
-    ambiguous = subprocess.run(
-        [sys.executable, "-m", "bot", "export", "support-answers"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    ambiguous = cli(env, "export", "support-answers")
     assert ambiguous.returncode == 1 and "--team" in ambiguous.stderr
-    only_b = subprocess.run(
-        [sys.executable, "-m", "bot", "export", "support-answers", "--team", TEAM_B],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    only_b = cli(env, "export", "support-answers", "--team", TEAM_B)
     assert json.loads(only_b.stdout)["feature"]["team_id"] == TEAM_B
-    wrong_team = subprocess.run(
-        [sys.executable, "-m", "bot", "export", "billing-bot", "--team", TEAM_A],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    wrong_team = cli(env, "export", "billing-bot", "--team", TEAM_A)
     assert wrong_team.returncode == 1
 
-    purged = subprocess.run(
-        [sys.executable, "-m", "bot", "workspace", "purge", TEAM_B],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    purged = cli(env, "workspace", "purge", TEAM_B)
     assert purged.returncode == 0, purged.stderr
     with oauth_bot.session() as session:
         teams = set(session.scalars(select(Feature.team_id)))
@@ -225,13 +207,7 @@ def test_report_post_from_the_cli_uses_the_installed_token(oauth_bot: BotUnderTe
         "SLACK_CLIENT_SECRET": "client-secret",
         "SLACK_STATE_SECRET": "state-secret",
     }
-    posted = subprocess.run(
-        [sys.executable, "-m", "bot", "report", "support-answers", "--post"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    posted = cli(env, "report", "support-answers", "--post")
     assert posted.returncode == 0, posted.stderr
     assert "posted report" in posted.stderr
     assert oauth_bot.runtime.installations is not None
@@ -242,12 +218,6 @@ def test_report_post_from_the_cli_uses_the_installed_token(oauth_bot: BotUnderTe
 
     # Without any way to get a token, a clear configuration error and nothing posted.
     bare = {key: env[key] for key in ("PATH", "DATABASE_URL")}
-    refused = subprocess.run(
-        [sys.executable, "-m", "bot", "report", "support-answers", "--post"],
-        capture_output=True,
-        text=True,
-        env=bare,
-        timeout=60,
-    )
+    refused = cli(bare, "report", "support-answers", "--post")
     assert refused.returncode == 2 and "SLACK_BOT_TOKEN" in refused.stderr
     assert oauth_bot.slack.calls_to("chat.postMessage")[-1] == last

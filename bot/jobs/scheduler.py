@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -41,37 +42,26 @@ def _guarded(name: str, deps: Deps, client_for: ClientFor) -> None:
 
 def start_scheduler(deps: Deps, client_for: ClientFor) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(
-        _guarded,
-        "interval",
-        minutes=NUDGE_EVERY_MINUTES,
-        args=["nudges", deps, client_for],
-        id="nudges",
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
-    )
+
+    def every(name: str, **when: Any) -> None:
+        scheduler.add_job(
+            _guarded,
+            "interval",
+            args=[name, deps, client_for],
+            id=name,
+            coalesce=True,
+            max_instances=1,
+            replace_existing=True,
+            **when,
+        )
+
+    every("nudges", minutes=NUDGE_EVERY_MINUTES)
     # First tick at start: a report missed while the bot was down goes out now (within grace).
-    scheduler.add_job(
-        _guarded,
-        "interval",
+    every(
+        "reports",
         seconds=deps.settings.GROUNDLINE_REPORT_TICK_SECONDS,
-        args=["reports", deps, client_for],
-        id="reports",
         next_run_time=datetime.now(UTC),
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
     )
-    scheduler.add_job(
-        _guarded,
-        "interval",
-        hours=PRUNE_EVERY_HOURS,
-        args=["retention", deps, client_for],
-        id="retention",
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
-    )
+    every("retention", hours=PRUNE_EVERY_HOURS)
     scheduler.start()
     return scheduler

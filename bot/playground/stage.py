@@ -58,7 +58,7 @@ class Stage:
         self.runtime.deps.inbox_ready.set()
         now = self.runtime.deps.clock.now()
         with session_scope(self.runtime.deps.session_factory) as session:
-            return work_in_flight(session, due_before=now, spool=self.runtime.deps.inbox_spool)
+            return work_in_flight(session, due_before=now)
 
     def kickoff_thread(self, channel: str) -> str | None:
         """The newest kickoff thread the bot started in the channel."""

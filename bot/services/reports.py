@@ -284,14 +284,25 @@ def record_decision(
     return decision, True
 
 
+def decision_of(session: Session, feature: Feature, decision_id: int) -> Decision:
+    decision = session.get(Decision, decision_id)
+    if decision is None or decision.feature_id != feature.id:
+        raise NotFound("That decision no longer exists.")
+    return decision
+
+
+def report_ts(session: Session, decision: Decision) -> str | None:
+    """The ts of the report a decision was taken on: its thread is where notes go."""
+    report = session.get(Report, decision.report_id) if decision.report_id else None
+    return report.ts if report is not None else None
+
+
 def note_decision(
     session: Session, feature: Feature, decision_id: int, user_id: str, text: str
 ) -> Decision:
     """Keep why the team chose an option. Only the person who chose it writes the note (the
     record says who decided and why); a new note replaces the old one."""
-    decision = session.get(Decision, decision_id)
-    if decision is None or decision.feature_id != feature.id:
-        raise NotFound("That decision no longer exists.")
+    decision = decision_of(session, feature, decision_id)
     if decision.by != user_id:
         # Shown in the form, which is plain text: no mention.
         raise BadInput("Only the person who chose this option can add its note.")

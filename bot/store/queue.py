@@ -9,13 +9,10 @@ leases it: `status = working-status` until a deadline, so a crashed worker's ite
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
-
-if TYPE_CHECKING:
-    from bot.store.spool import Spool
 
 Row = TypeVar("Row")
 
@@ -57,13 +54,12 @@ def claim_heads(
     return rows
 
 
-def work_in_flight(
-    session: Session, *, due_before: datetime | None = None, spool: Spool | None = None
-) -> int:
+def work_in_flight(session: Session, *, due_before: datetime | None = None) -> int:
     """Messages stored (or spooled) but not yet handled plus replies queued but not yet sent:
     zero means the bot has nothing left to do for what it received (tests and the playground
     wait on it). With `due_before`, replies waiting for a later retry are not counted."""
     from bot.store.models import InboxMessage, OutboxMessage
+    from bot.store.spool import spooled
 
     inbox = select(func.count()).select_from(InboxMessage)
     inbox = inbox.where(InboxMessage.status.in_(("pending", "working")))
@@ -73,5 +69,5 @@ def work_in_flight(
         outbox = outbox.where(
             (OutboxMessage.status == "sending") | (OutboxMessage.next_attempt_at <= due_before)
         )
-    spooled = spool.waiting() if spool is not None else 0
-    return spooled + int(session.scalar(inbox) or 0) + int(session.scalar(outbox) or 0)
+    waiting = spooled(session.get_bind().engine.url)
+    return waiting + int(session.scalar(inbox) or 0) + int(session.scalar(outbox) or 0)

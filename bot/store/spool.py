@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from bot.store.db import SessionFactory, session_scope
 from bot.store.models import InboxMessage
@@ -49,10 +49,7 @@ class Spool:
     @classmethod
     def for_database(cls, url: str) -> Spool | None:
         """The spool beside a SQLite database file; None for PostgreSQL or in-memory SQLite."""
-        parsed = make_url(url)
-        if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-            return None
-        return cls(spool_path(url))
+        return cls(spool_path(url)) if _has_spool(make_url(url)) else None
 
     def put(self, row: dict[str, Any]) -> None:
         """Store one inbox row (its datetimes as ISO text). The name orders files by arrival."""
@@ -66,9 +63,6 @@ class Spool:
         with self._lock:
             self._last = max(self._last + 1, time.time_ns())
             return f"{self._last:020d}-{os.getpid()}"
-
-    def waiting(self) -> int:
-        return len(self._names())
 
     def _names(self) -> list[str]:
         return sorted(n for n in os.listdir(self.directory) if n.endswith(SUFFIX))
@@ -119,8 +113,20 @@ class Spool:
                     path.unlink()
 
 
-def spool_path(url: str) -> Path:
+def spool_path(url: str | URL) -> Path:
     return Path(f"{make_url(url).database}-inbox")
+
+
+def spooled(url: str | URL) -> int:
+    """Items waiting in the spool of this database (0 where there is none)."""
+    parsed = make_url(url)
+    if not _has_spool(parsed) or not spool_path(parsed).is_dir():
+        return 0
+    return sum(1 for name in os.listdir(spool_path(parsed)) if name.endswith(SUFFIX))
+
+
+def _has_spool(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
 
 
 def _iso(value: object) -> str:

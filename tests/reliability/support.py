@@ -19,7 +19,6 @@ from bot.localslack.driver import JSON, Delivered, SlackDriver
 from bot.localslack.server import LocalSlack
 from bot.store.models import Answer, Feature, OutboxMessage
 from bot.store.queue import work_in_flight
-from bot.store.spool import Spool
 from tests.reliability.figures import Figures
 
 ANSWERS = ["10%", "a refund", "say I'm not sure", "CSAT ≥ 4.2", "2 s", "$0.01 per query", "cost"]
@@ -36,7 +35,6 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.engine = create_engine(url)
-        self.spool = Spool.for_database(url)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -83,7 +81,7 @@ class Database:
     def open_outbox(self) -> int:
         """Messages received but not handled (inbox) plus replies not yet sent (outbox)."""
         with Session(self.engine) as session:
-            return work_in_flight(session, spool=self.spool)
+            return work_in_flight(session)
 
     def wait_drained(self, timeout: float = 30.0, fast_forward: bool = True) -> None:
         deadline = time.monotonic() + timeout

@@ -57,7 +57,7 @@ class BotUnderTest:
             self.runtime.deps.outbox_ready.set()
             self.runtime.deps.inbox_ready.set()
             with self.session() as session:
-                if work_in_flight(session, spool=self.runtime.deps.inbox_spool) == 0:
+                if work_in_flight(session) == 0:
                     return
             time.sleep(0.02)
         raise AssertionError("the inbox and outbox did not drain in time")

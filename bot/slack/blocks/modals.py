@@ -39,36 +39,34 @@ def edit_answer(feature_id: int, step: Step, need_reason: bool) -> dict[str, Any
         blocks.append(
             _text_input(Block.EDIT_REASON.value, "Why the change?", "Kept in the history", True)
         )
-    return {
-        "type": "modal",
-        "callback_id": View.EDIT_ANSWER.value,
-        "private_metadata": f"{feature_id}:{step.value}",
-        "title": {"type": "plain_text", "text": "Change an answer"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": blocks,
-    }
+    return _form(View.EDIT_ANSWER, f"{feature_id}:{step.value}", "Change an answer", blocks)
 
 
 def decision_note(
     feature_id: int, decision_id: int, chosen: str, max_length: int
 ) -> dict[str, Any]:
     """Why the team chose an option, in a sentence or two; kept with the decision."""
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": chosen[:3000]}},
+        _text_input(
+            Block.DECISION_NOTE.value,
+            "Why this option?",
+            "What you expect it to change, and by when",
+            multiline=True,
+            max_length=max_length,
+        ),
+    ]
+    return _form(View.DECISION_NOTE, f"{feature_id}:{decision_id}", "Note on a decision", blocks)
+
+
+def _form(view: View, metadata: str, title: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """A modal with Save and Cancel; `metadata` comes back with the submission."""
     return {
         "type": "modal",
-        "callback_id": View.DECISION_NOTE.value,
-        "private_metadata": f"{feature_id}:{decision_id}",
-        "title": {"type": "plain_text", "text": "Note on a decision"},
+        "callback_id": view.value,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": title},
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": chosen[:3000]}},
-            _text_input(
-                Block.DECISION_NOTE.value,
-                "Why this option?",
-                "What you expect it to change, and by when",
-                multiline=True,
-                max_length=max_length,
-            ),
-        ],
+        "blocks": blocks,
     }

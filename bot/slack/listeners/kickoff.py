@@ -17,7 +17,7 @@ from bot.domain.mrkdwn import escape
 from bot.domain.parsing import Parsed
 from bot.domain.reframe import recognise
 from bot.domain.targets import Role, Targets
-from bot.errors import NotFound, NotReadyYet
+from bot.errors import NotReadyYet
 from bot.ids import Action, Block, Command, View
 from bot.services import inbox, kickoff, outbox
 from bot.services.kickoff import Outcome
@@ -27,6 +27,7 @@ from bot.slack.blocks import modals, section
 from bot.slack.listeners import evals as evals_listener
 from bot.slack.listeners import listening
 from bot.slack.listeners import reframe as reframe_listener
+from bot.slack.listeners.lookup import clicked_feature
 from bot.store.models import Feature
 
 # Message subtypes that are still a person talking (file drops, thread broadcasts).
@@ -155,11 +156,7 @@ def _interpret(deps: Deps, feature_id: int, step: Step, text: str, clarify: str)
 
 
 def _feature(session: Session, body: dict[str, Any], feature_id: str) -> Feature:
-    team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
-    feature = kickoff.get_feature(session, team_id, feature_id)
-    if feature is None:
-        raise NotFound("That kickoff no longer exists.")
-    return feature
+    return clicked_feature(session, body, feature_id, "That kickoff no longer exists.")
 
 
 def _post_in_thread(

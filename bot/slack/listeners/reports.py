@@ -22,11 +22,13 @@ from bot.jobs.reports import queue_report
 from bot.services import kickoff, outbox
 from bot.services import reports as report_service
 from bot.slack.blocks import actions, button, modals, section
-from bot.store.models import Decision, Feature, Report
+from bot.slack.listeners.lookup import clicked_feature
+from bot.store.models import Feature
 
 REPORT_USAGE = "Usage: `/align report <feature>`, e.g. `/align report support-answers`."
 
 
+FEATURE_GONE = "That feature no longer exists."
 STALE_BUTTON = "That button is out of date; run `/align report` for a fresh report."
 
 
@@ -73,13 +75,10 @@ def register(app: App, deps: Deps) -> None:
         ack()
         feature_key, report_id, option, step = _parse(str(action.get("value") or ""))
         user_id = body["user"]["id"]
-        team_id = (body.get("team") or {}).get("id") or body["user"].get("team_id") or ""
         message_ts = (body.get("container") or {}).get("message_ts")
         view = None
         with deps.unit_of_work() as session:
-            feature = kickoff.get_feature(session, team_id, feature_key)
-            if feature is None:
-                raise NotFound("That feature no longer exists.")
+            feature = clicked_feature(session, body, feature_key, FEATURE_GONE)
             decision, created = report_service.record_decision(
                 session, deps.clock, feature, report_id, option.value, user_id
             )
@@ -96,16 +95,7 @@ def register(app: App, deps: Deps) -> None:
                 note = button(
                     "Add a note", Action.DECISION_NOTE.value, f"{feature.id}:{decision.id}"
                 )
-                outbox.post(
-                    session,
-                    deps.clock,
-                    team_id=feature.team_id,
-                    channel_id=feature.channel_id,
-                    text=line,
-                    blocks=[section(line), actions(note)],
-                    thread_ts=message_ts,
-                    feature_id=feature.id,
-                )
+                _say_in_thread(session, deps, feature, message_ts, line, actions(note))
         if view is not None:
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -116,10 +106,8 @@ def register(app: App, deps: Deps) -> None:
         ack()
         feature_id, decision_id = _ids(str(action.get("value") or ""))
         with deps.unit_of_work() as session:
-            feature = _feature_of(session, body, feature_id)
-            decision = session.get(Decision, decision_id)
-            if decision is None or decision.feature_id != feature.id:
-                raise NotFound("That decision no longer exists.")
+            feature = clicked_feature(session, body, str(feature_id), FEATURE_GONE)
+            decision = report_service.decision_of(session, feature, decision_id)
             option = OPTION_NAMES[Option(decision.option)]
             chosen = f"{decision.option}) {option}, for *{escape(feature.name)}*"
             view = modals.decision_note(feature.id, decision.id, chosen, report_service.NOTE_CHARS)
@@ -132,7 +120,7 @@ def register(app: App, deps: Deps) -> None:
         text = values[Block.DECISION_NOTE.value]["value"]["value"] or ""
         user_id = body["user"]["id"]
         with deps.unit_of_work() as session:
-            feature = _feature_of(session, body, feature_id)
+            feature = clicked_feature(session, body, str(feature_id), FEATURE_GONE)
             try:
                 decision = report_service.note_decision(
                     session, feature, decision_id, user_id, text
@@ -141,20 +129,11 @@ def register(app: App, deps: Deps) -> None:
                 errors = {Block.DECISION_NOTE.value: refused.message[:150]}
                 ack(response_action="errors", errors=errors)
                 return
-            report = session.get(Report, decision.report_id) if decision.report_id else None
             quoted = "\n".join(f">{escape(part)}" for part in text.strip().splitlines())
             option = OPTION_NAMES[Option(decision.option)].lower()
             line = f"<@{user_id}>'s note on {decision.option}) {option}:\n{quoted}"
-            outbox.post(
-                session,
-                deps.clock,
-                team_id=feature.team_id,
-                channel_id=feature.channel_id,
-                text=line,
-                blocks=[section(line)],
-                thread_ts=report.ts if report is not None else None,
-                feature_id=feature.id,
-            )
+            thread = report_service.report_ts(session, decision)
+            _say_in_thread(session, deps, feature, thread, line)
         ack()
 
 
@@ -166,10 +145,21 @@ def _ids(value: str) -> tuple[int, int]:
         raise BadInput(STALE_BUTTON) from None
 
 
-def _feature_of(session: Session, body: dict[str, Any], feature_id: int) -> Feature:
-    """The feature, only within the workspace the click came from."""
-    team_id = (body.get("team") or {}).get("id") or body["user"].get("team_id") or ""
-    feature = session.get(Feature, feature_id)
-    if feature is None or feature.team_id != team_id:
-        raise NotFound("That feature no longer exists.")
-    return feature
+def _say_in_thread(
+    session: Session,
+    deps: Deps,
+    feature: Feature,
+    thread_ts: str | None,
+    line: str,
+    *more: dict[str, Any],
+) -> None:
+    outbox.post(
+        session,
+        deps.clock,
+        team_id=feature.team_id,
+        channel_id=feature.channel_id,
+        text=line,
+        blocks=[section(line), *more],
+        thread_ts=thread_ts,
+        feature_id=feature.id,
+    )

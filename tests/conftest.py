@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.localslack.server import LocalSlack
 from bot.store.db import make_engine, upgrade
 from tests.support.bot import BotUnderTest, start_bot
@@ -53,5 +54,18 @@ def slack() -> Iterator[LocalSlack]:
 @pytest.fixture
 def bot(database_url: str, slack: LocalSlack) -> Iterator[BotUnderTest]:
     running = start_bot(database_url, slack)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def clocked_bot(database_url: str, slack: LocalSlack, clock: ManualClock) -> Iterator[BotUnderTest]:
+    """The bot on a clock the test moves by hand, with the scheduler off (tests run jobs)."""
+    running = start_bot(database_url, slack, clock=clock, GROUNDLINE_SCHEDULER=False)
     yield running
     running.stop()

@@ -3,7 +3,7 @@
 Run by hand when the spec changes:
 
     .venv/bin/python -m bot.localslack.build_method_table \
-        ../shared/fixtures/slack-specs/slack_web_openapi_v2.json
+        tests/fixtures/slack/specs/slack_web_openapi_v2.json
 
 The table maps each method to its required arguments, leaving out `token`, which the
 stand-in checks on its own. Methods newer than the spec live in `spec.SUPPLEMENT`.

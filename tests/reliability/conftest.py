@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.reliability.figures import Report
+from tests.support.figures import Report
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ from bot.ingest.detect import read_cases
 from bot.ingest.model import IngestError
 from bot.localslack.driver import FORM, JSON
 from bot.store.models import Answer, Feature
-from tests.reliability.figures import FULL, scaled
 from tests.support.bot import BotUnderTest
+from tests.support.figures import FULL, scaled
 
 EXAMPLES = scaled(60, 400)
 PARSERS = [

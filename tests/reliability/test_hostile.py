@@ -17,9 +17,9 @@ from sqlalchemy import func, inspect, select
 
 from bot.localslack.driver import FORM, JSON
 from bot.store.models import Answer, EvalRun, Feature, TargetVersion
-from tests.reliability.figures import Report, backends
-from tests.reliability.support import ANSWERS, Thread, backend_of
 from tests.support.bot import BotUnderTest
+from tests.support.figures import Report, backends
+from tests.support.reliability import ANSWERS, Thread, backend_of
 
 PINGS = ["<!channel>", "<!here>", "<!everyone>", "<@U0EVIL>", "<!subteam^S0EVIL>"]
 LINK = "<https://evil.example|click>"

@@ -23,8 +23,9 @@ import pytest
 from bot.localslack.driver import Delivered, SlackDriver
 from bot.localslack.server import LocalSlack
 from bot.store.models import EvalCase, EvalRun
-from tests.reliability.figures import FULL, Figures, Report, backends, scaled
-from tests.reliability.support import (
+from tests.support.bot import SIGNING_SECRET
+from tests.support.figures import FULL, Figures, Report, backends, scaled
+from tests.support.reliability import (
     ANSWERS,
     TITLES,
     TRANSPORT_ERRORS,
@@ -35,7 +36,6 @@ from tests.reliability.support import (
     roots,
     wait_thread_ts,
 )
-from tests.support.bot import SIGNING_SECRET
 from tests.support.serve import ServeProcess
 
 SEED = 20240607

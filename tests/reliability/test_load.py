@@ -12,9 +12,9 @@ import pytest
 from bot.localslack.driver import SlackDriver
 from bot.localslack.server import LocalSlack
 from bot.store.models import Answer, Feature
-from tests.reliability.figures import FULL, Figures, Report, backends, scaled
-from tests.reliability.support import ANSWERS, Database, Thread, question_counts
 from tests.support.bot import SIGNING_SECRET
+from tests.support.figures import FULL, Figures, Report, backends, scaled
+from tests.support.reliability import ANSWERS, Database, Thread, question_counts
 from tests.support.serve import ServeProcess
 
 KICKOFFS = scaled(20, 200)

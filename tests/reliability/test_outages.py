@@ -16,10 +16,10 @@ from bot.localopenai.server import LocalOpenAI
 from bot.localslack.driver import SlackDriver
 from bot.localslack.server import LocalSlack
 from bot.store.models import Feature
-from tests.reliability.figures import FULL, Report, backends, scaled
-from tests.reliability.support import ANSWERS, Database, Thread, backend_of, question_counts, roots
 from tests.support.bot import SIGNING_SECRET, BotUnderTest, start_bot
+from tests.support.figures import FULL, Report, backends, scaled
 from tests.support.postgres import PostgresServer, _binary
+from tests.support.reliability import ANSWERS, Database, Thread, backend_of, question_counts, roots
 from tests.support.serve import ServeProcess
 
 STORM_FAULTS = scaled(3, 10)

@@ -11,7 +11,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
 from bot.localslack.server import LocalSlack
+from bot.store.queue import work_in_flight
 from tests.support.bot import SIGNING_SECRET
 
 
@@ -76,3 +80,18 @@ class ServeProcess:
                 self.process.kill()
                 self.process.wait()
         return int(self.process.returncode)
+
+
+def wait_drained(database_url: str, timeout: float = 15.0) -> None:
+    engine = create_engine(database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with Session(engine) as session:
+                pending = work_in_flight(session)
+            if pending == 0:
+                return
+            time.sleep(0.05)
+        raise AssertionError("outbox not drained")
+    finally:
+        engine.dispose()

@@ -1,0 +1,100 @@
+"""`/align metric`, `/align token` (and revoking), and the breach alert with its hourly debounce."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.clock import ManualClock
+from bot.store.models import FeatureToken
+from tests.support.bot import BotUnderTest
+from tests.support.evals import (
+    CHANNEL,
+    FIXTURES,
+    PM,
+    export,
+    issue_token,
+    start_feature,
+    upload,
+    wait_for_thread_text,
+)
+
+PASSING = b'{"id": "a", "passed": true, "latency_ms": 100}\n{"id": "b", "passed": true}\n'
+FAILING = b"".join(b'{"id": "f%d", "passed": false, "latency_ms": 100}\n' % i for i in range(40))
+
+
+def test_align_metric_records_a_sample(bot: BotUnderTest) -> None:
+    start_feature(
+        bot,
+        targets={
+            "success_metrics": [
+                {"name": "CSAT", "target": 4.2, "direction": "at_least", "unit": ""}
+            ]
+        },
+    )
+    reply = bot.driver.command("/align", "metric support-answers csat 4.3", user_id=PM)
+    assert "Noted" in reply.json()["text"] and "CSAT" in reply.json()["text"]
+    bad = bot.driver.command("/align", "metric support-answers csat lots", user_id=PM)
+    assert "not a number" in bad.json()["text"]
+    unknown = bot.driver.command("/align", "metric nope csat 4", user_id=PM)
+    assert "No feature called" in unknown.json()["text"]
+    short = bot.driver.command("/align", "metric support-answers", user_id=PM)
+    assert "Usage" in short.json()["text"]
+    samples = export(bot, "support-answers")["metric_samples"]
+    assert [(s["name"], s["value"], s["by"]) for s in samples] == [("CSAT", 4.3, PM)]
+
+
+def test_token_is_shown_once_and_revoke_stops_it(bot: BotUnderTest) -> None:
+    start_feature(bot)
+    token = issue_token(bot, "support-answers")
+    with bot.session() as session:
+        stored = session.query(FeatureToken).one()
+        assert token not in stored.token_hash and len(stored.token_hash) == 64
+    assert upload(bot, "support-answers", PASSING, token).status == 201
+    revoked = bot.driver.command("/align", "token support-answers --revoke", user_id=PM)
+    assert "Revoked 1 upload token" in revoked.json()["text"]
+    refused = upload(bot, "support-answers", PASSING, token)
+    assert refused.status == 401 and "revoked" in refused.body["message"]
+    fresh = issue_token(bot, "support-answers")
+    assert fresh != token and upload(bot, "support-answers", PASSING, fresh).status == 201
+
+
+def alerts(bot: BotUnderTest) -> list[str]:
+    bot.settle()
+    return [
+        m["text"]
+        for m in bot.slack.bot_messages(CHANNEL)
+        if "thread_ts" not in m and "misses the agreed" in m.get("text", "")
+    ]
+
+
+def test_breach_alert_once_per_hour(clocked_bot: BotUnderTest, clock: ManualClock) -> None:
+    bot = clocked_bot
+    feature = start_feature(bot)
+    assert feature.thread_ts is not None
+    token = issue_token(bot, "support-answers")
+    assert upload(bot, "support-answers", PASSING, token).status == 201
+    assert alerts(bot) == []
+    assert upload(bot, "support-answers", FAILING, token).status == 201  # newly breaches
+    assert len(alerts(bot)) == 1 and "error rate" in alerts(bot)[0]
+    summary = wait_for_thread_text(bot, feature.thread_ts, "misses it")
+    assert "n=40" in summary and "target ≤ 10%" in summary
+    assert upload(bot, "support-answers", PASSING, token).status == 201
+    clock.advance(timedelta(minutes=30))
+    assert upload(bot, "support-answers", FAILING, token).status == 201  # within the hour
+    assert len(alerts(bot)) == 1
+    assert upload(bot, "support-answers", FAILING, token).status == 201  # still breached: not new
+    clock.advance(timedelta(minutes=31))
+    assert upload(bot, "support-answers", PASSING, token).status == 201
+    assert upload(bot, "support-answers", FAILING, token).status == 201  # an hour on: alerted
+    assert len(alerts(bot)) == 2
+
+
+def test_no_targets_yet_says_so(bot: BotUnderTest) -> None:
+    feature = start_feature(bot, targets=None)
+    assert feature.thread_ts is not None
+    token = issue_token(bot, "support-answers")
+    body = (FIXTURES / "promptfoo_results.json").read_bytes()
+    assert upload(bot, "support-answers", body, token).status == 201
+    summary = wait_for_thread_text(bot, feature.thread_ts, "New eval run")
+    assert "No target agreed yet" in summary and "1 case errored" in summary
+    assert alerts(bot) == []

@@ -28,6 +28,8 @@ RECENT_SECONDS = 60.0
 # its WAL file, so a probe write can still fit while a real one (a run of cases) cannot.
 MIN_FREE_BYTES = 1 << 20
 PROBE_KEY = "health:write-probe"
+PROBE_WAIT_MS = 500
+SQLITE_BUSY_MS = 30_000  # what make_engine's connect timeout sets
 STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO, errno.EACCES}
 # What drivers say when the disk or the permissions refuse a write (SQLite's own messages,
 # PostgreSQL's SQLSTATE classes 53 "insufficient resources" and 25006 "read only transaction").
@@ -85,16 +87,33 @@ def check(engine: Engine, health: StorageHealth) -> str | None:
     if free is not None and free < MIN_FREE_BYTES:
         return "disk full"
     try:
-        with engine.begin() as connection:
-            # A real write of one small row, committed: refused on a read-only file, mount or
-            # server. Same key every time, so it never grows.
-            connection.execute(delete(ProcessedDelivery).where(ProcessedDelivery.key == PROBE_KEY))
-            connection.execute(
-                insert(ProcessedDelivery), {"key": PROBE_KEY, "received_at": datetime.now(UTC)}
-            )
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:  # never wait long behind another writer (a big ingest takes seconds)
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {PROBE_WAIT_MS}")
+                connection.commit()  # ends the transaction the PRAGMA began
+            try:
+                with connection.begin():
+                    # A real write of one small row, committed: refused on a read-only file,
+                    # mount or server. Same key every time, so it never grows.
+                    connection.execute(
+                        delete(ProcessedDelivery).where(ProcessedDelivery.key == PROBE_KEY)
+                    )
+                    connection.execute(
+                        insert(ProcessedDelivery),
+                        {"key": PROBE_KEY, "received_at": datetime.now(UTC)},
+                    )
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+    except OperationalError as error:
+        if "database is locked" in str(error.orig):
+            return None  # someone else is writing right now: the database takes writes
+        log.warning("database health check failed: %s", type(error.orig).__name__)
+        return "database refuses writes" if storage_refused(error) else "database unavailable"
     except Exception as error:  # any driver error: not healthy, and we say which kind
         log.warning("database health check failed: %s", type(error).__name__)
-        return "database unavailable" if not storage_refused(error) else "database read-only"
+        return "database refuses writes" if storage_refused(error) else "database unavailable"
     return None
 
 

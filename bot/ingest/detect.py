@@ -72,12 +72,13 @@ def _finish(
         for row in rows:
             labels.add(row.label)
             if metric is not None:
-                check_names.update(row.checks)
+                check_names.update(check.name for check in row.checks)
                 if not row.errored:
-                    if metric not in row.checks:
+                    chosen = row.check(metric)
+                    if chosen is None:
                         continue  # this case was not judged on that check
                     metric_found = True
-                    verdict = row.checks[metric]
+                    verdict = chosen.passed
                     reason = None if verdict else row.reason  # a pass by this check needs none
                     row = row.model_copy(update={"passed": verdict, "reason": reason})
             count += 1

@@ -7,7 +7,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bot.ingest.jsonstream import JsonStream
-from bot.ingest.model import CaseRow, IngestError, RunMeta, clip
+from bot.ingest.kinds import by_name, inspect_kind
+from bot.ingest.model import CaseRow, Check, IngestError, RunMeta, clip
 from bot.ingest.values import FALSE_WORDS, TRUE_WORDS, read_amount, read_text, shown
 
 # Inspect's letter grades: correct, incorrect, partial, no answer. Only full credit passes.
@@ -54,7 +55,7 @@ def _row(raw: object, where: str, model: str | None, epochs: int) -> CaseRow:
     if not errored:
         if not checks:
             raise IngestError(f"{where}: field 'scores' is missing")
-        passed = all(checks.values())
+        passed = all(check.passed for check in checks)
     return CaseRow(
         case_id=case_id,
         passed=passed,
@@ -68,20 +69,31 @@ def _row(raw: object, where: str, model: str | None, epochs: int) -> CaseRow:
     )
 
 
-def _checks(scores: Mapping[str, Any], where: str) -> dict[str, bool]:
-    checks: dict[str, bool] = {}
+def _checks(scores: Mapping[str, Any], where: str) -> list[Check]:
+    checks: list[Check] = []
     for scorer, score in scores.items():
         value = _mapping(score).get("value")
-        if isinstance(value, Mapping):  # a scorer that returns several named values
-            for part, part_value in value.items():
-                verdict = _verdict(part_value, f"{scorer}.{part}", where)
-                if verdict is not None:
-                    checks[f"{scorer}.{part}"] = verdict
-            continue
-        verdict = _verdict(value, scorer, where)
-        if verdict is not None:
-            checks[scorer] = verdict
+        parts = value.items() if isinstance(value, Mapping) else [(None, value)]
+        for part, part_value in parts:  # a scorer that returns several named values
+            name = scorer if part is None else f"{scorer}.{part}"
+            verdict = _verdict(part_value, name, where)
+            if verdict is not None:
+                checks.append(
+                    Check(
+                        name=name,
+                        passed=verdict,
+                        kind=by_name(inspect_kind(scorer), name),
+                        score=_number(part_value),
+                        tool_type=scorer,
+                    )
+                )
     return checks
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def _verdict(value: object, scorer: str, where: str) -> bool | None:
@@ -149,8 +161,8 @@ def _error_text(error: object) -> str | None:
     return read_text(error)
 
 
-def _failure_reason(scores: Mapping[str, Any], checks: Mapping[str, bool]) -> str | None:
-    failed = [scorer for scorer, verdict in checks.items() if not verdict]
+def _failure_reason(scores: Mapping[str, Any], checks: list[Check]) -> str | None:
+    failed = [check.name for check in checks if not check.passed]
     if not failed:
         return None
     scorer = failed[0].split(".")[0]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bot.ingest.jsonstream import JsonStream
-from bot.ingest.model import CaseRow, IngestError, RunMeta, clip
+from bot.ingest.kinds import promptfoo_kind
+from bot.ingest.model import CaseRow, Check, IngestError, RunMeta, clip, merge_checks
 from bot.ingest.values import first_text, read_amount, read_bool, read_text
 
 ERROR_REASON = 2  # promptfoo's ResultFailureReason: 0 none, 1 an assertion failed, 2 an error
@@ -103,20 +105,42 @@ def _reason(raw: Mapping[str, Any], grading: Mapping[str, Any]) -> str | None:
     return read_text(raw.get("error")) or read_text(grading.get("reason"))
 
 
-def _checks(grading: Mapping[str, Any]) -> dict[str, bool]:
-    """Named metrics: a metric passes when every assertion carrying its name passed."""
-    checks: dict[str, bool] = {}
-    components = grading.get("componentResults")
+def _checks(grading: Mapping[str, Any]) -> list[Check]:
+    """One check per assertion, named by its `metric` (else its `type`); assertions sharing a
+    name are one check that passes when all of them passed. Assert-sets nest their parts."""
+    return merge_checks(_component_checks(grading.get("componentResults")))
+
+
+def _component_checks(components: object) -> Iterator[Check]:
     if not isinstance(components, list):
-        return checks
+        return
     for component in components:
         if not isinstance(component, Mapping):
             continue
-        metric = _mapping(component.get("assertion")).get("metric")
+        assertion = _mapping(component.get("assertion"))
+        kind_name = read_text(assertion.get("type"))
+        if kind_name == "assert-set":
+            yield from _component_checks(component.get("componentResults"))
+            continue
+        metric = read_text(assertion.get("metric"))
+        name = metric or kind_name
         verdict = component.get("pass")
-        if isinstance(metric, str) and metric and isinstance(verdict, bool):
-            checks[metric] = checks.get(metric, True) and verdict
-    return checks
+        if name is None or not isinstance(verdict, bool):
+            continue
+        yield Check(
+            name=name,
+            passed=verdict,
+            kind=promptfoo_kind(kind_name, metric),
+            score=_finite(component.get("score")),
+            threshold=_finite(assertion.get("threshold")),
+            tool_type=kind_name,
+        )
+
+
+def _finite(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

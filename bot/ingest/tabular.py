@@ -8,7 +8,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import IO
 
-from bot.ingest.model import CaseRow, IngestError, RunMeta
+from bot.ingest.kinds import by_name
+from bot.ingest.model import CaseRow, Check, CheckKind, IngestError, RunMeta
 from bot.ingest.values import first_text, read_amount, read_bool, read_text
 
 PASS_FIELDS = ("passed", "grounded")
@@ -68,11 +69,11 @@ def read_csv(
                     f"{where}: {len(cells)} values but the header names {len(columns)} columns"
                 )
             fields = dict(zip(columns, cells, strict=False))
-            checks = {
-                column[len(CHECK_PREFIX) :]: read_bool(value, where, column)
+            checks = [
+                _named_check(column[len(CHECK_PREFIX) :], read_bool(value, where, column))
                 for column, value in fields.items()
                 if column.startswith(CHECK_PREFIX) and value.strip()
-            }
+            ]
             yield _checked_unique(_row(fields, where, checks), seen, reader.line_num)
     except UnicodeDecodeError:
         raise IngestError(f"line {reader.line_num + 1}: not valid UTF-8") from None
@@ -107,7 +108,7 @@ def _header(cells: list[str], line: int) -> list[str]:
     return columns
 
 
-def _row(fields: Mapping[str, object], where: str, checks: dict[str, bool]) -> CaseRow:
+def _row(fields: Mapping[str, object], where: str, checks: list[Check]) -> CaseRow:
     case_id = read_text(fields.get("id"))
     if case_id is None:
         raise IngestError(f"{where}: field 'id' is missing")
@@ -149,12 +150,20 @@ def _error(value: object, where: str) -> tuple[bool, str | None]:
     return True, read_text(value)
 
 
-def _json_checks(value: object, where: str) -> dict[str, bool]:
+def _json_checks(value: object, where: str) -> list[Check]:
     if value is None:
-        return {}
+        return []
     if not isinstance(value, dict):
         raise IngestError(f"{where}: field 'checks' should map check names to true/false")
-    return {str(key): read_bool(verdict, where, f"checks.{key}") for key, verdict in value.items()}
+    return [
+        _named_check(str(key), read_bool(verdict, where, f"checks.{key}"))
+        for key, verdict in value.items()
+    ]
+
+
+def _named_check(name: str, passed: bool) -> Check:
+    """A home-made file's check has no tool type: its name says what it judges."""
+    return Check(name=name, passed=passed, kind=by_name(CheckKind.OTHER, name))
 
 
 def _checked_unique(row: CaseRow, seen: dict[int, int], line: int) -> CaseRow:

@@ -124,9 +124,9 @@ def handle_file_drop(deps: Deps, body: dict[str, Any], event: dict[str, Any]) ->
             name = str(file.get("name") or file.get("title") or "file")[:120]
             size = int(file.get("size") or 0)
             if size > limit:
-                _say(
+                outbox.say(
                     session,
-                    deps,
+                    deps.clock,
                     feature,
                     f"I can't take `{escape(name)}`: it is {size:,} bytes, "
                     f"over the {limit:,}-byte upload limit.",
@@ -134,18 +134,6 @@ def handle_file_drop(deps: Deps, body: dict[str, Any], event: dict[str, Any]) ->
                 continue
             url = str(file.get("url_private_download") or file.get("url_private") or "")
             deps.background.submit(_ingest_file, deps, feature.id, team_id, name, url)
-
-
-def _say(session: Any, deps: Deps, feature: Feature, text: str) -> None:
-    outbox.post(
-        session,
-        deps.clock,
-        team_id=feature.team_id,
-        channel_id=feature.channel_id,
-        text=text,
-        feature_id=feature.id,
-        in_feature_thread=True,
-    )
 
 
 def _ingest_file(deps: Deps, feature_id: int, team_id: str, name: str, url: str) -> None:
@@ -163,15 +151,20 @@ def _ingest_file(deps: Deps, feature_id: int, team_id: str, name: str, url: str)
         with deps.unit_of_work() as session:
             feature = session.get(Feature, feature_id)
             if feature is not None:
-                _say(session, deps, feature, f"I couldn't store that run. {escape(error.message)}")
+                outbox.say(
+                    session,
+                    deps.clock,
+                    feature,
+                    f"I couldn't store that run. {escape(error.message)}",
+                )
     except Exception:
         log.exception("could not ingest a file from Slack")
         with deps.unit_of_work() as session:
             feature = session.get(Feature, feature_id)
             if feature is not None:
-                _say(
+                outbox.say(
                     session,
-                    deps,
+                    deps.clock,
                     feature,
                     f"Sorry, I couldn't fetch `{escape(name)}` from Slack. "
                     "Please try again in a moment.",

@@ -144,34 +144,18 @@ def _interpret(deps: Deps, feature_id: int, step: Step, text: str, clarify: str)
             return  # someone answered meanwhile
         if reading is None:
             safe = escape(clarify)  # our parser quotes the person's words back
-            _post_in_thread(session, deps, feature, safe, [section(safe)])
+            outbox.say(session, deps.clock, feature, safe, [section(safe)])
             return
         kickoff.hold_reading(feature, step, reading, clarify)
         parsed = checklist.parse_answer(step, reading)
         assert isinstance(parsed, Parsed)
         described = checklist.describe(checklist.apply(Targets(), step, parsed.value), step)
-        _post_in_thread(
-            session, deps, feature, *kickoff_blocks.reading(feature.id, text, described)
-        )
+        reading_blocks = kickoff_blocks.reading(feature.id, text, described)
+        outbox.say(session, deps.clock, feature, *reading_blocks)
 
 
 def _feature(session: Session, body: dict[str, Any], feature_id: str) -> Feature:
     return clicked_feature(session, body, feature_id, "That kickoff no longer exists.")
-
-
-def _post_in_thread(
-    session: Session, deps: Deps, feature: Feature, text: str, blocks: list[dict[str, Any]]
-) -> None:
-    outbox.post(
-        session,
-        deps.clock,
-        team_id=feature.team_id,
-        channel_id=feature.channel_id,
-        text=text,
-        blocks=blocks,
-        feature_id=feature.id,
-        in_feature_thread=True,
-    )
 
 
 def say(session: Session, deps: Deps, outcome: Outcome) -> None:
@@ -180,7 +164,7 @@ def say(session: Session, deps: Deps, outcome: Outcome) -> None:
     if outcome.clarify:
         safe = escape(outcome.clarify)  # our parser quotes the person's words back
         text, blocks = safe, [section(safe)]
-        _post_in_thread(session, deps, feature, text, blocks)
+        outbox.say(session, deps.clock, feature, text, blocks)
         return
     lead = ""
     if outcome.accepted_step is not None:
@@ -196,41 +180,31 @@ def say(session: Session, deps: Deps, outcome: Outcome) -> None:
         announcement = kickoff_blocks.change_announcement(
             feature, version, outcome.changed_step, outcome.targets
         )
-        outbox.post(
+        outbox.say(
             session,
             deps.clock,
-            team_id=feature.team_id,
-            channel_id=feature.channel_id,
-            text=announcement,
-            blocks=[section(announcement)],
-            feature_id=feature.id,
+            feature,
+            announcement,
+            [section(announcement)],
+            where=outbox.CHANNEL,
         )
     if outcome.question is not None:
-        _post_in_thread(
-            session, deps, feature, *kickoff_blocks.question(outcome.question, feature.id, lead)
-        )
+        question = kickoff_blocks.question(outcome.question, feature.id, lead)
+        outbox.say(session, deps.clock, feature, *question)
     elif outcome.agreed:
         text, blocks = kickoff_blocks.agreed(feature, version, outcome.targets)
-        _post_in_thread(session, deps, feature, text, blocks)
+        outbox.say(session, deps.clock, feature, text, blocks)
         if version.version > 1:
-            outbox.post(
-                session,
-                deps.clock,
-                team_id=feature.team_id,
-                channel_id=feature.channel_id,
-                text=text,
-                blocks=blocks,
-                feature_id=feature.id,
-            )
+            outbox.say(session, deps.clock, feature, text, blocks, where=outbox.CHANNEL)
     elif outcome.review:
         text, blocks = kickoff_blocks.summary(feature, version, outcome.targets)
         if lead:
             blocks.insert(0, section(lead.strip()))
-        _post_in_thread(session, deps, feature, text, blocks)
+        outbox.say(session, deps.clock, feature, text, blocks)
     elif outcome.signed_role is not None:
         role = "PM" if outcome.signed_role is Role.PM else "engineer"
         line = f"Signed as {role}. Waiting for the other sign-off."
-        _post_in_thread(session, deps, feature, line, [section(line)])
+        outbox.say(session, deps.clock, feature, line, [section(line)])
 
 
 def worth_keeping(event: dict[str, Any]) -> bool:
@@ -265,7 +239,7 @@ def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
         response_url=command.get("response_url"),
     )
     first = checklist.QUESTIONS[checklist.ORDER[0]]
-    _post_in_thread(session, deps, feature, *kickoff_blocks.question(first, feature.id))
+    outbox.say(session, deps.clock, feature, *kickoff_blocks.question(first, feature.id))
 
 
 def process_message(

@@ -60,16 +60,12 @@ def run_job(deps: Deps, job: Job) -> None:
             listening=job.listening,
         )
         with deps.unit_of_work() as session:
-            outbox.post(
-                session,
-                deps.clock,
-                team_id=job.team_id,
-                channel_id=job.channel_id,
-                text=text,
-                blocks=blocks,
-                thread_ts=job.thread_ts,
-                feature_id=job.feature_id,
-                dedup_key=job.dedup_key[:200],
+            feature = session.get(Feature, job.feature_id)
+            if feature is None:
+                return
+            where = outbox.CHANNEL if job.thread_ts is None else job.thread_ts
+            outbox.say(
+                session, deps.clock, feature, text, blocks, where=where, dedup_key=job.dedup_key
             )
     except Exception:
         log.exception("could not reply to a reframe request")
@@ -154,14 +150,7 @@ def listen(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> No
             )
         else:
             said = f"<@{command['user_id']}> turned off listening for *{name}*."
-        outbox.post(
-            session,
-            deps.clock,
-            team_id=feature.team_id,
-            channel_id=feature.channel_id,
-            text=said,
-            feature_id=feature.id,
-        )
+        outbox.say(session, deps.clock, feature, said, where=outbox.CHANNEL)
         where = f"<#{feature.channel_id}>"
     state = "on" if turn_on else "off"
     ack(response_type="ephemeral", text=f"Listening is {state} for *{name}* in {where}.")
@@ -182,8 +171,8 @@ def register(app: App, deps: Deps) -> None:
         with deps.unit_of_work() as session:
             feature = service.feature_in_channel(session, team_id, channel_id)
             if feature is None:
-                row = outbox.ephemeral(session, deps.clock, private, reframe_blocks.NO_FEATURE)
-                row.blocks_json = reframe_blocks.no_feature_blocks()
+                blocks = reframe_blocks.no_feature_blocks()
+                outbox.ephemeral(session, deps.clock, private, reframe_blocks.NO_FEATURE, blocks)
                 return
             if claim is None:
                 outbox.ephemeral(session, deps.clock, private, NOT_A_CLAIM)

@@ -13,21 +13,15 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain import checklist
 from bot.domain.checklist import Step
-from bot.domain.mrkdwn import escape
-from bot.domain.parsing import Parsed
 from bot.domain.reframe import recognise
-from bot.domain.targets import Role, Targets
-from bot.errors import NotReadyYet
+from bot.domain.targets import Role
 from bot.ids import Action, Block, Command, View
+from bot.jobs import reading as reading_job
 from bot.services import inbox, kickoff, outbox
 from bot.services.kickoff import answers, changes, signoff
 from bot.services.kickoff.outcomes import Clarify, Signed
-from bot.services.reading import propose
 from bot.slack.blocks import kickoff as kickoff_blocks
-from bot.slack.blocks import modals, section
-from bot.slack.listeners import evals as evals_listener
-from bot.slack.listeners import listening
-from bot.slack.listeners import reframe as reframe_listener
+from bot.slack.blocks import modals
 from bot.slack.listeners.kickoff_replies import say
 from bot.slack.listeners.lookup import clicked_feature
 from bot.store.models import Feature
@@ -48,7 +42,7 @@ def register(app: App, deps: Deps) -> None:
     @app.event("message")
     def message_in(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
         """Ack path: decide without the database whether the message may matter, and if so
-        store it raw (one insert); `process_message` handles it after the ack."""
+        store it raw (one insert); bot/slack/after_ack.py routes it after the ack."""
         ack()
         if not worth_keeping(event):
             return
@@ -134,26 +128,6 @@ def register(app: App, deps: Deps) -> None:
                 say(session, deps, outcome)
 
 
-def _interpret(deps: Deps, feature_id: int, step: Step, text: str, clarify: str) -> None:
-    """Background: the language model's reading, shown back for a yes/no; else our follow-up."""
-    assert deps.llm is not None
-    reading = propose(deps.llm, step, checklist.QUESTIONS[step].text, text)
-    with deps.unit_of_work() as session:
-        feature = session.get(Feature, feature_id)
-        if feature is None or feature.stage != step.value:
-            return  # someone answered meanwhile
-        if reading is None:
-            safe = escape(clarify)  # our parser quotes the person's words back
-            outbox.say(session, deps.clock, feature, safe, [section(safe)])
-            return
-        answers.hold_reading(feature, step, reading, clarify)
-        parsed = checklist.parse_answer(step, reading)
-        assert isinstance(parsed, Parsed)
-        described = checklist.describe(checklist.apply(Targets(), step, parsed.value), step)
-        reading_blocks = kickoff_blocks.reading(feature.id, text, described)
-        outbox.say(session, deps.clock, feature, *reading_blocks)
-
-
 def _feature(session: Session, body: dict[str, Any], feature_id: str) -> Feature:
     return clicked_feature(session, body, feature_id, "That kickoff no longer exists.")
 
@@ -193,34 +167,11 @@ def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
     outbox.say(session, deps.clock, feature, *kickoff_blocks.question(first, feature.id))
 
 
-def process_message(
-    deps: Deps, session: Session, body: dict[str, Any]
+def answer(
+    deps: Deps, session: Session, feature: Feature, event: dict[str, Any]
 ) -> Callable[[], None] | None:
-    """After the ack: a kickoff to start, a reframe asked for, a file drop, an answer in a
-    kickoff thread, or a claim to reframe."""
-    if body.get("command") == Command.KICKOFF.value:
-        start(deps, session, body)
-        return None
-    job = reframe_listener.job_from_inbox(deps, body)
-    if job is not None:
-        return job
-    event = body.get("event") or {}
-    if event.get("files"):  # an eval file dropped in the thread
-        return lambda: evals_listener.handle_file_drop(deps, body, event)
-    thread_ts = event.get("thread_ts")
-    team_id = body.get("team_id") or event.get("team") or ""
-    feature = None
-    if thread_ts and thread_ts != event.get("ts"):
-        feature = kickoff.find_by_thread(session, team_id, event["channel"], thread_ts)
-    if (
-        feature is None
-        and thread_ts
-        and kickoff.root_being_posted(session, team_id, event["channel"])
-    ):
-        # The kickoff message is on its way and its ts not saved yet: try again in a moment.
-        raise NotReadyYet("kickoff thread not recorded yet")
-    if feature is None:  # not a kickoff answer; maybe a claim (after our commit)
-        return lambda: listening.maybe_reply(deps, body, event)
+    """After the ack: a reply in a kickoff thread, read as an answer. What the parser cannot
+    read goes to the language model (when there is one) after the commit."""
     text = event.get("text") or ""
     outcome = answers.answer(session, deps.clock, feature, event["user"], text)
     if outcome is None:
@@ -235,7 +186,7 @@ def process_message(
         step, clarify = outcome.step, outcome.text
 
         def ask_model() -> None:
-            deps.background.submit(_interpret, deps, feature.id, step, text, clarify)
+            deps.background.submit(reading_job.interpret, deps, feature.id, step, text, clarify)
 
         return ask_model
     say(session, deps, outcome)

@@ -1,7 +1,8 @@
 """The language model's reading of a kickoff answer our parser could not read, after the ack.
 
-It is shown back for a yes/no and stored only once someone confirms it (bot/services/kickoff/answers.py);
-when the model has no reading (or takes too long), our own follow-up question is posted instead.
+It is shown back for a yes/no and stored only once someone confirms it
+(bot/services/kickoff/answers.py); when the model has no reading (or takes too long), our own
+follow-up question is posted instead.
 """
 
 from __future__ import annotations

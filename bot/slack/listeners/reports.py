@@ -9,7 +9,6 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain.checklist import Step
@@ -23,7 +22,6 @@ from bot.services import kickoff, outbox
 from bot.services import reports as report_service
 from bot.slack.blocks import actions, button, modals, section
 from bot.slack.listeners.lookup import clicked_feature
-from bot.store.models import Feature
 
 REPORT_USAGE = "Usage: `/align report <feature>`, e.g. `/align report support-answers`."
 
@@ -95,7 +93,8 @@ def register(app: App, deps: Deps) -> None:
                 note = button(
                     "Add a note", Action.DECISION_NOTE.value, f"{feature.id}:{decision.id}"
                 )
-                _say_in_thread(session, deps, feature, message_ts, line, actions(note))
+                blocks = [section(line), actions(note)]
+                outbox.say(session, deps.clock, feature, line, blocks, where=message_ts)
         if view is not None:
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -133,7 +132,7 @@ def register(app: App, deps: Deps) -> None:
             option = OPTION_NAMES[Option(decision.option)].lower()
             line = f"<@{user_id}>'s note on {decision.option}) {option}:\n{quoted}"
             thread = report_service.report_ts(session, decision)
-            _say_in_thread(session, deps, feature, thread, line)
+            outbox.say(session, deps.clock, feature, line, [section(line)], where=thread)
         ack()
 
 
@@ -143,23 +142,3 @@ def _ids(value: str) -> tuple[int, int]:
         return int(first), int(second)
     except ValueError:
         raise BadInput(STALE_BUTTON) from None
-
-
-def _say_in_thread(
-    session: Session,
-    deps: Deps,
-    feature: Feature,
-    thread_ts: str | None,
-    line: str,
-    *more: dict[str, Any],
-) -> None:
-    outbox.post(
-        session,
-        deps.clock,
-        team_id=feature.team_id,
-        channel_id=feature.channel_id,
-        text=line,
-        blocks=[section(line), *more],
-        thread_ts=thread_ts,
-        feature_id=feature.id,
-    )

@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="store one eval run from a results file")
     ingest.add_argument(
         "file",
-        help="promptfoo, Inspect (.eval or .json), DeepEval, JUnit XML, JSONL or CSV (docs/ingest.md)",
+        help="promptfoo, Inspect, DeepEval, JUnit XML, JSONL or CSV (see docs/ingest.md)",
     )
     ingest.add_argument("--feature", required=True, help="the feature's id or slug")
     ingest.add_argument("--label", help="name this run (default: the model label in the file)")

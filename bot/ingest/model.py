@@ -164,7 +164,7 @@ def column_map(pairs: list[str], threshold: str | float | None = None) -> Column
     pass_mark: float | None = None
     if threshold not in (None, ""):
         try:
-            pass_mark = float(threshold)  # type: ignore[arg-type]
+            pass_mark = float(threshold)
         except ValueError:
             raise IngestError(f"--threshold {str(threshold)[:20]!r} is not a number") from None
     return ColumnMap(fields=fields, scores=scores, threshold=pass_mark)

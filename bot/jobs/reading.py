@@ -1,7 +1,8 @@
 """The language model's reading of a kickoff answer our parser could not read, after the ack.
 
-It is shown back for a yes/no and stored only once someone confirms it (bot/services/kickoff.py);
-when the model has no reading (or takes too long), our own follow-up question is posted instead.
+It is shown back for a yes/no and stored only once someone confirms it
+(bot/services/kickoff/answers.py); when the model has no reading (or takes too long), our own
+follow-up question is posted instead.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from bot.domain.checklist import Step
 from bot.domain.mrkdwn import escape
 from bot.domain.parsing import Parsed
 from bot.domain.targets import Targets
-from bot.services import kickoff, outbox
+from bot.services import outbox
+from bot.services.kickoff import answers
 from bot.services.reading import propose
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import section
@@ -31,7 +33,7 @@ def interpret(deps: Deps, feature_id: int, step: Step, text: str, clarify: str) 
             safe = escape(clarify)  # our parser quotes the person's words back
             outbox.say(session, deps.clock, feature, safe, [section(safe)])
             return
-        kickoff.hold_reading(feature, step, reading, clarify)
+        answers.hold_reading(feature, step, reading, clarify)
         parsed = checklist.parse_answer(step, reading)
         assert isinstance(parsed, Parsed)
         described = checklist.describe(checklist.apply(Targets(), step, parsed.value), step)

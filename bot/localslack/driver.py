@@ -88,8 +88,10 @@ class SlackDriver:
         files: list[Payload] | None = None,
         bot_id: str | None = None,
         subtype: str | None = None,
+        encoded: bool = False,
     ) -> Delivered:
-        """Someone posts in `channel`; the message is stored in the stand-in, then delivered."""
+        """Someone posts in `channel`; the message is stored in the stand-in, then delivered.
+        `encoded`: the text is already in Slack's encoding (as a message event carries it)."""
         message: Payload = {"user": user, "text": text, "team": self.team.id}
         message["blocks"] = payloads.rich_text(text)
         if thread_ts is not None:

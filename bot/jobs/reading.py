@@ -24,7 +24,7 @@ from bot.store.models import Feature
 def interpret(deps: Deps, feature_id: int, step: Step, text: str, clarify: str) -> None:
     """Background: the language model's reading, shown back for a yes/no; else our follow-up."""
     assert deps.llm is not None
-    reading = propose(deps.llm, step, checklist.QUESTIONS[step].text, text)
+    reading = propose(deps.llm, step, checklist.ITEMS[step].question.text, text)
     with deps.unit_of_work() as session:
         feature = session.get(Feature, feature_id)
         if feature is None or feature.stage != step.value:

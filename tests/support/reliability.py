@@ -22,7 +22,7 @@ from bot.store.queue import work_in_flight
 from tests.support.figures import Figures
 
 ANSWERS = ["10%", "a refund", "say I'm not sure", "CSAT ≥ 4.2", "2 s", "$0.01 per query", "cost"]
-TITLES = [question.title for question in checklist.QUESTIONS.values()]
+TITLES = [question.title for question in (item.question for item in checklist.ITEMS.values())]
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 

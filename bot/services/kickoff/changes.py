@@ -44,7 +44,7 @@ def change(
             return Clarify(
                 feature,
                 "These targets were agreed, so a change needs a reason for the record. "
-                f"Try: `change {checklist.STEP_NAMES[step]} to {value_text.strip()} because …`",
+                f"Try: `change {checklist.ITEMS[step].label} to {value_text.strip()} because …`",
                 step,
             )
         targets = checklist.apply(before, step, result.value)
@@ -73,6 +73,6 @@ def change(
         feature,
         targets,
         (edit,),
-        ask=checklist.QUESTIONS[upcoming] if upcoming else None,
+        ask=checklist.ITEMS[upcoming].question if upcoming else None,
         complete=upcoming is None,
     )

@@ -55,7 +55,7 @@ def _choice_action(step: Step) -> str:
 def bullets(targets: Targets) -> list[str]:
     """One line per answer, user text escaped."""
     return [
-        f"• *{checklist.STEP_NAMES[step].capitalize()}*: "
+        f"• *{checklist.ITEMS[step].label.capitalize()}*: "
         + escape(checklist.describe(targets, step))
         for step in checklist.ORDER
     ]
@@ -77,7 +77,7 @@ def summary(feature: Feature, version: TargetVersion, targets: Targets) -> tuple
         actions(
             *(
                 button(
-                    f"Edit {checklist.STEP_NAMES[step]}",
+                    f"Edit {checklist.ITEMS[step].label}",
                     f"{Action.EDIT_ANSWER.value}:{step.value}",
                     f"{feature.id}:{step.value}",
                 )
@@ -128,7 +128,7 @@ def change_announcement(
     feature: Feature, version: TargetVersion, step: Step, targets: Targets
 ) -> str:
     return (
-        f"<@{version.changed_by}> proposes changing the agreed *{checklist.STEP_NAMES[step]}* of "
+        f"<@{version.changed_by}> proposes changing the agreed *{checklist.ITEMS[step].label}* of "
         f"*{escape(feature.name)}* to {escape(checklist.describe(targets, step))}, because: "
         f"_{escape(version.reason or '')}_. Version {version.version} needs both sign-offs again "
         "in the kickoff thread; until then version "
@@ -142,7 +142,7 @@ def nudge(feature: Feature, waiting_on: list[str], second: bool) -> str:
     if step == checklist.REVIEW:
         what = "the sign-offs"
     else:
-        what = f"an answer to *{checklist.QUESTIONS[Step(step)].title}*"
+        what = f"an answer to *{checklist.ITEMS[Step(step)].question.title}*"
     if second:
         return (
             f"Last reminder from me, {who}: the kickoff of *{escape(feature.name)}* still needs "

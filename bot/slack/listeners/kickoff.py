@@ -164,7 +164,7 @@ def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
         blocks=blocks,
         response_url=command.get("response_url"),
     )
-    first = checklist.QUESTIONS[checklist.ORDER[0]]
+    first = checklist.ITEMS[checklist.ORDER[0]].question
     outbox.say(session, deps.clock, feature, *kickoff_blocks.question(first, feature.id))
 
 

@@ -33,14 +33,14 @@ def say(session: Session, deps: Deps, outcome: Outcome) -> None:
             outbox.say(session, deps.clock, feature, safe, [section(safe)])
         case Noted(steps=steps, targets=targets, ask=ask, complete=complete):
             lead = "".join(
-                f"Got it: *{checklist.STEP_NAMES[step]}* — "
+                f"Got it: *{checklist.ITEMS[step].label}* — "
                 f"{escape(checklist.describe(targets, step))}.\n\n"
                 for step in steps
             )
             _next(session, deps, outcome, lead, ask, complete)
         case Changed(changes=edits, ask=ask, complete=complete):
             lead = "".join(
-                f"Updated *{checklist.STEP_NAMES[edit.step]}* to {escape(edit.after)}.\n\n"
+                f"Updated *{checklist.ITEMS[edit.step].label}* to {escape(edit.after)}.\n\n"
                 for edit in edits
             )
             _next(session, deps, outcome, lead, ask, complete)

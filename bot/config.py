@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from bot.errors import ConfigError
 
@@ -53,6 +55,17 @@ class Settings(BaseSettings):
             raise ValueError("must start with xapp-")
         return value
 
+    @field_validator("SLACK_SIGNING_SECRET")
+    @classmethod
+    def _signing_secret_set(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty secret would start and then refuse every request from Slack as forged.
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError(
+                "is empty: set it to the Signing Secret on your Slack app's Basic Information "
+                "page, or leave it unset for Socket Mode"
+            )
+        return value
+
     @field_validator("SLACK_API_URL")
     @classmethod
     def _api_url_shape(cls, value: str) -> str:
@@ -63,11 +76,23 @@ class Settings(BaseSettings):
     @field_validator("DATABASE_URL")
     @classmethod
     def _database_url_shape(cls, value: str) -> str:
-        if not value.startswith(("sqlite", "postgresql")):
+        if not value.startswith(("sqlite", "postgresql", "postgres://")):
             raise ValueError("must be a sqlite:// or postgresql:// SQLAlchemy URL")
         if value.startswith(("postgresql://", "postgres://")):
             # psycopg 3 is the driver we ship.
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        try:
+            url = make_url(value)
+            url.get_dialect()
+            _ = url.port  # a port that is not a number fails here
+        except (ArgumentError, ValueError, NoSuchModuleError):
+            # Never echo the value: it may hold a password.
+            raise ValueError(
+                "is not a valid URL (e.g. sqlite:///var/groundline.db or "
+                "postgresql://user:password@host:5432/groundline)"
+            ) from None
+        if url.get_backend_name() == "postgresql" and not (url.host or url.query.get("host")):
+            raise ValueError("names no host (postgresql://user:password@host:5432/database)")
         return value
 
     @property

@@ -19,10 +19,21 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class DropNotices(logging.Filter):
+    """Bolt warns at every start that our own client's token wins over SLACK_BOT_TOKEN, which
+    it reads from the environment by itself: true, intended, and noise in a one-line failure."""
+
+    NOTICES = ("As you gave `client` as well, `token` will be unused.",)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.NOTICES
+
+
 def configure(level: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets())
+    handler.addFilter(DropNotices())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,6 +66,15 @@ def make_engine(url: str) -> Engine:
 def require_database(engine: Engine) -> None:
     """Connect once, so that a wrong or unreachable DATABASE_URL is one clear line at start
     (exit 2) rather than a traceback at the first request."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if database and database != ":memory:":
+        folder = Path(database).resolve().parent
+        # SQLite writes its WAL and lock files beside the database, so the folder must be
+        # writable too (access(2) says no on a read-only mount, even to root).
+        if not os.access(folder, os.W_OK):
+            raise ConfigError(
+                "DATABASE_URL", "names a SQLite file in a folder that is read-only here"
+            )
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))

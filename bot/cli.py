@@ -22,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        logs.configure(settings.LOG_LEVEL)
+        logs.configure(settings.LOG_LEVEL, settings.secret_values())
         command: Callable[[Settings, argparse.Namespace], int] = args.run
         return command(settings, args)
     except ConfigError as exc:

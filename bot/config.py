@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     GROUNDLINE_SCHEDULER: bool = True
     # Days to keep eval runs' per-case rows (0: forever); see bot/jobs/retention.py.
     GROUNDLINE_CASE_RETENTION_DAYS: int = Field(default=90, ge=0)
+    # Fernet key(s), comma-separated, to encrypt OAuth tokens at rest (bot/store/sealed.py).
+    GROUNDLINE_ENCRYPTION_KEY: SecretStr | None = None
     # How often each replica looks for due reports; tests shorten it.
     GROUNDLINE_REPORT_TICK_SECONDS: float = Field(default=60.0, gt=0)
 
@@ -64,6 +66,19 @@ class Settings(BaseSettings):
                 "is empty: set it to the Signing Secret on your Slack app's Basic Information "
                 "page, or leave it unset for Socket Mode"
             )
+        return value
+
+    @field_validator("GROUNDLINE_ENCRYPTION_KEY")
+    @classmethod
+    def _encryption_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        from bot.store.sealed import read_keys  # imports cryptography only when a key is set
+
+        try:
+            read_keys(value)
+        except ConfigError as error:
+            raise ValueError(error.problem) from None
         return value
 
     @field_validator("SLACK_API_URL")
@@ -98,6 +113,21 @@ class Settings(BaseSettings):
     @property
     def oauth_enabled(self) -> bool:
         return bool(self.SLACK_CLIENT_ID and self.SLACK_CLIENT_SECRET and self.SLACK_STATE_SECRET)
+
+    def secret_values(self) -> list[str]:
+        """What the logs must never show (bot/logs.py scrubs these values)."""
+        from bot.logs import secret_values
+
+        return secret_values(
+            self.SLACK_BOT_TOKEN,
+            self.SLACK_SIGNING_SECRET,
+            self.SLACK_APP_TOKEN,
+            self.SLACK_CLIENT_SECRET,
+            self.SLACK_STATE_SECRET,
+            self.OPENAI_API_KEY,
+            self.GROUNDLINE_ENCRYPTION_KEY,
+            database_url=self.DATABASE_URL,
+        )
 
     @property
     def llm_enabled(self) -> bool:

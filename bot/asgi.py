@@ -86,7 +86,7 @@ class AsgiApp:
             request = BoltRequest(body=body.decode("utf-8", errors="replace"), headers=headers)
         except (ValueError, AttributeError, TypeError, KeyError):
             return _malformed()
-        if on_loop(request.body):
+        if isinstance(request.body, dict) and on_loop(request.body):
             return self._run(request)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, self._run, request)
@@ -105,7 +105,8 @@ class AsgiApp:
 def on_loop(body: dict[str, Any]) -> bool:
     """Requests whose ack never waits on a lock or on Slack, dispatched on the event loop."""
     if body.get("type") == "event_callback":
-        return (body.get("event") or {}).get("type") in ON_LOOP_EVENTS
+        event = body.get("event")
+        return isinstance(event, dict) and event.get("type") in ON_LOOP_EVENTS
     command = body.get("command")
     if command in ON_LOOP_COMMANDS:
         return True

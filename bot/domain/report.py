@@ -49,6 +49,7 @@ class RunFacts(BaseModel):
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
     cost_per_query_usd: float | None = None
+    wrong_means: str | None = None  # "wrong = failed groundedness or correctness" (ingest)
 
     @property
     def failure_rate(self) -> float | None:

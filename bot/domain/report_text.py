@@ -113,6 +113,8 @@ def error_rate_line(model: ReportModel, style: Style = PLAIN) -> str:
         f"{name}: {format_rate(rate)} of answers failed (95% CI {format_rate(check.ci_low)}–"
         f"{format_rate(check.ci_high)}; {check.n_failed} of {check.n} cases), so {users}."
     )
+    if model.run is not None and model.run.wrong_means:
+        line += f" ({style.esc(model.run.wrong_means)}.)"
     if check.limit is None:
         return line + " No limit agreed yet."
     verdict = VERDICT_WORDS[check.verdict]

@@ -1,4 +1,7 @@
-"""Inspect's JSON eval log (`--log-format json`): one CaseRow per entry of `samples`."""
+"""Inspect's JSON eval log (`--log-format json`): one CaseRow per entry of `samples`.
+
+The .eval log (a zip, Inspect's default) is read by inspect_eval.py with the same sample reader.
+"""
 
 from __future__ import annotations
 
@@ -22,15 +25,11 @@ def read_inspect(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[CaseR
     seen_eval = False
     for key in stream.members():
         if key == "eval" and stream.peek() == "{":
-            header = stream.value()
+            model, epochs = read_eval_section(stream.value(), meta)
             seen_eval = True
-            model = read_text(header.get("model"))
-            meta.tool_version = read_text(_mapping(header.get("packages")).get("inspect_ai"))
-            configured = _mapping(header.get("config")).get("epochs")
-            epochs = configured if isinstance(configured, int) and configured > 1 else 1
         elif key == "samples" and stream.peek() == "[":
             for index in stream.items():
-                yield _row(stream.value(), f"{name}: sample {index + 1}", model, epochs)
+                yield sample_row(stream.value(), f"{name}: sample {index + 1}", model, epochs)
         else:
             stream.skip()
     stream.end()
@@ -38,7 +37,19 @@ def read_inspect(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[CaseR
         raise IngestError(f"{name}: not an Inspect log (no 'eval' section)")
 
 
-def _row(raw: object, where: str, model: str | None, epochs: int) -> CaseRow:
+def read_eval_section(header: object, meta: RunMeta) -> tuple[str | None, int]:
+    """The log's `eval` section: the model (the run's label), epochs, Inspect's version."""
+    header = _mapping(header)
+    meta.tool = "inspect"
+    meta.tool_version = read_text(_mapping(header.get("packages")).get("inspect_ai"))
+    configured = _mapping(header.get("config")).get("epochs")
+    epochs = configured if isinstance(configured, int) and configured > 1 else 1
+    return read_text(header.get("model")), epochs
+
+
+def sample_row(raw: object, where: str, model: str | None, epochs: int) -> CaseRow:
+    """One sample, from the JSON log's `samples` or a .eval log's `summaries.json` (the same
+    fields, without the messages)."""
     if not isinstance(raw, Mapping):
         raise IngestError(f"{where}: expected an object")
     sample_id = read_text(raw.get("id"))

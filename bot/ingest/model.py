@@ -101,15 +101,32 @@ class RunMeta(BaseModel):
     row before relying on `tool_version` or `label`.
     """
 
-    tool: str | None = None  # "promptfoo", "inspect", "deepeval", "junit", or None
+    tool: str | None = None  # "promptfoo", "inspect", "deepeval", "pytest", "jest", or None
     tool_version: str | None = None
     label: str | None = None  # set when every row carries the same label
+    skipped: int = 0  # cases the file lists but did not run (JUnit <skipped>) or could not score
+    notes: list[str] = Field(default_factory=list)  # what the reader assumed, said in the reply
+
+
+class ColumnMap(BaseModel):
+    """How to read a CSV or JSONL whose columns we cannot guess (`--map`, `--threshold`).
+
+    `fields` maps our names (id, passed, error, latency_ms, latency_s, cost_usd, label,
+    question, reason) to the file's column; `scores` are extra columns holding scores; a
+    score passes at or above `threshold`.
+    """
+
+    fields: dict[str, str] = Field(default_factory=dict)
+    scores: list[str] = Field(default_factory=list)
+    threshold: float | None = None
 
 
 class Format(StrEnum):
     AUTO = "auto"
     PROMPTFOO = "promptfoo"
     INSPECT = "inspect"
+    DEEPEVAL = "deepeval"
+    JUNIT = "junit"
     JSONL = "jsonl"
     CSV = "csv"
 
@@ -126,3 +143,28 @@ def clip(text: str | None) -> str | None:
     if not text:
         return None
     return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
+
+
+def column_map(pairs: list[str], threshold: str | float | None = None) -> ColumnMap | None:
+    """`--map field=column` (repeatable; `score=column` names a score column) and
+    `--threshold`; None when neither was given."""
+    if not pairs and threshold in (None, ""):
+        return None
+    fields: dict[str, str] = {}
+    scores: list[str] = []
+    for pair in pairs:
+        ours, sep, theirs = pair.partition("=")
+        ours, theirs = ours.strip().lower(), theirs.strip()
+        if not sep or not ours or not theirs:
+            raise IngestError(f"--map {pair[:60]!r}: write it as field=column, e.g. id=user_input")
+        if ours == "score":
+            scores.append(theirs)
+        else:
+            fields[ours] = theirs
+    pass_mark: float | None = None
+    if threshold not in (None, ""):
+        try:
+            pass_mark = float(threshold)
+        except ValueError:
+            raise IngestError(f"--threshold {str(threshold)[:20]!r} is not a number") from None
+    return ColumnMap(fields=fields, scores=scores, threshold=pass_mark)

@@ -1,14 +1,15 @@
-"""promptfoo's `-o results.json` output: one CaseRow per entry of `results.results`."""
+"""promptfoo's `-o results.json` and `-o results.jsonl`: one CaseRow per result."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import IO, Any
 
 from bot.ingest.jsonstream import JsonStream
 from bot.ingest.kinds import promptfoo_kind
 from bot.ingest.model import CaseRow, Check, IngestError, RunMeta, clip, merge_checks
+from bot.ingest.tabular import json_lines
 from bot.ingest.values import first_text, read_amount, read_bool, read_text
 
 ERROR_REASON = 2  # promptfoo's ResultFailureReason: 0 none, 1 an assertion failed, 2 an error
@@ -145,3 +146,14 @@ def _finite(value: object) -> float | None:
 
 def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def read_promptfoo_jsonl(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]:
+    """promptfoo's `-o results.jsonl`: one result per line, the same objects as in the JSON's
+    `results.results` (no version or metadata line)."""
+    meta.tool = "promptfoo"
+    seen: set[tuple[str | None, str]] = set()
+    next_number: dict[tuple[str | None, str], int] = {}
+    for index, (number, fields) in enumerate(json_lines(stream)):
+        row = _row(fields, f"line {number}", index)
+        yield _unique(row, seen, next_number)

@@ -23,7 +23,7 @@ from bot.deps import Deps
 from bot.domain.mrkdwn import escape
 from bot.errors import BadInput
 from bot.jobs.inbox import Done
-from bot.services import evals, feedback, inbox, kickoff, outbox
+from bot.services import evals, feedback, inbox, kickoff, outbox, uploads
 from bot.services.inbox import JobKind
 from bot.store.models import Feature
 
@@ -93,8 +93,11 @@ def fetch_and_store(deps: Deps, payload: dict[str, Any]) -> Done:
             if feature is None:
                 return
             upload = evals.Upload(cast(BinaryIO, content), name, "slack_file")
-            run = evals.store_run(session, deps.clock, feature, upload)
-            feedback.after_ingest(session, deps.clock, feature, run)
+            stored = uploads.ingest(session, deps.clock, feature, upload)
+            if stored.duplicate:
+                outbox.say(session, deps.clock, feature, feedback.duplicate_text(name, stored.run))
+            else:
+                feedback.after_ingest(session, deps.clock, feature, stored.run)
 
     return Done(store=store, refused=refused)
 

@@ -2,8 +2,8 @@
 
 A job (stored with the answer's handling): the model is asked with no transaction open, and what
 it proposed is shown back for a yes/no in the transaction that marks the job done; it is stored
-as the answer only once someone confirms it (bot/services/kickoff.py). When the model has no
-reading (or takes too long, or this process has none), our own follow-up question goes instead.
+as the answer only once someone confirms it (bot/services/kickoff/answers.py). When the model
+has no reading (or takes too long, or this process has none), our own follow-up goes instead.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from bot.domain.mrkdwn import escape
 from bot.domain.parsing import Parsed
 from bot.domain.targets import Targets
 from bot.jobs.inbox import Done
-from bot.services import inbox, kickoff, outbox
+from bot.services import inbox, outbox
 from bot.services.inbox import JobKind
+from bot.services.kickoff import answers
 from bot.services.reading import propose
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import section
@@ -55,7 +56,7 @@ def read(deps: Deps, payload: dict[str, Any]) -> Done:
             safe = escape(clarify)  # our parser quotes the person's words back
             outbox.say(session, deps.clock, feature, safe, [section(safe)])
             return
-        kickoff.hold_reading(feature, step, reading, clarify)
+        answers.hold_reading(feature, step, reading, clarify)
         parsed = checklist.parse_answer(step, reading)
         assert isinstance(parsed, Parsed)
         described = checklist.describe(checklist.apply(Targets(), step, parsed.value), step)

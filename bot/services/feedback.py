@@ -73,16 +73,73 @@ def _point(name: str, check: ValueCheck, show: Callable[[float], str]) -> Judged
     return Judged(name, line, check.verdict)
 
 
-def thread_text(feature: Feature, run: EvalRun, targets: Targets | None) -> str:
+def duplicate_text(name: str, run: EvalRun) -> str:
+    """A file drop whose content is a run already stored."""
+    when = run.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    source = SOURCE_WORDS.get(run.source, run.source)
+    return (
+        f"`{escape(name)}` has the same results as run {run.id} (from {source}, {when}), "
+        "so I didn't store it twice. Its numbers are above in this thread."
+    )
+
+
+def thread_text(
+    feature: Feature, run: EvalRun, targets: Targets | None, previous: EvalRun | None = None
+) -> str:
     label = f" *{escape(run.label)}*" if run.label else ""
     lines = [f"New eval run{label} from {SOURCE_WORDS.get(run.source, run.source)}:"]
-    lines += [f"• {judged.line}" for judged in judge_run(run, targets)]
-    if run.n_errored:
-        cases = "case" if run.n_errored == 1 else "cases"
-        lines.append(f"• {run.n_errored} {cases} errored (no answer); counted apart, not as passes")
+    if all_errored(run):
+        lines.append(
+            f"• Every case errored ({run.n_errored:,} of {run.n_errored:,}): the system under "
+            "test gave no answer, so there is nothing to judge. Is the model or its provider "
+            "reachable from the eval?"
+        )
+    else:
+        lines += [f"• {judged.line}" for judged in judge_run(run, targets)]
+        if run.n_errored:
+            cases = "case" if run.n_errored == 1 else "cases"
+            lines.append(
+                f"• {run.n_errored} {cases} errored (no answer); counted apart, not as passes"
+            )
+    lines += [f"• {escape(note)}" for note in (run.checks_json or {}).get("notes") or []]
+    lines += checks_lines(feature, run, previous)
     if targets is None:
         lines.append("No target agreed yet, so there is nothing to judge these against.")
     return "\n".join(lines)
+
+
+def all_errored(run: EvalRun) -> bool:
+    return run.n == 0 and run.n_errored > 0
+
+
+def checks_lines(feature: Feature, run: EvalRun, previous: EvalRun | None) -> list[str]:
+    """Which checks count as a wrong answer: in full when the run's checks are new to the
+    feature (its first run with checks, or other checks than last time), else one line."""
+    record = run.checks_json or {}
+    checks = record.get("checks") or []
+    if not checks:
+        return []
+    means = str(record.get("wrong_means") or "")
+    before = {
+        c.get("name")
+        for c in ((previous.checks_json or {}) if previous else {}).get("checks") or []
+    }
+    if before == {c.get("name") for c in checks}:
+        return [f"• Error rate counts {escape(means)}"]
+    lines = [f"Checks in this file, and what counts as a wrong answer ({escape(means)}):"]
+    for check in checks:
+        kind, name = str(check.get("kind")), escape(str(check.get("name")))
+        failed = f"{check.get('n_failed', 0):,} of {check.get('n', 0):,} failed"
+        if kind in ("latency", "cost"):
+            role = f"judged by the {kind} budget, never a wrong answer"
+        else:
+            role = "counts as a wrong answer" if check.get("counted") else "does not count"
+        lines.append(f"• `{name}` ({kind}, {failed}): {role}")
+    lines.append(
+        f"To choose: `/align wrong {feature.slug} <check> [<check> …]`, or "
+        f"`/align wrong {feature.slug} default`; it applies to this run and every later one."
+    )
+    return lines
 
 
 def newly_missed(run: EvalRun, previous: EvalRun | None, targets: Targets | None) -> list[str]:
@@ -102,16 +159,25 @@ def newly_missed(run: EvalRun, previous: EvalRun | None, targets: Targets | None
 def after_ingest(session: Session, clock: Clock, feature: Feature, run: EvalRun) -> str:
     """Queue the thread summary, and the channel alert when due; returns the summary text."""
     targets = agreed_targets(feature)
-    text = thread_text(feature, run, targets)
+    previous = previous_run(session, run)
+    text = thread_text(feature, run, targets, previous)
     outbox.say(session, clock, feature, text)
-    missed = newly_missed(run, previous_run(session, run), targets)
+    missed = newly_missed(run, previous, targets)
     now = clock.now()
     quiet = feature.last_alert_at is not None and now - feature.last_alert_at < ALERT_GAP
-    if missed and not quiet:
-        feature.last_alert_at = now
+    alert = None
+    if all_errored(run):
+        alert = (
+            f"*{escape(feature.name)}*: every case of the latest eval run errored "
+            f"({run.n_errored:,} cases), so there are no numbers from it. "
+            "The details are in the kickoff thread."
+        )
+    elif missed:
         alert = (
             f"*{escape(feature.name)}*: the latest eval run misses the agreed "
             f"{' and '.join(missed)}. The numbers are in the kickoff thread."
         )
+    if alert and not quiet:
+        feature.last_alert_at = now
         outbox.say(session, clock, feature, alert, where=outbox.CHANNEL)
     return text

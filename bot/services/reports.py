@@ -61,6 +61,7 @@ def run_facts(run: EvalRun) -> RunFacts:
         latency_p50_ms=run.latency_p50_ms,
         latency_p95_ms=run.latency_p95_ms,
         cost_per_query_usd=run.cost_per_query_usd,
+        wrong_means=(run.checks_json or {}).get("wrong_means"),
     )
 
 

@@ -12,15 +12,16 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain import checklist
 from bot.domain.checklist import Step
-from bot.domain.mrkdwn import escape
 from bot.domain.reframe import recognise
 from bot.domain.targets import Role
 from bot.ids import Action, Block, Command, View
 from bot.jobs import reading as reading_job
 from bot.services import inbox, kickoff, outbox
-from bot.services.kickoff import Outcome
+from bot.services.kickoff import answers, changes, signoff
+from bot.services.kickoff.outcomes import Clarify, Signed
 from bot.slack.blocks import kickoff as kickoff_blocks
-from bot.slack.blocks import modals, section
+from bot.slack.blocks import modals
+from bot.slack.listeners.kickoff_replies import say
 from bot.slack.listeners.lookup import clicked_feature
 from bot.store.models import Feature
 
@@ -58,7 +59,7 @@ def register(app: App, deps: Deps) -> None:
         )
         with deps.unit_of_work() as session:
             feature = _feature(session, body, feature_id)
-            outcome = kickoff.choose(session, deps.clock, feature, body["user"]["id"], step, value)
+            outcome = answers.choose(session, deps.clock, feature, body["user"]["id"], step, value)
             if outcome is not None:
                 say(session, deps, outcome)
 
@@ -69,10 +70,10 @@ def register(app: App, deps: Deps) -> None:
         role = Role.PM if action["action_id"] == Action.SIGN_PM.value else Role.ENGINEER
         with deps.unit_of_work() as session:
             feature = _feature(session, body, feature_id)
-            outcome = kickoff.sign(session, deps.clock, feature, body["user"]["id"], role)
+            outcome = signoff.sign(session, deps.clock, feature, body["user"]["id"], role)
             message = body.get("message") or {}
             version = kickoff.current_version(feature)
-            if message.get("ts") and not outcome.agreed:
+            if message.get("ts") and isinstance(outcome, Signed):
                 text, blocks = kickoff_blocks.summary(feature, version, outcome.targets)
                 outbox.update(
                     session,
@@ -103,13 +104,11 @@ def register(app: App, deps: Deps) -> None:
         reason = (values.get(Block.EDIT_REASON.value) or {}).get("value", {}).get("value")
         with deps.unit_of_work() as session:
             feature = _feature(session, body, feature_id)
-            outcome = kickoff.change(
+            outcome = changes.change(
                 session, deps.clock, feature, body["user"]["id"], Step(step), value_text, reason
             )
-            if outcome.clarify:
-                ack(
-                    response_action="errors", errors={Block.EDIT_VALUE.value: outcome.clarify[:150]}
-                )
+            if isinstance(outcome, Clarify):
+                ack(response_action="errors", errors={Block.EDIT_VALUE.value: outcome.text[:150]})
                 session.rollback()
                 return
             say(session, deps, outcome)
@@ -121,7 +120,7 @@ def register(app: App, deps: Deps) -> None:
         accept = action["action_id"] == Action.CONFIRM_READING.value
         with deps.unit_of_work() as session:
             feature = _feature(session, body, action["value"])
-            outcome = kickoff.confirm_reading(
+            outcome = answers.confirm_reading(
                 session, deps.clock, feature, body["user"]["id"], accept
             )
             if outcome is not None:
@@ -130,55 +129,6 @@ def register(app: App, deps: Deps) -> None:
 
 def _feature(session: Session, body: dict[str, Any], feature_id: str) -> Feature:
     return clicked_feature(session, body, feature_id, "That kickoff no longer exists.")
-
-
-def say(session: Session, deps: Deps, outcome: Outcome) -> None:
-    """Queue what an outcome means for the thread (and the channel, for changes)."""
-    feature = outcome.feature
-    if outcome.clarify:
-        safe = escape(outcome.clarify)  # our parser quotes the person's words back
-        text, blocks = safe, [section(safe)]
-        outbox.say(session, deps.clock, feature, text, blocks)
-        return
-    lead = ""
-    if outcome.accepted_step is not None:
-        step = outcome.accepted_step
-        described = escape(checklist.describe(outcome.targets, step))
-        lead = f"Got it: *{checklist.STEP_NAMES[step]}* — {described}.\n\n"
-    elif outcome.changed_step is not None and outcome.new_version is None:
-        step = outcome.changed_step
-        described = escape(checklist.describe(outcome.targets, step))
-        lead = f"Updated *{checklist.STEP_NAMES[step]}* to {described}.\n\n"
-    version = kickoff.current_version(feature)
-    if outcome.new_version is not None and outcome.changed_step is not None:
-        announcement = kickoff_blocks.change_announcement(
-            feature, version, outcome.changed_step, outcome.targets
-        )
-        outbox.say(
-            session,
-            deps.clock,
-            feature,
-            announcement,
-            [section(announcement)],
-            where=outbox.CHANNEL,
-        )
-    if outcome.question is not None:
-        question = kickoff_blocks.question(outcome.question, feature.id, lead)
-        outbox.say(session, deps.clock, feature, *question)
-    elif outcome.agreed:
-        text, blocks = kickoff_blocks.agreed(feature, version, outcome.targets)
-        outbox.say(session, deps.clock, feature, text, blocks)
-        if version.version > 1:
-            outbox.say(session, deps.clock, feature, text, blocks, where=outbox.CHANNEL)
-    elif outcome.review:
-        text, blocks = kickoff_blocks.summary(feature, version, outcome.targets)
-        if lead:
-            blocks.insert(0, section(lead.strip()))
-        outbox.say(session, deps.clock, feature, text, blocks)
-    elif outcome.signed_role is not None:
-        role = "PM" if outcome.signed_role is Role.PM else "engineer"
-        line = f"Signed as {role}. Waiting for the other sign-off."
-        outbox.say(session, deps.clock, feature, line, [section(line)])
 
 
 def worth_keeping(event: dict[str, Any]) -> bool:
@@ -220,13 +170,16 @@ def answer(deps: Deps, session: Session, feature: Feature, event: dict[str, Any]
     """After the ack: a reply in a kickoff thread, read as an answer. What the parser cannot
     read goes to the language model (when there is one), as a job stored with this work."""
     text = event.get("text") or ""
-    outcome = kickoff.answer(session, deps.clock, feature, event["user"], text)
+    outcome = answers.answer(session, deps.clock, feature, event["user"], text)
     if outcome is None:
         return
-    if outcome.unclear_step is not None and deps.llm is not None:
+    if (
+        isinstance(outcome, Clarify)
+        and outcome.reader_unsure
+        and outcome.step is not None
+        and deps.llm is not None
+    ):
         # The model answers within 8 s, or the job says our own follow-up.
-        reading_job.queue(
-            deps, session, feature, event, outcome.unclear_step, outcome.clarify or ""
-        )
+        reading_job.queue(deps, session, feature, event, outcome.step, outcome.text)
         return
     say(session, deps, outcome)

@@ -29,10 +29,16 @@ from bot.store.models import Feature
 
 
 def queue(
-    deps: Deps, session: Session, feature: Feature, event: dict[str, Any], step: Step, clarify: str
+    deps: Deps,
+    session: Session,
+    feature: Feature,
+    event: dict[str, Any],
+    text: str,
+    step: Step,
+    clarify: str,
 ) -> None:
-    """In the answer's transaction: ask the model once this commits."""
-    text = str(event.get("text") or "")
+    """In the answer's transaction: ask the model about `text` (as read from Slack's
+    encoding) once this commits."""
     payload = {"feature_id": feature.id, "step": step.value, "text": text, "clarify": clarify}
     body = inbox.job_body(
         JobKind.READING, payload, feature.team_id, feature.channel_id, event.get("user")

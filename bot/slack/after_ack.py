@@ -39,7 +39,7 @@ def handle(deps: Deps, session: Session, body: dict[str, Any]) -> None:
     if feature is None:  # not a kickoff answer; maybe a claim
         listening.maybe_reply(deps, session, body, event)
         return
-    kickoff_listener.answer(deps, session, feature, event)
+    kickoff_listener.answer(deps, session, feature, body)
 
 
 # Slow work after the ack, by kind (bot/jobs/inbox.py runs them).

@@ -64,6 +64,10 @@ def run_json(run: EvalRun) -> dict[str, Any]:
         "cost_sd_usd": run.cost_sd_usd,
         "cost_min_usd": run.cost_min_usd,
         "cost_max_usd": run.cost_max_usd,
+        # Which checks the file carried and which counted as a wrong answer for this run.
+        "checks": (run.checks_json or {}).get("checks") or [],
+        "wrong_means": (run.checks_json or {}).get("wrong_means"),
+        "all_errored": run.n == 0 and run.n_errored > 0,
     }
 
 
@@ -97,6 +101,9 @@ def export_feature(session: Session, feature: Feature) -> dict[str, Any]:
             "engineer_user_id": feature.engineer_user_id,
             "timezone": feature.timezone,
             "schedule": feature.schedule,
+            # The team's choice of checks that count as a wrong answer; null: the default
+            # (failed correctness or groundedness checks).
+            "wrong_answer_checks": feature.wrong_checks_json,
         },
         "targets": version_json(current),
         "target_history": [version_json(v) for v in versions[:-1]],

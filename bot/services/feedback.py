@@ -26,22 +26,88 @@ ALERT_GAP = timedelta(hours=1)
 SOURCE_WORDS = {"cli": "the command line", "api": "the API", "slack_file": "a file in this thread"}
 
 
-def thread_text(run: EvalRun, facts: RunFacts, targets: Targets | None) -> str:
+def numbers_lines(facts: RunFacts, targets: Targets | None) -> list[str]:
     """The headline numbers against the targets, in the report's own sentences."""
+    checks = check_run(facts, targets)
+    return [
+        measure_text.error_rate_line(checks.error_rate, "no answered cases", MRKDWN),
+        measure_text.latency_line(checks.latency, "not in the file", MRKDWN),
+        measure_text.cost_line(checks.cost, "not in the file", MRKDWN),
+    ]
+
+
+def duplicate_text(name: str, run: EvalRun) -> str:
+    """A file drop whose content is a run already stored."""
+    when = run.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    source = SOURCE_WORDS.get(run.source, run.source)
+    return (
+        f"`{escape(name)}` has the same results as run {run.id} (from {source}, {when}), "
+        "so I didn't store it twice. Its numbers are above in this thread."
+    )
+
+
+def thread_text(
+    feature: Feature,
+    run: EvalRun,
+    targets: Targets | None,
+    previous: EvalRun | None = None,
+    facts: RunFacts | None = None,
+) -> str:
+    """`facts`: the run's snapshot as judged (run_facts(run) when not given)."""
     label = f" *{escape(run.label)}*" if run.label else ""
     lines = [f"New eval run{label} from {SOURCE_WORDS.get(run.source, run.source)}:"]
-    checks = check_run(facts, targets)
-    why = "every case in the run errored" if facts.n_errored else "no answered cases"
-    lines.append(measure_text.error_rate_line(checks.error_rate, why, MRKDWN))
-    lines.append(measure_text.latency_line(checks.latency, "not in the file", MRKDWN))
-    lines.append(measure_text.cost_line(checks.cost, "not in the file", MRKDWN))
-    lines = [lines[0], *(f"• {line}" for line in lines[1:])]
-    if run.n_errored:
-        cases = "case" if run.n_errored == 1 else "cases"
-        lines.append(f"• {run.n_errored} {cases} errored (no answer); counted apart, not as passes")
+    if all_errored(run):
+        lines.append(
+            f"• Every case errored ({run.n_errored:,} of {run.n_errored:,}): the system under "
+            "test gave no answer, so there is nothing to judge. Is the model or its provider "
+            "reachable from the eval?"
+        )
+    else:
+        lines += [f"• {line}" for line in numbers_lines(facts or run_facts(run), targets)]
+        if run.n_errored:
+            cases = "case" if run.n_errored == 1 else "cases"
+            lines.append(
+                f"• {run.n_errored} {cases} errored (no answer); counted apart, not as passes"
+            )
+    lines += [f"• {escape(note)}" for note in (run.checks_json or {}).get("notes") or []]
+    lines += checks_lines(feature, run, previous)
     if targets is None:
         lines.append("No target agreed yet, so there is nothing to judge these against.")
     return "\n".join(lines)
+
+
+def all_errored(run: EvalRun) -> bool:
+    return run.n == 0 and run.n_errored > 0
+
+
+def checks_lines(feature: Feature, run: EvalRun, previous: EvalRun | None) -> list[str]:
+    """Which checks count as a wrong answer: in full when the run's checks are new to the
+    feature (its first run with checks, or other checks than last time), else one line."""
+    record = run.checks_json or {}
+    checks = record.get("checks") or []
+    if not checks:
+        return []
+    means = str(record.get("wrong_means") or "")
+    before = {
+        c.get("name")
+        for c in ((previous.checks_json or {}) if previous else {}).get("checks") or []
+    }
+    if before == {c.get("name") for c in checks}:
+        return [f"• Error rate counts {escape(means)}"]
+    lines = [f"Checks in this file, and what counts as a wrong answer ({escape(means)}):"]
+    for check in checks:
+        kind, name = str(check.get("kind")), escape(str(check.get("name")))
+        failed = f"{check.get('n_failed', 0):,} of {check.get('n', 0):,} failed"
+        if kind in ("latency", "cost"):
+            role = f"judged by the {kind} budget, never a wrong answer"
+        else:
+            role = "counts as a wrong answer" if check.get("counted") else "does not count"
+        lines.append(f"• `{name}` ({kind}, {failed}): {role}")
+    lines.append(
+        f"To choose: `/align wrong {feature.slug} <check> [<check> …]`, or "
+        f"`/align wrong {feature.slug} default`; it applies to this run and every later one."
+    )
+    return lines
 
 
 def newly_missed(run: RunFacts, previous: RunFacts | None, targets: Targets | None) -> list[str]:
@@ -59,33 +125,26 @@ def newly_missed(run: RunFacts, previous: RunFacts | None, targets: Targets | No
 def after_ingest(session: Session, clock: Clock, feature: Feature, run: EvalRun) -> str:
     """Queue the thread summary, and the channel alert when due; returns the summary text."""
     targets = agreed_targets(feature)
-    facts = judged_facts(session, run, targets.max_latency_p95_ms if targets else None)
-    text = thread_text(run, facts, targets)
-    outbox.post(
-        session,
-        clock,
-        team_id=feature.team_id,
-        channel_id=feature.channel_id,
-        text=text,
-        feature_id=feature.id,
-        in_feature_thread=True,
-    )
     previous = previous_run(session, run)
+    facts = judged_facts(session, run, targets.max_latency_p95_ms if targets else None)
+    text = thread_text(feature, run, targets, previous, facts)
+    outbox.say(session, clock, feature, text)
     missed = newly_missed(facts, run_facts(previous) if previous else None, targets)
     now = clock.now()
     quiet = feature.last_alert_at is not None and now - feature.last_alert_at < ALERT_GAP
-    if missed and not quiet:
-        feature.last_alert_at = now
+    alert = None
+    if all_errored(run):
+        alert = (
+            f"*{escape(feature.name)}*: every case of the latest eval run errored "
+            f"({run.n_errored:,} cases), so there are no numbers from it. "
+            "The details are in the kickoff thread."
+        )
+    elif missed:
         alert = (
             f"*{escape(feature.name)}*: the latest eval run misses the agreed "
             f"{' and '.join(missed)}. The numbers are in the kickoff thread."
         )
-        outbox.post(
-            session,
-            clock,
-            team_id=feature.team_id,
-            channel_id=feature.channel_id,
-            text=alert,
-            feature_id=feature.id,
-        )
+    if alert and not quiet:
+        feature.last_alert_at = now
+        outbox.say(session, clock, feature, alert, where=outbox.CHANNEL)
     return text

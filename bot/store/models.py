@@ -83,6 +83,9 @@ class Feature(Base):
     schedule_changed_at: Mapped[datetime | None]
     listening: Mapped[bool] = mapped_column(Boolean, default=False)
     last_alert_at: Mapped[datetime | None]
+    # What counts as a wrong answer: {"checks": [names]} chosen in the thread; None = the
+    # default, failed correctness or groundedness checks (bot/ingest/judging.py).
+    wrong_checks_json: Mapped[dict[str, Any] | None]
 
     target_versions: Mapped[list[TargetVersion]] = relationship(
         back_populates="feature", order_by="TargetVersion.version", cascade="all, delete-orphan"
@@ -146,6 +149,11 @@ class EvalRun(Base):
     """One ingested eval run with its aggregates computed at ingest (reports never rescan cases)."""
 
     __tablename__ = "eval_runs"
+    __table_args__ = (
+        # The same content (with the same reading options) is one run; so is one key.
+        Index("ux_eval_runs_content", "feature_id", "content_key", unique=True),
+        Index("ux_eval_runs_idempotency", "feature_id", "idempotency_key", unique=True),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     feature_id: Mapped[int] = mapped_column(
         ForeignKey("features.id", ondelete="CASCADE"), index=True
@@ -175,6 +183,11 @@ class EvalRun(Base):
     cost_sd_usd: Mapped[float | None] = mapped_column(Float)
     cost_min_usd: Mapped[float | None] = mapped_column(Float)
     cost_max_usd: Mapped[float | None] = mapped_column(Float)
+    content_key: Mapped[str | None] = mapped_column(String(64))  # sha256 of bytes + options
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # The checks the file carried and which of them counted as a wrong answer:
+    # {"checks": [{"name", "kind", "n", "n_failed", "counted"}], "chosen": bool}
+    checks_json: Mapped[dict[str, Any] | None]
 
 
 class EvalCase(Base):
@@ -194,6 +207,9 @@ class EvalCase(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     question: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
+    # Names of the checks this case failed, one per line ("" none failed; None: no checks), so
+    # a changed wrong-answer choice can re-judge a stored run.
+    failed_checks: Mapped[str | None] = mapped_column(Text)
 
 
 class MetricSample(Base):

@@ -49,6 +49,7 @@ ALIGN_VERBS: dict[str, Handler] = {
     "status": _status,
     "metric": evals.metric,
     "token": evals.token,
+    "wrong": evals.wrong,
     "schedule": schedule.schedule,
     "report": reports.report_command,
     "reframe": reframe.reframe,

@@ -1,7 +1,7 @@
 """eval runs keep the p95's interval and the cost spread; p50/p95 become nearest-rank
 
-Revision ID: 0007_run_intervals
-Revises: 0006_queue_indexes
+Revision ID: 0008_run_intervals
+Revises: 0007_eval_checks_and_duplicates
 
 Runs whose cases are still stored are recomputed from them (the p95 was interpolated before);
 runs whose cases were pruned keep their numbers and get no interval (the new columns stay NULL).
@@ -15,8 +15,8 @@ from alembic import op
 from bot.domain.costs import summarise_costs
 from bot.domain.quantiles import summarise_latencies
 
-revision: str = "0007_run_intervals"
-down_revision: str | Sequence[str] | None = "0006_queue_indexes"
+revision: str = "0008_run_intervals"
+down_revision: str | Sequence[str] | None = "0007_eval_checks_and_duplicates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

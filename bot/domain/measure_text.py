@@ -124,11 +124,16 @@ def error_rate_settle(check: RateCheck) -> str:
     )
 
 
-def error_rate_line(check: RateCheck, why_missing: str, style: Style = PLAIN) -> str:
+def error_rate_line(
+    check: RateCheck, why_missing: str, style: Style = PLAIN, wrong_means: str | None = None
+) -> str:
+    """`wrong_means`: what counted as a wrong answer ("wrong = failed groundedness")."""
     name = style.bold("Error rate")
     if check.rate is None:
         return f"{name}: no data yet ({why_missing})."
     line = f"{name}: {error_rate_measured(check)}, so {users_words(check.rate)}."
+    if wrong_means:
+        line += f" ({style.esc(wrong_means)}.)"
     if check.limit is None:
         return line + " No limit agreed yet."
     line += f" Agreed limit: {format_rate(check.limit)}. Verdict: {VERDICT_WORDS[check.verdict]}."

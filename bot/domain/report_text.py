@@ -67,7 +67,8 @@ def _why_missing(model: ReportModel, what: str) -> str:
 
 def error_rate_line(model: ReportModel, style: Style = PLAIN) -> str:
     why = "no eval run yet" if model.run is None else "every case in the run errored"
-    return measure_text.error_rate_line(model.checks.error_rate, why, style)
+    means = model.run.wrong_means if model.run is not None else None
+    return measure_text.error_rate_line(model.checks.error_rate, why, style, means)
 
 
 def latency_line(model: ReportModel, style: Style = PLAIN) -> str:

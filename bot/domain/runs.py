@@ -30,6 +30,7 @@ class RunFacts(BaseModel):
     latency: LatencySummary | None = None
     cost: CostSummary | None = None
     within_latency_budget: tuple[float, int] | None = None
+    wrong_means: str | None = None  # "wrong = failed groundedness or correctness" (ingest)
 
     @property
     def failure_rate(self) -> float | None:

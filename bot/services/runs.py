@@ -68,6 +68,7 @@ def run_facts(run: EvalRun) -> RunFacts:
         n_errored=run.n_errored,
         latency=_latency(run),
         cost=_cost(run),
+        wrong_means=(run.checks_json or {}).get("wrong_means"),
     )
 
 

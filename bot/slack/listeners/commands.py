@@ -14,6 +14,7 @@ from bot.ids import Command
 from bot.services import kickoff, schedules
 from bot.services import reports as report_service
 from bot.slack import blocks
+from bot.slack import text as slack_text
 from bot.slack.blocks import status
 from bot.slack.listeners import evals, reframe, reports, schedule
 
@@ -60,7 +61,7 @@ ALIGN_VERBS: dict[str, Handler] = {
 def register(app: App, deps: Deps) -> None:
     @app.command(Command.ALIGN.value)
     def align(ack: Ack, command: dict[str, Any]) -> None:
-        words = (command.get("text") or "").split()
+        words = slack_text.read(command.get("text")).text.split()
         verb = words[0].lower() if words else "help"
         handler = ALIGN_VERBS.get(verb)
         if handler is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -20,6 +19,7 @@ from bot.jobs import reading as reading_job
 from bot.services import inbox, kickoff, outbox
 from bot.services.kickoff import answers, changes, signoff
 from bot.services.kickoff.outcomes import Clarify, Signed
+from bot.slack import text as slack_text
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
 from bot.slack.listeners.kickoff_replies import say
@@ -34,7 +34,7 @@ def register(app: App, deps: Deps) -> None:
     @app.command(Command.KICKOFF.value)
     def start_kickoff(ack: Ack, body: dict[str, Any], command: dict[str, Any]) -> None:
         """Ack path: refuse what can never work at once; store the rest for `start`."""
-        kickoff.read_kickoff_text(command.get("text") or "")
+        kickoff.read_kickoff_text(slack_text.read(command.get("text")))
         inbox.accept(deps, body)
         deps.inbox_ready.set()
         ack()
@@ -137,9 +137,9 @@ def worth_keeping(event: dict[str, Any]) -> bool:
     if event.get("bot_id") or event.get("subtype") not in HUMAN_SUBTYPES or not event.get("user"):
         return False
     is_reply = bool(event.get("thread_ts")) and event.get("thread_ts") != event.get("ts")
-    return (
-        is_reply or bool(event.get("files")) or recognise(str(event.get("text") or "")) is not None
-    )
+    if is_reply or event.get("files"):
+        return True
+    return recognise(slack_text.read(event.get("text")).text) is not None
 
 
 def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
@@ -150,7 +150,7 @@ def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
         team_id=command["team_id"],
         channel_id=command["channel_id"],
         user_id=command["user_id"],
-        text=command.get("text") or "",
+        said=slack_text.read(command.get("text")),
     )
     text, blocks = kickoff_blocks.opening(feature)
     outbox.kickoff_root(
@@ -167,27 +167,23 @@ def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
     outbox.say(session, deps.clock, feature, *kickoff_blocks.question(first, feature.id))
 
 
-def answer(
-    deps: Deps, session: Session, feature: Feature, event: dict[str, Any]
-) -> Callable[[], None] | None:
-    """After the ack: a reply in a kickoff thread, read as an answer. What the parser cannot
-    read goes to the language model (when there is one) after the commit."""
-    text = event.get("text") or ""
-    outcome = answers.answer(session, deps.clock, feature, event["user"], text)
+def answer(deps: Deps, session: Session, feature: Feature, body: dict[str, Any]) -> None:
+    """After the ack: a reply in a kickoff thread, read as an answer. What the reader cannot
+    place goes to the language model (when there is one), as a job stored with this work."""
+    event = body.get("event") or {}
+    said = slack_text.read(event.get("text"))
+    outcome = answers.answer(
+        session, deps.clock, feature, event["user"], said, bot_user=slack_text.bot_user_of(body)
+    )
     if outcome is None:
-        return None
+        return
     if (
         isinstance(outcome, Clarify)
         and outcome.reader_unsure
         and outcome.step is not None
         and deps.llm is not None
     ):
-        # Ask the model in the background; it answers within 8 s or we say our own follow-up.
-        step, clarify = outcome.step, outcome.text
-
-        def ask_model() -> None:
-            deps.background.submit(reading_job.interpret, deps, feature.id, step, text, clarify)
-
-        return ask_model
+        # The model answers within 8 s, or the job says our own follow-up.
+        reading_job.queue(deps, session, feature, event, said.text, outcome.step, outcome.text)
+        return
     say(session, deps, outcome)
-    return None

@@ -22,6 +22,7 @@ from bot.jobs import reframe as reframe_job
 from bot.services import kickoff, outbox
 from bot.services import reframe as service
 from bot.services.reframe import Job
+from bot.slack import text as slack_text
 from bot.slack.blocks import reframe as reframe_blocks
 from bot.store.models import Feature
 
@@ -41,7 +42,7 @@ NOT_A_CLAIM = (
 
 def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
     """`/align reframe <text>`: the answer is posted in the channel, for everyone to see."""
-    parts = (command.get("text") or "").strip().split(None, 1)
+    parts = slack_text.read(command.get("text")).text.strip().split(None, 1)
     text = parts[1].strip() if len(parts) > 1 else ""
     if not text:
         raise BadInput(REFRAME_USAGE)
@@ -68,7 +69,7 @@ def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
             asked_by=command.get("user_id"),
             asked_text=text,
         )
-        reframe_job.queue(deps, session, job)
+        reframe_job.queue(deps, session, job, command.get("user_id"))
     deps.inbox_ready.set()
     ack()
 
@@ -117,7 +118,7 @@ def register(app: App, deps: Deps) -> None:
         user_id = str((body.get("user") or {}).get("id") or "")
         thread_ts = message.get("thread_ts") or message.get("ts")
         private = outbox.ReplyTarget(team_id, channel_id, user_id, thread_ts=thread_ts)
-        claim = recognise(str(message.get("text") or ""))
+        claim = recognise(slack_text.read(message.get("text")).text)
         with deps.unit_of_work() as session:
             feature = service.feature_in_channel(session, team_id, channel_id)
             if feature is None:
@@ -135,7 +136,7 @@ def register(app: App, deps: Deps) -> None:
                 thread_ts=str(thread_ts) if thread_ts else None,
                 dedup_key=f"reframe:shortcut:{uuid.uuid4().hex}",
             )
-            reframe_job.queue(deps, session, job)
+            reframe_job.queue(deps, session, job, user_id or None)
         deps.inbox_ready.set()
 
     @app.action(Action.START_KICKOFF.value)

@@ -85,7 +85,7 @@ class Runtime:
         self.app = create_app(self.deps, client=self._client, oauth_settings=oauth)
         self.wsgi = WsgiApp(self.app, self.engine, self.deps.gate, self.deps.storage)
         self.wsgi.add_route("POST", "/api/v1/features/", eval_runs_route(self.deps))
-        self.inbox = InboxWorker(self.deps, after_ack.handle)
+        self.inbox = InboxWorker(self.deps, after_ack.handle, after_ack.JOBS)
         self.worker = DeliveryWorker(self.deps, self.client_for, pace_seconds=pace_seconds)
         self.http: HttpServer | None = None
         self.scheduler: BackgroundScheduler | None = None

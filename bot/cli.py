@@ -104,6 +104,18 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--team", help="workspace id, when several workspaces are installed")
     report.set_defaults(run=_report)
 
+    check = commands.add_parser(
+        "check", help="CI gate: judge the latest run against the agreed targets (exit 0/1/3)"
+    )
+    check.add_argument("feature", help="the feature's id or slug")
+    check.add_argument("--label", help="judge the latest run with this label")
+    check.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    check.add_argument(
+        "--strict", action="store_true", help="a target with no data fails the gate too"
+    )
+    check.add_argument("--team", help="workspace id, when several workspaces are installed")
+    check.set_defaults(run=_check)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=_db_upgrade)
@@ -279,6 +291,29 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
             line = evals.summary_line(feature, stored.run)
     print(line)  # only once committed
     return 0
+
+
+def _check(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 all met, 1 one misses (or, with --strict, has no data), 3 one too close to call."""
+    import json
+
+    from bot.domain.run_verdicts import check_text, verdicts_json
+    from bot.services import cli_support, verdicts
+
+    with cli_support.session(settings) as session:
+        feature = cli_support.find_feature(session, args.feature, args.team)
+        judged = verdicts.judge_latest(session, feature, args.label)
+        if args.json:
+            record: dict[str, object] = {
+                "feature": {"id": feature.id, "slug": feature.slug, "name": feature.name},
+                "run_id": judged.run.id,
+                "label": judged.run.label,
+            }
+            output = json.dumps(record | verdicts_json(judged, args.strict), indent=2)
+        else:
+            output = check_text(feature.name, judged, args.strict)
+    print(output)
+    return int(judged.exit_code(args.strict))
 
 
 def _purge(settings: Settings, args: argparse.Namespace) -> int:

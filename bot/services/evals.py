@@ -19,10 +19,11 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.domain.stats import cost_per_query, latency_summary, wilson_interval
+from bot.domain.stats import wilson_interval
 from bot.ingest import CaseRow, Format, IngestError, read_cases
 from bot.ingest.judging import Tally, failed_names, is_wrong, provisionally_wrong, wrong_means
 from bot.ingest.model import ColumnMap
+from bot.services.runs import record_numbers
 from bot.store.models import EvalCase, EvalRun, Feature
 
 CHUNK_ROWS = 5000  # rows per INSERT batch: big enough to be fast, small enough to stay lean
@@ -64,8 +65,7 @@ class _Totals:
         self.failed = 0
         self.errored = 0
         self.latencies = array("d")
-        self.cost_total = 0.0
-        self.cost_cases = 0
+        self.costs = array("d")
         self.tally = Tally()
 
     def add(self, row: CaseRow) -> None:
@@ -78,8 +78,7 @@ class _Totals:
         if row.latency_ms is not None and not math.isnan(row.latency_ms):
             self.latencies.append(row.latency_ms)
         if row.cost_usd is not None and not math.isnan(row.cost_usd):
-            self.cost_total += row.cost_usd
-            self.cost_cases += 1
+            self.costs.append(row.cost_usd)
 
 
 def _case_values(run_id: int, row: CaseRow) -> tuple[Any, ...]:
@@ -261,10 +260,7 @@ def _set_aggregates(run: EvalRun, totals: _Totals) -> None:
     if totals.answered:
         run.failure_rate = totals.failed / totals.answered
         run.ci_low, run.ci_high = wilson_interval(totals.failed, totals.answered)
-    latency = latency_summary(totals.latencies)
-    if latency is not None:
-        run.latency_p50_ms, run.latency_p95_ms = latency
-    run.cost_per_query_usd = cost_per_query(totals.cost_total, totals.cost_cases)
+    record_numbers(run, totals.latencies, totals.costs)
 
 
 def previous_run(session: Session, run: EvalRun) -> EvalRun | None:

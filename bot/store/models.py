@@ -170,9 +170,19 @@ class EvalRun(Base):
     failure_rate: Mapped[float | None] = mapped_column(Float)
     ci_low: Mapped[float | None] = mapped_column(Float)
     ci_high: Mapped[float | None] = mapped_column(Float)
+    # Latency over the answered cases that carry one: nearest-rank p50/p95 and the p95's 95%
+    # order-statistic interval (an end is NULL when too few cases exist for it).
+    latency_n: Mapped[int | None] = mapped_column(Integer)
     latency_p50_ms: Mapped[float | None] = mapped_column(Float)
     latency_p95_ms: Mapped[float | None] = mapped_column(Float)
+    latency_p95_low_ms: Mapped[float | None] = mapped_column(Float)
+    latency_p95_high_ms: Mapped[float | None] = mapped_column(Float)
+    # Cost over the answered cases that carry one: mean (per query), spread.
+    cost_n: Mapped[int | None] = mapped_column(Integer)
     cost_per_query_usd: Mapped[float | None] = mapped_column(Float)
+    cost_sd_usd: Mapped[float | None] = mapped_column(Float)
+    cost_min_usd: Mapped[float | None] = mapped_column(Float)
+    cost_max_usd: Mapped[float | None] = mapped_column(Float)
     content_key: Mapped[str | None] = mapped_column(String(64))  # sha256 of bytes + options
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     # The checks the file carried and which of them counted as a wrong answer:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -168,31 +167,23 @@ def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
     outbox.say(session, deps.clock, feature, *kickoff_blocks.question(first, feature.id))
 
 
-def answer(
-    deps: Deps, session: Session, feature: Feature, body: dict[str, Any]
-) -> Callable[[], None] | None:
+def answer(deps: Deps, session: Session, feature: Feature, body: dict[str, Any]) -> None:
     """After the ack: a reply in a kickoff thread, read as an answer. What the reader cannot
-    place goes to the language model (when there is one) after the commit."""
+    place goes to the language model (when there is one), as a job stored with this work."""
     event = body.get("event") or {}
     said = slack_text.read(event.get("text"))
-    text = said.text
     outcome = answers.answer(
         session, deps.clock, feature, event["user"], said, bot_user=slack_text.bot_user_of(body)
     )
     if outcome is None:
-        return None
+        return
     if (
         isinstance(outcome, Clarify)
         and outcome.reader_unsure
         and outcome.step is not None
         and deps.llm is not None
     ):
-        # Ask the model in the background; it answers within 8 s or we say our own follow-up.
-        step, clarify = outcome.step, outcome.text
-
-        def ask_model() -> None:
-            deps.background.submit(reading_job.interpret, deps, feature.id, step, text, clarify)
-
-        return ask_model
+        # The model answers within 8 s, or the job says our own follow-up.
+        reading_job.queue(deps, session, feature, event, said.text, outcome.step, outcome.text)
+        return
     say(session, deps, outcome)
-    return None

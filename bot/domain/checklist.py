@@ -50,6 +50,7 @@ class Item:
     names: tuple[str, ...]  # how people name it when they change it
     explanation: str  # for "what does p95 mean here?"
     new_label: str  # the edit form's field
+    said_back: Callable[[Any], str]  # "Noted: …", in a few words
 
 
 def _rate(value: float) -> str:
@@ -96,6 +97,7 @@ ITEMS: dict[Step, Item] = {
         "your eval fails it. Teams often start near 5–10% for low-stakes help and 1–2% where a "
         "wrong answer does real harm.",
         "New error rate",
+        lambda value: f"error rate at most {wording.format_rate(value)}",
     ),
     Step.ERROR_IMPACT: Item(
         Step.ERROR_IMPACT,
@@ -122,6 +124,7 @@ ITEMS: dict[Step, Item] = {
         "The cost of an error is what one wrong answer costs the business (a ticket, a refund, "
         "a lost deal, a compliance risk); it says why the limit matters.",
         "What a wrong answer costs",
+        lambda value: f"a wrong answer means “{value}”",
     ),
     Step.FALLBACK: Item(
         Step.FALLBACK,
@@ -144,6 +147,7 @@ ITEMS: dict[Step, Item] = {
         "The fallback is what the product does when the model isn't sure of an answer: say so, "
         "hand over to a person, offer alternatives, or something of your own.",
         "New fallback",
+        lambda value: f"when unsure: {wording.format_fallback(value)}",
     ),
     Step.SUCCESS_METRICS: Item(
         Step.SUCCESS_METRICS,
@@ -170,6 +174,7 @@ ITEMS: dict[Step, Item] = {
         "target and a direction: satisfaction (CSAT ≥ 4.2), usage (weekly users ≥ 500), "
         "business impact (tickets deflected ≥ 30%).",
         "New success measures",
+        lambda value: f"success measures {_metrics(value)}",
     ),
     Step.LATENCY: Item(
         Step.LATENCY,
@@ -187,6 +192,7 @@ ITEMS: dict[Step, Item] = {
         "p95 is the time within which 95 of every 100 answers arrive: the slow tail people "
         "notice, not the average. Seconds or milliseconds both work.",
         "New latency budget (p95)",
+        lambda value: f"p95 latency at most {wording.format_latency_ms(value)}",
     ),
     Step.COST: Item(
         Step.COST,
@@ -205,6 +211,7 @@ ITEMS: dict[Step, Item] = {
         "works too and I divide. Token prices turn into a per-query cost once you know the size "
         "of a typical answer.",
         "New cost per query",
+        lambda value: f"cost at most {wording.format_cost_per_query(value)}",
     ),
     Step.TRADEOFF: Item(
         Step.TRADEOFF,
@@ -226,6 +233,7 @@ ITEMS: dict[Step, Item] = {
         "When a better model is slower or pricier than the budgets, this says which budget may "
         "be broken first: latency (answers get slower) or cost (we pay more).",
         "What gives way first",
+        lambda value: wording.format_tradeoff(value).replace(":", " —", 1).lower().capitalize(),
     ),
 }
 
@@ -279,6 +287,12 @@ def describe(targets: Targets, step: Step) -> str:
 
 def show(step: Step, value: Any) -> str:
     return ITEMS[step].show(value)
+
+
+def said_back(targets: Targets, step: Step) -> str:
+    """What was just noted for one item, in a few words (plain text)."""
+    value = value_of(targets, step)
+    return "not answered yet" if value is None else ITEMS[step].said_back(value)
 
 
 def names() -> dict[Step, tuple[str, ...]]:

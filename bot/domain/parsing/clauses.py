@@ -16,7 +16,8 @@ _BLANKED = re.compile(
     r"```.*?```|```.*$"
     r"|:[a-z0-9_+'-]+:"
     r"|(?<![\w+])\+1(?!\d|[.,]\d)"
-    r"|^[ \t]*(?:[0-9]{1,2}[.)]|[-*•·‣◦])(?=[ \t])",
+    r"|^[ \t]*(?:[0-9]{1,2}[.)]|[-*•·‣◦])(?=[ \t])"
+    r"|<[^<>\s]{1,60}>",  # typed-out tags or mentions ("<@U0EVIL>"): not comparisons
     re.DOTALL | re.MULTILINE,
 )
 _SENTENCE_END = re.compile(r"\n+|;|!+|\?+|\.(?=\s|$)|\s[—–]\s?|\s-{1,2}\s|\s/\s|[()]|…")
@@ -76,7 +77,8 @@ _LABELS: list[tuple[str, Step | None]] = [
 _LABEL = re.compile(
     r"^\s*(?P<label>"
     + "|".join(re.escape(label) for label, _ in sorted(_LABELS, key=lambda x: -len(x[0])))
-    + r")\s*(?::|=|\bis\b|\bare\b)\s*",
+    + r")\s*(?::|=)\s*"
+    r"|^\s*(?P<verb>success|what i care about|success measures?)\s+(?:is|are|means)\s+",
     re.IGNORECASE,
 )
 _LABEL_STEPS = dict(_LABELS)
@@ -133,7 +135,7 @@ def _add(found: list[Sentence], text: str, start: int, end: int, *, question: bo
     label: Step | None = None
     body_start = start
     if (named := _LABEL.match(chunk)) is not None:
-        label = _LABEL_STEPS.get(named.group("label").lower())
+        label = _LABEL_STEPS.get((named.group("label") or named.group("verb")).lower())
         body_start = start + named.end()
     elif found and found[-1].label is not None and not found[-1].parts:
         label = found[-1].label  # the sentence before was only the label

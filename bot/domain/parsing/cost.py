@@ -21,7 +21,16 @@ from bot.domain.parsing.results import (
     unclear,
     which_one,
 )
-from bot.domain.parsing.tokens import Tok, at, find_range, is_negative, numbers, vocab, words
+from bot.domain.parsing.tokens import (
+    Tok,
+    at,
+    content_words,
+    find_range,
+    is_negative,
+    numbers,
+    vocab,
+    words,
+)
 from bot.domain.steps import Step
 from bot.domain.wording import format_number
 
@@ -30,6 +39,7 @@ _CURRENCY_AFTER |= {"¢": 0.01, "c": 0.01, "cent": 0.01, "cents": 0.01, "penny":
 _CURRENCY_AFTER |= {"pennies": 0.01}
 _FOREIGN = vocab("€ £ ¥ eur euro euros gbp pound pounds yen inr")
 _PER = vocab("per a an / each every for")
+_QUERY_NOUNS = vocab("query queries request requests call calls answer answers question questions")
 PERIODS = vocab(
     "token tokens month months day days week weeks year years user users hour hours seat seats "
     "mo monthly yearly annually"
@@ -46,7 +56,7 @@ class Amount:
     end: int
     per: float | None  # how many queries the amount is for; None: not said
     period: str | None  # "month", "token"… when the amount is per something else
-    marked: bool  # written with a currency
+    named: bool  # per a named thing ("per query", "/1k"), not only "each"
 
 
 def amounts(tokens: list[Tok]) -> list[Amount]:
@@ -73,10 +83,13 @@ def amounts(tokens: list[Tok]) -> list[Amount]:
             dollars, j = tok.value * 0.01, i + 4  # "a tenth of a cent"
         elif tok.text in ("a", "an") and after in _CURRENCY_AFTER:
             dollars, j = _CURRENCY_AFTER[after], i + 2
+        elif after == "per" and at(tokens, i + 2) in _QUERY_NOUNS:
+            dollars = tok.value  # "0.02 per request": an amount per query, in dollars
         else:
             continue
-        per, period, j = _per(tokens, j)
-        found.append(Amount(dollars, i, j, per, period, True))
+        per, period, after_per = _per(tokens, j)
+        found.append(Amount(dollars, i, after_per, per, period, at(tokens, j) != "each"))
+        j = after_per
         used = j
     return found
 
@@ -167,7 +180,7 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
         reply = unclear(COST, "I keep costs in US dollars so runs compare like for like.").reply
         return [FollowUp(Step.COST, reply, part.start)]
     named = part.label is Step.COST or bool(set(part.words) & COST_WORDS)
-    others = len([t for t in tokens if t.kind == "word"])
+    others = content_words(tokens)
     found: list[Finding] = []
     for amount in amounts(tokens):
         start = part.start + tokens[amount.start].start
@@ -189,6 +202,6 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
         if isinstance(value, Unclear):
             found.append(FollowUp(Step.COST, value.reply, start))
         else:
-            strong = named or amount.per is not None
+            strong = named or (amount.per is not None and amount.named)
             found.append(Found(Step.COST, value.value, start, end, strong))
     return found

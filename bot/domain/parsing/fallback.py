@@ -10,7 +10,7 @@ import re
 from bot.domain.parsing.clauses import Part
 from bot.domain.parsing.findings import Finding, Found
 from bot.domain.parsing.results import FALLBACK, Parsed, Unclear, precheck, unclear
-from bot.domain.parsing.tokens import normalize, quote, words
+from bot.domain.parsing.tokens import corrected, normalize, quote, words
 from bot.domain.steps import Step
 from bot.domain.targets import Fallback, FallbackKind
 from bot.domain.wording import FALLBACK_LABELS
@@ -26,16 +26,19 @@ _HANDOFF = (
     r"|\b(?:talk|speak) to a (?:human|person|agent)\b"
 )
 _UNSURE = (
-    r"\bsay(?:s|ing)?\b[^.;]{0,25}?\b(?:not sure|unsure|does not know|do not know|no idea"
+    r"\b(?:say|says|saying|reply|replies|answer|answers|respond|responds|tell|tells|admit)\b"
+    r"[^.;]{0,25}?\b(?:not sure|unsure|does not know|do not know|no idea"
     r"|not certain|uncertain|not confident|is not sure|cannot tell|am not sure)\b"
     r"|\bsay(?:s)? so\b|\badmit(?:s|ting)?\b|\babstain\b"
     r"|\b(?:decline|declines|refuse|refuses) to answer\b|\bi'?m not sure\b"
 )
 _OFFER = (
-    r"\b(?:offer|offers|suggest|suggests|show|shows|list|lists|link|links|point|points"
-    r"|recommend|recommends)\b[^.;]{0,30}?\b(?:alternatives?|options?|related|similar"
-    r"|articles?|docs?|documents?|pages?|links?|results?|recipes?|lessons?|suggestions?"
-    r"|choices?|faqs?|guides?|sheet)\b"
+    r"\b(?:offer|offers|suggest|suggests|show|shows|list|lists|recommend|recommends)\b"
+    r"[^.;]{0,30}?\b(?:alternatives?|options?|related|similar|articles?|docs?|documents?"
+    r"|results?|recipes?|lessons?|suggestions?|choices?|faqs?|guides?|sheet|links?)\b"
+    r"|\b(?:link|links|point|points|send|sends|direct|directs)\b(?: them| users| people"
+    r"| the user| customers)? to (?:a |an |the |our |some )?(?:[\w-]+ ){0,2}"
+    r"(?:page|article|doc|docs|faq|guide|help|site|tracking)\b"
 )
 _KINDS = [
     (FallbackKind.ESCALATE_HUMAN, re.compile(_HANDOFF)),
@@ -44,7 +47,19 @@ _KINDS = [
 ]
 # One word or two, the way people answer the question itself.
 _SHORT = {
-    FallbackKind.SAY_UNSURE: ("not sure", "unsure", "say so", "admit it", "say unsure"),
+    FallbackKind.SAY_UNSURE: (
+        "not sure",
+        "unsure",
+        "say so",
+        "admit it",
+        "say unsure",
+        "i do not know",
+        "do not know",
+        "we do not know",
+        "i am not sure",
+        "i m not sure",
+        "no idea",
+    ),
     FallbackKind.ESCALATE_HUMAN: (
         "human",
         "a human",
@@ -77,7 +92,7 @@ _EMPTY = {"other", "something else", "none", "nothing", "n a", "na", "no", "ok",
 
 def kinds_in(text: str) -> list[tuple[int, FallbackKind]]:
     """(position, kind) of every fallback the text asks for; "don't hand over" does not count."""
-    lowered = normalize(text)
+    lowered = corrected(text)
     found = []
     for kind, pattern in _KINDS:
         for match in pattern.finditer(lowered):

@@ -25,7 +25,8 @@ _CONSEQUENCE = (
 )
 _FRAMED = [
     re.compile(
-        r"^(?:and |so |but |plus |also |honestly |basically |because |i mean |well )?"
+        r"^(?:(?:and|so|but|plus|also|honestly|basically|because|i mean|well|to be clear|fwiw"
+        r"|for the record|and yes|note)\s+)*"
         r"(?:(?:a|an|the|one|every|each|any|some)\s+)?(?:[\w'-]+\s+){0,3}?"
         + _WRONG
         + r"\b.*?"
@@ -51,7 +52,7 @@ COST_WORDS = vocab(
 _DEFERRAL = re.compile(
     r"\b(?:will|i'll|ill|let me|need to|have to|gotta|going to|gonna) (?:check|ask|find out|get "
     r"back|come back|look|confirm|circle back|follow up|dig)\b|\b(?:come|get|circle) back\b"
-    r"|\btbd\b|\bnot sure yet\b|\bwill (?:ping|ask)\b"
+    r"|\btbd\b|\bnot sure yet\b|\b(?:i'?ll|i will|we'?ll|we will) (?:ping|ask)\b"
 )
 _EMPTY = vocab("none nothing na no nope whatever same ok yes")
 

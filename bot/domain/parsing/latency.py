@@ -20,7 +20,15 @@ from bot.domain.parsing.results import (
     unclear,
     which_one,
 )
-from bot.domain.parsing.tokens import Tok, at, find_range, is_negative, numbers, vocab
+from bot.domain.parsing.tokens import (
+    Tok,
+    at,
+    content_words,
+    find_range,
+    is_negative,
+    numbers,
+    vocab,
+)
 from bot.domain.steps import Step
 from bot.domain.wording import format_latency_ms, format_number
 
@@ -122,7 +130,7 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
     "latency < 2s", "needs to be sub-second"), or a time standing alone ("3 s")."""
     tokens = part.tokens
     named = part.label is Step.LATENCY or bool(set(part.words) & LATENCY_WORDS)
-    others = len([t for t in tokens if t.kind == "word" and t.text not in TIME_UNITS])
+    others = content_words([t for t in tokens if t.text not in TIME_UNITS])
     found: list[Finding] = []
     times = timed(tokens)
     if not times and _SUB_SECOND.search(part.text) and (named or focus or others <= 4):

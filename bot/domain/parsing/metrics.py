@@ -71,17 +71,44 @@ UNIT_NAMES |= {"ms": "ms", "msec": "ms", "milliseconds": "ms", "millisecond": "m
 UNIT_NAMES |= {"sec": "s", "secs": "s", "second": "s", "seconds": "s"}
 
 
+_TRAILING: set[tuple[str, ...]] = {
+    ("or", "more"),
+    ("or", "higher"),
+    ("or", "above"),
+    ("or", "better"),
+    ("or", "greater"),
+}
+_TRAILING |= {("or", "less"), ("or", "lower"), ("or", "fewer"), ("or", "below"), ("+",), ("max",)}
+_TRAILING |= {("maximum",), ("min",), ("minimum",), ("at", "most"), ("at", "least"), ("tops",)}
+
+
 def comparators(tokens: list[Tok]) -> list[tuple[int, int, Direction]]:
+    """Comparisons that compare a number: right before it ("at least 4.2", "≤ $5") or, for the
+    trailing kinds, right after it ("35% or more", "500+"); "hand over to one of my agents"
+    holds none."""
     found = []
     i = 0
     while i < len(tokens):
         for phrase, direction in _BY_FIRST.get(tokens[i].text, []):
             if all(at(tokens, i + n) == part for n, part in enumerate(phrase)):
-                found.append((i, i + len(phrase), direction))
+                if _compares(tokens, i, i + len(phrase), phrase):
+                    found.append((i, i + len(phrase), direction))
                 i += len(phrase) - 1
                 break
         i += 1
     return found
+
+
+def _compares(tokens: list[Tok], start: int, end: int, phrase: tuple[str, ...]) -> bool:
+    k = end
+    while at(tokens, k) in ("$", "-", "minus"):  # "≤ $5", "≥ -10", "≥ $-0.5"
+        k += 1
+    if k < len(tokens) and tokens[k].kind == "num":
+        return True
+    if phrase in _TRAILING and start > 0:
+        before = start - 1 - (at(tokens, start - 1) in UNIT_NAMES)
+        return before >= 0 and tokens[before].kind == "num"
+    return False
 
 
 def _trim(tokens: list[Tok], *, name: bool = True) -> list[Tok]:
@@ -126,6 +153,8 @@ def metric(text: str, tokens: list[Tok]) -> SuccessMetric | str | None:
             f"{said} is a change against today, and a test run can only check a level. "
             "What level should it reach, e.g. tickets ≤ 800?"
         )
+    if len({d for _, _, d in found}) > 1 and any(t.text in ("but", "and") for t in tokens):
+        return f"{said} says both at least and at most. Which one is it?"  # "over 4 but under 5"
     if found:
         # The target is the number right after the last comparison (or just before it:
         # "35% or more"); everything before that comparison names the measure.
@@ -240,24 +269,59 @@ def parse_success_metrics(text: str) -> Parsed[list[SuccessMetric]] | Unclear:
     return Parsed(value=metrics)
 
 
+_FILLER = vocab("then please tops max ok okay though instead honestly tbh imo i think so fine")
+_ERROR_WORDS = vocab(
+    "wrong errors error mistakes mistake incorrect hallucinations accurate accuracy"
+)
+_LATENCY_WORDS = vocab("latency p95 wait waits waiting respond responds takes load loads")
+_SHORT_TIMES = vocab(
+    "s sec secs second seconds ms millisecond milliseconds min mins minute minutes"
+)
+_MONEY = vocab("$ cent cents ¢ dollar dollars buck bucks usd")
+
+
+def _another_items(item: list[Tok], measure: SuccessMetric) -> bool:
+    """A measure-shaped phrase that is really an error rate, a latency or a cost: "1 in 10
+    wrong max", "nobody waits more than 2 s", "no more than $0.01 per query"."""
+    texts = {t.text for t in item}
+    if texts & _ERROR_WORDS:
+        return True
+    target = next(
+        i for i, t in enumerate(item) if t.kind == "num" and abs(t.value) == abs(measure.target)
+    )
+    unit_after, before = at(item, target + 1), at(item, target - 1)
+    if before in ("$", "usd") or unit_after in _MONEY or measure.unit.startswith("$"):
+        return True
+    if unit_after in _SHORT_TIMES and texts & _LATENCY_WORDS:
+        return True
+    named = [w.lower() for w in measure.name.replace("'", " ").split()]
+    if not named or named[0] in ("per", "a", "an", "/", "each", "every"):
+        return True
+    if all(w in _FILLER for w in named):
+        return True  # "under 1.5 seconds then"
+    return bool(set(named) & {"when", "if", "whatever", "must", "should", "unsure"})
+
+
 def find(part: Part, names_of_items: set[str]) -> list[Finding] | None:
     """Measures in one part of a reply, or None when the part holds no measure (no comparison
     and no number with a name), so other readers may look at it. A measure named like another
     item ("errors <= 4%", "p95 under 2 s") is left to that item."""
     found: list[Finding] = []
     for item in items(part.tokens):
-        has_comparison = bool(comparators(item)) or any(t.text in _VERBS for t in item)
+        texts = {t.text for t in item}
+        relative = bool(texts & _RELATIVE) and bool(texts & ({"down", "up"} | set(_VERBS)))
+        has_comparison = bool(comparators(item)) or bool(texts & set(_VERBS)) or relative
         if not has_comparison and part.label is not Step.SUCCESS_METRICS:
             continue
         parsed = metric(part.text, item)
-        if parsed is None:
-            continue
+        if parsed is None or (isinstance(parsed, str) and parsed.startswith("I couldn't tell")):
+            continue  # no name: a bare "under 2s" is for the other readers
         start = part.start + item[0].start
         end = part.start + item[-1].end
         if isinstance(parsed, str):
             found.append(FollowUp(Step.SUCCESS_METRICS, unclear(METRICS, parsed).reply, start))
             continue
-        if _names_an_item(parsed.name, names_of_items):
+        if _names_an_item(parsed.name, names_of_items) or _another_items(item, parsed):
             return None
         found.append(Found(Step.SUCCESS_METRICS, [parsed], start, end, True))
     return found or None

@@ -20,6 +20,7 @@ from bot.domain.parsing.results import (
 from bot.domain.parsing.tokens import (
     Tok,
     at,
+    content_words,
     find_range,
     is_negative,
     numbers,
@@ -82,14 +83,28 @@ def rates(tokens: list[Tok]) -> list[tuple[float, int, int, bool, bool]]:
     found = []
     i = 0
     while i < len(tokens):
-        if tokens[i].kind != "num":
+        if tokens[i].kind != "num" or _other_quantity(tokens, i):
             i += 1
             continue
         rate, after, bare = _rate_at(tokens, i)
+        if at(tokens, after) in _OTHER_UNITS:  # "a tenth of a cent"
+            i = after
+            continue
         accuracy = not bare and _says_accuracy(tokens, i, after)
         found.append((1 - rate if accuracy else rate, i, after, bare, accuracy))
         i = after
     return found
+
+
+_OTHER_UNITS = vocab(
+    "s sec secs second seconds ms millisecond milliseconds min mins minute minutes hour hours "
+    "cent cents ¢ dollar dollars buck bucks usd day days week weeks"
+)
+
+
+def _other_quantity(tokens: list[Tok], i: int) -> bool:
+    """Money or time ("$8 per 1k", "2 s"): not a share of answers."""
+    return at(tokens, i - 1) in ("$", "usd") or at(tokens, i + 1) in _OTHER_UNITS
 
 
 def parse_error_rate(text: str) -> Parsed[float] | Unclear:
@@ -110,7 +125,9 @@ def parse_error_rate(text: str) -> Parsed[float] | Unclear:
             return unclear(RATE, lead)
         values.append(rate)
     distinct = sorted({round(r, 12) for r in values})
-    says_zero = bool(said & _ZERO_WORDS) or ("no" in said and bool(said & ERROR_WORDS))
+    says_zero = bool(said & _ZERO_WORDS) or (
+        bool(said & {"no", "single", "one"}) and bool(said & ERROR_WORDS)
+    )
     if 0 in distinct or (not distinct and says_zero):
         return unclear(RATE, ZERO)
     if not distinct:
@@ -135,7 +152,7 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
     about errors or accuracy, or when it stands almost alone ("5%", "3% max", "20% is ok")."""
     tokens = part.tokens
     context = part.label is Step.ERROR_RATE or bool(set(part.words) & ERROR_WORDS)
-    short = len([w for w in part.words if not w.isdigit()]) <= 5
+    short = content_words(tokens) <= 3
     found: list[Finding] = []
     for rate, i, after, bare, accuracy in rates(tokens):
         if bare and not (focus and short and _alone(tokens)):

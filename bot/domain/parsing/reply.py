@@ -21,7 +21,7 @@ from bot.domain.parsing.clauses import Part, Sentence, blank, sentences
 from bot.domain.parsing.edits import agrees, corrects, parse_edit_request
 from bot.domain.parsing.findings import Finding, FollowUp, Found
 from bot.domain.parsing.results import MAX_ANSWER_CHARS, Parsed, Unclear
-from bot.domain.parsing.tokens import normalize, words
+from bot.domain.parsing.tokens import content_words, normalize, words
 from bot.domain.said import Markup, Said
 from bot.domain.steps import Step
 from bot.domain.targets import Fallback, FallbackKind, SuccessMetric, TradeoffPriority
@@ -79,7 +79,10 @@ _CHATTER = re.compile(
 )
 _QUESTION_WORDS = re.compile(r"^(?:what|why|how|which|who|when|does|do|is|are|can|should|could)\b")
 _VAGUE = {
-    Step.ERROR_RATE: r"\b(?:low|lowest|possible|zero|none|never|few|rare|perfect|minimal)\b",
+    Step.ERROR_RATE: (
+        r"\b(?:low|lowest|possible|zero|none|never|few|rare|perfect|minimal|single mistake"
+        r"|no mistakes|no errors|not one)\b"
+    ),
     Step.LATENCY: r"\b(?:fast|faster|quick|quickly|instant|snappy|asap|realtime|slow)\b",
     Step.COST: r"\b(?:cheap|cheaper|cheapest|affordable|free|low)\b",
     Step.TRADEOFF: r"\b(?:both|either|depends|neither|equally|no preference|latency|cost|speed)\b",
@@ -103,10 +106,13 @@ def read_reply(said: Said, context: Context) -> Reading:
     if edit is not None:
         return Reading(Kind.ANSWER, edit=edit)
     found = sentences(text)
+    for sentence in found:
+        if sentence.question and _proposal(sentence):
+            sentence.question = False  # "5%?", "how about 2 s?": a value put forward
     questions = tuple(
         step for s in found if s.question for step in [_asked_about(s.text, context)] if step
     )
-    statements = [s for s in found if not s.question and not _idle(s.text)]
+    statements = [s for s in found if not s.question]
     findings = _read(statements, context)
     facts, follow_ups = _resolve(findings, text, context)
     kind = Kind.ANSWER
@@ -136,6 +142,12 @@ def _to_colleague(said: Said, text: str, bot_user: str | None) -> bool:
         return True
     others = [s for s in said.spans if s.kind is Markup.USER and s.target != bot_user]
     return bool(others) and text.rstrip().endswith("?")
+
+
+def _proposal(sentence: Sentence) -> bool:
+    tokens = [t for part in sentence.parts for t in part.tokens]
+    has_number = any(t.kind == "num" for t in tokens)
+    return has_number and content_words(tokens) <= 2
 
 
 def _idle(text: str) -> bool:
@@ -184,8 +196,12 @@ def _read(statements: list[Sentence], context: Context) -> list[Finding]:
         if sentence.label in (Step.FALLBACK, Step.TRADEOFF) and sentence.parts:
             found += _labelled(sentence)
             continue
+        if _revises_fallback(sentence, found, context):
+            continue
         story: Found | None = None
         for part in sentence.parts:
+            if _idle(part.text):
+                continue
             if story is not None and not _strong(_part(part, context, item_names)):
                 story = Found(Step.ERROR_IMPACT, story.value, story.start, part.end, True)
                 continue
@@ -201,13 +217,32 @@ def _read(statements: list[Sentence], context: Context) -> list[Finding]:
     return found
 
 
+def _revises_fallback(sentence: Sentence, found: list[Finding], context: Context) -> bool:
+    """ "hand over to a human — well, it's agent assist, so just show nothing": a sentence
+    that opens by taking back a fallback just given says the one that holds."""
+    opener = normalize(sentence.text).strip()
+    if not opener.startswith(("well", "actually", "scratch that", "or rather", "on second")):
+        return False
+    earlier = [f for f in found if isinstance(f, Found) and f.step is Step.FALLBACK]
+    if not earlier or fallback.chosen(sentence.text) is not None:
+        return False
+    own = fallback.other(sentence.text.split(" ", 1)[-1].lstrip(", "))
+    if own is None:
+        return False
+    found.remove(earlier[-1])
+    found.append(Found(Step.FALLBACK, own, sentence.start, sentence.end, True))
+    return True
+
+
 def _story(story: Found, sentence: Sentence) -> Found:
     text = sentence.text[story.start - sentence.start : story.end - sentence.start].strip()
     return Found(Step.ERROR_IMPACT, text, story.start, story.end, True)
 
 
 def _strong(findings: list[Finding]) -> bool:
-    return any(isinstance(f, FollowUp) or f.strong for f in findings)
+    """A part that answers an item on its own words ends a story about what an error costs;
+    a bare amount inside the story ("that's a $6 phone call") is part of it."""
+    return any(isinstance(f, Found) and f.strong for f in findings)
 
 
 def _labelled(sentence: Sentence) -> list[Finding]:
@@ -240,6 +275,14 @@ def _part(part: Part, context: Context, item_names: set[str]) -> list[Finding]:
         if label is not None and label is not step:
             continue
         found += reader(part, focus=focus is step or label is step)
+    if any(f.step is Step.TRADEOFF for f in found) and not corrects(part.text):
+        # "fine if it takes 5 s": a number inside a stance on the trade-off leaves the budget
+        # already agreed alone.
+        found = [
+            f
+            for f in found
+            if f.step not in (Step.LATENCY, Step.COST) or context.current.get(f.step) is None
+        ]
     return found
 
 
@@ -340,7 +383,7 @@ def _focused(rest: str, context: Context) -> tuple[list[Fact], list[FollowUp]]:
     step = context.focus
     assert step is not None
     if step is Step.ERROR_IMPACT:
-        if impact.about_cost(rest) and len(rest.split()) >= 3:
+        if impact.about_cost(rest) and len(rest.split()) >= 2:
             result = impact.parse_error_impact(rest)
             if isinstance(result, Parsed):
                 return [Fact(step, result.value, rest)], []

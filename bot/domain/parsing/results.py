@@ -69,9 +69,10 @@ _UNSURE_STARTS = ("not sure", "no idea", "idk", "dunno", "i m not sure", "unsure
 
 
 def unclear(q: Ask, lead: str) -> Unclear:
-    """The lead, then the item's question once: a lead that asks its own question stands alone."""
+    """The lead, then the item's question once, with examples. A lead that asks its own
+    question gets only the examples, so the bot never asks twice in one breath."""
     if lead.rstrip().endswith("?"):
-        return Unclear(reply=lead)
+        return Unclear(reply=f"{lead} For example: {q.examples}.")
     return Unclear(reply=f"{lead} {q.ask} For example: {q.examples}.")
 
 

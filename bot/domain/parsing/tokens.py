@@ -63,6 +63,11 @@ def normalize(text: str) -> str:
     return lowered.replace("n't", " not").replace("_", " ")
 
 
+def corrected(text: str) -> str:
+    """`normalize`d text with common typos of our keywords fixed ("escalte" → "escalate")."""
+    return _WORD_RE.sub(lambda match: correct(match.group(0)), normalize(text))
+
+
 def words(text: str) -> list[str]:
     return [correct(word) for word in _WORD_RE.findall(normalize(text))]
 
@@ -82,6 +87,21 @@ def vocab(text: str) -> frozenset[str]:
 
 def phrases(text: str) -> tuple[str, ...]:
     return tuple(text.split("|"))
+
+
+# Words around a number that do not make it about something else: "sorry I meant 1.5 s",
+# "let's make it 4%", "ok 5 then". A number with few other words stands for itself.
+FILLER = vocab(
+    "sorry i meant mean actually make it that not then ok okay so lets let s say scratch wait no "
+    "oh hmm well right yes yeah fine please more like tbh honestly maybe about around roughly "
+    "max tops is its be should instead rather correction on second thought go with the a an of "
+    "to for we do can just now ugh ah also and but or thats oops d m ll ve re per"
+)
+
+
+def content_words(tokens: list[Tok]) -> int:
+    """Words that are not filler, for "does this number stand alone?"."""
+    return len([t for t in tokens if t.kind == "word" and t.text not in FILLER])
 
 
 def quote(text: str, limit: int = 60) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.domain.parsing.clauses import Part
 from bot.domain.parsing.findings import Finding, FollowUp, Found
 from bot.domain.parsing.results import TRADEOFF, Parsed, Unclear, precheck, unclear
-from bot.domain.parsing.tokens import normalize, quote, words
+from bot.domain.parsing.tokens import corrected, normalize, quote, words
 from bot.domain.steps import Step
 from bot.domain.targets import TradeoffPriority
 
@@ -27,8 +27,10 @@ _GIVE, _HOLD = 1, -1
 _TEMPLATES: list[tuple[str, int, bool]] = [
     # the topic may give
     (
-        r"{T} (?:can|could|may|should|will|is allowed to|gets to)(?P<neg> not)? (?:give|give way"
-        r"|slip|slide|bend|flex|wait|move|be the one|grow|go up|rise|be higher|be slower)",
+        r"{T} (?:(?P<neg>cannot|can not|could not|should not|will not|must not|may not)|can"
+        r"|could|may|should|will|is allowed to|gets to)(?: also| really| easily| probably"
+        r"| just)? (?:give|give way|slip|slide|bend|flex|wait|move|be the one|grow|go up|rise"
+        r"|be higher|be slower)",
         _GIVE,
         False,
     ),
@@ -104,12 +106,17 @@ _PLAIN: list[tuple[str, int, int, bool]] = [
     (r"keep (?:it|things|answers|responses) (?:fast|snappy|quick|instant)", 0, _HOLD, True),
     (r"(?:has|needs|have|need) to be (?:fast|snappy|quick|instant)", 0, _HOLD, True),
     # cost may give
-    (r"(?:pay|spend)(?: a bit)? (?:more|extra|up|what it takes|whatever it takes)", 1, _GIVE, True),
+    (
+        r"(?:pay|spend)(?: a bit)? (?:more|extra|up|what it takes|whatever it takes)",
+        1,
+        _GIVE,
+        False,
+    ),
     (
         r"(?:happy|willing|fine|ok) to (?:pay|spend)|(?:would|'d) rather (?:pay|spend)",
         1,
         _GIVE,
-        True,
+        False,
     ),
     (
         r"eat the (?:cost|bill|price)|money(?:'s| is) no object|no object|whatever it costs"
@@ -185,12 +192,12 @@ def _phrases() -> list[_Phrase]:
 
 
 _ALL = _phrases()
-_NEGATORS = re.compile(r"\b(?:not|never|no|nobody|hardly|cannot)\s+(?:\w+\s+){0,1}$")
+_NEGATORS = re.compile(r"\b(?:not|never|no|nobody|hardly|cannot)\s+(?:\w+\s+){0,2}$")
 
 
 def stances(text: str) -> list[tuple[int, TradeoffPriority]]:
     """(position, what gives way) for each stance phrase in the text."""
-    lowered = " ".join(normalize(text).split())
+    lowered = " ".join(corrected(text).split())
     found: list[tuple[int, TradeoffPriority]] = []
     taken: list[tuple[int, int]] = []
     for phrase in _ALL:

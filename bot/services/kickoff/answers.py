@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.domain import checklist
 from bot.domain.checklist import AGREED, REVIEW, Step
-from bot.domain.parsing import Context, Kind, Parsed, Unclear, read_reply
+from bot.domain.parsing import Context, Kind, Reading, Unclear, read_reply
 from bot.domain.said import Said
 from bot.services.kickoff import MAX_ANSWER_CHARS, current_version, targets_of
 from bot.services.kickoff.changes import change
@@ -36,8 +36,11 @@ def answer(
     said: Said,
     *,
     bot_user: str | None = None,
+    model: bool = False,
 ) -> Outcome | None:
-    """A reply typed in the kickoff thread."""
+    """A reply typed in the kickoff thread. With `model` (a language model is configured), a
+    reply that answers nothing we could place comes back as a Clarify with `reader_unsure`
+    and no text of our own, for the model to try; without one it gets no reply."""
     said = said.strip()
     word = said.text.lower().strip(" .!")
     if held_reading(feature) is not None and (word in YES or word in NO):
@@ -76,6 +79,10 @@ def answer(
             )
         )
     if reading.kind is not Kind.ANSWER and not effect.noted:
+        if model and focus is not None and reading.kind is Kind.CHATTER and _worth_a_look(reading):
+            ours = checklist.parse_answer(focus, reading.leftover)
+            follow_up = ours.reply if isinstance(ours, Unclear) else ""
+            return Clarify(feature, follow_up, focus, reader_unsure=True)
         return None  # chatter, a remark to a colleague, "will check and come back"
     explanations = tuple(checklist.ITEMS[step].explanation for step in reading.questions)
     follow_ups = tuple(f.text for f in reading.follow_ups)
@@ -87,6 +94,11 @@ def answer(
             return Explained(feature, " ".join(explanations), reading.questions[0])
         return None
     return _noted(feature, effect, before, follow_ups, explanations)
+
+
+def _worth_a_look(reading: Reading) -> bool:
+    """Words we could not place that might still be an answer ("a handful per batch, tops")."""
+    return len([w for w in reading.leftover.split() if len(w) > 2]) >= 2
 
 
 def _noted(
@@ -124,14 +136,11 @@ def held_reading(feature: Feature) -> dict[str, Any] | None:
     return reading if isinstance(reading, dict) else None
 
 
-def hold_reading(feature: Feature, step: Step, reading: str, clarify: str) -> None:
+def hold_reading(feature: Feature, facts: list[tuple[Step, Any]], clarify: str) -> None:
     """Keep a language model's reading until someone confirms or rejects it."""
-    parsed = checklist.parse_answer(step, reading)
-    if not isinstance(parsed, Parsed):
-        return
     pending = dict(feature.pending_json or {})
     pending["reading"] = {
-        "facts": [[step.value, checklist.value_to_json(step, parsed.value)]],
+        "facts": [[step.value, checklist.value_to_json(step, value)] for step, value in facts],
         "clarify": clarify,
     }
     feature.pending_json = pending

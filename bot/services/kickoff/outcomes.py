@@ -69,15 +69,6 @@ class Explained:
 
 
 @dataclass(frozen=True)
-class ModelReading:
-    """A language model's reading of a reply, held until someone says yes or no."""
-
-    feature: Feature
-    answer: str  # what the person wrote
-    described: str  # our wording of what the model read
-
-
-@dataclass(frozen=True)
 class Changed:
     """Draft answers edited by request ("change error rate to 8%") before agreement; the
     draft's sign-offs are cleared."""
@@ -118,4 +109,4 @@ class Agreed:
     version: TargetVersion
 
 
-Outcome = Clarify | Noted | Explained | ModelReading | Changed | Proposed | Signed | Agreed
+Outcome = Clarify | Noted | Explained | Changed | Proposed | Signed | Agreed

@@ -17,8 +17,8 @@ from bot.domain.targets import Role
 from bot.ids import Action, Block, Command, View
 from bot.jobs import reading as reading_job
 from bot.services import inbox, kickoff, outbox
-from bot.services.kickoff import answers, changes, signoff
-from bot.services.kickoff.outcomes import Clarify, Signed
+from bot.services.kickoff import answers, changes, signoff, summary
+from bot.services.kickoff.outcomes import Clarify
 from bot.slack import text as slack_text
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
@@ -73,18 +73,8 @@ def register(app: App, deps: Deps) -> None:
             feature = _feature(session, body, feature_id)
             outcome = signoff.sign(session, deps.clock, feature, body["user"]["id"], role)
             message = body.get("message") or {}
-            version = kickoff.current_version(feature)
-            if message.get("ts") and isinstance(outcome, Signed):
-                text, blocks = kickoff_blocks.summary(feature, version, outcome.targets)
-                outbox.update(
-                    session,
-                    deps.clock,
-                    team_id=feature.team_id,
-                    channel_id=feature.channel_id,
-                    ts=message["ts"],
-                    text=text,
-                    blocks=blocks,
-                )
+            if message.get("ts"):  # the summary pressed is the one to update
+                summary.adopt(session, feature, str(message["ts"]))
             say(session, deps, outcome)
 
     @app.action(re.compile(f"^{Action.EDIT_ANSWER.value}:"))
@@ -173,7 +163,13 @@ def answer(deps: Deps, session: Session, feature: Feature, body: dict[str, Any])
     event = body.get("event") or {}
     said = slack_text.read(event.get("text"))
     outcome = answers.answer(
-        session, deps.clock, feature, event["user"], said, bot_user=slack_text.bot_user_of(body)
+        session,
+        deps.clock,
+        feature,
+        event["user"],
+        said,
+        bot_user=slack_text.bot_user_of(body),
+        model=deps.llm is not None,
     )
     if outcome is None:
         return

@@ -11,7 +11,7 @@ from bot.deps import Deps
 from bot.domain.mrkdwn import escape
 from bot.errors import BadInput, NotFound
 from bot.ids import Command
-from bot.services import kickoff, schedules
+from bot.services import kickoff, outbox, schedules
 from bot.services import reports as report_service
 from bot.slack import blocks
 from bot.slack import text as slack_text
@@ -36,12 +36,13 @@ def _status(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
         else:
             features = kickoff.features_of(session, command["team_id"])
         failures = schedules.last_report_failures(session, (f.id for f in features))
+        undelivered = outbox.undelivered(session, (f.id for f in features))
         # One named feature gets its latest numbers; the list stays quick to answer.
         latest = report_service.latest_of(session, features, deps.clock.now()) if args else None
         ack(
             response_type="ephemeral",
             text=status.status_text(features, failures),
-            blocks=status.status_blocks(features, failures, latest),
+            blocks=status.status_blocks(features, failures, latest, undelivered),
         )
 
 

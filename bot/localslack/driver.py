@@ -61,6 +61,7 @@ class SlackDriver:
         channel_id: str = "C0FEAT",
         user_name: str | None = None,
     ) -> Delivered:
+        self.slack.workspace.took_part(channel_id, user_id)
         fields = {
             "token": payloads.VERIFICATION_TOKEN,
             "team_id": self.team.id,
@@ -89,6 +90,8 @@ class SlackDriver:
         subtype: str | None = None,
     ) -> Delivered:
         """Someone posts in `channel`; the message is stored in the stand-in, then delivered."""
+        if bot_id is None:
+            self.slack.workspace.took_part(channel, user)
         message: Payload = {"user": user, "text": text, "team": self.team.id}
         message["blocks"] = payloads.rich_text(text)
         if thread_ts is not None:
@@ -149,6 +152,8 @@ class SlackDriver:
         channel, ts = str(posted.get("channel", "")), str(posted.get("ts", ""))
         current = self.slack.message(channel, ts) or posted
         block_id, button = payloads.find_button(current, label, action_id)
+        if channel and not current.get("is_ephemeral"):
+            self.slack.workspace.took_part(channel, user)
         action = {
             "action_id": button.get("action_id"),
             "block_id": block_id,
@@ -187,6 +192,7 @@ class SlackDriver:
         self, callback_id: str, message: Payload | RecordedCall, channel: str, user: str = "U0PM"
     ) -> Delivered:
         shown = payloads.as_message(message)
+        self.slack.workspace.took_part(channel, user)
         payload = {
             "type": "message_action",
             "token": payloads.VERIFICATION_TOKEN,

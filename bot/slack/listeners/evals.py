@@ -13,8 +13,10 @@ from slack_bolt import Ack
 
 from bot.deps import Deps
 from bot.domain.mrkdwn import escape
-from bot.errors import BadInput, NotFound, UserFacingError
-from bot.services import evals, feedback, kickoff, outbox, tokens
+from bot.errors import BadInput, UserFacingError
+from bot.services import access, evals, feedback, kickoff, outbox, tokens
+from bot.services.access import Need
+from bot.slack.listeners.lookup import commanded_feature
 from bot.store.models import Feature, MetricSample
 
 log = logging.getLogger(__name__)
@@ -26,15 +28,9 @@ METRIC_USAGE = (
 TOKEN_USAGE = (
     "Usage: `/align token <feature>` for a new upload token, or `--revoke` to cancel them all."
 )
+GONE = "That kickoff no longer exists."
 DOWNLOAD_CHUNK = 1 << 16
 SLACK_FILE_HOSTS = {"files.slack.com"}
-
-
-def _feature(session: Any, command: dict[str, Any], key: str) -> Feature:
-    feature = kickoff.get_feature(session, command["team_id"], key)
-    if feature is None:
-        raise NotFound(f"No feature called `{escape(key[:80])}` here. `/align status` lists them.")
-    return feature
 
 
 def _number(text: str) -> float:
@@ -55,7 +51,7 @@ def metric(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> No
     if len(name) > 80:
         raise BadInput("Please keep the measure's name under 80 characters.")
     with deps.unit_of_work() as session:
-        feature = _feature(session, command, key)
+        feature = commanded_feature(session, deps, command, key, Need.ACT)
         version = kickoff.agreed_version(feature) or kickoff.current_version(feature)
         agreed = [m.name for m in kickoff.targets_of(version).success_metrics]
         # Use the agreed spelling, so "csat" and "CSAT" are one series.
@@ -84,7 +80,8 @@ def token(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> Non
     if not words:
         raise BadInput(TOKEN_USAGE)
     with deps.unit_of_work() as session:
-        feature = _feature(session, command, " ".join(words))
+        # Tokens let CI write runs: only the feature's PM, engineer or signers hand them out.
+        feature = commanded_feature(session, deps, command, " ".join(words), Need.STEER)
         if revoke:
             count = tokens.revoke_all(session, deps.clock, feature)
         else:
@@ -119,6 +116,14 @@ def handle_file_drop(deps: Deps, body: dict[str, Any], event: dict[str, Any]) ->
     with deps.unit_of_work(delivery_key=f"event:{body.get('event_id')}") as session:
         feature = kickoff.find_by_thread(session, team_id, event["channel"], thread_ts)
         if feature is None:
+            return
+        # A run dropped in the thread counts as acting on the feature: members only.
+        try:
+            access.require(deps.directory, feature, str(event["user"]), Need.ACT, GONE)
+        except UserFacingError as refused:
+            target = outbox.ReplyTarget.from_body(body)
+            if target is not None:
+                outbox.ephemeral(session, deps.clock, target, refused.message)
             return
         for file in event.get("files") or []:
             name = str(file.get("name") or file.get("title") or "file")[:120]

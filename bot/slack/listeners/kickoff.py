@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain import checklist
 from bot.domain.checklist import Step
-from bot.domain.mrkdwn import escape
+from bot.domain.mrkdwn import escape, plain
 from bot.domain.parsing import Parsed
 from bot.domain.reframe import recognise
 from bot.domain.targets import Role, Targets
-from bot.errors import NotReadyYet
+from bot.errors import Conflict, NotReadyYet, UserFacingError
 from bot.ids import Action, Block, Command, View
-from bot.services import inbox, kickoff, outbox
+from bot.services import access, inbox, kickoff, outbox
+from bot.services.access import Need
 from bot.services.kickoff import Outcome
 from bot.services.reading import propose
 from bot.slack.blocks import kickoff as kickoff_blocks
@@ -29,6 +30,13 @@ from bot.slack.listeners import listening
 from bot.slack.listeners import reframe as reframe_listener
 from bot.slack.listeners.lookup import clicked_feature
 from bot.store.models import Feature
+
+KICKOFF_GONE = "That kickoff no longer exists."
+
+
+class MembershipUnknown(Exception):
+    """Slack could not say who is in the channel: the inbox retries the message with backoff."""
+
 
 # Message subtypes that are still a person talking (file drops, thread broadcasts).
 HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast"}
@@ -63,7 +71,7 @@ def register(app: App, deps: Deps) -> None:
             else Step.TRADEOFF
         )
         with deps.unit_of_work() as session:
-            feature = _feature(session, body, feature_id)
+            feature = _feature(session, deps, body, feature_id)
             outcome = kickoff.choose(session, deps.clock, feature, body["user"]["id"], step, value)
             if outcome is not None:
                 say(session, deps, outcome)
@@ -74,7 +82,7 @@ def register(app: App, deps: Deps) -> None:
         feature_id = action["value"].split(":", 1)[0]
         role = Role.PM if action["action_id"] == Action.SIGN_PM.value else Role.ENGINEER
         with deps.unit_of_work() as session:
-            feature = _feature(session, body, feature_id)
+            feature = _feature(session, deps, body, feature_id)
             outcome = kickoff.sign(session, deps.clock, feature, body["user"]["id"], role)
             message = body.get("message") or {}
             version = kickoff.current_version(feature)
@@ -96,7 +104,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         feature_id, step = action["value"].split(":", 1)
         with deps.unit_of_work() as session:
-            feature = _feature(session, body, feature_id)
+            feature = _feature(session, deps, body, feature_id)
             agreed = kickoff.current_version(feature).status == "agreed"
             view = modals.edit_answer(feature.id, Step(step), need_reason=agreed)
         client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -108,7 +116,14 @@ def register(app: App, deps: Deps) -> None:
         value_text = values[Block.EDIT_VALUE.value]["value"]["value"] or ""
         reason = (values.get(Block.EDIT_REASON.value) or {}).get("value", {}).get("value")
         with deps.unit_of_work() as session:
-            feature = _feature(session, body, feature_id)
+            try:
+                feature = _feature(session, deps, body, feature_id)
+            except UserFacingError as refused:  # shown in the form, which stays open
+                ack(
+                    response_action="errors",
+                    errors={Block.EDIT_VALUE.value: plain(refused.message)[:150]},
+                )
+                return
             outcome = kickoff.change(
                 session, deps.clock, feature, body["user"]["id"], Step(step), value_text, reason
             )
@@ -126,7 +141,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         accept = action["action_id"] == Action.CONFIRM_READING.value
         with deps.unit_of_work() as session:
-            feature = _feature(session, body, action["value"])
+            feature = _feature(session, deps, body, action["value"])
             outcome = kickoff.confirm_reading(
                 session, deps.clock, feature, body["user"]["id"], accept
             )
@@ -155,8 +170,9 @@ def _interpret(deps: Deps, feature_id: int, step: Step, text: str, clarify: str)
         )
 
 
-def _feature(session: Session, body: dict[str, Any], feature_id: str) -> Feature:
-    return clicked_feature(session, body, feature_id, "That kickoff no longer exists.")
+def _feature(session: Session, deps: Deps, body: dict[str, Any], feature_id: str) -> Feature:
+    """The kickoff a click names; only members of its channel may act on it."""
+    return clicked_feature(session, deps, body, feature_id, KICKOFF_GONE)
 
 
 def _post_in_thread(
@@ -245,6 +261,15 @@ def worth_keeping(event: dict[str, Any]) -> bool:
 
 def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
     """After the ack: create the feature and queue the kickoff message and first question."""
+    name, _ = kickoff.read_kickoff_text(command.get("text") or "")
+    taken = kickoff.get_feature(session, command["team_id"], kickoff.slugify(name))
+    if taken is not None:
+        try:  # the service's answer links the feature's thread: only if they may see it
+            access.require(deps.directory, taken, command["user_id"], Need.SEE, "")
+        except UserFacingError:
+            raise Conflict(
+                "That name is already taken in this workspace. Pick another name."
+            ) from None
     feature = kickoff.start(
         session,
         deps.clock,
@@ -296,6 +321,14 @@ def process_message(
         raise NotReadyYet("kickoff thread not recorded yet")
     if feature is None:  # not a kickoff answer; maybe a claim (after our commit)
         return lambda: listening.maybe_reply(deps, body, event)
+    # Answers and edits typed in the thread: members of the feature's channel only. If Slack
+    # can't say just now, the stored message is tried again later rather than refused.
+    try:
+        access.require(deps.directory, feature, str(event["user"]), Need.ACT, KICKOFF_GONE)
+    except access.AccessUnknown as unsure:
+        if unsure.transient:
+            raise MembershipUnknown(unsure.message) from None
+        raise
     text = event.get("text") or ""
     outcome = kickoff.answer(session, deps.clock, feature, event["user"], text)
     if outcome is None:

@@ -21,10 +21,12 @@ from bot.domain.reframe import recognise
 from bot.domain.reframe_wording import Situation
 from bot.errors import BadInput, NotFound
 from bot.ids import Action, Shortcut
-from bot.services import inbox, kickoff, outbox
+from bot.services import access, inbox, kickoff, outbox
 from bot.services import reframe as service
+from bot.services.access import Need
 from bot.services.reframe import Job
 from bot.slack.blocks import reframe as reframe_blocks
+from bot.slack.listeners.lookup import commanded_feature
 from bot.store.models import Feature
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,10 @@ def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
                 blocks=reframe_blocks.no_feature_blocks(),
             )
             return
+        # The answer is posted in the feature's channel: acting there, members only.
+        access.require(
+            deps.directory, feature, command["user_id"], Need.ACT, reframe_blocks.NO_FEATURE
+        )
         if claim is None:
             raise BadInput(NOT_A_CLAIM)
         job = Job(
@@ -134,15 +140,16 @@ def listen(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> No
     turn_on = args[-1].lower() == "on"
     key = " ".join(args[:-1])
     with deps.unit_of_work() as session:
+        # Listening changes how the bot behaves in the channel: the feature's people decide.
         if key:
-            feature = kickoff.get_feature(session, command["team_id"], key)
-            if feature is None:
-                name = escape(key[:80])
-                raise NotFound(f"No feature called `{name}` here. `/align status` lists them.")
+            feature = commanded_feature(session, deps, command, key, Need.STEER)
         else:
-            feature = service.feature_in_channel(session, command["team_id"], command["channel_id"])
-            if feature is None:
-                raise BadInput(f"There's no feature in this channel. {LISTEN_USAGE}")
+            here = service.feature_in_channel(session, command["team_id"], command["channel_id"])
+            nothing_here = f"There's no feature in this channel. {LISTEN_USAGE}"
+            if here is None:
+                raise BadInput(nothing_here)
+            access.require(deps.directory, here, command["user_id"], Need.STEER, nothing_here)
+            feature = here
         feature.listening = turn_on
         name = escape(feature.name)
         if turn_on:
@@ -185,6 +192,7 @@ def register(app: App, deps: Deps) -> None:
                 row = outbox.ephemeral(session, deps.clock, private, reframe_blocks.NO_FEATURE)
                 row.blocks_json = reframe_blocks.no_feature_blocks()
                 return
+            access.require(deps.directory, feature, user_id, Need.ACT, reframe_blocks.NO_FEATURE)
             if claim is None:
                 outbox.ephemeral(session, deps.clock, private, NOT_A_CLAIM)
                 return
@@ -209,6 +217,11 @@ def register(app: App, deps: Deps) -> None:
         key = str(action.get("value") or "")
         with deps.unit_of_work() as session:
             feature = kickoff.get_feature(session, target.team_id, key) if key else None
+            if feature is not None and target.user_id is not None:
+                try:  # a feature this person may not see is not pointed to
+                    access.require(deps.directory, feature, target.user_id, Need.SEE, "")
+                except NotFound:
+                    feature = None
             outbox.ephemeral(session, deps.clock, target, _kickoff_pointer(feature))
 
 

@@ -13,16 +13,17 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain.checklist import Step
-from bot.domain.mrkdwn import escape
+from bot.domain.mrkdwn import escape, plain
 from bot.domain.report import Option
 from bot.domain.report_text import OPTION_NAMES
-from bot.errors import BadInput, NotFound
+from bot.errors import BadInput, UserFacingError
 from bot.ids import Action, Block, View
 from bot.jobs.reports import queue_report
 from bot.services import kickoff, outbox
 from bot.services import reports as report_service
+from bot.services.access import Need
 from bot.slack.blocks import actions, button, modals, section
-from bot.slack.listeners.lookup import clicked_feature
+from bot.slack.listeners.lookup import clicked_feature, commanded_feature
 from bot.store.models import Feature
 
 REPORT_USAGE = "Usage: `/align report <feature>`, e.g. `/align report support-answers`."
@@ -38,11 +39,8 @@ def report_command(deps: Deps, command: dict[str, Any], args: list[str], ack: Ac
         raise BadInput(REPORT_USAGE)
     key = " ".join(args)
     with deps.unit_of_work() as session:
-        feature = kickoff.get_feature(session, command["team_id"], key)
-        if feature is None:
-            raise NotFound(
-                f"No feature called `{escape(key[:80])}` here. `/align status` lists them."
-            )
+        # Posting in the feature's channel is acting there: members only.
+        feature = commanded_feature(session, deps, command, key, Need.ACT)
         feature_id, name = feature.id, feature.name
     # One report per request: a repeated delivery of the same command finds its period taken.
     request = str(command.get("trigger_id") or uuid.uuid4().hex)
@@ -78,7 +76,7 @@ def register(app: App, deps: Deps) -> None:
         message_ts = (body.get("container") or {}).get("message_ts")
         view = None
         with deps.unit_of_work() as session:
-            feature = clicked_feature(session, body, feature_key, FEATURE_GONE)
+            feature = clicked_feature(session, deps, body, feature_key, FEATURE_GONE)
             decision, created = report_service.record_decision(
                 session, deps.clock, feature, report_id, option.value, user_id
             )
@@ -106,7 +104,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         feature_id, decision_id = _ids(str(action.get("value") or ""))
         with deps.unit_of_work() as session:
-            feature = clicked_feature(session, body, str(feature_id), FEATURE_GONE)
+            feature = clicked_feature(session, deps, body, str(feature_id), FEATURE_GONE)
             decision = report_service.decision_of(session, feature, decision_id)
             option = OPTION_NAMES[Option(decision.option)]
             chosen = f"{decision.option}) {option}, for *{escape(feature.name)}*"
@@ -120,13 +118,13 @@ def register(app: App, deps: Deps) -> None:
         text = values[Block.DECISION_NOTE.value]["value"]["value"] or ""
         user_id = body["user"]["id"]
         with deps.unit_of_work() as session:
-            feature = clicked_feature(session, body, str(feature_id), FEATURE_GONE)
             try:
+                feature = clicked_feature(session, deps, body, str(feature_id), FEATURE_GONE)
                 decision = report_service.note_decision(
                     session, feature, decision_id, user_id, text
                 )
-            except BadInput as refused:
-                errors = {Block.DECISION_NOTE.value: refused.message[:150]}
+            except UserFacingError as refused:  # shown in the form, which stays open
+                errors = {Block.DECISION_NOTE.value: plain(refused.message)[:150]}
                 ack(response_action="errors", errors=errors)
                 return
             quoted = "\n".join(f">{escape(part)}" for part in text.strip().splitlines())

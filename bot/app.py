@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -15,10 +13,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.deps import AlreadyHandled, Deps
-from bot.errors import UserFacingError
-from bot.services import outbox
-from bot.slack import listeners
+from bot.deps import Deps
+from bot.slack import failures, listeners, middleware
+from bot.unit_of_work import RequestWork
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +32,30 @@ def make_web_client(deps: Deps, token: str | None = None) -> WebClient:
     return client
 
 
+class GroundlineApp(App):
+    """Bolt's App, plus the end of each request's unit of work (bot/slack/middleware.py): it
+    is committed after the listener returns and before the HTTP answer leaves, and an answer
+    whose commit failed is replaced by one that says so."""
+
+    def __init__(self, deps: Deps, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deps = deps
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        try:
+            response: BoltResponse = super().dispatch(req)
+        except BaseException:
+            middleware.finish(req, ok=False)
+            raise
+        work = req.context.get(middleware.WORK)
+        if isinstance(work, RequestWork):
+            try:
+                work.finish(ok=True)
+            except Exception as error:
+                return failures.commit_failed(self.deps, req.body, error)
+        return response
+
+
 def create_app(
     deps: Deps, *, client: WebClient | None = None, oauth_settings: OAuthSettings | None = None
 ) -> App:
@@ -42,7 +63,8 @@ def create_app(
     whose tokens Bolt looks up per request from the installation store."""
     settings = deps.settings
     signing_secret = settings.SLACK_SIGNING_SECRET
-    app = App(
+    app = GroundlineApp(
+        deps,
         client=client or make_web_client(deps),
         oauth_settings=oauth_settings,
         signing_secret=signing_secret.get_secret_value() if signing_secret else None,
@@ -53,37 +75,10 @@ def create_app(
         request_verification_enabled=signing_secret is not None,
         raise_error_for_unhandled_request=False,
     )
-    app.error(_error_handler(deps))
+    app.error(failures.error_handler(deps))
+    middleware.install(app, deps)
     listeners.register(app, deps)
     if oauth_settings is not None:
         # Uninstalls and revoked tokens remove the stored tokens (Bolt's own listeners).
         app.enable_token_revocation_listeners()
     return app
-
-
-def _error_handler(deps: Deps) -> Any:
-    def handle(error: Exception, body: dict[str, Any]) -> BoltResponse:
-        if isinstance(error, AlreadyHandled):
-            log.info("skipped a repeated Slack delivery")
-            return BoltResponse(status=200, body="")
-        if isinstance(error, UserFacingError):
-            message = error.message
-        else:
-            error_id = uuid.uuid4().hex[:8]
-            log.error("unhandled error %s", error_id, exc_info=error)
-            message = (
-                f"Sorry, something went wrong on our side (error id `{error_id}`). "
-                "Nothing you typed was lost; please try again in a moment."
-            )
-        if "command" in body:  # a slash command: the HTTP response itself is the ephemeral reply
-            payload = {"response_type": "ephemeral", "text": message}
-            return BoltResponse(
-                status=200, body=json.dumps(payload), headers={"content-type": "application/json"}
-            )
-        target = outbox.ReplyTarget.from_body(body)
-        if target is not None:
-            with deps.unit_of_work() as session:
-                outbox.ephemeral(session, deps.clock, target, message)
-        return BoltResponse(status=200, body="")
-
-    return handle

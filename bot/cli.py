@@ -63,11 +63,27 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_export)
 
     ingest = commands.add_parser("ingest", help="store one eval run from a results file")
-    ingest.add_argument("file", help="promptfoo or Inspect JSON, JSONL or CSV")
+    ingest.add_argument(
+        "file",
+        help="promptfoo, Inspect, DeepEval, JUnit XML, JSONL or CSV (see docs/ingest.md)",
+    )
     ingest.add_argument("--feature", required=True, help="the feature's id or slug")
     ingest.add_argument("--label", help="name this run (default: the model label in the file)")
     ingest.add_argument(
-        "--format", default="auto", choices=["auto", "promptfoo", "inspect", "jsonl", "csv"]
+        "--format",
+        default="auto",
+        choices=["auto", "promptfoo", "inspect", "deepeval", "junit", "jsonl", "csv"],
+    )
+    ingest.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="read a CSV/JSONL column as one of ours (id, passed, error, latency_ms, latency_s, "
+        "cost_usd, label, question, reason); score=COLUMN names a score column",
+    )
+    ingest.add_argument(
+        "--threshold", help="a score at or above this passes (score columns; default 0.5)"
     )
     ingest.add_argument("--metric", help="judge pass/fail by this one named check")
     ingest.add_argument("--team", help="workspace id, when several workspaces are installed")
@@ -203,6 +219,7 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.clock import SystemClock
+    from bot.ingest.model import column_map
     from bot.services import cli_support, evals, feedback
 
     path, clock = Path(args.file), SystemClock()
@@ -216,7 +233,15 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     with stream, cli_support.session(settings) as session:
         feature = cli_support.find_feature(session, args.feature, args.team)
-        upload = evals.Upload(stream, path.name, "cli", args.format, args.metric, args.label)
+        upload = evals.Upload(
+            stream,
+            path.name,
+            "cli",
+            args.format,
+            args.metric,
+            args.label,
+            columns=column_map(args.map, args.threshold),
+        )
         run = evals.store_run(session, clock, feature, upload)
         feedback.after_ingest(session, clock, feature, run)
         line = evals.summary_line(feature, run)

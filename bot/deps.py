@@ -10,23 +10,22 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.gate import AckGate
 from bot.store.db import SessionFactory
-from bot.store.models import ProcessedDelivery
+from bot.store.health import StorageHealth
 from bot.store.spool import Spool
+from bot.unit_of_work import AlreadyHandled, RequestWork, record_delivery
 
 if TYPE_CHECKING:
     from bot.llm import LanguageModel
     from bot.services.access import Directory
 
 
-class AlreadyHandled(Exception):
-    """This Slack delivery was processed before (a retry or a duplicate event)."""
+__all__ = ["AlreadyHandled", "Deps"]
 
 
 @dataclass
@@ -45,6 +44,8 @@ class Deps:
     inbox_spool: Spool | None = None
     # A workspace's bot token: set by the runtime with OAuth installs; else the configured one.
     token_for_team: Callable[[str], str | None] | None = None
+    # The last write the database refused, for /healthz and honest replies.
+    storage: StorageHealth = field(default_factory=StorageHealth)
     # Slow work that must not hold up Slack's ack (language model calls).
     background: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="bg")
@@ -67,15 +68,19 @@ class Deps:
     def unit_of_work(self, delivery_key: str | None = None) -> Iterator[Session]:
         """One transaction for one request. With a delivery key, the key is recorded in the same
         transaction as the work, so a crash before commit lets Slack's retry through, and a
-        retry after commit is refused with AlreadyHandled."""
+        retry after commit is refused with AlreadyHandled.
+
+        Inside a Slack command or interaction (bot/slack/middleware.py) a block without a key
+        is the request's own unit of work, which carries the request's replay key."""
+        request = RequestWork.current()
+        if request is not None and delivery_key is None:
+            with request.block() as joined:
+                yield joined
+            return
         session = self.session_factory()
         try:
             if delivery_key is not None:
-                session.add(ProcessedDelivery(key=delivery_key[:200], received_at=self.clock.now()))
-                try:
-                    session.flush()
-                except IntegrityError:
-                    raise AlreadyHandled(delivery_key) from None
+                record_delivery(session, self, delivery_key)
             yield session
             session.commit()
         except BaseException:

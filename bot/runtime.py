@@ -20,8 +20,8 @@ from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.inbox import InboxWorker
 from bot.llm import BoundedModel, LanguageModel, OpenAIModel
 from bot.server import HttpServer, WsgiApp
+from bot.slack import after_ack
 from bot.slack import oauth as oauth_support
-from bot.slack.listeners.kickoff import process_message
 from bot.store.db import make_engine, make_session_factory, upgrade
 from bot.store.spool import Spool
 from bot.wake import INBOX, OUTBOX, PipeEnd, RelayedEvent
@@ -66,6 +66,7 @@ class Runtime:
             llm=None if role is Role.WEB else _bounded(OpenAIModel.from_settings(settings)),
             inbox_spool=Spool.for_database(settings.DATABASE_URL),
         )
+        self.deps.storage.watch(self.engine)
         self.wake_pipe = PipeEnd()
         self.acks_in_flight: SharedCount | None = None
         if role is Role.WEB:
@@ -82,9 +83,9 @@ class Runtime:
             oauth = oauth_support.oauth_settings(settings, self.engine, self.installations)
             self.deps.token_for_team = self.installed_token
         self.app = create_app(self.deps, client=self._client, oauth_settings=oauth)
-        self.wsgi = WsgiApp(self.app, self.engine, self.deps.gate)
+        self.wsgi = WsgiApp(self.app, self.engine, self.deps.gate, self.deps.storage)
         self.wsgi.add_route("POST", "/api/v1/features/", eval_runs_route(self.deps))
-        self.inbox = InboxWorker(self.deps, process_message)
+        self.inbox = InboxWorker(self.deps, after_ack.handle)
         self.worker = DeliveryWorker(self.deps, self.client_for, pace_seconds=pace_seconds)
         self.http: HttpServer | None = None
         self.scheduler: BackgroundScheduler | None = None

@@ -15,7 +15,7 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from bot.gate import AckGate
-from bot.store.db import database_answers
+from bot.store import health
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,15 @@ def json_response(
 class WsgiApp:
     """Routes by path. Extra routes (the upload API) are added by the runtime."""
 
-    def __init__(self, bolt_app: App, engine: Engine, gate: AckGate | None = None) -> None:
+    def __init__(
+        self,
+        bolt_app: App,
+        engine: Engine,
+        gate: AckGate | None = None,
+        storage: health.StorageHealth | None = None,
+    ) -> None:
         self.gate = gate or AckGate()
+        self.storage = storage or health.StorageHealth()
         self.slack = SlackRequestHandler(bolt_app)
         self.oauth = bolt_app.oauth_flow is not None
         self.engine = engine
@@ -73,11 +80,10 @@ class WsgiApp:
                 self.gate.leave()
             return result
         if path == "/healthz":
-            if database_answers(self.engine):
+            problem = health.check(self.engine, self.storage)
+            if problem is None:
                 return json_response(start_response, "200 OK", {"status": "ok"})
-            return json_response(
-                start_response, "503 Service Unavailable", {"status": "database unavailable"}
-            )
+            return json_response(start_response, "503 Service Unavailable", {"status": problem})
         for route_method, prefix, route in self.prefix_routes:
             if path.startswith(prefix):
                 if method != route_method:

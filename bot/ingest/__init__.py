@@ -1,6 +1,6 @@
 """Reading eval result files (promptfoo, Inspect, JSONL, CSV) into per-case rows."""
 
 from bot.ingest.detect import read_cases
-from bot.ingest.model import CaseRow, Format, IngestError, RunMeta
+from bot.ingest.model import CaseRow, Check, CheckKind, Format, IngestError, RunMeta
 
-__all__ = ["CaseRow", "Format", "IngestError", "RunMeta", "read_cases"]
+__all__ = ["CaseRow", "Check", "CheckKind", "Format", "IngestError", "RunMeta", "read_cases"]

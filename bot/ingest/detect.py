@@ -5,21 +5,46 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 from collections.abc import Iterator
-from typing import BinaryIO
+from enum import StrEnum
+from tempfile import SpooledTemporaryFile
+from typing import BinaryIO, cast
 
+from bot.ingest.deepeval import read_deepeval
+from bot.ingest.inspect_eval import read_inspect_eval
 from bot.ingest.inspect_log import read_inspect
 from bot.ingest.jsonstream import JsonStream
-from bot.ingest.model import CaseRow, Format, IngestError, RunMeta
-from bot.ingest.promptfoo import read_promptfoo
+from bot.ingest.junit import read_junit
+from bot.ingest.model import CaseRow, ColumnMap, Format, IngestError, RunMeta
+from bot.ingest.promptfoo import read_promptfoo, read_promptfoo_jsonl
+from bot.ingest.promptfoo_csv import is_promptfoo_header, read_promptfoo_csv
 from bot.ingest.tabular import KNOWN_COLUMNS, read_csv, read_jsonl
 
 SNIFF_BYTES = 1 << 16
 PROMPTFOO_HINT = re.compile(r'"(evalId|promptfooVersion)"\s*:')
 INSPECT_HINT = re.compile(r'"eval"\s*:\s*\{')
+DEEPEVAL_HINT = re.compile(r'"(testRunData|testCases)"\s*:')
+GRADING_HINT = re.compile(r'"gradingResult"\s*:')  # a promptfoo JSONL line longer than the sniff
 RESULTS_HINT = re.compile(r'"results"\s*:\s*\{')  # promptfoo's, but Inspect has one too
+ZIP_MAGIC = b"PK\x03\x04"
 DELIMITERS = (",", "\t", ";")
-TOOL_NAMES = {Format.PROMPTFOO: "a promptfoo file", Format.INSPECT: "an Inspect log"}
+TOOL_NAMES = {
+    Format.PROMPTFOO: "a promptfoo file",
+    Format.INSPECT: "an Inspect log",
+    Format.DEEPEVAL: "a DeepEval test run",
+    Format.JUNIT: "a JUnit XML report",
+}
+
+
+class Shape(StrEnum):
+    """How the bytes are laid out; one tool may write several (promptfoo: all but zip)."""
+
+    JSON = "json"
+    JSONL = "jsonl"
+    CSV = "csv"
+    XML = "xml"
+    ZIP = "zip"
 
 
 def read_cases(
@@ -28,6 +53,7 @@ def read_cases(
     *,
     metric: str | None = None,
     name: str = "upload",
+    columns: ColumnMap | None = None,
 ) -> tuple[Format, Iterator[CaseRow], RunMeta]:
     """Detect the format and return the rows as a lazy iterator, plus what the file says of the run.
 
@@ -40,24 +66,51 @@ def read_cases(
         choices = ", ".join(f.value for f in Format)
         raise IngestError(f"unknown format {str(fmt)!r}; use one of: {choices}") from None
     source = _Replay(stream, SNIFF_BYTES)
-    sniffed, delimiter = _sniff(source.head, name)
+    sniffed, shape, delimiter = _sniff(source.head, name)
     if fmt is Format.AUTO:
         fmt = sniffed
     elif fmt in TOOL_NAMES and sniffed is not fmt:
         looks = f" (it looks like {TOOL_NAMES[sniffed]})" if sniffed in TOOL_NAMES else ""
         raise IngestError(f"{name}: not {TOOL_NAMES[fmt]}{looks}")
+    elif fmt in (Format.JSONL, Format.CSV):
+        shape = Shape(fmt.value)  # the generic reader, as asked
     meta = RunMeta()
+    if shape is Shape.ZIP:
+        return (
+            fmt,
+            _finish(read_inspect_eval(_seekable(stream), meta, name), meta, name, metric),
+            meta,
+        )
     reader = io.BufferedReader(source)
     rows: Iterator[CaseRow]
-    if fmt is Format.PROMPTFOO:
+    if shape is Shape.XML:
+        rows = read_junit(reader, meta, name)
+    elif fmt is Format.PROMPTFOO and shape is Shape.JSON:
         rows = read_promptfoo(JsonStream(reader.read, name), meta, name)
+    elif fmt is Format.PROMPTFOO and shape is Shape.JSONL:
+        rows = read_promptfoo_jsonl(reader, meta, name)
+    elif fmt is Format.PROMPTFOO:
+        rows = read_promptfoo_csv(reader, meta, name, delimiter or ",")
     elif fmt is Format.INSPECT:
         rows = read_inspect(JsonStream(reader.read, name), meta, name)
-    elif fmt is Format.JSONL:
-        rows = read_jsonl(reader, meta, name)
+    elif fmt is Format.DEEPEVAL:
+        rows = read_deepeval(JsonStream(reader.read, name), meta, name)
+    elif shape is Shape.JSONL or fmt is Format.JSONL:
+        rows = read_jsonl(reader, meta, name, columns)
     else:
-        rows = read_csv(reader, meta, name, delimiter or ",")
+        rows = read_csv(reader, meta, name, delimiter or ",", columns)
     return fmt, _finish(rows, meta, name, metric), meta
+
+
+def _seekable(stream: BinaryIO) -> BinaryIO:
+    """A zip is read from its end: rewind a seekable stream, else spool it (memory, then disk)."""
+    if stream.seekable():
+        stream.seek(0)
+        return stream
+    spool: SpooledTemporaryFile[bytes] = SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115
+    shutil.copyfileobj(stream, spool)
+    spool.seek(0)
+    return cast(BinaryIO, spool)
 
 
 def _finish(
@@ -72,14 +125,17 @@ def _finish(
         for row in rows:
             labels.add(row.label)
             if metric is not None:
-                check_names.update(row.checks)
+                check_names.update(check.name for check in row.checks)
                 if not row.errored:
-                    if metric not in row.checks:
+                    chosen = row.check(metric)
+                    if chosen is None:
                         continue  # this case was not judged on that check
                     metric_found = True
-                    verdict = row.checks[metric]
+                    verdict = chosen.passed
                     reason = None if verdict else row.reason  # a pass by this check needs none
-                    row = row.model_copy(update={"passed": verdict, "reason": reason})
+                    row = row.model_copy(
+                        update={"passed": verdict, "reason": reason, "checks": [chosen]}
+                    )
             count += 1
             yield row
     except RecursionError:
@@ -95,33 +151,50 @@ def _finish(
         meta.label = labels.pop()
 
 
-def _sniff(head: bytes, name: str) -> tuple[Format, str | None]:
+def _sniff(head: bytes, name: str) -> tuple[Format, Shape, str | None]:
     """Tell the format from the first bytes; for CSV also the delimiter."""
+    if head.startswith(ZIP_MAGIC):
+        return Format.INSPECT, Shape.ZIP, None
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     if not text:
         raise IngestError(f"{name}: no test cases (the file is empty)")
     if "\x00" in text:
         raise IngestError(f"{name}: not a text file")
+    if text.startswith("<"):
+        return Format.JUNIT, Shape.XML, None
     first_line = text.split("\n", 1)[0].strip()
     if text[0] in "{[":
-        whole_line = _json_object(first_line)
-        if whole_line is not None:
-            if isinstance(whole_line.get("results"), dict) or "evalId" in whole_line:
-                return Format.PROMPTFOO, None
-            if isinstance(whole_line.get("eval"), dict):
-                return Format.INSPECT, None
-            return Format.JSONL, None
-        if PROMPTFOO_HINT.search(text):
-            return Format.PROMPTFOO, None
-        if INSPECT_HINT.search(text):
-            return Format.INSPECT, None
-        if RESULTS_HINT.search(text):
-            return Format.PROMPTFOO, None
-        raise IngestError(f"{name}: not a promptfoo or Inspect file")
+        return _sniff_json(text, first_line, name)
     delimiter = max(DELIMITERS, key=first_line.count)
+    if is_promptfoo_header(first_line, delimiter):
+        return Format.PROMPTFOO, Shape.CSV, delimiter
     if first_line.count(delimiter) or first_line.lower() in KNOWN_COLUMNS:
-        return Format.CSV, delimiter
-    raise IngestError(f"{name}: not a promptfoo, Inspect, JSONL or CSV file")
+        return Format.CSV, Shape.CSV, delimiter
+    raise IngestError(f"{name}: not a promptfoo, Inspect, DeepEval, JUnit, JSONL or CSV file")
+
+
+def _sniff_json(text: str, first_line: str, name: str) -> tuple[Format, Shape, str | None]:
+    whole_line = _json_object(first_line)
+    if whole_line is not None:
+        if "gradingResult" in whole_line or ("testCase" in whole_line and "success" in whole_line):
+            return Format.PROMPTFOO, Shape.JSONL, None  # promptfoo's -o results.jsonl
+        if isinstance(whole_line.get("results"), dict) or "evalId" in whole_line:
+            return Format.PROMPTFOO, Shape.JSON, None
+        if isinstance(whole_line.get("eval"), dict):
+            return Format.INSPECT, Shape.JSON, None
+        if "testRunData" in whole_line or "testCases" in whole_line:
+            return Format.DEEPEVAL, Shape.JSON, None
+        return Format.JSONL, Shape.JSONL, None
+    for hint, fmt, shape in (
+        (PROMPTFOO_HINT, Format.PROMPTFOO, Shape.JSON),
+        (INSPECT_HINT, Format.INSPECT, Shape.JSON),
+        (DEEPEVAL_HINT, Format.DEEPEVAL, Shape.JSON),
+        (RESULTS_HINT, Format.PROMPTFOO, Shape.JSON),
+        (GRADING_HINT, Format.PROMPTFOO, Shape.JSONL),
+    ):
+        if hint.search(text):
+            return fmt, shape, None
+    raise IngestError(f"{name}: not a promptfoo, Inspect or DeepEval file")
 
 
 def _json_object(line: str) -> dict[str, object] | None:

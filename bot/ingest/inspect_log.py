@@ -1,4 +1,7 @@
-"""Inspect's JSON eval log (`--log-format json`): one CaseRow per entry of `samples`."""
+"""Inspect's JSON eval log (`--log-format json`): one CaseRow per entry of `samples`.
+
+The .eval log (a zip, Inspect's default) is read by inspect_eval.py with the same sample reader.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bot.ingest.jsonstream import JsonStream
-from bot.ingest.model import CaseRow, IngestError, RunMeta, clip
+from bot.ingest.kinds import by_name, inspect_kind
+from bot.ingest.model import CaseRow, Check, IngestError, RunMeta, clip
 from bot.ingest.values import FALSE_WORDS, TRUE_WORDS, read_amount, read_text, shown
 
 # Inspect's letter grades: correct, incorrect, partial, no answer. Only full credit passes.
@@ -21,15 +25,11 @@ def read_inspect(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[CaseR
     seen_eval = False
     for key in stream.members():
         if key == "eval" and stream.peek() == "{":
-            header = stream.value()
+            model, epochs = read_eval_section(stream.value(), meta)
             seen_eval = True
-            model = read_text(header.get("model"))
-            meta.tool_version = read_text(_mapping(header.get("packages")).get("inspect_ai"))
-            configured = _mapping(header.get("config")).get("epochs")
-            epochs = configured if isinstance(configured, int) and configured > 1 else 1
         elif key == "samples" and stream.peek() == "[":
             for index in stream.items():
-                yield _row(stream.value(), f"{name}: sample {index + 1}", model, epochs)
+                yield sample_row(stream.value(), f"{name}: sample {index + 1}", model, epochs)
         else:
             stream.skip()
     stream.end()
@@ -37,7 +37,19 @@ def read_inspect(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[CaseR
         raise IngestError(f"{name}: not an Inspect log (no 'eval' section)")
 
 
-def _row(raw: object, where: str, model: str | None, epochs: int) -> CaseRow:
+def read_eval_section(header: object, meta: RunMeta) -> tuple[str | None, int]:
+    """The log's `eval` section: the model (the run's label), epochs, Inspect's version."""
+    header = _mapping(header)
+    meta.tool = "inspect"
+    meta.tool_version = read_text(_mapping(header.get("packages")).get("inspect_ai"))
+    configured = _mapping(header.get("config")).get("epochs")
+    epochs = configured if isinstance(configured, int) and configured > 1 else 1
+    return read_text(header.get("model")), epochs
+
+
+def sample_row(raw: object, where: str, model: str | None, epochs: int) -> CaseRow:
+    """One sample, from the JSON log's `samples` or a .eval log's `summaries.json` (the same
+    fields, without the messages)."""
     if not isinstance(raw, Mapping):
         raise IngestError(f"{where}: expected an object")
     sample_id = read_text(raw.get("id"))
@@ -54,7 +66,7 @@ def _row(raw: object, where: str, model: str | None, epochs: int) -> CaseRow:
     if not errored:
         if not checks:
             raise IngestError(f"{where}: field 'scores' is missing")
-        passed = all(checks.values())
+        passed = all(check.passed for check in checks)
     return CaseRow(
         case_id=case_id,
         passed=passed,
@@ -68,20 +80,31 @@ def _row(raw: object, where: str, model: str | None, epochs: int) -> CaseRow:
     )
 
 
-def _checks(scores: Mapping[str, Any], where: str) -> dict[str, bool]:
-    checks: dict[str, bool] = {}
+def _checks(scores: Mapping[str, Any], where: str) -> list[Check]:
+    checks: list[Check] = []
     for scorer, score in scores.items():
         value = _mapping(score).get("value")
-        if isinstance(value, Mapping):  # a scorer that returns several named values
-            for part, part_value in value.items():
-                verdict = _verdict(part_value, f"{scorer}.{part}", where)
-                if verdict is not None:
-                    checks[f"{scorer}.{part}"] = verdict
-            continue
-        verdict = _verdict(value, scorer, where)
-        if verdict is not None:
-            checks[scorer] = verdict
+        parts = value.items() if isinstance(value, Mapping) else [(None, value)]
+        for part, part_value in parts:  # a scorer that returns several named values
+            name = scorer if part is None else f"{scorer}.{part}"
+            verdict = _verdict(part_value, name, where)
+            if verdict is not None:
+                checks.append(
+                    Check(
+                        name=name,
+                        passed=verdict,
+                        kind=by_name(inspect_kind(scorer), name),
+                        score=_number(part_value),
+                        tool_type=scorer,
+                    )
+                )
     return checks
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def _verdict(value: object, scorer: str, where: str) -> bool | None:
@@ -149,8 +172,8 @@ def _error_text(error: object) -> str | None:
     return read_text(error)
 
 
-def _failure_reason(scores: Mapping[str, Any], checks: Mapping[str, bool]) -> str | None:
-    failed = [scorer for scorer, verdict in checks.items() if not verdict]
+def _failure_reason(scores: Mapping[str, Any], checks: list[Check]) -> str | None:
+    failed = [check.name for check in checks if not check.passed]
     if not failed:
         return None
     scorer = failed[0].split(".")[0]

@@ -1,12 +1,15 @@
-"""promptfoo's `-o results.json` output: one CaseRow per entry of `results.results`."""
+"""promptfoo's `-o results.json` and `-o results.jsonl`: one CaseRow per result."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import IO, Any
 
 from bot.ingest.jsonstream import JsonStream
-from bot.ingest.model import CaseRow, IngestError, RunMeta, clip
+from bot.ingest.kinds import promptfoo_kind
+from bot.ingest.model import CaseRow, Check, IngestError, RunMeta, clip, merge_checks
+from bot.ingest.tabular import json_lines
 from bot.ingest.values import first_text, read_amount, read_bool, read_text
 
 ERROR_REASON = 2  # promptfoo's ResultFailureReason: 0 none, 1 an assertion failed, 2 an error
@@ -103,21 +106,54 @@ def _reason(raw: Mapping[str, Any], grading: Mapping[str, Any]) -> str | None:
     return read_text(raw.get("error")) or read_text(grading.get("reason"))
 
 
-def _checks(grading: Mapping[str, Any]) -> dict[str, bool]:
-    """Named metrics: a metric passes when every assertion carrying its name passed."""
-    checks: dict[str, bool] = {}
-    components = grading.get("componentResults")
+def _checks(grading: Mapping[str, Any]) -> list[Check]:
+    """One check per assertion, named by its `metric` (else its `type`); assertions sharing a
+    name are one check that passes when all of them passed. Assert-sets nest their parts."""
+    return merge_checks(_component_checks(grading.get("componentResults")))
+
+
+def _component_checks(components: object) -> Iterator[Check]:
     if not isinstance(components, list):
-        return checks
+        return
     for component in components:
         if not isinstance(component, Mapping):
             continue
-        metric = _mapping(component.get("assertion")).get("metric")
+        assertion = _mapping(component.get("assertion"))
+        kind_name = read_text(assertion.get("type"))
+        if kind_name == "assert-set":
+            yield from _component_checks(component.get("componentResults"))
+            continue
+        metric = read_text(assertion.get("metric"))
+        name = metric or kind_name
         verdict = component.get("pass")
-        if isinstance(metric, str) and metric and isinstance(verdict, bool):
-            checks[metric] = checks.get(metric, True) and verdict
-    return checks
+        if name is None or not isinstance(verdict, bool):
+            continue
+        yield Check(
+            name=name,
+            passed=verdict,
+            kind=promptfoo_kind(kind_name, metric),
+            score=_finite(component.get("score")),
+            threshold=_finite(assertion.get("threshold")),
+            tool_type=kind_name,
+        )
+
+
+def _finite(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def read_promptfoo_jsonl(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]:
+    """promptfoo's `-o results.jsonl`: one result per line, the same objects as in the JSON's
+    `results.results` (no version or metadata line)."""
+    meta.tool = "promptfoo"
+    seen: set[tuple[str | None, str]] = set()
+    next_number: dict[tuple[str | None, str], int] = {}
+    for index, (number, fields) in enumerate(json_lines(stream)):
+        row = _row(fields, f"line {number}", index)
+        yield _unique(row, seen, next_number)

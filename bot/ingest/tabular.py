@@ -1,4 +1,8 @@
-"""Generic JSONL and CSV files: one test case per line (CSV: per record, after a header)."""
+"""Generic JSONL and CSV files: one test case per line (CSV: per record, after a header).
+
+Besides our documented columns, CSV exports of Ragas, LangSmith and Braintrust experiments are
+read by their score columns (scores.py): each becomes a check that passes at the threshold.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,24 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import IO
 
-from bot.ingest.model import CaseRow, IngestError, RunMeta
-from bot.ingest.values import first_text, read_amount, read_bool, read_text
+from bot.ingest.kinds import by_name
+from bot.ingest.model import CaseRow, Check, CheckKind, ColumnMap, IngestError, RunMeta
+from bot.ingest.scores import ScoreColumns, id_column, score_columns
+from bot.ingest.values import first_text, read_amount, read_bool, read_latency, read_text
 
 PASS_FIELDS = ("passed", "grounded")
 CHECK_PREFIX = "check:"  # CSV columns like "check:groundedness" become named checks
+MAP_FIELDS = frozenset(
+    {"id", "passed", "error", "latency_ms", "latency_s", "cost_usd", "label", "question", "reason"}
+)
 _DECODER = json.JSONDecoder()
 KNOWN_COLUMNS = frozenset(
     {"id", "error", "latency_ms", "cost_usd", "label", "model", "question", "reason", *PASS_FIELDS}
 )
 
 
-def read_jsonl(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]:
-    seen: dict[int, int] = {}
+def json_lines(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, object]]]:
+    """Each non-blank line's object and its line number; bad lines raise naming the line."""
     offset = 0
     for number, raw_line in enumerate(stream, start=1):
         offset += len(raw_line)
@@ -42,37 +51,64 @@ def read_jsonl(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]
             ) from None
         if not isinstance(fields, dict):
             raise IngestError(f'{where}: expected an object like {{"id": ..., "passed": ...}}')
+        yield number, fields
+
+
+def read_jsonl(
+    stream: IO[bytes], meta: RunMeta, name: str, columns: ColumnMap | None = None
+) -> Iterator[CaseRow]:
+    seen: dict[int, int] = {}
+    mapping = _mapping(columns)
+    for number, fields in json_lines(stream):
+        where = f"line {number}"
+        if mapping:
+            fields = {**fields, **{ours: fields.get(theirs) for ours, theirs in mapping.items()}}
         checks = _json_checks(fields.get("checks"), where)
         yield _checked_unique(_row(fields, where, checks), seen, number)
 
 
 def read_csv(
-    stream: IO[bytes], meta: RunMeta, name: str, delimiter: str = ","
+    stream: IO[bytes],
+    meta: RunMeta,
+    name: str,
+    delimiter: str = ",",
+    columns: ColumnMap | None = None,
 ) -> Iterator[CaseRow]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     reader = csv.reader(text, delimiter=delimiter)
     seen: dict[int, int] = {}
+    mapping = _mapping(columns)
     try:
         header = next(reader, None)
         while header is not None and not any(cell.strip() for cell in header):
             header = next(reader, None)  # blank lines before the header
         if header is None:
             return
-        columns = _header(header, reader.line_num)
+        names = _header(header, reader.line_num)
+        scores = _score_mode(names, mapping, columns, meta, reader.line_num)
         for cells in reader:
             where = f"line {reader.line_num}"
             if not any(cell.strip() for cell in cells):
                 continue
-            if len(cells) > len(columns):
+            if len(cells) > len(names):
                 raise IngestError(
-                    f"{where}: {len(cells)} values but the header names {len(columns)} columns"
+                    f"{where}: {len(cells)} values but the header names {len(names)} columns"
                 )
-            fields = dict(zip(columns, cells, strict=False))
-            checks = {
-                column[len(CHECK_PREFIX) :]: read_bool(value, where, column)
+            fields: dict[str, object] = dict(zip(names, cells, strict=False))
+            if mapping:
+                fields.update({ours: fields.get(theirs) for ours, theirs in mapping.items()})
+            if scores is not None:
+                row = scores.row(fields, where, reader.line_num)
+                if row is None:
+                    meta.skipped += 1
+                    continue
+                yield row
+                continue
+            checks = [
+                _named_check(column[len(CHECK_PREFIX) :], read_bool(value, where, column))
                 for column, value in fields.items()
-                if column.startswith(CHECK_PREFIX) and value.strip()
-            }
+                if column.startswith(CHECK_PREFIX) and isinstance(value, str) and value.strip()
+            ]
             yield _checked_unique(_row(fields, where, checks), seen, reader.line_num)
     except UnicodeDecodeError:
         raise IngestError(f"line {reader.line_num + 1}: not valid UTF-8") from None
@@ -80,6 +116,51 @@ def read_csv(
         raise IngestError(f"line {reader.line_num}: {exc}") from None
     finally:
         text.detach()  # the caller owns the byte stream
+
+
+def _mapping(columns: ColumnMap | None) -> dict[str, str]:
+    if columns is None:
+        return {}
+    unknown = sorted(set(columns.fields) - MAP_FIELDS)
+    if unknown:
+        raise IngestError(
+            f"--map: unknown field '{unknown[0]}'; map one of: {', '.join(sorted(MAP_FIELDS))}"
+        )
+    return {ours: theirs.strip().lower() for ours, theirs in columns.fields.items()}
+
+
+def _score_mode(
+    names: list[str],
+    mapping: dict[str, str],
+    columns: ColumnMap | None,
+    meta: RunMeta,
+    line: int,
+) -> ScoreColumns | None:
+    """A header with no pass column but score columns (Ragas, LangSmith, Braintrust): read the
+    scores. Otherwise None, and the header must have our id and pass columns."""
+    has_pass = any(f in names or f in mapping for f in PASS_FIELDS)
+    extra = [column.strip().lower() for column in (columns.scores if columns else [])]
+    missing = [column for column in [*extra, *mapping.values()] if column not in names]
+    if missing:
+        raise IngestError(f"line {line}: no column '{missing[0]}'; found: {', '.join(names)}")
+    found = score_columns(names, extra)
+    if has_pass or not found:
+        if "id" not in names and "id" not in mapping:
+            raise IngestError(f"line {line}: no 'id' column; found: {', '.join(names)}")
+        if not has_pass:
+            raise IngestError(
+                f"line {line}: no 'passed' or 'grounded' column; found: {', '.join(names)} "
+                "(score columns are named with --map score=COLUMN)"
+            )
+        return None
+    threshold = columns.threshold if columns and columns.threshold is not None else None
+    if threshold is None:
+        threshold = 0.5
+        meta.notes.append(
+            f"scores ({', '.join(found)}) pass at 0.5 or more, the default; "
+            "`--threshold` sets another pass mark"
+        )
+    return ScoreColumns(found, threshold, "id" if "id" in mapping else id_column(names))
 
 
 def _decode_line(text: str) -> object:
@@ -98,16 +179,10 @@ def _header(cells: list[str], line: int) -> list[str]:
     for column in columns:
         if columns.count(column) > 1:
             raise IngestError(f"line {line}: the column '{column}' appears twice")
-    if "id" not in columns:
-        raise IngestError(f"line {line}: no 'id' column; found: {', '.join(columns)}")
-    if not any(field in columns for field in PASS_FIELDS):
-        raise IngestError(
-            f"line {line}: no 'passed' or 'grounded' column; found: {', '.join(columns)}"
-        )
     return columns
 
 
-def _row(fields: Mapping[str, object], where: str, checks: dict[str, bool]) -> CaseRow:
+def _row(fields: Mapping[str, object], where: str, checks: list[Check]) -> CaseRow:
     case_id = read_text(fields.get("id"))
     if case_id is None:
         raise IngestError(f"{where}: field 'id' is missing")
@@ -125,7 +200,7 @@ def _row(fields: Mapping[str, object], where: str, checks: dict[str, bool]) -> C
         case_id=case_id,
         passed=passed,
         errored=errored,
-        latency_ms=read_amount(fields.get("latency_ms"), where, "latency_ms"),
+        latency_ms=read_latency(fields, where),
         cost_usd=read_amount(fields.get("cost_usd"), where, "cost_usd"),
         label=first_text(fields, "label", "model"),
         question=read_text(fields.get("question")),
@@ -149,12 +224,20 @@ def _error(value: object, where: str) -> tuple[bool, str | None]:
     return True, read_text(value)
 
 
-def _json_checks(value: object, where: str) -> dict[str, bool]:
+def _json_checks(value: object, where: str) -> list[Check]:
     if value is None:
-        return {}
+        return []
     if not isinstance(value, dict):
         raise IngestError(f"{where}: field 'checks' should map check names to true/false")
-    return {str(key): read_bool(verdict, where, f"checks.{key}") for key, verdict in value.items()}
+    return [
+        _named_check(str(key), read_bool(verdict, where, f"checks.{key}"))
+        for key, verdict in value.items()
+    ]
+
+
+def _named_check(name: str, passed: bool) -> Check:
+    """A home-made file's check has no tool type: its name says what it judges."""
+    return Check(name=name, passed=passed, kind=by_name(CheckKind.OTHER, name))
 
 
 def _checked_unique(row: CaseRow, seen: dict[int, int], line: int) -> CaseRow:

@@ -84,3 +84,12 @@ def first_text(fields: Mapping[str, object], *keys: str) -> str | None:
         if text is not None:
             return text
     return None
+
+
+def read_latency(fields: Mapping[str, object], where: str) -> float | None:
+    """`latency_ms`, or `latency_s` (seconds, as some exports have them) in milliseconds."""
+    value = read_amount(fields.get("latency_ms"), where, "latency_ms")
+    if value is None and "latency_s" in fields:
+        seconds = read_amount(fields.get("latency_s"), where, "latency_s")
+        value = None if seconds is None else seconds * 1000
+    return value

@@ -18,15 +18,12 @@ def send_due_nudges(deps: Deps) -> int:
         due = kickoff.stalled(session, deps.clock.now(), deps.settings.GROUNDLINE_NUDGE_AFTER_HOURS)
         for feature, number in due:
             text = kickoff_blocks.nudge(feature, kickoff.waiting_on(feature), second=number == 2)
-            outbox.post(
+            outbox.say(
                 session,
                 deps.clock,
-                team_id=feature.team_id,
-                channel_id=feature.channel_id,
-                text=text,
-                blocks=[section(text)],
-                feature_id=feature.id,
-                in_feature_thread=True,
+                feature,
+                text,
+                [section(text)],
                 dedup_key=f"nudge:{feature.id}:{number}",
             )
             feature.nudges_sent = number

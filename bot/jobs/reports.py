@@ -66,14 +66,13 @@ def queue_report(deps: Deps, feature_id: int, period: str) -> int | None:
             session.add(report)
             session.flush()
             text, blocks = render_report(deps, feature, session, report.id)
-            outbox.post(
+            outbox.say(
                 session,
                 deps.clock,
-                team_id=feature.team_id,
-                channel_id=feature.channel_id,
-                text=text,
-                blocks=blocks,
-                feature_id=feature.id,
+                feature,
+                text,
+                blocks,
+                where=outbox.CHANNEL,
                 dedup_key=f"report:{key}",
                 report_id=report.id,
             )

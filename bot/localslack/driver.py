@@ -29,6 +29,7 @@ class Delivered:
     elapsed_ms: float
     request_body: bytes = b""
     event_id: str | None = field(default=None)
+    request_headers: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -88,8 +89,10 @@ class SlackDriver:
         files: list[Payload] | None = None,
         bot_id: str | None = None,
         subtype: str | None = None,
+        encoded: bool = False,
     ) -> Delivered:
-        """Someone posts in `channel`; the message is stored in the stand-in, then delivered."""
+        """Someone posts in `channel`; the message is stored in the stand-in, then delivered.
+        `encoded`: the text is already in Slack's encoding (as a message event carries it)."""
         if bot_id is None:
             self.slack.workspace.took_part(channel, user)
         message: Payload = {"user": user, "text": text, "team": self.team.id}
@@ -136,6 +139,16 @@ class SlackDriver:
         headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": reason}
         delivered = self.send_raw(self._event_bodies[event_id], JSON, headers=headers)
         return replace(delivered, event_id=event_id)
+
+    def replay(self, delivered: Delivered, app_url: str | None = None) -> Delivered:
+        """Send a captured request again byte for byte, signature and timestamp included, as
+        someone who recorded it could within Slack's five-minute window (to another replica
+        with `app_url`)."""
+        if not delivered.request_headers:
+            raise LookupError("that delivery was not sent by this driver")
+        return post(
+            app_url or self.app_url, delivered.request_body, delivered.request_headers, self.timeout
+        )
 
     # --- interactivity --------------------------------------------------------------------
     def press(
@@ -253,7 +266,7 @@ class SlackDriver:
         elif signature is not None:
             sent["X-Slack-Signature"] = signature
         sent.update(headers or {})
-        delivered = post(self.app_url, body, sent, self.timeout)
+        delivered = replace(post(self.app_url, body, sent, self.timeout), request_headers=sent)
         self.last = delivered
         return delivered
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.domain.stats import cost_per_query, latency_summary, wilson_interval
 from bot.ingest import CaseRow, Format, IngestError, read_cases
+from bot.ingest.model import ColumnMap
 from bot.store.models import EvalCase, EvalRun, Feature
 
 CHUNK_ROWS = 5000  # rows per INSERT batch: big enough to be fast, small enough to stay lean
@@ -49,6 +50,7 @@ class Upload:
     fmt: Format | str = Format.AUTO
     metric: str | None = None
     label: str | None = None
+    columns: ColumnMap | None = None  # --map / --threshold, for CSV and JSONL
 
 
 class _Totals:
@@ -135,7 +137,9 @@ def store_run(session: Session, clock: Clock, feature: Feature, upload: Upload) 
         raise ValueError(f"unknown source {upload.source!r}")
     # read_cases checks the format name itself, with a message listing the choices.
     requested = cast(Format, upload.fmt or Format.AUTO)
-    fmt, rows, meta = read_cases(upload.stream, requested, metric=upload.metric, name=upload.name)
+    fmt, rows, meta = read_cases(
+        upload.stream, requested, metric=upload.metric, name=upload.name, columns=upload.columns
+    )
     run = EvalRun(
         feature_id=feature.id,
         label=None,

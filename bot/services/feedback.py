@@ -103,15 +103,7 @@ def after_ingest(session: Session, clock: Clock, feature: Feature, run: EvalRun)
     """Queue the thread summary, and the channel alert when due; returns the summary text."""
     targets = agreed_targets(feature)
     text = thread_text(feature, run, targets)
-    outbox.post(
-        session,
-        clock,
-        team_id=feature.team_id,
-        channel_id=feature.channel_id,
-        text=text,
-        feature_id=feature.id,
-        in_feature_thread=True,
-    )
+    outbox.say(session, clock, feature, text)
     missed = newly_missed(run, previous_run(session, run), targets)
     now = clock.now()
     quiet = feature.last_alert_at is not None and now - feature.last_alert_at < ALERT_GAP
@@ -121,12 +113,5 @@ def after_ingest(session: Session, clock: Clock, feature: Feature, run: EvalRun)
             f"*{escape(feature.name)}*: the latest eval run misses the agreed "
             f"{' and '.join(missed)}. The numbers are in the kickoff thread."
         )
-        outbox.post(
-            session,
-            clock,
-            team_id=feature.team_id,
-            channel_id=feature.channel_id,
-            text=alert,
-            feature_id=feature.id,
-        )
+        outbox.say(session, clock, feature, alert, where=outbox.CHANNEL)
     return text

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from enum import Enum
+from typing import Any, Final, Literal
 
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.store.models import OutboxMessage
+from bot.store.models import Feature, OutboxMessage
 
 Blocks = list[dict[str, Any]]
+
+
+class _Place(Enum):
+    KICKOFF_THREAD = "the feature's kickoff thread"
+
+
+# Where `say` puts a message: the kickoff thread (its ts may not be known yet: the row waits
+# for it), the channel's top level, or any other thread of the feature's channel, by its ts.
+KICKOFF_THREAD: Final = _Place.KICKOFF_THREAD
+CHANNEL: Final = None
+Where = str | None | Literal[_Place.KICKOFF_THREAD]
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,36 @@ def post(
         thread_ts=thread_ts,
         feature_id=feature_id,
         in_feature_thread=in_feature_thread,
+        dedup_key=dedup_key[:200] if dedup_key else None,
+        report_id=report_id,
+    )
+
+
+def say(
+    session: Session,
+    clock: Clock,
+    feature: Feature,
+    text: str,
+    blocks: Blocks | None = None,
+    *,
+    where: Where = KICKOFF_THREAD,
+    dedup_key: str | None = None,
+    report_id: int | None = None,
+) -> OutboxMessage:
+    """Say something about a feature where its people talk: in its kickoff thread (the
+    default), at the top of its channel (`where=CHANNEL`) or in a thread of that channel
+    (`where=<thread ts>`, e.g. a report's). The one way to post for a feature."""
+    in_kickoff_thread = where is KICKOFF_THREAD
+    return post(
+        session,
+        clock,
+        team_id=feature.team_id,
+        channel_id=feature.channel_id,
+        text=text,
+        blocks=blocks,
+        thread_ts=None if in_kickoff_thread or where is None else str(where),
+        feature_id=feature.id,
+        in_feature_thread=in_kickoff_thread,
         dedup_key=dedup_key,
         report_id=report_id,
     )
@@ -107,7 +149,13 @@ def kickoff_root(
     )
 
 
-def ephemeral(session: Session, clock: Clock, target: ReplyTarget, text: str) -> OutboxMessage:
+def ephemeral(
+    session: Session,
+    clock: Clock,
+    target: ReplyTarget,
+    text: str,
+    blocks: Blocks | None = None,
+) -> OutboxMessage:
     """A message only one person sees; through response_url when we have one (it works even
     where the bot is not a channel member), else chat.postEphemeral."""
     return _queue(
@@ -120,6 +168,7 @@ def ephemeral(session: Session, clock: Clock, target: ReplyTarget, text: str) ->
         thread_ts=target.thread_ts,
         response_url=target.response_url,
         text=text,
+        blocks_json=blocks,
     )
 
 

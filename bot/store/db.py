@@ -94,13 +94,3 @@ def upgrade(engine: Engine) -> None:
         config = alembic_config(engine)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
-
-
-def database_answers(engine: Engine) -> bool:
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return True
-    except Exception:  # any driver error means "not answering"; /healthz reports it
-        log.warning("database health check failed", exc_info=True)
-        return False

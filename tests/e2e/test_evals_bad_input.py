@@ -27,8 +27,8 @@ BROKEN = FIXTURES / "broken"
 BAD_FILES = [
     ("truncated.jsonl", "the JSON ended early"),
     ("truncated_promptfoo.json", "truncated_promptfoo.json: the JSON ended early at byte"),
-    ("wrong_format.json", "not a promptfoo or Inspect file"),
-    ("notes.txt", "not a promptfoo, Inspect, JSONL or CSV file"),
+    ("wrong_format.json", "not a promptfoo, Inspect or DeepEval file"),
+    ("notes.txt", "not a promptfoo, Inspect, DeepEval, JUnit, JSONL or CSV file"),
     ("empty.json", "no test cases (the file is empty)"),
     ("header_only.csv", "header_only.csv: no test cases"),
     ("no_results_promptfoo.json", "no test cases"),

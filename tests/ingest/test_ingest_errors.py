@@ -44,8 +44,8 @@ def error_for(data: bytes, name: str, fmt: Format = Format.AUTO, metric: str | N
         ("empty.json", "empty.json: no test cases (the file is empty)"),
         ("header_only.csv", "header_only.csv: no test cases"),
         ("no_results_promptfoo.json", "no_results_promptfoo.json: no test cases"),
-        ("wrong_format.json", "wrong_format.json: not a promptfoo or Inspect file"),
-        ("notes.txt", "notes.txt: not a promptfoo, Inspect, JSONL or CSV file"),
+        ("wrong_format.json", "wrong_format.json: not a promptfoo, Inspect or DeepEval file"),
+        ("notes.txt", "notes.txt: not a promptfoo, Inspect, DeepEval, JUnit, JSONL or CSV file"),
     ],
 )
 def test_broken_fixture(name: str, expected: str) -> None:
@@ -117,7 +117,8 @@ def test_promptfoo_bad_json_names_the_byte() -> None:
 
 def test_csv_without_a_pass_column() -> None:
     assert error_for(b"id,score\na,0.3\n", "scores.csv") == (
-        "line 1: no 'passed' or 'grounded' column; found: id, score"
+        "line 1: no 'passed' or 'grounded' column; found: id, score "
+        "(score columns are named with --map score=COLUMN)"
     )
 
 
@@ -167,5 +168,5 @@ def test_unknown_format_name() -> None:
     with pytest.raises(IngestError) as caught:
         read_cases(io.BytesIO(b"id,passed\na,yes\n"), "xml", name="x.csv")  # type: ignore[arg-type]
     assert caught.value.message == (
-        "unknown format 'xml'; use one of: auto, promptfoo, inspect, jsonl, csv"
+        "unknown format 'xml'; use one of: auto, promptfoo, inspect, deepeval, junit, jsonl, csv"
     )

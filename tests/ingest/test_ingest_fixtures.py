@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.ingest import CaseRow, Format, IngestError, RunMeta, read_cases
+from bot.ingest import CaseRow, CheckKind, Format, IngestError, RunMeta, read_cases
 from tests.support.paths import EVAL_FIXTURES
 
 FIXTURES = EVAL_FIXTURES
@@ -58,7 +58,7 @@ def test_promptfoo_row_fields() -> None:
 
     discount = by_id["student discount"]
     assert discount.passed is False
-    assert discount.checks == {"no-hedging": True, "groundedness": False, "cites-source": True}
+    assert discount.verdicts() == {"no-hedging": True, "groundedness": False, "cites-source": True}
     assert discount.latency_ms is not None and discount.latency_ms >= 0
     assert discount.cost_usd == pytest.approx(0.0004)
     assert discount.question == "Is there a discount for students?"
@@ -105,7 +105,7 @@ def test_inspect_counts_match_the_raw_file() -> None:
     assert meta.tool_version == log["eval"]["packages"]["inspect_ai"]
     assert meta.label == log["eval"]["model"] == "mockllm/model"
     by_id = {row.case_id: row for row in rows}
-    assert by_id["languages"].checks == {"includes": True, "match": False}
+    assert by_id["languages"].verdicts() == {"includes": True, "match": False}
     assert by_id["outage"].reason is not None and "timed out" in by_id["outage"].reason
     sample = next(s for s in samples if s["id"] == "languages")
     assert by_id["languages"].latency_ms == pytest.approx(sample["total_time"] * 1000)
@@ -154,7 +154,7 @@ def test_csv_example() -> None:
     assert sum(row.errored for row in rows) == sum(bool(r["error"]) for r in records)
     assert [row.passed for row in rows] == [True, True, False, True, False, True, None, False]
     assert rows[3].question == "I forgot my password, what now?"
-    assert rows[3].checks == {"groundedness": True, "cites-source": False}
+    assert rows[3].verdicts() == {"groundedness": True, "cites-source": False}
     assert rows[7].reason == 'Answered instead of saying "not sure".'
     assert meta.label == "claude-haiku"
 
@@ -200,3 +200,29 @@ def test_metric_pass_drops_the_overall_failure_reason() -> None:
     discount = next(row for row in rows if row.case_id == "student discount")
     assert discount.passed is True
     assert discount.reason is None
+
+
+def test_checks_carry_the_tools_own_type_and_kind() -> None:
+    raw = raw_json("promptfoo_results.json")["results"]["results"]
+    discount_raw = next(r for r in raw if r["testCase"]["description"] == "student discount")
+    types = {
+        c["assertion"]["metric"]: c["assertion"]["type"]
+        for c in discount_raw["gradingResult"]["componentResults"]
+    }
+
+    _, rows, _ = read(FIXTURES / "promptfoo_results.json")
+    discount = next(row for row in rows if row.case_id == "student discount")
+
+    assert {c.name: c.tool_type for c in discount.checks} == types
+    kinds = {c.name: c.kind for c in discount.checks}
+    assert kinds == {
+        "no-hedging": CheckKind.CORRECTNESS,  # not-icontains: about the answer's content
+        "groundedness": CheckKind.GROUNDEDNESS,  # an icontains the team named groundedness
+        "cites-source": CheckKind.CORRECTNESS,
+    }
+    _, inspect_rows, _ = read(FIXTURES / "inspect_log.json")
+    languages = next(row for row in inspect_rows if row.case_id == "languages")
+    assert [(c.name, c.kind) for c in languages.checks] == [
+        ("includes", CheckKind.CORRECTNESS),
+        ("match", CheckKind.CORRECTNESS),
+    ]

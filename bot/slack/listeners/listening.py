@@ -1,8 +1,8 @@
 """Listening mode in Slack: a claim typed in a listening feature's channel gets a threaded reply
 (at most once an hour per thread, never to bots), and a reaction on that reply mutes the thread.
 
-Bolt runs only the first listener matching a `message` event, so the kickoff module's
-`thread_reply` calls `maybe_reply` for messages that are not kickoff answers.
+Message events are stored with their ack and routed afterwards (bot/slack/after_ack.py), which
+calls `maybe_reply` for messages that are not kickoff answers.
 
 Which reactions mute: any emoji except the clearly approving ones (POSITIVE below). A :+1: on
 the reply reads as "thanks", not "stop"; anything else on a bot's unasked-for reply is taken
@@ -19,10 +19,10 @@ from slack_bolt import Ack, App
 from bot.deps import AlreadyHandled, Deps
 from bot.domain.reframe import recognise
 from bot.ids import Event
+from bot.jobs import reframe as reframe_job
 from bot.services import kickoff, listening, outbox
 from bot.services import reframe as service
 from bot.services.reframe import Job
-from bot.slack.listeners.reframe import run_job
 
 # Human messages: plain ones and replies also sent to the channel. Edits, joins, bot posts: no.
 SPOKEN_SUBTYPES = {None, "thread_broadcast"}
@@ -77,7 +77,7 @@ def _maybe_reply(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> Non
             dedup_key=listening.dedup_key(team_id, channel_id, ts),
             listening=True,
         )
-    deps.background.submit(run_job, deps, job)
+    deps.background.submit(reframe_job.run, deps, job)
 
 
 def register(app: App, deps: Deps) -> None:

@@ -1,27 +1,25 @@
 """Reframe in Slack: `/align reframe <text>`, `/align listen F on|off`, the "Reframe with
 numbers" message shortcut, and the kickoff button on replies that ask for a target.
 
-Each stores a job with its ack; the worker composes the answer, the model (maybe) words it on
-deps.background, and it is queued through the outbox."""
+Each stores a job with its ack; the worker runs it (bot/jobs/reframe.py): composes the answer,
+the model (maybe) words it, and it is queued through the outbox."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
-from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain.checklist import AGREED
 from bot.domain.mrkdwn import escape
 from bot.domain.reframe import recognise
-from bot.domain.reframe_wording import Situation
 from bot.errors import BadInput, NotFound
 from bot.ids import Action, Shortcut
-from bot.services import access, inbox, kickoff, outbox
+from bot.jobs import reframe as reframe_job
+from bot.services import access, kickoff, outbox
 from bot.services import reframe as service
 from bot.services.access import Need
 from bot.services.reframe import Job
@@ -30,7 +28,6 @@ from bot.slack.listeners.lookup import commanded_feature
 from bot.store.models import Feature
 
 log = logging.getLogger(__name__)
-REFRAME_JOB = "reframe_job"  # the key of a stored reframe in an inbox body
 
 REFRAME_USAGE = (
     "Usage: `/align reframe <what someone said>`, e.g. `/align reframe the model is "
@@ -42,39 +39,6 @@ NOT_A_CLAIM = (
     'answers ("it hallucinates"), speed ("too slow"), cost ("too pricey"), "users don\'t '
     'care about accuracy" and "it\'s good enough, ship it".'
 )
-
-
-def run_job(deps: Deps, job: Job) -> None:
-    """Background: compose, word (the model may take seconds), queue. Never raises."""
-    try:
-        with deps.unit_of_work() as session:
-            feature = session.get(Feature, job.feature_id)
-            if feature is None:
-                return
-            composed = service.compose(session, feature, job.claim)
-        text = service.word(deps.llm, composed)  # outside any transaction
-        blocks = reframe_blocks.reply_blocks(
-            text,
-            feature_id=job.feature_id,
-            asks_for_target=composed.situation is Situation.NO_TARGET,
-            asked_by=job.asked_by,
-            asked_text=job.asked_text,
-            listening=job.listening,
-        )
-        with deps.unit_of_work() as session:
-            outbox.post(
-                session,
-                deps.clock,
-                team_id=job.team_id,
-                channel_id=job.channel_id,
-                text=text,
-                blocks=blocks,
-                thread_ts=job.thread_ts,
-                feature_id=job.feature_id,
-                dedup_key=job.dedup_key[:200],
-            )
-    except Exception:
-        log.exception("could not reply to a reframe request")
 
 
 def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
@@ -110,27 +74,9 @@ def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
             asked_by=command.get("user_id"),
             asked_text=text,
         )
-        queue_job(deps, session, job)
+        reframe_job.queue(deps, session, job)
     deps.inbox_ready.set()
     ack()
-
-
-def queue_job(deps: Deps, session: Session, job: Job) -> None:
-    """Stored with the ack; the worker composes the reply (the model may take seconds)."""
-    body = {REFRAME_JOB: job.to_json()}
-    inbox.accept_job(deps, session, job.dedup_key, job.team_id, job.channel_id, body)
-
-
-def job_from_inbox(deps: Deps, body: dict[str, Any]) -> Callable[[], None] | None:
-    """The inbox handler's part for jobs: run a stored reframe after the worker's commit."""
-    if REFRAME_JOB not in body:
-        return None
-    job = Job.from_json(body[REFRAME_JOB])
-
-    def run_in_background() -> None:
-        deps.background.submit(run_job, deps, job)
-
-    return run_in_background
 
 
 def listen(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
@@ -161,14 +107,7 @@ def listen(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> No
             )
         else:
             said = f"<@{command['user_id']}> turned off listening for *{name}*."
-        outbox.post(
-            session,
-            deps.clock,
-            team_id=feature.team_id,
-            channel_id=feature.channel_id,
-            text=said,
-            feature_id=feature.id,
-        )
+        outbox.say(session, deps.clock, feature, said, where=outbox.CHANNEL)
         where = f"<#{feature.channel_id}>"
     state = "on" if turn_on else "off"
     ack(response_type="ephemeral", text=f"Listening is {state} for *{name}* in {where}.")
@@ -189,8 +128,8 @@ def register(app: App, deps: Deps) -> None:
         with deps.unit_of_work() as session:
             feature = service.feature_in_channel(session, team_id, channel_id)
             if feature is None:
-                row = outbox.ephemeral(session, deps.clock, private, reframe_blocks.NO_FEATURE)
-                row.blocks_json = reframe_blocks.no_feature_blocks()
+                blocks = reframe_blocks.no_feature_blocks()
+                outbox.ephemeral(session, deps.clock, private, reframe_blocks.NO_FEATURE, blocks)
                 return
             access.require(deps.directory, feature, user_id, Need.ACT, reframe_blocks.NO_FEATURE)
             if claim is None:
@@ -204,7 +143,7 @@ def register(app: App, deps: Deps) -> None:
                 thread_ts=str(thread_ts) if thread_ts else None,
                 dedup_key=f"reframe:shortcut:{uuid.uuid4().hex}",
             )
-            queue_job(deps, session, job)
+            reframe_job.queue(deps, session, job)
         deps.inbox_ready.set()
 
     @app.action(Action.START_KICKOFF.value)

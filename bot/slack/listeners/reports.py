@@ -7,9 +7,8 @@ import re
 import uuid
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.domain.checklist import Step
@@ -24,7 +23,7 @@ from bot.services import reports as report_service
 from bot.services.access import Need
 from bot.slack.blocks import actions, button, modals, section
 from bot.slack.listeners.lookup import clicked_feature, commanded_feature
-from bot.store.models import Feature
+from bot.slack.middleware import work_of
 
 REPORT_USAGE = "Usage: `/align report <feature>`, e.g. `/align report support-answers`."
 
@@ -69,69 +68,81 @@ def _parse(value: str) -> tuple[str, int, Option, Step | None]:
 
 def register(app: App, deps: Deps) -> None:
     @app.action(re.compile(f"^{Action.DECISION.value}(:|$)"))
-    def decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def decide(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
         ack()
         feature_key, report_id, option, step = _parse(str(action.get("value") or ""))
         user_id = body["user"]["id"]
         message_ts = (body.get("container") or {}).get("message_ts")
-        view = None
-        with deps.unit_of_work() as session:
-            feature = clicked_feature(session, deps, body, feature_key, FEATURE_GONE)
-            decision, created = report_service.record_decision(
-                session, deps.clock, feature, report_id, option.value, user_id
-            )
-            if option is Option.REVISIT_TARGET:
-                # The kickoff's own change flow: a new version that needs both sign-offs.
-                agreed = kickoff.current_version(feature).status == "agreed"
-                view = modals.edit_answer(feature.id, step or Step.ERROR_RATE, need_reason=agreed)
-            elif created:
-                line = (
-                    f"<@{user_id}> chose {option.value}) {OPTION_NAMES[option].lower()} for "
-                    f"*{escape(feature.name)}*. Noted with the date; the next reports will show "
-                    "the numbers before and after."
-                )
-                note = button(
-                    "Add a note", Action.DECISION_NOTE.value, f"{feature.id}:{decision.id}"
-                )
-                _say_in_thread(session, deps, feature, message_ts, line, actions(note))
-        if view is not None:
+        work = work_of(context)
+        feature = clicked_feature(work.session, deps, body, feature_key, FEATURE_GONE)
+        decision, created = report_service.record_decision(
+            work.session, deps.clock, feature, report_id, option.value, user_id
+        )
+        if option is Option.REVISIT_TARGET:
+            # The kickoff's own change flow: a new version that needs both sign-offs.
+            agreed = kickoff.current_version(feature).status == "agreed"
+            view = modals.edit_answer(feature.id, step or Step.ERROR_RATE, need_reason=agreed)
+            work.commit()  # stored before we call Slack, never inside the transaction
             client.views_open(trigger_id=body["trigger_id"], view=view)
+        elif created:
+            line = (
+                f"<@{user_id}> chose {option.value}) {OPTION_NAMES[option].lower()} for "
+                f"*{escape(feature.name)}*. Noted with the date; the next reports will show "
+                "the numbers before and after."
+            )
+            note = button("Add a note", Action.DECISION_NOTE.value, f"{feature.id}:{decision.id}")
+            blocks = [section(line), actions(note)]
+            outbox.say(work.session, deps.clock, feature, line, blocks, where=message_ts)
 
     @app.action(Action.DECISION_NOTE.value)
     def open_note(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
     ) -> None:
         ack()
         feature_id, decision_id = _ids(str(action.get("value") or ""))
-        with deps.unit_of_work() as session:
-            feature = clicked_feature(session, deps, body, str(feature_id), FEATURE_GONE)
-            decision = report_service.decision_of(session, feature, decision_id)
-            option = OPTION_NAMES[Option(decision.option)]
-            chosen = f"{decision.option}) {option}, for *{escape(feature.name)}*"
-            view = modals.decision_note(feature.id, decision.id, chosen, report_service.NOTE_CHARS)
+        work = work_of(context)
+        feature = clicked_feature(work.session, deps, body, str(feature_id), FEATURE_GONE)
+        decision = report_service.decision_of(work.session, feature, decision_id)
+        option = OPTION_NAMES[Option(decision.option)]
+        chosen = f"{decision.option}) {option}, for *{escape(feature.name)}*"
+        view = modals.decision_note(feature.id, decision.id, chosen, report_service.NOTE_CHARS)
+        work.commit()
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.view(View.DECISION_NOTE.value)
-    def note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def note_submitted(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+    ) -> None:
         feature_id, decision_id = _ids(str(view.get("private_metadata") or ""))
         values = view["state"]["values"]
         text = values[Block.DECISION_NOTE.value]["value"]["value"] or ""
         user_id = body["user"]["id"]
-        with deps.unit_of_work() as session:
-            try:
-                feature = clicked_feature(session, deps, body, str(feature_id), FEATURE_GONE)
-                decision = report_service.note_decision(
-                    session, feature, decision_id, user_id, text
-                )
-            except UserFacingError as refused:  # shown in the form, which stays open
-                errors = {Block.DECISION_NOTE.value: plain(refused.message)[:150]}
-                ack(response_action="errors", errors=errors)
-                return
-            quoted = "\n".join(f">{escape(part)}" for part in text.strip().splitlines())
-            option = OPTION_NAMES[Option(decision.option)].lower()
-            line = f"<@{user_id}>'s note on {decision.option}) {option}:\n{quoted}"
-            thread = report_service.report_ts(session, decision)
-            _say_in_thread(session, deps, feature, thread, line)
+        work = work_of(context)
+        try:
+            feature = clicked_feature(work.session, deps, body, str(feature_id), FEATURE_GONE)
+            decision = report_service.note_decision(
+                work.session, feature, decision_id, user_id, text
+            )
+        except UserFacingError as refused:  # shown in the form, which stays open
+            work.rollback()
+            errors = {Block.DECISION_NOTE.value: plain(refused.message)[:150]}
+            ack(response_action="errors", errors=errors)
+            return
+        quoted = "\n".join(f">{escape(part)}" for part in text.strip().splitlines())
+        option = OPTION_NAMES[Option(decision.option)].lower()
+        line = f"<@{user_id}>'s note on {decision.option}) {option}:\n{quoted}"
+        thread = report_service.report_ts(work.session, decision)
+        outbox.say(work.session, deps.clock, feature, line, [section(line)], where=thread)
         ack()
 
 
@@ -141,23 +152,3 @@ def _ids(value: str) -> tuple[int, int]:
         return int(first), int(second)
     except ValueError:
         raise BadInput(STALE_BUTTON) from None
-
-
-def _say_in_thread(
-    session: Session,
-    deps: Deps,
-    feature: Feature,
-    thread_ts: str | None,
-    line: str,
-    *more: dict[str, Any],
-) -> None:
-    outbox.post(
-        session,
-        deps.clock,
-        team_id=feature.team_id,
-        channel_id=feature.channel_id,
-        text=line,
-        blocks=[section(line), *more],
-        thread_ts=thread_ts,
-        feature_id=feature.id,
-    )

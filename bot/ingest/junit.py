@@ -1,0 +1,147 @@
+"""JUnit XML from any runner (pytest `--junitxml`, Jest with jest-junit, promptfoo
+`-o results.junit.xml`): one case per `<testcase>`, streamed.
+
+An eval file is untrusted input: it is parsed with defusedxml, which refuses DTDs, entity
+declarations and external references, so nothing expands. `<failure>` is a wrong answer,
+`<error>` a case that got no answer, `<skipped>` is left out (and counted as skipped).
+
+promptfoo's report is read a little further: its failure text lists the assertion types that
+failed ("Failed assertions: - latency"), which become typed checks, so a slow answer is not
+counted as a wrong one; and its `time` is the answer's latency. Other runners' `time` is the
+whole test's duration, so it is not taken as latency.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import IO
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
+
+from bot.ingest.kinds import promptfoo_kind
+from bot.ingest.model import CaseRow, Check, IngestError, RunMeta, clip
+from bot.ingest.values import read_amount, read_text
+
+PROMPTFOO_CLASS = re.compile(r"^\[(?P<label>[^\]]+)\]\s")
+PROMPTFOO_NAME = re.compile(r"^test \d+: ")
+FAILED_LIST = re.compile(r"^- (?P<type>[\w:.-]+)\s*$", re.MULTILINE)
+PYTEST_PARAM = re.compile(r"\[(?P<param>.+)\]$")
+
+
+def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]:
+    parents: list[Element] = []
+    next_number: dict[str, int] = {}
+    promptfoo = False
+    index = 0
+    try:
+        for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
+            if event == "start":
+                if not parents:
+                    _root(element, name)
+                    promptfoo = element.get("name") == "promptfoo"
+                    meta.tool = "promptfoo" if promptfoo else _runner(element)
+                parents.append(element)
+                continue
+            parents.pop()
+            if element.tag != "testcase":
+                continue
+            where = f"{name}: testcase {index + 1}"
+            index += 1
+            row = _row(element, where, promptfoo)
+            if parents:
+                # Drop the cases read so far from their suite, so memory stays flat. Cases the
+                # parser has already built but not yet reported stay alive through their events.
+                del parents[-1][:]
+            if row is None:
+                meta.skipped += 1
+                continue
+            number = next_number.get(row.case_id, 0) + 1
+            next_number[row.case_id] = number
+            yield (
+                row
+                if number == 1
+                else row.model_copy(update={"case_id": f"{row.case_id} #{number}"})
+            )
+    except DefusedXmlException:
+        raise IngestError(
+            f"{name}: the XML declares a DTD or entities, which eval reports never need; refused"
+        ) from None
+    except ParseError as exc:
+        line, column = exc.position
+        raise IngestError(f"{name}: not valid XML at line {line}, column {column + 1}") from None
+    if parents:
+        raise IngestError(f"{name}: the XML ended early")
+
+
+def _root(element: Element, name: str) -> None:
+    if element.tag not in ("testsuites", "testsuite"):
+        raise IngestError(f"{name}: not a JUnit report (the root is <{element.tag[:40]}>)")
+
+
+def _runner(root: Element) -> str | None:
+    """pytest names its root "pytest tests" (or its suite "pytest"); jest-junit "jest tests"."""
+    label = (root.get("name") or "").lower()
+    return next((tool for tool in ("pytest", "jest") if tool in label), None)
+
+
+def _row(case: Element, where: str, promptfoo: bool) -> CaseRow | None:
+    if case.find("skipped") is not None:
+        return None
+    name = read_text(case.get("name")) or ""
+    classname = read_text(case.get("classname")) or ""
+    if not name:
+        raise IngestError(f"{where}: attribute 'name' is missing")
+    failure, error = case.find("failure"), case.find("error")
+    problem = failure if failure is not None else error
+    message = None if problem is None else _message(problem)
+    checks: list[Check] = []
+    label = None
+    if promptfoo:
+        label_match = PROMPTFOO_CLASS.match(classname)
+        label = label_match.group("label") if label_match else None
+        if failure is not None:
+            checks = _promptfoo_checks(failure.text or "")
+    errored = error is not None
+    seconds = read_amount(case.get("time"), where, "time") if promptfoo else None
+    param = PYTEST_PARAM.search(name)
+    return CaseRow(
+        case_id=_case_id(name, classname, promptfoo),
+        passed=None if errored else failure is None,
+        errored=errored,
+        latency_ms=None if seconds is None else seconds * 1000,
+        label=label,
+        question=read_text(param.group("param")) if param else None,
+        reason=message,
+        checks=checks,
+    )
+
+
+def _case_id(name: str, classname: str, promptfoo: bool) -> str:
+    if promptfoo:
+        return PROMPTFOO_NAME.sub("", name) or name
+    if not classname or name.startswith(classname) or classname.startswith(name):
+        return name
+    return f"{classname}::{name}"
+
+
+def _message(problem: Element) -> str | None:
+    text = read_text(problem.get("message")) or read_text(problem.text)
+    return clip(text.splitlines()[0]) if text else None
+
+
+def _promptfoo_checks(text: str) -> list[Check]:
+    """The failed assertion types promptfoo lists; passing ones it does not name."""
+    _, _, listed = text.partition("Failed assertions:")
+    checks: dict[str, Check] = {}
+    for match in FAILED_LIST.finditer(listed):
+        kind_name = match.group("type")
+        checks[kind_name] = Check(
+            name=kind_name,
+            passed=False,
+            kind=promptfoo_kind(kind_name, None),
+            tool_type=kind_name,
+        )
+    return list(checks.values())

@@ -1,0 +1,183 @@
+"""The kickoff: starting one and finding it again. Slack-free.
+
+The use cases on a running kickoff live beside this module: `answers` (replies and buttons that
+answer the checklist), `changes` (edits before and after agreement) and `signoff`. Each returns
+an outcome from `outcomes` that the Slack layer renders and queues in the same transaction."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.domain import checklist
+from bot.domain.checklist import AGREED, REVIEW
+from bot.domain.targets import Targets
+from bot.errors import BadInput, Conflict
+from bot.store.models import Feature, OutboxMessage, TargetVersion
+
+MAX_ANSWER_CHARS = 4000
+MAX_NAME_CHARS = 80
+MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
+USAGE = (
+    "Usage: `/kickoff <feature name> [@pm] [@engineer]`, e.g. `/kickoff Support answers @ana @raj`."
+)
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def read_kickoff_text(text: str) -> tuple[str, list[str]]:
+    """`Support answers <@U1|ana> <@U2>` → ("Support answers", ["U1", "U2"]); refuses what
+    can never start a kickoff. Pure, so the ack path can say so at once."""
+    mentions = MENTION.findall(text)
+    name = " ".join(MENTION.sub(" ", text).split()).strip()
+    if not name:
+        raise BadInput("Which feature is this kickoff for? " + USAGE)
+    if len(name) > MAX_NAME_CHARS:
+        raise BadInput(f"Please keep the feature name under {MAX_NAME_CHARS} characters. {USAGE}")
+    if not slugify(name):
+        raise BadInput("The feature name needs at least one letter or digit. " + USAGE)
+    if len(mentions) > 1 and mentions[0] == mentions[1]:
+        raise BadInput("The PM and the engineer need to be two different people. " + USAGE)
+    return name, mentions
+
+
+def start(
+    session: Session, clock: Clock, *, team_id: str, channel_id: str, user_id: str, text: str
+) -> Feature:
+    name, mentions = read_kickoff_text(text)
+    slug = slugify(name)
+    existing = session.scalar(
+        select(Feature).where(Feature.team_id == team_id, Feature.slug == slug)
+    )
+    if existing is not None:
+        where = f"<#{existing.channel_id}>"
+        if existing.thread_ts:
+            message_id = existing.thread_ts.replace(".", "")
+            link = f"https://slack.com/archives/{existing.channel_id}/p{message_id}"
+            where = f"<{link}|this thread> in <#{existing.channel_id}>"
+        raise Conflict(
+            f"There is already a kickoff for this feature: {where}. "
+            "Carry on there, or pick another name."
+        )
+    pm = mentions[0] if mentions else None
+    engineer = mentions[1] if len(mentions) > 1 else None
+    now = clock.now()
+    feature = Feature(
+        team_id=team_id,
+        name=name,
+        slug=slug,
+        channel_id=channel_id,
+        created_by=user_id,
+        created_at=now,
+        pm_user_id=pm,
+        engineer_user_id=engineer,
+        stage=checklist.ORDER[0].value,
+        last_activity_at=now,
+        nudges_sent=0,
+        timezone="UTC",
+        listening=False,
+    )
+    feature.target_versions.append(
+        TargetVersion(version=1, status="draft", values_json={}, created_at=now, changed_by=user_id)
+    )
+    session.add(feature)
+    session.flush()
+    return feature
+
+
+def current_version(feature: Feature) -> TargetVersion:
+    return feature.target_versions[-1]
+
+
+def agreed_version(feature: Feature) -> TargetVersion | None:
+    return next((v for v in reversed(feature.target_versions) if v.status == "agreed"), None)
+
+
+def targets_of(version: TargetVersion) -> Targets:
+    return Targets.model_validate(version.values_json)
+
+
+def root_being_posted(session: Session, team_id: str, channel_id: str) -> bool:
+    """A kickoff message in this channel is queued or being posted, its ts not yet known."""
+    return (
+        session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.team_id == team_id,
+                OutboxMessage.channel_id == channel_id,
+                OutboxMessage.kind == "kickoff_root",
+                OutboxMessage.status.in_(("pending", "sending")),
+            )
+        )
+        is not None
+    )
+
+
+def find_by_thread(
+    session: Session, team_id: str, channel_id: str, thread_ts: str
+) -> Feature | None:
+    return session.scalar(
+        select(Feature).where(
+            Feature.team_id == team_id,
+            Feature.channel_id == channel_id,
+            Feature.thread_ts == thread_ts,
+        )
+    )
+
+
+def get_feature(session: Session, team_id: str, key: str) -> Feature | None:
+    """By id or slug, always within one workspace."""
+    query = select(Feature).where(Feature.team_id == team_id)
+    if key.isdigit():
+        found = session.scalar(query.where(Feature.id == int(key)))
+        if found is not None:
+            return found
+    return session.scalar(query.where(Feature.slug == slugify(key)))
+
+
+def features_of(session: Session, team_id: str) -> list[Feature]:
+    return list(
+        session.scalars(select(Feature).where(Feature.team_id == team_id).order_by(Feature.id))
+    )
+
+
+def stalled(session: Session, now: datetime, first_after_hours: float) -> list[tuple[Feature, int]]:
+    """Kickoffs waiting on people, locked for this transaction: (feature, which nudge: 1 or 2).
+
+    The first nudge comes after `first_after_hours` idle, the second three days after that,
+    then never again. Rows are claimed with SKIP LOCKED so two replicas never nudge twice.
+    """
+    first = timedelta(hours=first_after_hours)
+    query = (
+        select(Feature)
+        .where(
+            Feature.stage != AGREED,
+            Feature.nudges_sent < 2,
+            Feature.thread_ts.is_not(None),
+            Feature.last_activity_at <= now - first,
+        )
+        .order_by(Feature.id)
+        .with_for_update(skip_locked=True)
+    )
+    due: list[tuple[Feature, int]] = []
+    for feature in session.scalars(query):
+        idle = now - feature.last_activity_at
+        if feature.nudges_sent == 0:
+            due.append((feature, 1))
+        elif idle >= first + timedelta(days=3):
+            due.append((feature, 2))
+    return due
+
+
+def waiting_on(feature: Feature) -> list[str]:
+    """Who the kickoff waits for: the named people who have not signed yet, else the starter."""
+    named = [u for u in (feature.pm_user_id, feature.engineer_user_id) if u]
+    if feature.stage == REVIEW:
+        signed = {s.user_id for s in current_version(feature).signoffs}
+        named = [u for u in named if u not in signed]
+    return named or [feature.created_by]

@@ -1,0 +1,89 @@
+"""What one kickoff action did, for the Slack layer to say: one small type per kind of outcome
+(a tagged union; the listener matches on it). Texts here are our own plain words; whoever puts
+them into mrkdwn escapes them, since they may quote what a person typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.checklist import Question, Step
+from bot.domain.targets import Role, Targets
+from bot.store.models import Feature, TargetVersion
+
+
+@dataclass(frozen=True)
+class Change:
+    """One answer that changed: our wording of the value before and after."""
+
+    step: Step
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Clarify:
+    """Nothing was stored from the reply; a precise question back, the item stays open.
+    `reader_unsure`: our reader could not place the reply at all, so a language model may try."""
+
+    feature: Feature
+    text: str
+    step: Step | None = None
+    reader_unsure: bool = False
+
+
+@dataclass(frozen=True)
+class Noted:
+    """Answers stored while the checklist is being filled. `ask` is the first item still
+    missing; when `complete`, every item is in and the summary goes up for sign-off."""
+
+    feature: Feature
+    targets: Targets
+    steps: tuple[Step, ...]
+    changes: tuple[Change, ...] = ()
+    ask: Question | None = None
+    complete: bool = False
+    follow_ups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Changed:
+    """Draft answers edited by request ("change error rate to 8%") before agreement; the
+    draft's sign-offs are cleared."""
+
+    feature: Feature
+    targets: Targets
+    changes: tuple[Change, ...]
+    ask: Question | None = None
+    complete: bool = False
+
+
+@dataclass(frozen=True)
+class Proposed:
+    """A change to agreed targets: a new draft version that needs both sign-offs again."""
+
+    feature: Feature
+    targets: Targets
+    version: TargetVersion
+    step: Step
+
+
+@dataclass(frozen=True)
+class Signed:
+    """One sign-off recorded; the other is still missing."""
+
+    feature: Feature
+    targets: Targets
+    version: TargetVersion
+    role: Role
+
+
+@dataclass(frozen=True)
+class Agreed:
+    """This sign-off completed the pair: the version is agreed."""
+
+    feature: Feature
+    targets: Targets
+    version: TargetVersion
+
+
+Outcome = Clarify | Noted | Changed | Proposed | Signed | Agreed

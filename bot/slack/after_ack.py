@@ -1,0 +1,63 @@
+"""What a stored Slack item means once the ack has gone: the inbox worker's one handler.
+
+Acks only store (bot/services/inbox.py). Here, in the inbox worker's transaction, each stored
+item goes to the part that handles it: a kickoff to start, a reframe job, a file drop, an answer
+in a kickoff thread, or a possible claim in a listening channel. Listener modules never call one
+another; they meet here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.errors import NotReadyYet
+from bot.ids import Command
+from bot.jobs import file_drop
+from bot.jobs import reframe as reframe_job
+from bot.services import kickoff
+from bot.slack.listeners import kickoff as kickoff_listener
+from bot.slack.listeners import listening
+from bot.store.models import Feature
+
+# Work the handler leaves for after the worker's commit.
+AfterCommit = Callable[[], None]
+
+
+def handle(deps: Deps, session: Session, body: dict[str, Any]) -> AfterCommit | None:
+    """Route one stored item (a slash command, a job or a message event)."""
+    if body.get("command") == Command.KICKOFF.value:
+        kickoff_listener.start(deps, session, body)
+        return None
+    job = reframe_job.from_inbox(deps, body)
+    if job is not None:
+        return job
+    event = body.get("event") or {}
+    if event.get("files"):  # an eval file dropped in the thread
+        return lambda: file_drop.take(deps, body, event)
+    feature = kickoff_thread_of(session, body, event)
+    if feature is None:  # not a kickoff answer; maybe a claim (after our commit)
+        return lambda: listening.maybe_reply(deps, body, event)
+    return kickoff_listener.answer(deps, session, feature, event)
+
+
+def kickoff_thread_of(
+    session: Session, body: dict[str, Any], event: dict[str, Any]
+) -> Feature | None:
+    """The feature whose kickoff thread this message replies in, if any."""
+    thread_ts = event.get("thread_ts")
+    team_id = body.get("team_id") or event.get("team") or ""
+    feature = None
+    if thread_ts and thread_ts != event.get("ts"):
+        feature = kickoff.find_by_thread(session, team_id, event["channel"], thread_ts)
+    if (
+        feature is None
+        and thread_ts
+        and kickoff.root_being_posted(session, team_id, event["channel"])
+    ):
+        # The kickoff message is on its way and its ts not saved yet: try again in a moment.
+        raise NotReadyYet("kickoff thread not recorded yet")
+    return feature

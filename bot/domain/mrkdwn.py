@@ -15,8 +15,19 @@ def escape(text: str) -> str:
 
 
 def clip(text: str, limit: int) -> str:
-    """Shorten for Slack's field limits, marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Shorten for Slack's field limits, marking the cut. Never cuts an entity (`&lt;`) or a
+    piece of markup (`<@U1>`, `<url|label>`) in half: half an entity is a raw `&`, half a
+    mention a raw `<`."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    ampersand = cut.rfind("&")
+    if ampersand != -1 and ";" not in cut[ampersand:]:
+        cut = cut[:ampersand]
+    opening = cut.rfind("<")
+    if opening != -1 and ">" not in cut[opening:]:
+        cut = cut[:opening]
+    return cut + "…"
 
 
 _CHANNEL = re.compile(r"<#[CGD][A-Z0-9]+(?:\|([^>]*))?>")

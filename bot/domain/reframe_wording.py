@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.mrkdwn import escape
 from bot.domain.reframe import Claim, Dimension
 from bot.domain.stats import Verdict, judge_rate, judge_value
 from bot.domain.targets import Direction, Targets, TradeoffPriority
@@ -102,11 +103,12 @@ def _accuracy(feature: str, claim: Claim, targets: Targets, run: LatestRun | Non
             measured += f": {users} users would get a wrong answer"
             facts.append(f"in users' terms: {users} users get a wrong answer")
         measured += "."
-    impact = (
-        f" We agreed a wrong answer means: {targets.error_impact}." if targets.error_impact else ""
-    )
-    if targets.error_impact:
-        facts.append(f"what a wrong answer means, as agreed: {targets.error_impact}")
+    # Typed by a person: escaped here, where it goes into mrkdwn (and into the model's facts,
+    # which hold the feature's name escaped the same way).
+    agreed_impact = escape(targets.error_impact) if targets.error_impact else ""
+    impact = f" We agreed a wrong answer means: {agreed_impact}." if agreed_impact else ""
+    if agreed_impact:
+        facts.append(f"what a wrong answer means, as agreed: {agreed_impact}")
     limit = targets.max_error_rate
     if limit is None:
         choices = _choices(tuple(format_rate(c) for c in ERROR_CHOICES))

@@ -220,7 +220,8 @@ def tradeoff_table(rows: list[TradeoffRow], style: Style = PLAIN) -> str:
         rate = checks.error_rate
         body.append(
             (
-                style.esc(run.label or "(no label)")[:30],
+                # Cut before escaping (never half an entity), on one line (it's a table).
+                style.esc(" ".join((run.label or "(no label)").split())[:30]),
                 f"#{run.id}",
                 f"{format_rate(rate.rate)} n={run.n} {_mark(rate.verdict, True)}"
                 if rate.rate is not None

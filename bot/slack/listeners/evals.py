@@ -58,11 +58,15 @@ def metric(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> No
             )
         )
         feature_name = feature.name
-    note = "" if name in agreed or not agreed else f" (agreed measures: {', '.join(agreed)})"
-    ack(
-        response_type="ephemeral",
-        text=f"Noted: *{escape(name)}* = {value:g} for *{escape(feature_name)}*.{escape(note)}",
-    )
+    ack(response_type="ephemeral", text=noted_text(name, value, feature_name, agreed))
+
+
+def noted_text(name: str, value: float, feature_name: str, agreed: list[str]) -> str:
+    """The reply to a recorded sample; names the agreed measures when this one is not one."""
+    text = f"Noted: *{escape(name)}* = {value:g} for *{escape(feature_name)}*."
+    if agreed and name not in agreed:
+        text += f" (agreed measures: {escape(', '.join(agreed))})"
+    return text
 
 
 def token(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
-from bot.domain.checklist import AGREED
 from bot.domain.mrkdwn import escape
 from bot.domain.reframe import recognise
 from bot.errors import BadInput, NotFound
@@ -25,7 +24,6 @@ from bot.services.access import Need
 from bot.services.reframe import Job
 from bot.slack.blocks import reframe as reframe_blocks
 from bot.slack.listeners.lookup import commanded_feature
-from bot.store.models import Feature
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +96,7 @@ def listen(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> No
             feature = here
         feature.listening = turn_on
         name = escape(feature.name)
-        if turn_on:
-            said = (
-                f"<@{command['user_id']}> turned on listening for *{name}*: when someone here "
-                "says the model hallucinates, is slow, costs too much or is good enough, I'll "
-                "reply in the thread with the agreed numbers (at most once an hour per thread). "
-                f"`/align listen {feature.slug} off` stops it."
-            )
-        else:
-            said = f"<@{command['user_id']}> turned off listening for *{name}*."
+        said = reframe_blocks.listening_announcement(feature, command["user_id"], turn_on)
         outbox.say(session, deps.clock, feature, said, where=outbox.CHANNEL)
         where = f"<#{feature.channel_id}>"
     state = "on" if turn_on else "off"
@@ -161,24 +151,4 @@ def register(app: App, deps: Deps) -> None:
                     access.require(deps.directory, feature, target.user_id, Need.SEE, "")
                 except NotFound:
                     feature = None
-            outbox.ephemeral(session, deps.clock, target, _kickoff_pointer(feature))
-
-
-def _kickoff_pointer(feature: Feature | None) -> str:
-    if feature is None:
-        return (
-            "Start it here with `/kickoff <feature name> [@pm] [@engineer]`. I'll ask the "
-            "questions in a thread: the limit on wrong answers, latency and cost. Once the PM "
-            "and the engineer sign off, claims like this one get answered with numbers."
-        )
-    name = escape(feature.name)
-    if feature.thread_ts is None:
-        return f"The kickoff for *{name}* is starting; its thread will appear in a moment."
-    link = f"https://slack.com/archives/{feature.channel_id}/p{feature.thread_ts.replace('.', '')}"
-    if feature.stage == AGREED:
-        return (
-            f"The targets for *{name}* are agreed, but not this one. To add it, reply in "
-            f"<{link}|the kickoff thread> with `change <answer> to <value> because <reason>`; "
-            "both sign-offs are needed again."
-        )
-    return f"The kickoff for *{name}* is under way: <{link}|carry on in its thread>."
+            outbox.ephemeral(session, deps.clock, target, reframe_blocks.kickoff_pointer(feature))

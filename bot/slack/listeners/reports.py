@@ -21,7 +21,8 @@ from bot.jobs.reports import queue_report
 from bot.services import kickoff, outbox
 from bot.services import reports as report_service
 from bot.services.access import Need
-from bot.slack.blocks import actions, button, modals, section
+from bot.slack.blocks import modals
+from bot.slack.blocks import report as report_blocks
 from bot.slack.listeners.lookup import clicked_feature, commanded_feature
 from bot.slack.middleware import work_of
 
@@ -91,14 +92,8 @@ def register(app: App, deps: Deps) -> None:
             work.commit()  # stored before we call Slack, never inside the transaction
             client.views_open(trigger_id=body["trigger_id"], view=view)
         elif created:
-            line = (
-                f"<@{user_id}> chose {option.value}) {OPTION_NAMES[option].lower()} for "
-                f"*{escape(feature.name)}*. Noted with the date; the next reports will show "
-                "the numbers before and after."
-            )
-            note = button("Add a note", Action.DECISION_NOTE.value, f"{feature.id}:{decision.id}")
-            blocks = [section(line), actions(note)]
-            outbox.say(work.session, deps.clock, feature, line, blocks, where=message_ts)
+            said = report_blocks.decision_confirmation(feature, option, user_id, decision.id)
+            outbox.say(work.session, deps.clock, feature, *said, where=message_ts)
 
     @app.action(Action.DECISION_NOTE.value)
     def open_note(
@@ -138,11 +133,9 @@ def register(app: App, deps: Deps) -> None:
             errors = {Block.DECISION_NOTE.value: plain(refused.message)[:150]}
             ack(response_action="errors", errors=errors)
             return
-        quoted = "\n".join(f">{escape(part)}" for part in text.strip().splitlines())
-        option = OPTION_NAMES[Option(decision.option)].lower()
-        line = f"<@{user_id}>'s note on {decision.option}) {option}:\n{quoted}"
+        line, blocks = report_blocks.decision_note_post(user_id, Option(decision.option), text)
         thread = report_service.report_ts(work.session, decision)
-        outbox.say(work.session, deps.clock, feature, line, [section(line)], where=thread)
+        outbox.say(work.session, deps.clock, feature, line, blocks, where=thread)
         ack()
 
 

@@ -215,11 +215,58 @@ def run_child(kind: str, data: Path, db_path: Path) -> dict[str, Any]:
 
 
 # -- main ------------------------------------------------------------------------------------
+def compare_json_walkers(cases: int = 20_000) -> dict[str, Any]:
+    """bot/ingest/jsonstream.py against ijson (its C backend) walking promptfoo's results of
+    one pretty-printed file in memory, twice each, alternating. ijson is not a dependency of
+    ours: `pip install ijson` to run this."""
+    import io
+
+    import ijson  # type: ignore[import-not-found, unused-ignore]
+
+    from bot.ingest.jsonstream import JsonStream
+
+    raw = json.loads((ROOT / "tests/fixtures/evals/real/promptfoo.json").read_text())
+    results = raw["results"]["results"]
+    raw["results"]["results"] = [results[i % len(results)] for i in range(cases)]
+    data = json.dumps(raw, indent=2).encode()
+
+    def ours() -> int:
+        stream, count = JsonStream(io.BytesIO(data).read, "bench"), 0
+        for key in stream.members():
+            if key != "results":
+                stream.skip()
+                continue
+            for inner in stream.members():
+                if inner != "results":
+                    stream.skip()
+                    continue
+                for _ in stream.items():
+                    stream.value()
+                    count += 1
+        return count
+
+    def theirs() -> int:
+        items = ijson.items(io.BytesIO(data), "results.results.item", use_float=True)
+        return sum(1 for _ in items)
+
+    seconds: dict[str, list[float]] = {"jsonstream": [], f"ijson ({ijson.backend})": []}
+    for _ in range(2):
+        for name, walk in zip(seconds, (ours, theirs), strict=True):
+            start = time.perf_counter()
+            assert walk() == cases
+            seconds[name].append(round(time.perf_counter() - start, 3))
+    return {"cases": cases, "file_mb": round(len(data) / 1e6, 1), "seconds": seconds}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="100,000 rows and 5,000 cases")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "DATA", "DB"), help=argparse.SUPPRESS)
+    parser.add_argument("--walkers", action="store_true", help="jsonstream vs ijson only")
     args = parser.parse_args()
+    if args.walkers:
+        print(json.dumps(compare_json_walkers(), indent=2))
+        return
     if args.child:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return

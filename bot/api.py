@@ -15,9 +15,10 @@ from typing import BinaryIO, cast
 from urllib.parse import parse_qs, unquote
 
 from bot.deps import Deps
-from bot.errors import BadInput, NotFound
+from bot.errors import BadInput, Conflict, NotFound
+from bot.ingest.model import column_map
 from bot.server import Environ, Route, StartResponse, json_response
-from bot.services import evals, feedback, kickoff, tokens
+from bot.services import evals, feedback, kickoff, tokens, uploads
 from bot.services.export import run_json
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ PREFIX = "/api/v1/features/"
 SUFFIX = "/eval-runs"
 READ_CHUNK = 1 << 16
 SPOOL_IN_MEMORY = 8 * 1024 * 1024  # bigger bodies go to a temporary file on disk
+MAX_IDEMPOTENCY_KEY = 200
 
 
 class ApiError(Exception):
@@ -145,21 +147,49 @@ def _handle(deps: Deps, environ: Environ, start_response: StartResponse) -> list
         if length > limit:
             raise _too_large(limit)  # refused before reading the body
         query = _query(environ)
+        idempotency_key = _idempotency_key(environ)
         with _spool_body(environ, length) as body:
-            upload = evals.Upload(
-                cast(BinaryIO, body),
-                name=query.get("name", "upload")[:120],
-                source="api",
-                fmt=query.get("format", "auto"),
-                metric=query.get("metric") or None,
-                label=query.get("label") or None,
-            )
             try:
-                run = evals.store_run(session, deps.clock, feature, upload)
+                upload = evals.Upload(
+                    cast(BinaryIO, body),
+                    name=query.get("name", "upload")[:120],
+                    source="api",
+                    fmt=query.get("format", "auto"),
+                    metric=query.get("metric") or None,
+                    label=query.get("label") or None,
+                    columns=column_map(_all(environ, "map"), query.get("threshold")),
+                )
+                stored = uploads.ingest(session, deps.clock, feature, upload, idempotency_key)
             except NotFound as exc:
                 raise ApiError("404 Not Found", "not_found", exc.message) from None
+            except Conflict as exc:
+                raise ApiError("409 Conflict", "conflict", exc.message) from None
             except BadInput as exc:
                 raise ApiError("400 Bad Request", "bad_input", exc.message) from None
-        feedback.after_ingest(session, deps.clock, feature, run)
-        payload = run_json(run)
+        payload = run_json(stored.run)
+        if stored.duplicate:
+            # A retry, or the same file again: point at the run stored before; say nothing.
+            payload["duplicate"] = True
+            payload["message"] = evals.duplicate_line(feature, stored.run)
+            return json_response(start_response, "200 OK", payload)
+        feedback.after_ingest(session, deps.clock, feature, stored.run)
     return json_response(start_response, "201 Created", payload)
+
+
+def _idempotency_key(environ: Environ) -> str | None:
+    """The `Idempotency-Key` header (the IETF httpapi draft's name): a retry with the same key
+    and body gets the run stored the first time; the same key with another body is a 409."""
+    key = str(environ.get("HTTP_IDEMPOTENCY_KEY") or "").strip()
+    if not key:
+        return None
+    if len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise ApiError(
+            "400 Bad Request",
+            "bad_request",
+            f"Idempotency-Key must be printable and at most {MAX_IDEMPOTENCY_KEY} characters.",
+        )
+    return key
+
+
+def _all(environ: Environ, name: str) -> list[str]:
+    return parse_qs(str(environ.get("QUERY_STRING") or "")).get(name, [])

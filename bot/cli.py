@@ -220,7 +220,7 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.clock import SystemClock
     from bot.ingest.model import column_map
-    from bot.services import cli_support, evals, feedback
+    from bot.services import cli_support, evals, feedback, uploads
 
     path, clock = Path(args.file), SystemClock()
     if path.is_dir():
@@ -242,9 +242,12 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
             args.label,
             columns=column_map(args.map, args.threshold),
         )
-        run = evals.store_run(session, clock, feature, upload)
-        feedback.after_ingest(session, clock, feature, run)
-        line = evals.summary_line(feature, run)
+        stored = uploads.ingest(session, clock, feature, upload)
+        if stored.duplicate:
+            line = evals.duplicate_line(feature, stored.run)
+        else:
+            feedback.after_ingest(session, clock, feature, stored.run)
+            line = evals.summary_line(feature, stored.run)
     print(line)  # only once committed
     return 0
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain import measure_text
+from bot.domain.checks import Measure, check_cost, check_error_rate, check_latency
 from bot.domain.mrkdwn import escape
+from bot.domain.options import plan_options
 from bot.domain.reframe import Claim, Dimension
-from bot.domain.stats import Verdict, judge_rate, judge_value
-from bot.domain.targets import Direction, Targets, TradeoffPriority
+from bot.domain.runs import RunFacts
+from bot.domain.stats import Verdict
+from bot.domain.targets import Targets
 from bot.domain.wording import (
-    format_cost_per_1k,
     format_cost_per_query,
     format_latency_ms,
     format_number,
@@ -29,19 +32,6 @@ class Situation(StrEnum):
     MEASURED = "measured"  # a target and a measured number: a verdict
     NO_DATA = "no_data"  # a target, but nothing measured for it yet
     NO_TARGET = "no_target"  # nothing agreed: ask the question that gets a target
-
-
-@dataclass(frozen=True)
-class LatestRun:
-    """The aggregates of a feature's latest eval run, as stored at ingest."""
-
-    n: int
-    n_failed: int
-    failure_rate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    latency_p95_ms: float | None
-    cost_per_query_usd: float | None
 
 
 @dataclass(frozen=True)
@@ -62,7 +52,7 @@ _VERDICT_WORDS = {
 }
 
 
-def answer(feature: str, claim: Claim, targets: Targets | None, run: LatestRun | None) -> Answer:
+def answer(feature: str, claim: Claim, targets: Targets | None, run: RunFacts | None) -> Answer:
     """`feature` is the feature's name, already safe to show in Slack."""
     targets = targets or Targets()
     if claim.dimension is Dimension.SHIP_IT:
@@ -87,19 +77,21 @@ def _no_run(feature: str, target_line: str, facts: list[str]) -> Answer:
     return Answer(Situation.NO_DATA, text, (*facts, "measured: no data yet"))
 
 
-def _accuracy(feature: str, claim: Claim, targets: Targets, run: LatestRun | None) -> Answer:
+def _accuracy(feature: str, claim: Claim, targets: Targets, run: RunFacts | None) -> Answer:
     facts = [f"feature: {feature}"]
     measured = ""
-    if run is not None and run.failure_rate is not None and run.n:
-        rate = format_rate(run.failure_rate)
-        measured = f"In the latest run, {rate} of {format_number(run.n)} answered test cases failed"
-        facts.append(f"latest run: {rate} of {format_number(run.n)} answered test cases failed")
-        if run.ci_low is not None and run.ci_high is not None:
-            interval = f"{format_rate(run.ci_low)[:-1]}–{format_rate(run.ci_high)}"
+    limit = targets.max_error_rate
+    check = check_error_rate(run, limit)
+    if run is not None and check.rate is not None:
+        rate, n = format_rate(check.rate), format_number(run.n)
+        measured = f"In the latest run, {rate} of {n} answered test cases failed"
+        facts.append(f"latest run: {rate} of {n} answered test cases failed")
+        if check.ci_low is not None and check.ci_high is not None:
+            interval = f"{format_rate(check.ci_low)[:-1]}–{format_rate(check.ci_high)}"
             measured += f" (95% CI {interval})"
             facts.append(f"95% interval: {interval}")
-        if run.failure_rate > 0:
-            users = one_in_n(run.failure_rate)
+        if check.rate > 0:
+            users = one_in_n(check.rate)
             measured += f": {users} users would get a wrong answer"
             facts.append(f"in users' terms: {users} users get a wrong answer")
         measured += "."
@@ -109,7 +101,6 @@ def _accuracy(feature: str, claim: Claim, targets: Targets, run: LatestRun | Non
     impact = f" We agreed a wrong answer means: {agreed_impact}." if agreed_impact else ""
     if agreed_impact:
         facts.append(f"what a wrong answer means, as agreed: {agreed_impact}")
-    limit = targets.max_error_rate
     if limit is None:
         choices = _choices(tuple(format_rate(c) for c in ERROR_CHOICES))
         facts.append(f"thresholds to offer: {choices}")
@@ -129,24 +120,22 @@ def _accuracy(feature: str, claim: Claim, targets: Targets, run: LatestRun | Non
     facts.append(f"agreed limit: {target_line}")
     if not measured or run is None:
         return _no_run(feature, target_line, facts)
-    judged = judge_rate(run.n_failed, run.n, limit)
     lead = (
         "Whether users care shows in what they get. " if claim.dimension is Dimension.VALUE else ""
     )
     text = f"{lead}{measured} We agreed on {target_line} for *{feature}*.{impact} "
-    verdict = judged.verdict
+    verdict = check.verdict
     facts.append(f"verdict: {_VERDICT_WORDS.get(verdict, 'no data')}")
     if verdict is Verdict.MEETS:
         text += "That meets the agreed limit."
     elif verdict is Verdict.TOO_CLOSE:
-        text += "That is too close to call"
-        if judged.cases_needed is not None:
-            more = format_number(judged.cases_needed)
-            text += f": about {more} more test cases would settle it"
-            facts.append(f"more test cases that would settle it: {more}")
-        text += "."
+        text += "That is too close to call."
+        settle = measure_text.error_rate_settle(check)
+        if settle:
+            text += f" {settle}"
+            facts.append(f"what would settle it: {settle}")
     else:
-        options = _accuracy_options(targets)
+        options = _options(Measure.ERROR_RATE, targets)
         text += "That misses the agreed limit. Options: " + " ".join(options)
         facts.extend(f"option {option}" for option in options)
     if claim.dimension is Dimension.VALUE:
@@ -154,114 +143,110 @@ def _accuracy(feature: str, claim: Claim, targets: Targets, run: LatestRun | Non
     return Answer(Situation.MEASURED, text, tuple(facts), verdict)
 
 
-def _accuracy_options(targets: Targets) -> list[str]:
-    fallback = " or fall back sooner" if targets.fallback is not None else ""
-    return [
-        "A) try a stronger model and compare its run,",
-        f"B) filter retrieval more strictly{fallback},",
-        "C) revisit the limit, with a reason, in the kickoff thread.",
-    ]
+def _options(measure: Measure, targets: Targets) -> list[str]:
+    """The report's options for this one miss, in the agreed order."""
+    plan = plan_options([measure], targets.tradeoff_priority)
+    return [f"{line.option.value}) {line.text}" for line in plan.lines]
 
 
-def _point(
-    feature: str,
-    label: str,
-    target: float | None,
-    value: float | None,
-    run: LatestRun | None,
-    show: str,
-    measured_line: str,
-    options: list[str],
-    question: str,
-) -> Answer:
+_POINT_VERDICTS = {
+    Verdict.MEETS: "that meets it",
+    Verdict.MISSES: "that misses it",
+    Verdict.TOO_CLOSE: "that is too close to call",
+}
+
+
+@dataclass(frozen=True)
+class _Point:
+    """Latency or cost of the latest run, as the report says it."""
+
+    measure: Measure
+    label: str  # "p95 latency", "cost"
+    target: float | None
+    measured: str | None  # the report's sentence for the number; None: not in the run
+    short: str  # the number alone, for "meanwhile, the latest run measured …"
+    verdict: Verdict
+    settle: str
+    question: str
+
+
+def _point(feature: str, point: _Point, targets: Targets, run: RunFacts | None) -> Answer:
     """Latency and cost: one measured number against a ceiling."""
     facts = [f"feature: {feature}"]
+    label, target, question = point.label, point.target, point.question
     if target is None:
         facts += [f"no agreed {label} yet", f"question: {question}"]
         text = f"There is no agreed {label} for *{feature}* yet. {question}"
-        if value is not None and run is not None:
-            text += f" Meanwhile, the latest run measured {show}."
-            facts.append(f"latest run: {show}")
+        if point.measured is not None and run is not None:
+            text += f" Meanwhile, the latest run measured {point.short}."
+            facts.append(f"latest run: {point.short}")
         text += " Agree on one in the kickoff and I'll answer with the numbers."
         return Answer(Situation.NO_TARGET, text, tuple(facts))
     target_line = f"a {label} of at most {target_show(label, target)}"
     facts.append(f"agreed: {target_line}")
     if run is None:
         return _no_run(feature, target_line, facts)
-    if value is None:
+    if point.measured is None:
         text = (
             f"For *{feature}* we agreed on {target_line}, but the latest run's file has no "
             f"{label} figures, so there is no data yet. Add them to the eval file and ask again."
         )
         return Answer(Situation.NO_DATA, text, (*facts, "measured: not in the latest run"))
-    verdict = judge_value(value, target, Direction.AT_MOST)
-    facts.append(f"latest run: {measured_line} (over {format_number(run.n)} answered test cases)")
-    within = verdict is Verdict.MEETS
-    facts.append(f"verdict: {'within' if within else 'over'} the agreed {label}")
+    words = _POINT_VERDICTS[point.verdict]
+    facts += [f"latest run: {point.measured}", f"verdict: {words}"]
     text = (
-        f"In the latest run, {measured_line} (over {format_number(run.n)} answered test "
-        f"cases). We agreed on {target_line} for *{feature}*, so that is "
-        f"{'within' if within else 'over'} it."
+        f"In the latest run, {point.measured}. We agreed on {target_line} for *{feature}*, "
+        f"and {words}."
     )
-    if not within:
+    if point.settle:
+        text += f" {point.settle}"
+        facts.append(f"what would settle it: {point.settle}")
+    if point.verdict is Verdict.MISSES:
+        options = _options(point.measure, targets)
         text += " Options: " + " ".join(options)
         facts.extend(f"option {option}" for option in options)
-    return Answer(Situation.MEASURED, text, tuple(facts), verdict)
+    return Answer(Situation.MEASURED, text, tuple(facts), point.verdict)
 
 
 def target_show(label: str, value: float) -> str:
     return format_latency_ms(value) if label == "p95 latency" else format_cost_per_query(value)
 
 
-def _latency(feature: str, targets: Targets, run: LatestRun | None) -> Answer:
-    value = run.latency_p95_ms if run is not None else None
-    shown = format_latency_ms(value) if value is not None else ""
-    options = [
-        "A) a faster or smaller model,",
-        "B) shorter prompts, streaming or caching,",
-        "C) revisit the budget, with a reason, in the kickoff thread.",
-    ]
-    if targets.tradeoff_priority is TradeoffPriority.LATENCY_GIVES:
-        options.append("You agreed that latency gives way first to keep cost within budget.")
+def _latency(feature: str, targets: Targets, run: RunFacts | None) -> Answer:
+    check = check_latency(run, targets.max_latency_p95_ms)
+    summary = check.summary
     choices = _choices(tuple(format_latency_ms(c) for c in LATENCY_CHOICES_MS))
-    return _point(
-        feature,
-        "p95 latency",
-        targets.max_latency_p95_ms,
-        value,
-        run,
-        f"a p95 latency of {shown}",
-        f"95% of answers came back within {shown}",
-        options,
-        f"How long may 95% of answers take before users give up: {choices}?",
+    point = _Point(
+        measure=Measure.LATENCY,
+        label="p95 latency",
+        target=targets.max_latency_p95_ms,
+        measured=measure_text.latency_measured(check) if summary else None,
+        short=f"a p95 latency of {measure_text.ms_at_most(summary.p95_ms)}" if summary else "",
+        verdict=check.verdict,
+        settle=measure_text.latency_settle(check),
+        question=f"How long may 95% of answers take before users give up: {choices}?",
     )
+    return _point(feature, point, targets, run)
 
 
-def _cost(feature: str, targets: Targets, run: LatestRun | None) -> Answer:
-    value = run.cost_per_query_usd if run is not None else None
-    shown = f"{format_cost_per_query(value)} ({format_cost_per_1k(value)})" if value else ""
-    options = [
-        "A) a cheaper model for the easy questions,",
-        "B) shorter prompts or caching,",
-        "C) revisit the budget, with a reason, in the kickoff thread.",
-    ]
-    if targets.tradeoff_priority is TradeoffPriority.COST_GIVES:
-        options.append("You agreed that cost gives way first to keep answers fast.")
+def _cost(feature: str, targets: Targets, run: RunFacts | None) -> Answer:
+    check = check_cost(run, targets.max_cost_per_query_usd)
+    summary = check.summary
     choices = _choices(tuple(format_cost_per_query(c) for c in COST_CHOICES_USD))
-    return _point(
-        feature,
-        "cost",
-        targets.max_cost_per_query_usd,
-        value,
-        run,
-        f"a cost of {shown}",
-        f"answers cost {shown} on average",
-        options,
-        f"What may one answer cost at most: {choices}?",
+    point = _Point(
+        measure=Measure.COST,
+        label="cost",
+        target=targets.max_cost_per_query_usd,
+        measured=f"answers cost {measure_text.cost_measured(check)}" if summary else None,
+        short=f"a cost of {measure_text.usd(summary.mean_usd)} per query" if summary else "",
+        verdict=check.verdict,
+        settle=measure_text.cost_settle(check),
+        question=f"What may one answer cost at most: {choices}?",
     )
+    return _point(feature, point, targets, run)
 
 
-def _ship_it(feature: str, targets: Targets, run: LatestRun | None) -> Answer:
+def _ship_it(feature: str, targets: Targets, run: RunFacts | None) -> Answer:
     claim = Claim(Dimension.ACCURACY, "")
     parts = [
         ("wrong answers", _accuracy(feature, claim, targets, run)),

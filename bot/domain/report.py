@@ -7,56 +7,32 @@ passed in, so every number in a report traces back to a stored row and its sampl
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.checklist import Step
+from bot.domain.checks import RunChecks, check_run
+from bot.domain.options import Option, OptionPlan, gives_way, plan_options
+from bot.domain.runs import RunFacts
 from bot.domain.stats import (
     MeanJudgement,
     RateChange,
     Verdict,
     compare_rates,
     judge_mean,
-    judge_rate,
-    judge_value,
     sparkline,
     wilson_interval,
 )
-from bot.domain.targets import Direction, SuccessMetric, Targets
+from bot.domain.targets import SuccessMetric, Targets
 
 TREND_RUNS = 12  # runs drawn in the sparkline and the chart
 METRIC_SAMPLES = 10  # latest readings of a success measure that are judged together
 _FROZEN = ConfigDict(frozen=True)
 
 
-class Option(StrEnum):
-    STRONGER_MODEL = "A"
-    RETRIEVAL = "B"
-    REVISIT_TARGET = "C"
-
-
-class RunFacts(BaseModel):
-    """One stored eval run's aggregates (EvalRun), as computed at ingest."""
-
-    model_config = _FROZEN
-    id: int
-    label: str | None = None
-    created_at: datetime
-    n: int = Field(ge=0)
-    n_failed: int = Field(ge=0)
-    n_errored: int = Field(ge=0, default=0)
-    latency_p50_ms: float | None = None
-    latency_p95_ms: float | None = None
-    cost_per_query_usd: float | None = None
-
-    @property
-    def failure_rate(self) -> float | None:
-        return self.n_failed / self.n if self.n else None
-
-
 class DecisionFacts(BaseModel):
-    """A recorded decision, with the run that was latest when it was taken."""
+    """A recorded decision, with the run that was latest when it was taken and what the report
+    it was taken on missed (so its option reads as it was offered)."""
 
     model_config = _FROZEN
     id: int
@@ -66,6 +42,7 @@ class DecisionFacts(BaseModel):
     note: str | None = None
     report_id: int | None = None
     run_before: RunFacts | None = None
+    missed: list[str] = Field(default_factory=list)
 
 
 class PreviousReport(BaseModel):
@@ -90,50 +67,10 @@ class ReportInputs(BaseModel):
     failing_cases: list[str] = Field(default_factory=list)
 
 
-class RateCheck(BaseModel):
-    """The error rate of one run against the agreed ceiling (limit None: none agreed)."""
-
-    model_config = _FROZEN
-    verdict: Verdict
-    n: int
-    n_failed: int
-    rate: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    limit: float | None = None
-    cases_needed: int | None = None
-    on_the_limit: bool = False
-
-
-class ValueCheck(BaseModel):
-    """Latency p95 or cost per query against its budget (budget None: none agreed)."""
-
-    model_config = _FROZEN
-    value: float | None
-    budget: float | None
-    verdict: Verdict
-
-
 class MetricCheck(BaseModel):
     model_config = _FROZEN
     metric: SuccessMetric
     judgement: MeanJudgement
-
-
-class RunChecks(BaseModel):
-    """One run against the three run-level targets."""
-
-    model_config = _FROZEN
-    error_rate: RateCheck
-    latency: ValueCheck
-    cost: ValueCheck
-
-    def verdicts(self) -> dict[str, Verdict]:
-        return {
-            "error rate": self.error_rate.verdict,
-            "latency p95": self.latency.verdict,
-            "cost per query": self.cost.verdict,
-        }
 
 
 class TrendPoint(BaseModel):
@@ -168,10 +105,13 @@ def trend_points(runs: list[RunFacts]) -> list[TrendPoint]:
 
 
 class TradeoffRow(BaseModel):
+    """The latest run of one label against every run-level target."""
+
     model_config = _FROZEN
     run: RunFacts
     checks: RunChecks
     meets_all: bool
+    misses: list[str]  # targets this run clearly misses
 
 
 class DecisionImpact(BaseModel):
@@ -201,8 +141,8 @@ class ReportModel(BaseModel):
     sparkline: str
     change: RateChange | None  # since the previous report's run
     missed: list[str]  # target names this run clearly misses
-    revisit_step: Step | None  # which kickoff step option C reopens
-    tradeoff: list[TradeoffRow]
+    options: OptionPlan | None  # when something missed
+    tradeoff: list[TradeoffRow]  # the latest run of every label, when there are several
     decisions: list[DecisionImpact]
     newly_met: NewlyMet | None
 
@@ -210,49 +150,10 @@ class ReportModel(BaseModel):
     def targets_agreed(self) -> bool:
         return self.inputs.targets is not None
 
-
-def check_error_rate(run: RunFacts | None, limit: float | None) -> RateCheck:
-    if run is None or run.n == 0:
-        n, failed = (run.n, run.n_failed) if run else (0, 0)
-        return RateCheck(verdict=Verdict.NO_DATA, n=n, n_failed=failed, limit=limit)
-    if limit is None:
-        low, high = wilson_interval(run.n_failed, run.n)
-        rate = run.n_failed / run.n
-        return RateCheck(
-            verdict=Verdict.NO_DATA,
-            n=run.n,
-            n_failed=run.n_failed,
-            rate=rate,
-            ci_low=low,
-            ci_high=high,
-        )
-    judged = judge_rate(run.n_failed, run.n, limit)
-    return RateCheck(
-        verdict=judged.verdict,
-        n=run.n,
-        n_failed=run.n_failed,
-        rate=judged.rate,
-        ci_low=judged.ci_low,
-        ci_high=judged.ci_high,
-        limit=limit,
-        cases_needed=judged.cases_needed,
-        on_the_limit=judged.on_the_limit,
-    )
-
-
-def _check_value(value: float | None, budget: float | None) -> ValueCheck:
-    verdict = Verdict.NO_DATA if budget is None else judge_value(value, budget, Direction.AT_MOST)
-    return ValueCheck(value=value, budget=budget, verdict=verdict)
-
-
-def check_run(run: RunFacts | None, targets: Targets | None) -> RunChecks:
-    """A run's error rate, latency p95 and cost per query against whatever is agreed."""
-    agreed = targets or Targets()
-    return RunChecks(
-        error_rate=check_error_rate(run, agreed.max_error_rate),
-        latency=_check_value(run.latency_p95_ms if run else None, agreed.max_latency_p95_ms),
-        cost=_check_value(run.cost_per_query_usd if run else None, agreed.max_cost_per_query_usd),
-    )
+    @property
+    def revisit_step(self) -> Step | None:
+        """Which kickoff step option C reopens."""
+        return self.options.revisit_step if self.options is not None else None
 
 
 def _missed(checks: RunChecks, metrics: list[MetricCheck]) -> list[str]:
@@ -260,17 +161,26 @@ def _missed(checks: RunChecks, metrics: list[MetricCheck]) -> list[str]:
     return names + [m.metric.name for m in metrics if m.judgement.verdict is Verdict.MISSES]
 
 
-_STEP_OF = {"error rate": Step.ERROR_RATE, "latency p95": Step.LATENCY, "cost per query": Step.COST}
-
-
 def _tradeoff(inputs: ReportInputs) -> list[TradeoffRow]:
+    """Every label's latest run against every target; shown when there are other labels."""
+    if len(inputs.latest_by_label) < 2:
+        return []
     rows = []
     for run in inputs.latest_by_label:
         checks = check_run(run, inputs.targets)
-        agreed = [v for v in checks.verdicts().values()]
-        meets_all = inputs.targets is not None and all(v is Verdict.MEETS for v in agreed)
-        rows.append(TradeoffRow(run=run, checks=checks, meets_all=meets_all))
-    return rows
+        verdicts = checks.verdicts()
+        meets_all = inputs.targets is not None and all(
+            v is Verdict.MEETS for v in verdicts.values()
+        )
+        misses = [name for name, v in verdicts.items() if v is Verdict.MISSES]
+        rows.append(TradeoffRow(run=run, checks=checks, meets_all=meets_all, misses=misses))
+    giving = gives_way(inputs.targets.tradeoff_priority if inputs.targets else None)
+
+    def rank(row: TradeoffRow) -> tuple[int, int]:
+        # Every target met first, then misses only on the budget agreed to give way first.
+        return (0 if row.meets_all else 1 if row.misses == [giving] else 2, row.run.id)
+
+    return sorted(rows, key=rank)
 
 
 def _impacts(decisions: list[DecisionFacts], latest: RunFacts | None) -> list[DecisionImpact]:
@@ -317,9 +227,7 @@ def build_report(inputs: ReportInputs) -> ReportModel:
     if run is not None and previous_run is not None and previous_run.id != run.id:
         change = compare_rates(previous_run.n_failed, previous_run.n, run.n_failed, run.n)
     missed = _missed(checks, metrics)
-    revisit = None
-    if missed:
-        revisit = _STEP_OF.get(missed[0], Step.SUCCESS_METRICS)
+    priority = inputs.targets.tradeoff_priority if inputs.targets else None
     return ReportModel(
         inputs=inputs,
         run=run,
@@ -329,7 +237,7 @@ def build_report(inputs: ReportInputs) -> ReportModel:
         sparkline=sparkline([r.failure_rate for r in trend]),
         change=change,
         missed=missed,
-        revisit_step=revisit,
+        options=plan_options(missed, priority) if missed else None,
         tradeoff=_tradeoff(inputs) if missed else [],
         decisions=_impacts(inputs.decisions, run),
         newly_met=_newly_met(inputs, run, checks),

@@ -1,62 +1,33 @@
 """The report in words: one function per part, shared by the plain text (CLI, Slack's `text`
-fallback) and the Block Kit rendering. A `Style` says how to escape, bold and mention, so the
-domain stays free of Slack while Slack output escapes every user-typed string."""
+fallback) and the Block Kit rendering. A `Style` says how to escape, bold and mention; the
+sentences that state a measured number come from `measure_text`, the same everywhere."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.report import (
-    DecisionFacts,
-    DecisionImpact,
-    MetricCheck,
-    Option,
-    RateCheck,
-    ReportModel,
-    RunFacts,
-    TradeoffRow,
-    ValueCheck,
-)
-from bot.domain.stats import MAX_CASES_NEEDED, Verdict
+from bot.domain import measure_text
+from bot.domain.checks import Measure, RunChecks
+from bot.domain.measure_text import VERDICT_WORDS, ms_at_most, usd
+from bot.domain.options import Option, option_title
+from bot.domain.report import DecisionFacts, DecisionImpact, MetricCheck, ReportModel, TradeoffRow
+from bot.domain.runs import RunFacts
+from bot.domain.stats import Verdict
+from bot.domain.style import PLAIN, Style
 from bot.domain.wording import (
-    format_cost_per_query,
     format_latency_ms,
     format_metric,
     format_metric_value,
     format_number,
     format_rate,
-    one_in_n,
 )
 
-
-def _same(text: str) -> str:
-    return text
-
-
-@dataclass(frozen=True)
-class Style:
-    esc: Callable[[str], str] = _same
-    bold: Callable[[str], str] = _same
-    mention: Callable[[str], str] = _same
-
-
-PLAIN = Style()
-VERDICT_WORDS = {
-    Verdict.MEETS: "meets",
-    Verdict.MISSES: "misses",
-    Verdict.TOO_CLOSE: "too close to call",
-    Verdict.NO_DATA: "no data yet",
-}
 VERDICT_MARKS = {Verdict.MEETS: "✓", Verdict.MISSES: "✗", Verdict.TOO_CLOSE: "~"}
 NOTE_SHOWN = 200  # characters of a decision's note in a report; the export has all of it
 TABLE_TITLE = "Latest run of each model (✓ meets, ✗ misses, ~ too close to call):"
-OPTION_NAMES = {
-    Option.STRONGER_MODEL: "Try a stronger model",
-    Option.RETRIEVAL: "Filter retrieval or make the fallback stricter",
-    Option.REVISIT_TARGET: "Revisit the target",
-}
+TABLE_HEADER = ("model", "run", "cases", "error rate", "p95", "cost/query", "all met")
+NOT_AGREED = "No targets are agreed yet, so these numbers stand on their own."
 
 
 def when(moment: datetime) -> str:
@@ -84,63 +55,29 @@ def based_on(model: ReportModel, style: Style = PLAIN) -> str:
     errored = f", plus {run.n_errored} that errored" if run.n_errored else ""
     return (
         f"Based on {run_name(run, style)} from {when(run.created_at)}: "
-        f"{run.n} answered test cases{errored}."
+        f"{measure_text.count(run.n, 'answered test case')}{errored}."
     )
 
 
-def _settle(check: RateCheck) -> str:
-    if check.on_the_limit:
-        return "; the rate sits right on the limit, so more cases alone will not settle it"
-    if check.cases_needed is None:
-        return f"; it would take over {format_number(MAX_CASES_NEEDED)} more cases to settle"
-    return f"; about {format_number(check.cases_needed)} more test cases would settle it"
+def _why_missing(model: ReportModel, what: str) -> str:
+    if model.run is None:
+        return "no eval run yet"
+    return f"the run has no {what}" if model.run.n else "every case in the run errored"
 
 
 def error_rate_line(model: ReportModel, style: Style = PLAIN) -> str:
-    check = model.checks.error_rate
-    name = style.bold("Error rate")
-    if check.rate is None or check.ci_low is None or check.ci_high is None:
-        why = "no eval run yet" if model.run is None else "every case in the run errored"
-        return f"{name}: no data yet ({why})."
-    rate = check.rate
-    if rate == 0:
-        users = "no user in this run would have got a wrong answer"
-    elif rate >= 1:
-        users = "every user would get a wrong answer"
-    else:
-        users = f"{one_in_n(rate)} users would get a wrong answer"
-    line = (
-        f"{name}: {format_rate(rate)} of answers failed (95% CI {format_rate(check.ci_low)}–"
-        f"{format_rate(check.ci_high)}; {check.n_failed} of {check.n} cases), so {users}."
-    )
-    if check.limit is None:
-        return line + " No limit agreed yet."
-    verdict = VERDICT_WORDS[check.verdict]
-    settle = _settle(check) if check.verdict is Verdict.TOO_CLOSE else ""
-    return line + f" Agreed limit: {format_rate(check.limit)}. Verdict: {verdict}{settle}."
-
-
-def _value_line(
-    name: str, check: ValueCheck, show: Callable[[float], str], missing: str, style: Style
-) -> str:
-    head = style.bold(name)
-    if check.value is None:
-        return f"{head}: no data yet ({missing})."
-    if check.budget is None:
-        return f"{head}: {show(check.value)}; no budget agreed yet."
-    verdict = VERDICT_WORDS[check.verdict]
-    return f"{head}: {show(check.value)} against a budget of {show(check.budget)}: {verdict}."
+    why = "no eval run yet" if model.run is None else "every case in the run errored"
+    means = model.run.wrong_means if model.run is not None else None
+    return measure_text.error_rate_line(model.checks.error_rate, why, style, means)
 
 
 def latency_line(model: ReportModel, style: Style = PLAIN) -> str:
-    missing = "no eval run yet" if model.run is None else "the run has no timings"
-    check = model.checks.latency
-    return _value_line("Latency p95", check, format_latency_ms, missing, style)
+    why = _why_missing(model, "timings")
+    return measure_text.latency_line(model.checks.latency, why, style)
 
 
 def cost_line(model: ReportModel, style: Style = PLAIN) -> str:
-    missing = "no eval run yet" if model.run is None else "the run has no costs"
-    return _value_line("Cost", model.checks.cost, format_cost_per_query, missing, style)
+    return measure_text.cost_line(model.checks.cost, _why_missing(model, "costs"), style)
 
 
 def metric_line(model: ReportModel, check: MetricCheck, style: Style = PLAIN) -> str:
@@ -207,65 +144,86 @@ def failing_line(model: ReportModel, style: Style = PLAIN) -> str | None:
     return f"Failing cases: {names}" + (f" and {more} more." if more > 0 else ".")
 
 
-def _mark(verdict: Verdict, agreed: bool) -> str:
-    return VERDICT_MARKS.get(verdict, "–") if agreed else "–"
+def _cell(shown: str | None, verdict: Verdict, agreed: bool) -> str:
+    if shown is None:
+        return "no data"
+    return f"{shown} {VERDICT_MARKS.get(verdict, '–') if agreed else '–'}"
 
 
-def tradeoff_table(rows: list[TradeoffRow], style: Style = PLAIN) -> str:
-    """Fixed-width table: the latest run of every label against every agreed target."""
-    header = ("model", "run", "error rate", "p95", "cost/query", "all met")
+def tradeoff_cells(rows: list[TradeoffRow], style: Style = PLAIN) -> list[list[str]]:
+    """The trade-off table as text cells, header first: every label against every target."""
     body = []
     for row in rows:
         run, checks = row.run, row.checks
-        rate = checks.error_rate
+        rate, latency, cost = checks.error_rate, checks.latency, checks.cost
         body.append(
-            (
+            [
                 # Cut before escaping (never half an entity), on one line (it's a table).
                 style.esc(" ".join((run.label or "(no label)").split())[:30]),
                 f"#{run.id}",
-                f"{format_rate(rate.rate)} n={run.n} {_mark(rate.verdict, True)}"
-                if rate.rate is not None
-                else "no data",
-                f"{format_latency_ms(checks.latency.value)} {_mark(checks.latency.verdict, True)}"
-                if checks.latency.value is not None
-                else "no data",
-                f"${format_number(checks.cost.value)} {_mark(checks.cost.verdict, True)}"
-                if checks.cost.value is not None
-                else "no data",
+                format_number(run.n),
+                _cell(
+                    format_rate(rate.rate) if rate.rate is not None else None, rate.verdict, True
+                ),
+                _cell(
+                    ms_at_most(latency.summary.p95_ms) if latency.summary else None,
+                    latency.verdict,
+                    latency.budget_ms is not None,
+                ),
+                _cell(
+                    usd(cost.summary.mean_usd) if cost.summary else None,
+                    cost.verdict,
+                    cost.budget_usd is not None,
+                ),
                 "yes" if row.meets_all else "no",
-            )
+            ]
         )
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in [header, *body]
-    ]
+    return [list(TABLE_HEADER), *body]
+
+
+def tradeoff_table(rows: list[TradeoffRow], style: Style = PLAIN) -> str:
+    """Fixed-width text table: the latest run of every label against every agreed target."""
+    cells = tradeoff_cells(rows, style)
+    widths = [max(len(r[i]) for r in cells) for i in range(len(TABLE_HEADER))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in cells]
     return "\n".join(line.rstrip() for line in lines)
 
 
+def _candidates(model: ReportModel, style: Style) -> str:
+    """Which measured models already do better, for option A."""
+    rows = model.tradeoff
+    if not rows:
+        return ""
+    winners = [row for row in rows if row.meets_all]
+    if winners:
+        return " Meets every target: " + ", ".join(run_name(r.run, style) for r in winners) + "."
+    giving = model.options.gives_way if model.options else None
+    nearly = [row for row in rows if giving is not None and row.misses == [giving]]
+    if nearly and giving is not None:
+        names = ", ".join(run_name(r.run, style) for r in nearly)
+        where = "latency" if giving is Measure.LATENCY else "cost"
+        return f" Misses only on {where}, which you agreed gives way first: {names}."
+    return " No measured model meets every target yet."
+
+
 def option_lines(model: ReportModel, style: Style = PLAIN) -> list[str]:
-    if not model.missed:
+    plan = model.options
+    if plan is None:
         return []
     missed = ", ".join(style.esc(name) for name in model.missed)
     lines = [f"{style.bold('Misses')}: {missed}. Options (press one to record the choice):"]
-    winners = [row for row in model.tradeoff if row.meets_all]
-    a_line = f"A) {OPTION_NAMES[Option.STRONGER_MODEL]}."
-    if winners:
-        names = ", ".join(run_name(row.run, style) for row in winners)
-        a_line += f" Meets every target: {names}."
-    elif len(model.tradeoff) > 1:
-        a_line += " No measured model meets every target yet."
-    lines.append(a_line)
-    lines.append(f"B) {OPTION_NAMES[Option.RETRIEVAL]}, so weak answers are held back.")
-    lines.append(
-        f"C) {OPTION_NAMES[Option.REVISIT_TARGET]}: change it; PM and engineer sign off again."
-    )
+    for line in plan.lines:
+        text = f"{line.option.value}) {style.esc(line.text)}"
+        if line.option is Option.STRONGER_MODEL:
+            text += _candidates(model, style)
+        lines.append(text)
     return lines
 
 
 def decision_name(decision: DecisionFacts, style: Style = PLAIN) -> str:
     name = (
-        f"{decision.option.value}) {OPTION_NAMES[decision.option].lower()}, chosen by "
-        f"{style.mention(decision.by)} on {when(decision.at)}"
+        f"{decision.option.value}) {option_title(decision.option, decision.missed).lower()}, "
+        f"chosen by {style.mention(decision.by)} on {when(decision.at)}"
     )
     if decision.note:
         note = " ".join(decision.note.split())  # one line in a report's bullet
@@ -298,38 +256,45 @@ def celebration(model: ReportModel, style: Style = PLAIN) -> str | None:
     return f"🎉 Newly met: {targets}. Credit goes to {credit}."
 
 
+def headline_parts(checks: RunChecks) -> list[str]:
+    """Each measured number with what was agreed and the verdict ("error rate 30% (limit
+    10%): misses")."""
+    rate, latency, cost = checks.error_rate, checks.latency, checks.cost
+    parts: list[str] = []
+    if rate.rate is not None:
+        parts.append(_part("error rate", rate.rate, rate.limit, "limit", rate.verdict, format_rate))
+    if latency.summary is not None:
+        p95 = latency.summary.p95_ms
+        parts.append(
+            _part("latency p95", p95, latency.budget_ms, "budget", latency.verdict, _latency)
+        )
+    if cost.summary is not None:
+        mean = cost.summary.mean_usd
+        parts.append(_part("cost", mean, cost.budget_usd, "budget", cost.verdict, _per_query))
+    return parts
+
+
+def _latency(ms: float) -> str:
+    return ms_at_most(ms)
+
+
+def _per_query(value: float) -> str:
+    return f"{usd(value)} per query"
+
+
 def headline(model: ReportModel, style: Style = PLAIN) -> str:
     """One line for lists (App Home, `/align status`): the latest run's numbers, each with
     what was agreed and the verdict."""
     run = model.run
     if run is None:
         return "Latest numbers: no data yet (no eval run stored)."
-    checks, parts = model.checks, []
-    if checks.error_rate.rate is not None:
-        parts.append(
-            _headline_part(
-                "error rate",
-                checks.error_rate.rate,
-                checks.error_rate.limit,
-                "limit",
-                checks.error_rate.verdict,
-                format_rate,
-            )
-        )
-    for name, check, show in (
-        ("latency p95", checks.latency, format_latency_ms),
-        ("cost", checks.cost, format_cost_per_query),
-    ):
-        if check.value is not None:
-            parts.append(
-                _headline_part(name, check.value, check.budget, "budget", check.verdict, show)
-            )
+    parts = headline_parts(model.checks)
     numbers = "; ".join(parts) if parts else "every case errored"
     where = f"{run_name(run, style)} ({run.n} cases, {when(run.created_at)})"
     return f"Latest numbers, {where}: {numbers}."
 
 
-def _headline_part(
+def _part(
     name: str,
     value: float,
     agreed: float | None,
@@ -339,7 +304,8 @@ def _headline_part(
 ) -> str:
     if agreed is None:
         return f"{name} {show(value)}"
-    return f"{name} {show(value)} ({agreed_word} {show(agreed)}): {VERDICT_WORDS[verdict]}"
+    shown = format_latency_ms(agreed) if show is _latency else show(agreed)
+    return f"{name} {show(value)} ({agreed_word} {shown}): {VERDICT_WORDS[verdict]}"
 
 
 def body_lines(model: ReportModel, style: Style = PLAIN) -> list[str]:
@@ -358,7 +324,7 @@ def body_lines(model: ReportModel, style: Style = PLAIN) -> list[str]:
 def render_text(model: ReportModel, style: Style = PLAIN) -> str:
     parts = [title(model, style), based_on(model, style)]
     if not model.targets_agreed:
-        parts.append("No targets are agreed yet, so these numbers stand on their own.")
+        parts.append(NOT_AGREED)
     joy = celebration(model, style)
     if joy:
         parts.append(joy)

@@ -7,105 +7,16 @@ report can say *how sure* a number is, not just what it is.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.domain.distributions import t_critical, z_two_sided
 from bot.domain.targets import Direction
 
 # Past this many extra cases a "too close" result is, in practice, unsettleable.
 MAX_CASES_NEEDED = 10_000_000
-# Student-t quantiles are solved exactly up to this many degrees of freedom; above it the
-# Cornish-Fisher expansion is already accurate to better than 1e-9.
-_EXACT_T_MAX_DF = 200
-
-# Acklam's rational approximation of the inverse normal CDF (relative error < 1.2e-9),
-# polished below with one Halley step against math.erfc to full double precision.
-_A = (-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.3577518672690,
-      -30.66479806614716, 2.506628277459239)  # fmt: skip
-_B = (-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972,
-      -13.28068155288572)  # fmt: skip
-_C = (-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734,
-      4.374664141464968, 2.938163982698783)  # fmt: skip
-_D = (0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416)
-_P_LOW = 0.02425
-
-
-def _poly(coefficients: Sequence[float], x: float) -> float:
-    """Horner's rule, highest power first."""
-    total = 0.0
-    for coefficient in coefficients:
-        total = total * x + coefficient
-    return total
-
-
-def inverse_normal(p: float) -> float:
-    """The z with P(Z ≤ z) = p for a standard normal Z; p must be strictly inside (0, 1)."""
-    if not 0.0 < p < 1.0:
-        raise ValueError(f"p must be between 0 and 1 (exclusive), got {p}")
-    if p > 0.5:  # by symmetry; 1 - p is exact here, so the far upper tail keeps its precision
-        return -inverse_normal(1.0 - p)
-    if p < _P_LOW:
-        q = math.sqrt(-2.0 * math.log(p))
-        x = _poly(_C, q) / (_poly(_D, q) * q + 1.0)
-    else:
-        q = p - 0.5
-        x = _poly(_A, q * q) * q / (_poly(_B, q * q) * q * q + 1.0)
-    if p < 1e-300:  # the polishing step's exp(x²/2) would overflow; 1e-9 is plenty out here
-        return x
-    error = 0.5 * math.erfc(-x / math.sqrt(2.0)) - p
-    u = error * math.sqrt(2.0 * math.pi) * math.exp(x * x / 2.0)
-    return x - u / (1.0 + x * u / 2.0)
-
-
-def _z_two_sided(confidence: float) -> float:
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence}")
-    return inverse_normal(0.5 + confidence / 2.0)
-
-
-def _t_central_mass(t: float, df: int) -> float:
-    """P(|T| ≤ t) for Student's t with integer df (closed-form series, Abramowitz & Stegun 26.7)."""
-    theta = math.atan(t / math.sqrt(df))
-    cos_sq, term, total = math.cos(theta) ** 2, 1.0, 1.0
-    if df % 2 == 0:
-        for j in range(1, df // 2):
-            term *= cos_sq * (2 * j - 1) / (2 * j)
-            total += term
-        return math.sin(theta) * total
-    if df == 1:
-        return 2.0 * theta / math.pi
-    for j in range(1, (df - 1) // 2):
-        term *= cos_sq * (2 * j) / (2 * j + 1)
-        total += term
-    return 2.0 / math.pi * (theta + math.sin(theta) * math.cos(theta) * total)
-
-
-def t_critical(df: int, confidence: float = 0.95) -> float:
-    """The t with P(|T| ≤ t) = confidence; e.g. 2.776 for df=4 at 95%.
-
-    Small samples are where t matters (three weekly CSAT numbers), so those are solved exactly
-    by bisection on the closed-form CDF; large df use the Cornish-Fisher expansion around z.
-    """
-    if df < 1:
-        raise ValueError(f"degrees of freedom must be at least 1, got {df}")
-    z = _z_two_sided(confidence)
-    if df > _EXACT_T_MAX_DF:
-        g1 = (z**3 + z) / 4
-        g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
-        g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
-        return z + g1 / df + g2 / df**2 + g3 / df**3
-    low, high = z, 2.0 * z
-    while _t_central_mass(high, df) < confidence:
-        low, high = high, high * 2.0
-    for _ in range(60):  # 60 halvings take the bracket below float precision
-        middle = (low + high) / 2.0
-        if _t_central_mass(middle, df) < confidence:
-            low = middle
-        else:
-            high = middle
-    return (low + high) / 2.0
 
 
 def _check_counts(failures: int, n: int) -> None:
@@ -123,7 +34,7 @@ def wilson_interval_at_rate(rate: float, n: int, confidence: float = 0.95) -> tu
         raise ValueError("a rate needs at least one case")
     if not 0.0 <= rate <= 1.0:
         raise ValueError(f"rate must be within [0, 1], got {rate}")
-    z = _z_two_sided(confidence)
+    z = z_two_sided(confidence)
     z_sq_n = z * z / n
     centre = (rate + z_sq_n / 2.0) / (1.0 + z_sq_n)
     half = z * math.sqrt(rate * (1.0 - rate) / n + z_sq_n / (4.0 * n)) / (1.0 + z_sq_n)
@@ -163,9 +74,10 @@ class RateJudgement(BaseModel):
     n: int
     cases_needed: int | None = None
     on_the_limit: bool = False
+    fewest_to_meet: int | None = None  # the fewest cases that can show MEETS (none failing)
 
 
-def _verdict_at_most(low: float, high: float, target: float) -> Verdict:
+def verdict_at_most(low: float, high: float, target: float) -> Verdict:
     """The one boundary rule shared by every ceiling: touching the target still meets it."""
     if high <= target:
         return Verdict.MEETS
@@ -176,7 +88,7 @@ def _verdict_at_most(low: float, high: float, target: float) -> Verdict:
 
 def _settles(rate: float, n: int, limit: float, confidence: float) -> bool:
     low, high = wilson_interval_at_rate(rate, n, confidence)
-    return _verdict_at_most(low, high, limit) is not Verdict.TOO_CLOSE
+    return verdict_at_most(low, high, limit) is not Verdict.TOO_CLOSE
 
 
 def _more_cases_to_settle(rate: float, n: int, limit: float, confidence: float) -> int | None:
@@ -186,7 +98,7 @@ def _more_cases_to_settle(rate: float, n: int, limit: float, confidence: float) 
     the total N has a closed form; a few unit steps then align it with the float verdict rule.
     None past MAX_CASES_NEEDED: no team will run that many, so the honest answer is "never".
     """
-    z = _z_two_sided(confidence)
+    z = z_two_sided(confidence)
     gap = abs(rate - limit)  # divided twice, not squared: a tiny gap must not underflow to 0
     threshold = z * z * limit * (1.0 - limit) / gap / gap
     if threshold - n > MAX_CASES_NEEDED + 1:
@@ -197,6 +109,54 @@ def _more_cases_to_settle(rate: float, n: int, limit: float, confidence: float) 
     while total - 1 > n and _settles(rate, total - 1, limit, confidence):
         total -= 1
     return total - n if total - n <= MAX_CASES_NEEDED else None
+
+
+def fewest_settling(n: int, estimate: float, settles: Callable[[int], bool]) -> int | None:
+    """The total N > n at which `settles(N)` holds and `settles(N − 1)` does not, searched from
+    a closed-form `estimate`: doubling until it settles, then halving the bracket. None past
+    n + MAX_CASES_NEEDED. Used where each check costs more than a unit step can afford."""
+    cap = n + MAX_CASES_NEEDED
+    if estimate > cap * 1.5:
+        return None
+    high = min(cap, max(n + 1, math.ceil(estimate)))
+    low, step = n, max(1, high // 64)
+    while not settles(high):
+        if high >= cap:
+            return None
+        low, high = high, min(cap, high + step)
+        step *= 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if settles(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def fewest_cases_to_meet(limit: float, confidence: float = 0.95) -> int | None:
+    """The fewest cases with which a run can show a failure rate meets `limit` at all: with
+    none failing the Wilson upper end is z²/(n + z²), at or below the limit from
+    n ≥ z²·(1 − limit)/limit on (35 cases for 10%, 73 for 5%). None past MAX_CASES_NEEDED."""
+    if not 0.0 < limit < 1.0:
+        raise ValueError(f"limit must be between 0 and 1 (exclusive), got {limit}")
+    z = z_two_sided(confidence)
+    estimate = z * z * (1.0 - limit) / limit
+    return fewest_settling(0, estimate, lambda n: wilson_interval(0, n, confidence)[1] <= limit)
+
+
+def cases_to_check(limit: float, rate: float, confidence: float = 0.95) -> int | None:
+    """The fewest cases with which a run whose failure rate is `rate` (below `limit`) shows
+    MEETS: its Wilson interval at that rate ends at or below the limit. None past
+    MAX_CASES_NEEDED. E.g. 139 cases for a 10% limit when 5% of answers fail."""
+    if not 0.0 < limit < 1.0 or not 0.0 <= rate < limit:
+        raise ValueError(f"need 0 ≤ rate < limit < 1, got rate={rate}, limit={limit}")
+    z = z_two_sided(confidence)
+    gap = limit - rate
+    estimate = z * z * limit * (1.0 - limit) / gap / gap
+    return fewest_settling(
+        0, estimate, lambda n: wilson_interval_at_rate(rate, n, confidence)[1] <= limit
+    )
 
 
 def judge_rate(failures: int, n: int, limit: float, confidence: float = 0.95) -> RateJudgement:
@@ -211,22 +171,34 @@ def judge_rate(failures: int, n: int, limit: float, confidence: float = 0.95) ->
         return RateJudgement(verdict=Verdict.NO_DATA, rate=None, ci_low=None, ci_high=None, n=0)
     rate = failures / n
     low, high = wilson_interval(failures, n, confidence)
-    verdict = _verdict_at_most(low, high, limit)
+    verdict = verdict_at_most(low, high, limit)
     if verdict is not Verdict.TOO_CLOSE or rate == limit:
         on_the_limit = verdict is Verdict.TOO_CLOSE
         return RateJudgement(
-            verdict=verdict, rate=rate, ci_low=low, ci_high=high, n=n, on_the_limit=on_the_limit
+            verdict=verdict,
+            rate=rate,
+            ci_low=low,
+            ci_high=high,
+            n=n,
+            on_the_limit=on_the_limit,
+            fewest_to_meet=fewest_cases_to_meet(limit, confidence),
         )
     needed = _more_cases_to_settle(rate, n, limit, confidence)
     return RateJudgement(
-        verdict=verdict, rate=rate, ci_low=low, ci_high=high, n=n, cases_needed=needed
+        verdict=verdict,
+        rate=rate,
+        ci_low=low,
+        ci_high=high,
+        n=n,
+        cases_needed=needed,
+        fewest_to_meet=fewest_cases_to_meet(limit, confidence),
     )
 
 
 def _judge_interval(low: float, high: float, target: float, direction: Direction) -> Verdict:
     if direction is Direction.AT_MOST:
-        return _verdict_at_most(low, high, target)
-    return _verdict_at_most(-high, -low, -target)  # "≥ target" is "−value ≤ −target"
+        return verdict_at_most(low, high, target)
+    return verdict_at_most(-high, -low, -target)  # "≥ target" is "−value ≤ −target"
 
 
 def judge_value(value: float | None, target: float, direction: Direction) -> Verdict:
@@ -313,46 +285,6 @@ def _change_words(points: float, significant: bool) -> str:
     size = "less than 1 point" if rounded == 0 else f"{rounded} point{'s' if rounded > 1 else ''}"
     noise = "more than noise" if significant else "within noise"
     return f"{'up' if points > 0 else 'down'} {size}, {noise}"
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0–100) with linear interpolation, numpy's default method.
-
-    Takes any ascending Sequence (list, array('d'), …) and does not copy or re-check it, so a
-    million latencies cost one sort by the caller and O(1) per percentile.
-    """
-    if not sorted_values:
-        raise ValueError("percentile of no values")
-    if not 0.0 <= q <= 100.0:
-        raise ValueError(f"q must be within [0, 100], got {q}")
-    position = (len(sorted_values) - 1) * q / 100.0
-    below = math.floor(position)
-    lower = sorted_values[below]
-    if below + 1 >= len(sorted_values):
-        return lower
-    upper = sorted_values[below + 1]
-    # Clamped so rounding can never step past the next value: keeps it monotone in q.
-    return min(upper, lower + (position - below) * (upper - lower))
-
-
-def latency_summary(values: Iterable[float]) -> tuple[float, float] | None:
-    """(p50, p95) of latencies in any order; NaN (not measured) is skipped; none → None."""
-    ordered = sorted(value for value in values if not math.isnan(value))
-    if not ordered:
-        return None
-    return percentile(ordered, 50.0), percentile(ordered, 95.0)
-
-
-def cost_per_query(total_cost: float, n: int) -> float | None:
-    """Average cost of one query; None (not 0) when there were no queries."""
-    if n < 0:
-        raise ValueError(f"query count cannot be negative, got {n}")
-    return None if n == 0 else total_cost / n
-
-
-def per_thousand(x: float) -> float:
-    """Per-query amount expressed per 1,000 queries, the unit budgets are often agreed in."""
-    return x * 1000.0
 
 
 _BARS = "▁▂▃▄▅▆▇█"

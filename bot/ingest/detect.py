@@ -78,7 +78,7 @@ def read_cases(
     if shape is Shape.ZIP:
         return (
             fmt,
-            _finish(read_inspect_eval(_seekable(stream), meta, name), meta, name, metric),
+            _finish(read_inspect_eval(rewindable(stream), meta, name), meta, name, metric),
             meta,
         )
     reader = io.BufferedReader(source)
@@ -102,8 +102,9 @@ def read_cases(
     return fmt, _finish(rows, meta, name, metric), meta
 
 
-def _seekable(stream: BinaryIO) -> BinaryIO:
-    """A zip is read from its end: rewind a seekable stream, else spool it (memory, then disk)."""
+def rewindable(stream: BinaryIO) -> BinaryIO:
+    """The stream from its start: a seekable one rewound, else spooled (memory, then disk).
+    A zip is read from its end; an upload is hashed before it is read."""
     if stream.seekable():
         stream.seek(0)
         return stream

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from bot.deps import Deps
 from bot.domain.mrkdwn import escape
 from bot.errors import BadInput, UserFacingError
-from bot.services import access, evals, feedback, kickoff, outbox
+from bot.services import access, evals, feedback, kickoff, outbox, uploads
 from bot.services.access import Need
 from bot.store.models import Feature
 
@@ -71,8 +71,11 @@ def _ingest_file(deps: Deps, feature_id: int, team_id: str, name: str, url: str)
             if feature is None:
                 return
             upload = evals.Upload(cast(BinaryIO, body), name, "slack_file")
-            run = evals.store_run(session, deps.clock, feature, upload)
-            feedback.after_ingest(session, deps.clock, feature, run)
+            stored = uploads.ingest(session, deps.clock, feature, upload)
+            if stored.duplicate:
+                outbox.say(session, deps.clock, feature, feedback.duplicate_text(name, stored.run))
+            else:
+                feedback.after_ingest(session, deps.clock, feature, stored.run)
     except UserFacingError as error:
         with deps.unit_of_work() as session:
             feature = session.get(Feature, feature_id)

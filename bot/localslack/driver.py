@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from bot.localslack import payloads
+from bot.localslack import composer, payloads
 from bot.localslack.calls import RecordedCall
 from bot.localslack.payloads import Payload, Team
 from bot.localslack.server import LocalSlack
@@ -61,8 +61,13 @@ class SlackDriver:
         user_id: str = "U0PM",
         channel_id: str = "C0FEAT",
         user_name: str | None = None,
+        encoded: bool = False,
     ) -> Delivered:
+        """Someone runs a slash command; `text` is what they typed (encoded as Slack does, see
+        localslack/composer.py), or with `encoded` already in Slack's encoding."""
         self.slack.workspace.took_part(channel_id, user_id)
+        if not encoded:
+            text = composer.wire_text(composer.pieces(text, self.slack.workspace), command=True)
         fields = {
             "token": payloads.VERIFICATION_TOKEN,
             "team_id": self.team.id,
@@ -92,11 +97,16 @@ class SlackDriver:
         encoded: bool = False,
     ) -> Delivered:
         """Someone posts in `channel`; the message is stored in the stand-in, then delivered.
-        `encoded`: the text is already in Slack's encoding (as a message event carries it)."""
+        `text` is what they typed, sent as Slack encodes it (localslack/composer.py); with
+        `encoded` it is already in Slack's encoding, as a message event carries it."""
         if bot_id is None:
             self.slack.workspace.took_part(channel, user)
-        message: Payload = {"user": user, "text": text, "team": self.team.id}
-        message["blocks"] = payloads.rich_text(text)
+        typed = (
+            composer.wire_pieces(text) if encoded else composer.pieces(text, self.slack.workspace)
+        )
+        wire = text if encoded else composer.wire_text(typed, command=False)
+        message: Payload = {"user": user, "text": wire, "team": self.team.id}
+        message["blocks"] = composer.rich_text(typed, uuid.uuid4().hex[:4])
         if thread_ts is not None:
             message["thread_ts"] = thread_ts
             parent = self.slack.message(channel, thread_ts)

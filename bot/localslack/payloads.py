@@ -55,11 +55,6 @@ def event_callback(team: Team, event: Payload, event_id: str, event_time: int) -
     }
 
 
-def rich_text(text: str) -> list[Payload]:
-    section = {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
-    return [{"type": "rich_text", "block_id": uuid.uuid4().hex[:4], "elements": [section]}]
-
-
 def as_message(message: Payload | RecordedCall) -> Payload:
     """A message as stored by the stand-in, from a dict or a chat.postMessage/update call."""
     if isinstance(message, RecordedCall):

@@ -20,9 +20,11 @@ from bot.playground.transcript import Audience, describe_call, describe_reply
 
 HELP = """\
 Type what you would type in Slack, one line at a time:
-  /kickoff Support answers <@U0PM> <@U0ENG>   any slash command, sent as is
+  /kickoff Support answers @ana @raj          any slash command
   0%                                          any other text: a reply in the current kickoff
                                               thread (or a channel message when there is none)
+                                              Typed text reaches the bot as Slack sends it:
+                                              @ana is a mention, @here a ping, & < > entities
   press Sign off as PM                        press the newest button with that label
   modal 8% | users asked for it               submit the open modal: first field | second field
   drop results.json                           share an eval results file in the kickoff thread

@@ -15,13 +15,15 @@ from array import array
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.domain.stats import cost_per_query, latency_summary, wilson_interval
+from bot.domain.stats import wilson_interval
 from bot.ingest import CaseRow, Format, IngestError, read_cases
+from bot.ingest.judging import Tally, failed_names, is_wrong, provisionally_wrong, wrong_means
 from bot.ingest.model import ColumnMap
+from bot.services.runs import record_numbers
 from bot.store.models import EvalCase, EvalRun, Feature
 
 CHUNK_ROWS = 5000  # rows per INSERT batch: big enough to be fast, small enough to stay lean
@@ -35,9 +37,10 @@ CASE_COLUMNS: tuple[str, ...] = (
     "label",
     "question",
     "reason",
+    "failed_checks",
 )
 SOURCES = ("cli", "api", "slack_file")
-ID_CHARS, LABEL_CHARS, NAME_CHARS, METRIC_CHARS = 200, 200, 300, 100
+ID_CHARS, LABEL_CHARS, NAME_CHARS, METRIC_CHARS, IDEMPOTENCY_CHARS = 200, 200, 300, 100, 200
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,8 @@ class _Totals:
         self.failed = 0
         self.errored = 0
         self.latencies = array("d")
-        self.cost_total = 0.0
-        self.cost_cases = 0
+        self.costs = array("d")
+        self.tally = Tally()
 
     def add(self, row: CaseRow) -> None:
         self.rows += 1
@@ -71,13 +74,11 @@ class _Totals:
             self.errored += 1
             return
         self.answered += 1
-        if row.passed is False:
-            self.failed += 1
+        self.tally.add(row)
         if row.latency_ms is not None and not math.isnan(row.latency_ms):
             self.latencies.append(row.latency_ms)
         if row.cost_usd is not None and not math.isnan(row.cost_usd):
-            self.cost_total += row.cost_usd
-            self.cost_cases += 1
+            self.costs.append(row.cost_usd)
 
 
 def _case_values(run_id: int, row: CaseRow) -> tuple[Any, ...]:
@@ -85,13 +86,14 @@ def _case_values(run_id: int, row: CaseRow) -> tuple[Any, ...]:
     return (
         run_id,
         row.case_id[:ID_CHARS],
-        None if row.errored else row.passed,
+        None if row.errored else not provisionally_wrong(row),
         row.errored,
         row.latency_ms,
         row.cost_usd,
         row.label[:LABEL_CHARS] if row.label else None,
         row.question,
         row.reason,
+        failed_names(row),
     )
 
 
@@ -127,7 +129,15 @@ class _CaseWriter:
             self._connection.exec_driver_sql(self._sql, batch)
 
 
-def store_run(session: Session, clock: Clock, feature: Feature, upload: Upload) -> EvalRun:
+def store_run(
+    session: Session,
+    clock: Clock,
+    feature: Feature,
+    upload: Upload,
+    *,
+    content_key: str | None = None,
+    idempotency: str | None = None,
+) -> EvalRun:
     """Read `upload` and store it as a run of `feature`; raises IngestError on a bad file.
 
     The caller owns the transaction and must roll back on error (Deps.unit_of_work and
@@ -151,9 +161,11 @@ def store_run(session: Session, clock: Clock, feature: Feature, upload: Upload) 
         n=0,
         n_failed=0,
         n_errored=0,
+        content_key=content_key,
+        idempotency_key=idempotency[:IDEMPOTENCY_CHARS] if idempotency else None,
     )
     session.add(run)
-    session.flush()  # the run's id, for its cases
+    session.flush()  # the run's id, for its cases; a duplicate key fails here, before any case
     totals = _Totals()
     writer = _CaseWriter(session)
     run_id = run.id
@@ -167,6 +179,15 @@ def store_run(session: Session, clock: Clock, feature: Feature, upload: Upload) 
     writer.write(batch)
     if totals.rows == 0:  # read_cases says so first; kept so an empty run can never be stored
         raise IngestError(f"{upload.name}: no test cases")
+    chosen = [upload.metric] if upload.metric else wrong_choice(feature)
+    counted, applied = totals.tally.counted(chosen)
+    totals.failed = totals.tally.failed(counted)
+    if counted != totals.tally.provisional():
+        store_verdicts(session, run_id, counted)
+    run.checks_json = {
+        **checks_record(totals.tally, counted, applied),
+        "notes": [*meta.notes, *_skipped_note(meta.skipped)],
+    }
     _set_aggregates(run, totals)
     label = (upload.label or "").strip() or meta.label
     run.label = label[:LABEL_CHARS] if label else None
@@ -174,15 +195,72 @@ def store_run(session: Session, clock: Clock, feature: Feature, upload: Upload) 
     return run
 
 
+def store_verdicts(session: Session, run_id: int, counted: frozenset[str]) -> int:
+    """Redo each stored case's verdict (passed = not a wrong answer) for `counted`, a page of
+    cases at a time; returns the run's wrong answers. Cases without checks keep theirs."""
+    failed, last_id = 0, 0
+    connection = session.connection()
+    while True:
+        page = connection.execute(
+            select(EvalCase.id, EvalCase.passed, EvalCase.failed_checks)
+            .where(EvalCase.run_id == run_id, EvalCase.id > last_id, EvalCase.errored.is_(False))
+            .order_by(EvalCase.id)
+            .limit(CHUNK_ROWS)
+        ).all()
+        if not page:
+            return failed
+        changes = []
+        for case_id, passed, checks in page:
+            wrong = is_wrong(checks, passed, counted)
+            failed += wrong
+            if checks is not None and passed is wrong:
+                changes.append({"case": case_id, "passed": not wrong})
+        if changes:
+            table = cast(Table, EvalCase.__table__)
+            connection.execute(
+                update(table).where(table.c.id == bindparam("case")),
+                changes,
+            )
+        last_id = page[-1][0]
+
+
+def wrong_choice(feature: Feature) -> list[str] | None:
+    """The checks the team chose to count as wrong answers; None: the default by kind."""
+    chosen = (feature.wrong_checks_json or {}).get("checks")
+    return [str(name) for name in chosen] if isinstance(chosen, list) else None
+
+
+def checks_record(tally: Tally, counted: frozenset[str], chosen: bool) -> dict[str, Any]:
+    """What a run keeps of its checks (eval_runs.checks_json, exported as is)."""
+    return {
+        "checks": [
+            {
+                "name": name,
+                "kind": kind.value,
+                "n": tally.judged[name],
+                "n_failed": tally.failed_by[name],
+                "counted": name in counted,
+            }
+            for name, kind in tally.kinds.items()
+        ],
+        "chosen": chosen,
+        "wrong_means": wrong_means(tally.kinds, counted, chosen),
+    }
+
+
+def _skipped_note(skipped: int) -> list[str]:
+    if not skipped:
+        return []
+    cases = "case" if skipped == 1 else "cases"
+    return [f"{skipped} {cases} skipped or without a score, left out"]
+
+
 def _set_aggregates(run: EvalRun, totals: _Totals) -> None:
     run.n, run.n_failed, run.n_errored = totals.answered, totals.failed, totals.errored
     if totals.answered:
         run.failure_rate = totals.failed / totals.answered
         run.ci_low, run.ci_high = wilson_interval(totals.failed, totals.answered)
-    latency = latency_summary(totals.latencies)
-    if latency is not None:
-        run.latency_p50_ms, run.latency_p95_ms = latency
-    run.cost_per_query_usd = cost_per_query(totals.cost_total, totals.cost_cases)
+    record_numbers(run, totals.latencies, totals.costs)
 
 
 def previous_run(session: Session, run: EvalRun) -> EvalRun | None:
@@ -192,6 +270,19 @@ def previous_run(session: Session, run: EvalRun) -> EvalRun | None:
         .where(EvalRun.feature_id == run.feature_id, EvalRun.id < run.id)
         .order_by(EvalRun.id.desc())
         .limit(1)
+    )
+
+
+SOURCE_NAMES = {"cli": "the command line", "api": "the API", "slack_file": "a file in the thread"}
+
+
+def duplicate_line(feature: Feature, run: EvalRun) -> str:
+    """Said when an upload is one the feature has already: which run it is, nothing stored."""
+    when = run.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    source = SOURCE_NAMES.get(run.source, run.source)
+    return (
+        f"already stored: the same results are run {run.id} for '{feature.slug}' "
+        f"(from {source}, {when}); nothing new was stored"
     )
 
 
@@ -206,4 +297,9 @@ def summary_line(feature: Feature, run: EvalRun) -> str:
             f": failure rate {run.failure_rate:.1%} "
             f"(95% CI {run.ci_low:.1%}–{run.ci_high:.1%}, {run.n_failed} of {run.n} failed)"
         )
+    elif run.n_errored:
+        parts.append(": every case errored, so there is no answer to judge")
+    means = (run.checks_json or {}).get("wrong_means")
+    if means and run.n:
+        parts.append(f"; {means}")
     return "".join(parts)

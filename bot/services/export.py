@@ -56,7 +56,18 @@ def run_json(run: EvalRun) -> dict[str, Any]:
         ),
         "latency_p50_ms": run.latency_p50_ms,
         "latency_p95_ms": run.latency_p95_ms,
+        # Nearest-rank p50/p95 over `latency_n` timed cases; an end is null when too few cases.
+        "latency_n": run.latency_n,
+        "latency_p95_ci95": [run.latency_p95_low_ms, run.latency_p95_high_ms],
         "cost_per_query_usd": run.cost_per_query_usd,
+        "cost_n": run.cost_n,
+        "cost_sd_usd": run.cost_sd_usd,
+        "cost_min_usd": run.cost_min_usd,
+        "cost_max_usd": run.cost_max_usd,
+        # Which checks the file carried and which counted as a wrong answer for this run.
+        "checks": (run.checks_json or {}).get("checks") or [],
+        "wrong_means": (run.checks_json or {}).get("wrong_means"),
+        "all_errored": run.n == 0 and run.n_errored > 0,
     }
 
 
@@ -90,6 +101,9 @@ def export_feature(session: Session, feature: Feature) -> dict[str, Any]:
             "engineer_user_id": feature.engineer_user_id,
             "timezone": feature.timezone,
             "schedule": feature.schedule,
+            # The team's choice of checks that count as a wrong answer; null: the default
+            # (failed correctness or groundedness checks).
+            "wrong_answer_checks": feature.wrong_checks_json,
         },
         "targets": version_json(current),
         "target_history": [version_json(v) for v in versions[:-1]],

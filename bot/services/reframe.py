@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from bot.domain.mrkdwn import escape
 from bot.domain.reframe import Claim, Dimension
-from bot.domain.reframe_wording import Answer, LatestRun, answer
+from bot.domain.reframe_wording import Answer, answer
 from bot.llm import MAX_CALL_SECONDS, LanguageModel, only_allowed_numbers, read_structured
 from bot.services import kickoff
-from bot.store.models import EvalRun, Feature
+from bot.services.runs import judged_facts, latest_run
+from bot.store.models import Feature
 
 log = logging.getLogger(__name__)
 
@@ -71,31 +72,13 @@ def feature_in_channel(
     return session.scalar(query.order_by(Feature.created_at.desc(), Feature.id.desc()).limit(1))
 
 
-def latest_run(session: Session, feature_id: int) -> EvalRun | None:
-    return session.scalar(
-        select(EvalRun)
-        .where(EvalRun.feature_id == feature_id)
-        .order_by(EvalRun.created_at.desc(), EvalRun.id.desc())
-        .limit(1)
-    )
-
-
 def compose(session: Session, feature: Feature, claim: Claim) -> Answer:
     """Our own answer, from the agreed targets and the latest run's stored aggregates."""
     version = kickoff.agreed_version(feature)
     targets = kickoff.targets_of(version) if version is not None else None
     run = latest_run(session, feature.id)
-    latest = None
-    if run is not None:
-        latest = LatestRun(
-            n=run.n,
-            n_failed=run.n_failed,
-            failure_rate=run.failure_rate,
-            ci_low=run.ci_low,
-            ci_high=run.ci_high,
-            latency_p95_ms=run.latency_p95_ms,
-            cost_per_query_usd=run.cost_per_query_usd,
-        )
+    budget = targets.max_latency_p95_ms if targets else None
+    latest = judged_facts(session, run, budget) if run is not None else None
     return answer(escape(feature.name), claim, targets, latest)
 
 

@@ -17,22 +17,23 @@ from sqlalchemy.orm import Session
 
 from bot.charts import failure_rate_png
 from bot.clock import Clock
+from bot.domain.options import Option
 from bot.domain.report import (
     METRIC_SAMPLES,
     TREND_RUNS,
     DecisionFacts,
-    Option,
     PreviousReport,
     ReportInputs,
     ReportModel,
-    RunFacts,
     TrendPoint,
     build_report,
     trend_points,
 )
+from bot.domain.runs import RunFacts
 from bot.domain.targets import Targets
 from bot.errors import BadInput, NotFound
 from bot.services import kickoff
+from bot.services.runs import judged_facts, run_facts
 from bot.store.models import (
     Decision,
     EvalCase,
@@ -48,20 +49,6 @@ log = logging.getLogger(__name__)
 FAILING_CASES_SHOWN = 5
 DECISIONS_SHOWN = 3
 NOTE_CHARS = 2000
-
-
-def run_facts(run: EvalRun) -> RunFacts:
-    return RunFacts(
-        id=run.id,
-        label=run.label,
-        created_at=run.created_at,
-        n=run.n,
-        n_failed=run.n_failed,
-        n_errored=run.n_errored,
-        latency_p50_ms=run.latency_p50_ms,
-        latency_p95_ms=run.latency_p95_ms,
-        cost_per_query_usd=run.cost_per_query_usd,
-    )
 
 
 def agreed_targets(feature: Feature) -> Targets | None:
@@ -110,6 +97,13 @@ def _samples(session: Session, feature_id: int, targets: Targets | None) -> dict
     return samples
 
 
+def _missed_in(session: Session, report_id: int | None) -> list[str]:
+    """What the report a decision was taken on missed, as stored in its payload."""
+    report = session.get(Report, report_id) if report_id is not None else None
+    missed = (report.payload_json or {}).get("missed") if report is not None else None
+    return [str(name) for name in missed] if isinstance(missed, list) else []
+
+
 def _decisions(session: Session, feature_id: int) -> list[DecisionFacts]:
     rows = session.scalars(
         select(Decision)
@@ -126,6 +120,7 @@ def _decisions(session: Session, feature_id: int) -> list[DecisionFacts]:
             note=d.note,
             report_id=d.report_id,
             run_before=_run_at(session, feature_id, d.at),
+            missed=_missed_in(session, d.report_id),
         )
         for d in reversed(list(rows))
         if d.option in Option.__members__.values()
@@ -159,13 +154,16 @@ def load_inputs(
     by_label = session.scalars(
         select(EvalRun).where(EvalRun.id.in_(latest_ids)).order_by(EvalRun.id)
     )
+    budget = targets.max_latency_p95_ms if targets else None
+    facts = [run_facts(run) for run in recent[:-1]]
+    facts += [judged_facts(session, run, budget) for run in recent[-1:]]
     return ReportInputs(
         feature_id=feature.id,
         feature_name=feature.name,
         report_id=report_id,
         now=now,
         targets=targets,
-        runs=[run_facts(run) for run in recent],
+        runs=facts,
         latest_by_label=[run_facts(run) for run in by_label],
         metric_samples=_samples(session, feature.id, targets),
         decisions=_decisions(session, feature.id),

@@ -41,7 +41,7 @@ def handle(deps: Deps, session: Session, body: dict[str, Any]) -> AfterCommit | 
     feature = kickoff_thread_of(session, body, event)
     if feature is None:  # not a kickoff answer; maybe a claim (after our commit)
         return lambda: listening.maybe_reply(deps, body, event)
-    return kickoff_listener.answer(deps, session, feature, event)
+    return kickoff_listener.answer(deps, session, feature, body)
 
 
 def kickoff_thread_of(

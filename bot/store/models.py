@@ -83,6 +83,9 @@ class Feature(Base):
     schedule_changed_at: Mapped[datetime | None]
     listening: Mapped[bool] = mapped_column(Boolean, default=False)
     last_alert_at: Mapped[datetime | None]
+    # What counts as a wrong answer: {"checks": [names]} chosen in the thread; None = the
+    # default, failed correctness or groundedness checks (bot/ingest/judging.py).
+    wrong_checks_json: Mapped[dict[str, Any] | None]
 
     target_versions: Mapped[list[TargetVersion]] = relationship(
         back_populates="feature", order_by="TargetVersion.version", cascade="all, delete-orphan"
@@ -146,6 +149,11 @@ class EvalRun(Base):
     """One ingested eval run with its aggregates computed at ingest (reports never rescan cases)."""
 
     __tablename__ = "eval_runs"
+    __table_args__ = (
+        # The same content (with the same reading options) is one run; so is one key.
+        Index("ux_eval_runs_content", "feature_id", "content_key", unique=True),
+        Index("ux_eval_runs_idempotency", "feature_id", "idempotency_key", unique=True),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     feature_id: Mapped[int] = mapped_column(
         ForeignKey("features.id", ondelete="CASCADE"), index=True
@@ -162,9 +170,24 @@ class EvalRun(Base):
     failure_rate: Mapped[float | None] = mapped_column(Float)
     ci_low: Mapped[float | None] = mapped_column(Float)
     ci_high: Mapped[float | None] = mapped_column(Float)
+    # Latency over the answered cases that carry one: nearest-rank p50/p95 and the p95's 95%
+    # order-statistic interval (an end is NULL when too few cases exist for it).
+    latency_n: Mapped[int | None] = mapped_column(Integer)
     latency_p50_ms: Mapped[float | None] = mapped_column(Float)
     latency_p95_ms: Mapped[float | None] = mapped_column(Float)
+    latency_p95_low_ms: Mapped[float | None] = mapped_column(Float)
+    latency_p95_high_ms: Mapped[float | None] = mapped_column(Float)
+    # Cost over the answered cases that carry one: mean (per query), spread.
+    cost_n: Mapped[int | None] = mapped_column(Integer)
     cost_per_query_usd: Mapped[float | None] = mapped_column(Float)
+    cost_sd_usd: Mapped[float | None] = mapped_column(Float)
+    cost_min_usd: Mapped[float | None] = mapped_column(Float)
+    cost_max_usd: Mapped[float | None] = mapped_column(Float)
+    content_key: Mapped[str | None] = mapped_column(String(64))  # sha256 of bytes + options
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # The checks the file carried and which of them counted as a wrong answer:
+    # {"checks": [{"name", "kind", "n", "n_failed", "counted"}], "chosen": bool}
+    checks_json: Mapped[dict[str, Any] | None]
 
 
 class EvalCase(Base):
@@ -184,6 +207,9 @@ class EvalCase(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     question: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
+    # Names of the checks this case failed, one per line ("" none failed; None: no checks), so
+    # a changed wrong-answer choice can re-judge a stored run.
+    failed_checks: Mapped[str | None] = mapped_column(Text)
 
 
 class MetricSample(Base):

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import UTC, datetime
 
 import pytest
 
+from bot.domain.costs import CostSummary
+from bot.domain.quantiles import LatencySummary
 from bot.domain.reframe import recognise
-from bot.domain.reframe_wording import LatestRun, Situation, answer
+from bot.domain.reframe_wording import Situation, answer
+from bot.domain.runs import RunFacts
 from bot.domain.targets import Targets
 from bot.llm import only_allowed_numbers
 from bot.services.reframe import word
@@ -20,14 +24,13 @@ TARGETS = Targets(
     max_cost_per_query_usd=0.01,
     error_impact="a customer gets a wrong refund policy",
 )
-RUN = LatestRun(
+RUN = RunFacts(
+    id=3,
+    created_at=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
     n=412,
     n_failed=111,
-    failure_rate=111 / 412,
-    ci_low=0.228,
-    ci_high=0.313,
-    latency_p95_ms=1930,
-    cost_per_query_usd=0.0021,
+    latency=LatencySummary(n=412, p50_ms=900, p95_ms=1930, p95_low_ms=1810, p95_high_ms=2040),
+    cost=CostSummary(n=412, mean_usd=0.0021, sd_usd=0.0008, min_usd=0.0004, max_usd=0.0061),
 )
 CLAIMS = ["it hallucinates", "too slow", "pricey", "users don't care about accuracy", "ship it"]
 
@@ -37,7 +40,7 @@ CLAIMS = ["it hallucinates", "too slow", "pricey", "users don't care about accur
     list(itertools.product(CLAIMS, [TARGETS, None], [RUN, None])),
 )
 def test_every_number_in_the_template_is_a_fact(
-    claim: str, targets: Targets | None, run: LatestRun | None
+    claim: str, targets: Targets | None, run: RunFacts | None
 ) -> None:
     recognised = recognise(claim)
     assert recognised is not None
@@ -53,7 +56,7 @@ def test_the_headline_reads_like_people_talk() -> None:
     claim = recognise("the model is hallucinating")
     assert claim is not None
     text = answer("Support answers", claim, TARGETS, RUN).text
-    assert "26.9% of 412 answered test cases failed (95% CI 22.8–31.3%)" in text
+    assert "26.9% of 412 answered test cases failed (95% CI 22.9–31.4%)" in text
     assert "roughly 3 in 10 users would get a wrong answer" in text
     assert "at most 10%" in text and "misses the agreed limit" in text
 

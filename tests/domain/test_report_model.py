@@ -6,16 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.charts import failure_rate_png
+from bot.domain.costs import CostSummary
+from bot.domain.options import Option
+from bot.domain.quantiles import LatencySummary
 from bot.domain.report import (
     DecisionFacts,
-    Option,
     PreviousReport,
     ReportInputs,
-    RunFacts,
     build_report,
     trend_points,
 )
 from bot.domain.report_text import headline, render_text
+from bot.domain.runs import RunFacts
 from bot.domain.stats import Verdict
 from bot.domain.targets import Direction, SuccessMetric, Targets
 from bot.slack.blocks.report import decision_value, report_blocks, report_message
@@ -33,8 +35,11 @@ def run(
         created_at=T0 + timedelta(days=run_id),
         n=n,
         n_failed=failed,
-        latency_p95_ms=p95,
-        cost_per_query_usd=0.004,
+        # A p95 interval 10% either side: clearly within 2 s at 1.5 s, clearly over at 2.5 s.
+        latency=LatencySummary(
+            n=n, p50_ms=p95 / 2, p95_ms=p95, p95_low_ms=p95 * 0.9, p95_high_ms=p95 * 1.1
+        ),
+        cost=CostSummary(n=n, mean_usd=0.004, sd_usd=0.001, min_usd=0.001, max_usd=0.009),
     )
 
 
@@ -68,7 +73,10 @@ def test_too_close_says_how_many_more_cases() -> None:
     model = build_report(inputs(runs=[run(1, 45)]))  # 11.25%, interval straddles 10%
     check = model.checks.error_rate
     assert check.verdict is Verdict.TOO_CLOSE and check.cases_needed
-    assert f"about {check.cases_needed:,} more test cases would settle it" in render_text(model)
+    total = 400 + check.cases_needed
+    text = render_text(model)
+    assert f"a run of {total:,} cases would settle it ({check.cases_needed:,} more" in text
+    assert "about" not in text
     assert model.missed == []
 
 
@@ -133,7 +141,12 @@ def test_decision_shows_before_and_after() -> None:
     text = render_text(model)
     assert 'error rate 30% of 400 cases in run #1 "small" before' in text
     assert '2% of 400 cases in run #2 "big" after' in text
-    assert "Credit goes to the decision A) try a stronger model, chosen by U0PM" in text
+    assert "Credit goes to the decision A) change the model, chosen by U0PM" in text
+    offered = decision.model_copy(update={"missed": ["error rate"]})
+    model = build_report(inputs(runs=[before, after], decisions=[offered], previous=previous))
+    assert "Credit goes to the decision A) try a stronger model, chosen by U0PM" in render_text(
+        model
+    )
     _, blocks = report_message(model)
     assert "<@U0PM>" in str(blocks)
     pending = build_report(inputs(runs=[before], decisions=[decision]))

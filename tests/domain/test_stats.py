@@ -4,28 +4,25 @@ from __future__ import annotations
 
 import math
 import random
-from array import array
 from statistics import NormalDist
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from bot.domain.distributions import inverse_normal, t_critical
 from bot.domain.stats import (
     MAX_CASES_NEEDED,
     RateJudgement,
     Verdict,
+    cases_to_check,
     compare_rates,
-    cost_per_query,
-    inverse_normal,
+    fewest_cases_to_meet,
+    fewest_settling,
     judge_mean,
     judge_rate,
     judge_value,
-    latency_summary,
-    per_thousand,
-    percentile,
     sparkline,
-    t_critical,
     wilson_interval,
     wilson_interval_at_rate,
 )
@@ -367,65 +364,53 @@ def test_compare_rates_is_antisymmetric(first: tuple[int, int], second: tuple[in
     assert 0.0 <= forward.p_value <= 1.0
 
 
-# ---- percentiles, cost, sparkline --------------------------------------------------------------
+# ---- sample sizes said plainly ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("values", "q", "expected"),
-    [  # what numpy.percentile(values, q) gives with its default linear method
-        ([1.0, 2.0, 3.0, 4.0], 50.0, 2.5),
-        ([1.0, 2.0, 3.0, 4.0], 95.0, 3.85),  # position 3·0.95 = 2.85
-        ([15.0, 20.0, 35.0, 40.0, 50.0], 40.0, 29.0),  # position 1.6 → 20 + 0.6·15
-        ([15.0, 20.0, 35.0, 40.0, 50.0], 0.0, 15.0),
-        ([15.0, 20.0, 35.0, 40.0, 50.0], 100.0, 50.0),
-        ([7.0], 95.0, 7.0),
-    ],
-)
-def test_percentile_linear_interpolation(values: list[float], q: float, expected: float) -> None:
-    assert percentile(values, q) == pytest.approx(expected)
+@given(limits)
+def test_fewest_cases_to_meet_is_where_none_failing_first_meets(limit: float) -> None:
+    fewest = fewest_cases_to_meet(limit)
+    assert fewest is not None
+    assert wilson_interval(0, fewest)[1] <= limit
+    if fewest > 1:
+        assert wilson_interval(0, fewest - 1)[1] > limit
+        assert judge_rate(0, fewest - 1, limit).verdict is Verdict.TOO_CLOSE
+    assert judge_rate(0, fewest, limit).verdict is Verdict.MEETS
 
 
-def test_percentile_rejects_empty_and_bad_q() -> None:
+def test_zero_failures_in_twenty_can_never_meet_ten_percent() -> None:
+    judged = judge_rate(0, 20, 0.10)
+    assert judged.verdict is Verdict.TOO_CLOSE and judged.fewest_to_meet == 35
+    assert fewest_cases_to_meet(0.05) == 73  # z²·0.95/0.05 = 72.99
+
+
+@given(limits, st.floats(min_value=0.0, max_value=0.99))
+def test_cases_to_check_at_a_rate_below_the_limit(limit: float, fraction: float) -> None:
+    rate = limit * fraction
+    needed = cases_to_check(limit, rate)
+    assume(needed is not None)
+    assert needed is not None
+    assert wilson_interval_at_rate(rate, needed)[1] <= limit
+    if needed > 1:
+        assert wilson_interval_at_rate(rate, needed - 1)[1] > limit
+
+
+def test_cases_to_check_at_half_a_ten_percent_limit() -> None:
+    # z²·p(1−p)/(p − r)² = 3.8415·0.09/0.0025 = 138.3 → 139 cases.
+    assert cases_to_check(0.10, 0.05) == 139
     with pytest.raises(ValueError):
-        percentile([], 50.0)
-    with pytest.raises(ValueError):
-        percentile([1.0], 101.0)
+        cases_to_check(0.10, 0.10)
 
 
-@given(
-    st.lists(finite, min_size=1, max_size=50),
-    st.floats(min_value=0.0, max_value=100.0),
-    st.floats(min_value=0.0, max_value=100.0),
-)
-def test_percentile_is_monotone_in_q(values: list[float], q1: float, q2: float) -> None:
-    ordered = sorted(values)
-    low_q, high_q = sorted((q1, q2))
-    assert ordered[0] <= percentile(ordered, low_q) <= percentile(ordered, high_q) <= ordered[-1]
+@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=1, max_value=10**6))
+def test_fewest_settling_finds_the_step_of_a_threshold(n: int, threshold: int) -> None:
+    assume(threshold > n)
+    for estimate in (1.0, threshold / 3, float(threshold), threshold * 4.0):
+        assert fewest_settling(n, estimate, lambda size: size >= threshold) == threshold
+    assert fewest_settling(n, 1.0, lambda size: False) is None
 
 
-def test_latency_summary_of_a_million_latencies_in_an_array() -> None:
-    latencies = array("d", range(1_000_000))
-    shuffled = array("d", random.Random(3).sample(latencies.tolist(), len(latencies)))
-    # Linear method: p50 at position 499999.5, p95 at 999999·0.95 = 949999.05.
-    summary = latency_summary(shuffled)
-    assert summary is not None
-    assert summary[0] == pytest.approx(499_999.5)
-    assert summary[1] == pytest.approx(949_999.05)
-    assert percentile(latencies, 95.0) == pytest.approx(949_999.05)
-
-
-def test_latency_summary_empty_or_unmeasured_is_none() -> None:
-    assert latency_summary([]) is None
-    assert latency_summary([math.nan]) is None
-    assert latency_summary([300.0, math.nan, 100.0, 200.0]) == (200.0, 290.0)
-
-
-def test_cost_per_query_and_per_thousand() -> None:
-    assert cost_per_query(12.5, 1000) == pytest.approx(0.0125)
-    assert cost_per_query(3.0, 0) is None
-    assert per_thousand(0.01) == pytest.approx(10.0)
-    with pytest.raises(ValueError):
-        cost_per_query(1.0, -1)
+# ---- sparkline ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ def test_cli_ingest_of_every_format(bot: BotUnderTest) -> None:
     check_export(bot, "cli")
     assert feature.thread_ts is not None
     summary = wait_for_thread_text(bot, feature.thread_ts, "New eval run")
-    assert "Error rate" in summary and "target ≤ 10%" in summary
+    assert "Error rate" in summary and "Agreed limit: 10%" in summary
 
 
 def test_cli_label_format_and_metric(bot: BotUnderTest) -> None:

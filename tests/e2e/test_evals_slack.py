@@ -76,8 +76,8 @@ def test_breach_alert_once_per_hour(clocked_bot: BotUnderTest, clock: ManualCloc
     assert alerts(bot) == []
     assert upload(bot, "support-answers", FAILING, token).status == 201  # newly breaches
     assert len(alerts(bot)) == 1 and "error rate" in alerts(bot)[0]
-    summary = wait_for_thread_text(bot, feature.thread_ts, "misses it")
-    assert "n=40" in summary and "target ≤ 10%" in summary
+    summary = wait_for_thread_text(bot, feature.thread_ts, "Verdict: misses")
+    assert "of 40 cases" in summary and "Agreed limit: 10%" in summary
     assert upload(bot, "support-answers", PASSING, token).status == 201
     clock.advance(timedelta(minutes=30))
     assert upload(bot, "support-answers", FAILING, token).status == 201  # within the hour

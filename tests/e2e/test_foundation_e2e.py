@@ -25,11 +25,16 @@ def test_signed_align_help_answers_with_the_command_list(bot: BotUnderTest) -> N
 
 
 def test_unknown_align_verb_is_explained_and_escaped(bot: BotUnderTest) -> None:
-    reply = bot.driver.command("/align", "<!channel>")
+    # Typed @channel arrives as the ping <!channel>; it is repeated as plain text, no ping.
+    reply = bot.driver.command("/align", "@channel")
     assert reply.status == 200
     text = reply.json()["text"]
-    assert "&lt;!channel&gt;" in text and "<!channel>" not in text
+    assert "`/align @channel`" in text and "<!channel>" not in text
     assert "/align help" in text
+    # Typed out literally, "<!channel>" arrives as entities and goes back escaped.
+    reply = bot.driver.command("/align", "&lt;!channel&gt;", encoded=True)
+    text = reply.json()["text"]
+    assert "&lt;!channel&gt;" in text and "<!channel>" not in text
 
 
 def test_forged_signature_is_refused_and_reaches_no_handler(bot: BotUnderTest) -> None:

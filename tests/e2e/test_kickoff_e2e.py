@@ -172,11 +172,29 @@ def test_bot_not_in_channel_is_explained(bot: BotUnderTest) -> None:
 
 
 def test_feature_name_with_channel_ping_is_escaped(bot: BotUnderTest) -> None:
-    thread_ts = start(bot, "<!channel> bot")
+    # Typed @channel arrives as the ping <!channel>: the name keeps the words, never the ping.
+    thread_ts = start(bot, "@channel bot")
     root = bot.slack.message(CHANNEL, thread_ts)
     assert root is not None
     assert "<!channel>" not in json.dumps(root.get("blocks"))
-    assert "&lt;!channel&gt;" in json.dumps(root.get("blocks"))
+    assert "*Kickoff: @channel bot*" in json.dumps(root.get("blocks"))
+
+
+def test_feature_name_typed_as_markup_is_stored_as_typed_and_escaped(bot: BotUnderTest) -> None:
+    reply = bot.driver.command(
+        "/kickoff", "Q&amp;A &lt;!channel&gt;", user_id=PM, channel_id=CHANNEL, encoded=True
+    )
+    assert reply.status == 200
+    bot.settle()
+    with bot.session() as session:
+        feature = session.scalars(select(Feature)).one()
+        assert feature.name == "Q&A <!channel>"  # decoded: what the person typed
+        thread_ts = feature.thread_ts
+    assert thread_ts is not None
+    root = bot.slack.message(CHANNEL, thread_ts)
+    assert root is not None
+    blocks = json.dumps(root.get("blocks"))
+    assert "<!channel>" not in blocks and "Q&amp;A &lt;!channel&gt;" in blocks
 
 
 def test_only_signers_may_change_agreed_targets(bot: BotUnderTest) -> None:

@@ -69,7 +69,7 @@ def test_scripted_kickoff_runs_start_to_finish(tmp_path: Path) -> None:
 
     (help_reply,) = answers_to(out, "/align help")
     assert "(only you) *Groundline* helps" in help_reply and "`/align status" in help_reply
-    (started,) = answers_to(out, "/kickoff Support answers <@U0PM> <@U0ENG>")
+    (started,) = answers_to(out, "/kickoff Support answers @ana @raj")
     assert "#support-answers  bot: *Kickoff: Support answers*" in started
     assert "@ana (PM) and @raj (engineer)" in started
     assert "    ┆ bot: *1 of 4 · How often may it be wrong?*" in started

@@ -27,7 +27,8 @@ def test_targets_and_runs_answer_with_the_numbers(bot: BotUnderTest) -> None:
 
     reframe(bot, "it's way too slow")
     post = wait_for_post(bot, "95% of answers came back within 2.5 s")
-    assert "at most 2 s" in post["text"] and "over it" in post["text"]
+    assert "at most 2 s" in post["text"] and "that misses it" in post["text"]
+    assert "A) Try a faster model" in post["text"]
 
     reframe(bot, "good enough, ship it")
     post = wait_for_post(bot, "Not by the agreed numbers yet")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import statistics
 import time
 from typing import Any
 
@@ -107,9 +106,15 @@ def test_report_decision_and_before_after(bot: BotUnderTest) -> None:
     assert f"30% of answers failed (95% CI {pct(low)}–{pct(high)}; 12 of 40 cases)" in shown
     assert "so 3 in 10 users would get a wrong answer" in shown
     assert "Agreed limit: 10%. Verdict: misses." in shown
-    p95 = statistics.quantiles([10.0 * i for i in range(40)], n=100, method="inclusive")[94]
-    assert f"{p95:g} ms against a budget of 2 s: meets" in shown
-    assert "$0.002 per query against a budget of $0.01 per query: meets" in shown
+    latencies = sorted(10.0 * i for i in range(40))
+    p95 = latencies[math.ceil(0.95 * 40) - 1]  # nearest rank: the 38th of 40
+    assert sum(v <= p95 for v in latencies) >= 0.95 * 40
+    assert f"95% of answers came back within {p95:g} ms" in shown
+    # 40 timed cases are too few for the p95 interval's upper end (72 are needed).
+    assert "Budget: 2 s. Verdict: too close to call. No run of 40 timed cases" in shown
+    assert "it takes at least 72, all within budget" in shown
+    assert "$0.002 per answered query on average (the same for each of 40 cases" in shown
+    assert "Budget: $0.01 per query. Verdict: meets." in shown
     assert "4.45 on average over 2 readings" in shown and "CSAT ≥ 4.2" in shown
     assert "Failing cases: q000, q001, q002, q003, q004 and 7 more." in shown
     assert "A) Try a stronger model" in shown
@@ -123,7 +128,7 @@ def test_report_decision_and_before_after(bot: BotUnderTest) -> None:
     bot.driver.press(report, label="A) Stronger model", user=ENGINEER)  # a double click
     bot.settle()
     thread = bot.slack.bot_messages(CHANNEL, report["ts"])
-    assert sum("chose A) try a stronger model" in m.get("text", "") for m in thread) == 1
+    assert sum("chose A) change the model" in m.get("text", "") for m in thread) == 1
     decisions = export(bot, "support-answers")["decisions"]
     assert [(d["option"], d["by"]) for d in decisions] == [("A", ENGINEER)]
     assert decisions[0]["at"] and decisions[0]["report_id"] is not None

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain import checklist
-from bot.localslack import payloads
+from bot.localslack import composer, payloads
 from bot.localslack.driver import JSON, Delivered, SlackDriver
 from bot.localslack.server import LocalSlack
 from bot.store.models import Answer, Feature, OutboxMessage
@@ -118,11 +118,12 @@ class Thread:
 
     def event_body(self, text: str, thread_ts: str) -> bytes:
         """Store the person's message in the stand-in and build the event Slack would send."""
+        typed = composer.pieces(text, self.slack.workspace)  # encoded as Slack does
         message: payloads.Payload = {
             "user": self.user,
-            "text": text,
+            "text": composer.wire_text(typed, command=False),
             "team": self.driver.team.id,
-            "blocks": payloads.rich_text(text),
+            "blocks": composer.rich_text(typed, uuid.uuid4().hex[:4]),
             "thread_ts": thread_ts,
             "parent_user_id": "U0BOT",
         }

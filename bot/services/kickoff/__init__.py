@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.domain import checklist
 from bot.domain.checklist import AGREED, REVIEW
+from bot.domain.said import Markup, Said
 from bot.domain.targets import Targets
 from bot.errors import BadInput, Conflict
 from bot.store.models import Feature, OutboxMessage, TargetVersion
 
 MAX_ANSWER_CHARS = 4000
 MAX_NAME_CHARS = 80
-MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
 USAGE = (
     "Usage: `/kickoff <feature name> [@pm] [@engineer]`, e.g. `/kickoff Support answers @ana @raj`."
 )
@@ -31,11 +31,11 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def read_kickoff_text(text: str) -> tuple[str, list[str]]:
-    """`Support answers <@U1|ana> <@U2>` → ("Support answers", ["U1", "U2"]); refuses what
-    can never start a kickoff. Pure, so the ack path can say so at once."""
-    mentions = MENTION.findall(text)
-    name = " ".join(MENTION.sub(" ", text).split()).strip()
+def read_kickoff_text(said: Said) -> tuple[str, list[str]]:
+    """ "Support answers @ana @raj" (two mentions) → ("Support answers", ["U1", "U2"]); refuses
+    what can never start a kickoff. Pure, so the ack path can say so at once."""
+    mentions = list(said.mentions)
+    name = " ".join(said.text_without(Markup.USER).split())
     if not name:
         raise BadInput("Which feature is this kickoff for? " + USAGE)
     if len(name) > MAX_NAME_CHARS:
@@ -48,9 +48,9 @@ def read_kickoff_text(text: str) -> tuple[str, list[str]]:
 
 
 def start(
-    session: Session, clock: Clock, *, team_id: str, channel_id: str, user_id: str, text: str
+    session: Session, clock: Clock, *, team_id: str, channel_id: str, user_id: str, said: Said
 ) -> Feature:
-    name, mentions = read_kickoff_text(text)
+    name, mentions = read_kickoff_text(said)
     slug = slugify(name)
     existing = session.scalar(
         select(Feature).where(Feature.team_id == team_id, Feature.slug == slug)

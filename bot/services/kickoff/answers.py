@@ -9,6 +9,7 @@ from bot.clock import Clock
 from bot.domain import checklist, parsing
 from bot.domain.checklist import AGREED, REVIEW, Step
 from bot.domain.parsing import Parsed, Unclear
+from bot.domain.said import Said
 from bot.services.kickoff import MAX_ANSWER_CHARS, current_version, targets_of
 from bot.services.kickoff.changes import change
 from bot.services.kickoff.outcomes import Clarify, Noted, Outcome
@@ -19,10 +20,16 @@ NO = {"no", "n", "nope", "wrong", "not quite"}
 
 
 def answer(
-    session: Session, clock: Clock, feature: Feature, user_id: str, text: str
+    session: Session,
+    clock: Clock,
+    feature: Feature,
+    user_id: str,
+    said: Said,
+    *,
+    bot_user: str | None = None,
 ) -> Outcome | None:
     """A reply typed in the kickoff thread. None when there is nothing to answer (chatter)."""
-    text = text.strip()
+    text = said.text.strip()
     if len(text) > MAX_ANSWER_CHARS:
         return Clarify(
             feature,

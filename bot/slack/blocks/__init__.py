@@ -48,6 +48,7 @@ HELP_LINES = [
     ("/align status [feature]", "stage, agreed targets and latest numbers"),
     ("/align report <feature>", "post the report for a feature now"),
     ("/align metric <feature> <name> <value>", "record a success measure, e.g. `csat 4.3`"),
+    ("/align wrong <feature> <check> …", "choose which failed checks count as a wrong answer"),
     ("/align reframe <text>", "turn a vague claim into the agreed numbers"),
     ("/align schedule <feature> <when>", "`weekly mon 09:00`, `daily 10:00` or `off`"),
     ("/align token <feature> [--revoke]", "an upload token for CI (shown once)"),

@@ -1,27 +1,27 @@
-"""The report as Block Kit: the same words as the text report, with decision buttons when a
-target is missed. Every user-typed string goes through escape() (via SLACK_STYLE)."""
+"""The report as Block Kit: the same words as the text report, the trade-off table as Slack's
+`table` block, and decision buttons when a target is missed. Every user-typed string goes
+through escape() (via SLACK_STYLE)."""
 
 from __future__ import annotations
 
-import re
-
 from bot.domain import report_text as words
 from bot.domain.mrkdwn import clip, escape
-from bot.domain.report import Option, ReportModel
-from bot.domain.report_text import Style
+from bot.domain.options import OPTION_NAMES, Option
+from bot.domain.report import ReportModel
+from bot.domain.style import MRKDWN, Style
 from bot.ids import Action
 from bot.slack.blocks import Block, actions, button, context, section
 from bot.store.models import Feature
 
 TRADEOFF_ROWS = 15  # the table's latest labels; more would not fit a message
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-
-
-def _mention(user_id: str) -> str:
-    return f"<@{user_id}>" if _USER_ID.match(user_id) else escape(user_id)
-
-
-SLACK_STYLE = Style(esc=escape, bold=lambda text: f"*{text}*", mention=_mention)
+# Slack's table block (https://docs.slack.dev/reference/block-kit/blocks/table-block): rows of
+# raw_text cells, at most 100 rows of at most 20 cells, and one table per message (a second is
+# refused with `only_one_table_allowed`). Beyond that the table goes as text in a code block.
+TABLE_MAX_ROWS, TABLE_MAX_CELLS = 100, 20
+SLACK_STYLE = MRKDWN
+# raw_text is not mrkdwn, so nothing in it is parsed; angle brackets are still swapped so no
+# mention syntax a user typed into a label ever leaves the bot.
+RAW_STYLE = Style(esc=lambda text: text.replace("<", "‹").replace(">", "›"))
 
 
 def decision_value(feature_id: int, report_id: int, option: Option, step: str = "") -> str:
@@ -30,27 +30,36 @@ def decision_value(feature_id: int, report_id: int, option: Option, step: str = 
 
 
 def _buttons(model: ReportModel) -> Block | None:
-    report_id = model.inputs.report_id
-    if report_id is None or not model.missed:
+    report_id, plan = model.inputs.report_id, model.options
+    if report_id is None or plan is None:
         return None
     feature_id = model.inputs.feature_id
-    step = model.revisit_step.value if model.revisit_step else ""
-    labels = {
-        Option.STRONGER_MODEL: "A) Stronger model",
-        Option.RETRIEVAL: "B) Filter or fallback",
-        Option.REVISIT_TARGET: "C) Revisit the target",
-    }
+    step = plan.revisit_step.value
     return actions(
         *[
             button(
-                label,
-                f"{Action.DECISION.value}:{option.value}",
-                decision_value(feature_id, report_id, option, step if option.value == "C" else ""),
+                line.button,
+                f"{Action.DECISION.value}:{line.option.value}",
+                decision_value(
+                    feature_id, report_id, line.option, step if line.option.value == "C" else ""
+                ),
             )
-            for option, label in labels.items()
+            for line in plan.lines
         ],
         block_id=f"report_decision:{report_id}",
     )
+
+
+def table_block(cells: list[list[str]]) -> Block | None:
+    """A `table` block of plain cells (header row first), or None when it does not fit."""
+    if not cells or len(cells) > TABLE_MAX_ROWS or any(len(r) > TABLE_MAX_CELLS for r in cells):
+        return None
+    numeric = {1, 2}  # run and cases read best right-aligned
+    settings = [{"is_wrapped": True}] + [
+        {"align": "right"} if i in numeric else {"align": "left"} for i in range(1, len(cells[0]))
+    ]
+    rows = [[{"type": "raw_text", "text": cell or " "} for cell in row] for row in cells]
+    return {"type": "table", "column_settings": settings, "rows": rows}
 
 
 def report_blocks(model: ReportModel) -> list[Block]:
@@ -60,7 +69,7 @@ def report_blocks(model: ReportModel) -> list[Block]:
         context(words.based_on(model, style)),
     ]
     if not model.targets_agreed:
-        blocks.append(context("No targets are agreed yet, so these numbers stand on their own."))
+        blocks.append(context(words.NOT_AGREED))
     joy = words.celebration(model, style)
     if joy:
         blocks.append(section(joy))
@@ -69,10 +78,14 @@ def report_blocks(model: ReportModel) -> list[Block]:
     if options:
         blocks.append({"type": "divider"})
         blocks.append(section("\n".join(options)))
-        rows = model.tradeoff[-TRADEOFF_ROWS:]
+        rows = model.tradeoff[:TRADEOFF_ROWS]
         if rows:
-            table = words.tradeoff_table(rows, style)
-            blocks.append(section(f"{words.TABLE_TITLE}\n```{table}```"))
+            table = table_block(words.tradeoff_cells(rows, RAW_STYLE))
+            if table is not None:
+                blocks += [context(words.TABLE_TITLE), table]
+            else:
+                text_table = words.tradeoff_table(rows, style)
+                blocks.append(section(f"{words.TABLE_TITLE}\n```{text_table}```"))
         buttons = _buttons(model)
         if buttons is not None:
             blocks.append(buttons)
@@ -98,7 +111,7 @@ def decision_confirmation(
 ) -> tuple[str, list[Block]]:
     """The thread's record of a decision, with the button for its note."""
     line = (
-        f"{_mention(user_id)} chose {option.value}) {words.OPTION_NAMES[option].lower()} for "
+        f"{MRKDWN.mention(user_id)} chose {option.value}) {OPTION_NAMES[option].lower()} for "
         f"*{escape(feature.name)}*. Noted with the date; the next reports will show the numbers "
         "before and after."
     )
@@ -109,6 +122,6 @@ def decision_confirmation(
 def decision_note_post(user_id: str, option: Option, note: str) -> tuple[str, list[Block]]:
     """A decision's note in the report's thread, every line quoted (and escaped)."""
     quoted = "\n".join(f">{escape(part)}" for part in note.strip().splitlines())
-    name = words.OPTION_NAMES[option].lower()
-    line = f"{_mention(user_id)}'s note on {option.value}) {name}:\n{quoted}"
+    name = OPTION_NAMES[option].lower()
+    line = f"{MRKDWN.mention(user_id)}'s note on {option.value}) {name}:\n{quoted}"
     return line, [section(line)]

@@ -15,6 +15,7 @@ from bot.services import access, kickoff, schedules
 from bot.services import reports as report_service
 from bot.services.access import Need
 from bot.slack import blocks
+from bot.slack import text as slack_text
 from bot.slack.blocks import status
 from bot.slack.listeners import evals, reframe, reports, schedule
 from bot.slack.listeners.lookup import commanded_feature
@@ -50,6 +51,7 @@ ALIGN_VERBS: dict[str, Handler] = {
     "status": _status,
     "metric": evals.metric,
     "token": evals.token,
+    "wrong": evals.wrong,
     "schedule": schedule.schedule,
     "report": reports.report_command,
     "reframe": reframe.reframe,
@@ -60,7 +62,7 @@ ALIGN_VERBS: dict[str, Handler] = {
 def register(app: App, deps: Deps) -> None:
     @app.command(Command.ALIGN.value)
     def align(ack: Ack, command: dict[str, Any]) -> None:
-        words = (command.get("text") or "").split()
+        words = slack_text.read(command.get("text")).text.split()
         verb = words[0].lower() if words else "help"
         handler = ALIGN_VERBS.get(verb)
         if handler is None:

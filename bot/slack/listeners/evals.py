@@ -11,7 +11,7 @@ from slack_bolt import Ack
 from bot.deps import Deps
 from bot.domain.mrkdwn import escape
 from bot.errors import BadInput
-from bot.services import kickoff, tokens
+from bot.services import kickoff, outbox, tokens, wrong_answers
 from bot.services.access import Need
 from bot.slack.listeners.lookup import commanded_feature
 from bot.store.models import MetricSample
@@ -100,3 +100,22 @@ def token(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> Non
             f"@results.json <groundline-url>/api/v1/features/{feature_id}/eval-runs`"
         ),
     )
+
+
+WRONG_USAGE = (
+    "Usage: `/align wrong <feature> <check> [<check> …]` to choose which failed checks count "
+    "as a wrong answer, or `/align wrong <feature> default`."
+)
+
+
+def wrong(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
+    """`/align wrong F <check>… | default`: what counts as a wrong answer for F."""
+    if len(args) < 2:
+        raise BadInput(WRONG_USAGE)
+    with deps.unit_of_work() as session:
+        # What counts as wrong changes every number judged: the feature's people decide.
+        feature = commanded_feature(session, deps, command, args[0], Need.STEER)
+        user = command["user_id"]
+        line = wrong_answers.choose(session, deps.clock, feature, args[1:], user)
+        outbox.say(session, deps.clock, feature, f"<@{user}> {escape(line)}")
+    ack(response_type="ephemeral", text=f"Done: you {escape(line)}")

@@ -23,6 +23,7 @@ from bot.services import access, inbox, kickoff, outbox
 from bot.services.access import Need
 from bot.services.kickoff import answers, changes, signoff
 from bot.services.kickoff.outcomes import Clarify, Signed
+from bot.slack import text as slack_text
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
 from bot.slack.listeners.kickoff_replies import say
@@ -43,7 +44,7 @@ def register(app: App, deps: Deps) -> None:
     @app.command(Command.KICKOFF.value)
     def start_kickoff(ack: Ack, body: dict[str, Any], command: dict[str, Any]) -> None:
         """Ack path: refuse what can never work at once; store the rest for `start`."""
-        kickoff.read_kickoff_text(command.get("text") or "")
+        kickoff.read_kickoff_text(slack_text.read(command.get("text")))
         inbox.accept(deps, body)
         deps.inbox_ready.set()
         ack()
@@ -154,29 +155,28 @@ def worth_keeping(event: dict[str, Any]) -> bool:
     if event.get("bot_id") or event.get("subtype") not in HUMAN_SUBTYPES or not event.get("user"):
         return False
     is_reply = bool(event.get("thread_ts")) and event.get("thread_ts") != event.get("ts")
-    return (
-        is_reply or bool(event.get("files")) or recognise(str(event.get("text") or "")) is not None
-    )
+    if is_reply or event.get("files"):
+        return True
+    return recognise(slack_text.read(event.get("text")).text) is not None
 
 
 def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
     """After the ack: create the feature and queue the kickoff message and first question."""
-    name, _ = kickoff.read_kickoff_text(command.get("text") or "")
+    said = slack_text.read(command.get("text"))
+    name, _ = kickoff.read_kickoff_text(said)
     taken = kickoff.get_feature(session, command["team_id"], kickoff.slugify(name))
     if taken is not None:
         try:  # the service's answer links the feature's thread: only if they may see it
             access.require(deps.directory, taken, command["user_id"], Need.SEE, "")
         except UserFacingError:
-            raise Conflict(
-                "That name is already taken in this workspace. Pick another name."
-            ) from None
+            raise Conflict(NAME_TAKEN) from None
     feature = kickoff.start(
         session,
         deps.clock,
         team_id=command["team_id"],
         channel_id=command["channel_id"],
         user_id=command["user_id"],
-        text=command.get("text") or "",
+        said=said,
     )
     text, blocks = kickoff_blocks.opening(feature)
     outbox.kickoff_root(
@@ -194,10 +194,11 @@ def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
 
 
 def answer(
-    deps: Deps, session: Session, feature: Feature, event: dict[str, Any]
+    deps: Deps, session: Session, feature: Feature, body: dict[str, Any]
 ) -> Callable[[], None] | None:
-    """After the ack: a reply in a kickoff thread, read as an answer. What the parser cannot
-    read goes to the language model (when there is one) after the commit."""
+    """After the ack: a reply in a kickoff thread, read as an answer. What the reader cannot
+    place goes to the language model (when there is one) after the commit."""
+    event = body.get("event") or {}
     # Answers and edits typed in the thread: members of the feature's channel only. If Slack
     # can't say just now, the stored message is tried again later rather than refused.
     try:
@@ -206,8 +207,11 @@ def answer(
         if unsure.transient:
             raise MembershipUnknown(unsure.message) from None
         raise
-    text = event.get("text") or ""
-    outcome = answers.answer(session, deps.clock, feature, event["user"], text)
+    said = slack_text.read(event.get("text"))
+    text = said.text
+    outcome = answers.answer(
+        session, deps.clock, feature, event["user"], said, bot_user=slack_text.bot_user_of(body)
+    )
     if outcome is None:
         return None
     if (

@@ -23,6 +23,7 @@ from bot.jobs import reframe as reframe_job
 from bot.services import kickoff, listening, outbox
 from bot.services import reframe as service
 from bot.services.reframe import Job
+from bot.slack import text as slack_text
 
 # Human messages: plain ones and replies also sent to the channel. Edits, joins, bot posts: no.
 SPOKEN_SUBTYPES = {None, "thread_broadcast"}
@@ -56,7 +57,7 @@ def _maybe_reply(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> Non
         or not event.get("ts")
     ):
         return
-    claim = recognise(str(event.get("text") or ""))
+    claim = recognise(slack_text.read(event.get("text")).text)
     if claim is None:  # the common case, decided before touching the database
         return
     team_id = str(body.get("team_id") or event.get("team") or "")

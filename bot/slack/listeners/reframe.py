@@ -22,6 +22,7 @@ from bot.services import access, kickoff, outbox
 from bot.services import reframe as service
 from bot.services.access import Need
 from bot.services.reframe import Job
+from bot.slack import text as slack_text
 from bot.slack.blocks import reframe as reframe_blocks
 from bot.slack.listeners.lookup import commanded_feature
 
@@ -41,7 +42,7 @@ NOT_A_CLAIM = (
 
 def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
     """`/align reframe <text>`: the answer is posted in the channel, for everyone to see."""
-    parts = (command.get("text") or "").strip().split(None, 1)
+    parts = slack_text.read(command.get("text")).text.strip().split(None, 1)
     text = parts[1].strip() if len(parts) > 1 else ""
     if not text:
         raise BadInput(REFRAME_USAGE)
@@ -114,7 +115,7 @@ def register(app: App, deps: Deps) -> None:
         user_id = str((body.get("user") or {}).get("id") or "")
         thread_ts = message.get("thread_ts") or message.get("ts")
         private = outbox.ReplyTarget(team_id, channel_id, user_id, thread_ts=thread_ts)
-        claim = recognise(str(message.get("text") or ""))
+        claim = recognise(slack_text.read(message.get("text")).text)
         with deps.unit_of_work() as session:
             feature = service.feature_in_channel(session, team_id, channel_id)
             if feature is None:

@@ -13,8 +13,7 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.domain.checklist import Step
 from bot.domain.mrkdwn import escape, plain
-from bot.domain.report import Option
-from bot.domain.report_text import OPTION_NAMES
+from bot.domain.options import OPTION_NAMES, Option
 from bot.errors import BadInput, UserFacingError
 from bot.ids import Action, Block, View
 from bot.jobs.reports import queue_report

@@ -31,9 +31,10 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.domain import checklist
 from bot.domain.checklist import Step
+from bot.domain.options import Option
 from bot.domain.reframe import Claim, Dimension
-from bot.domain.reframe_wording import LatestRun, answer
-from bot.domain.report import Option
+from bot.domain.reframe_wording import answer
+from bot.domain.runs import RunFacts
 from bot.domain.targets import Role, Targets
 from bot.errors import UserFacingError
 from bot.services import access, evals, feedback, kickoff
@@ -372,15 +373,7 @@ def test_no_user_text_reaches_mrkdwn_unescaped(world: tuple[Deps, ManualClock], 
 def test_the_known_leak_is_closed() -> None:
     """The cost of an error went raw into reframe replies when no model worded them."""
     targets = Targets(max_error_rate=0.1, error_impact="<!channel> a lost deal & more")
-    run = LatestRun(
-        n=10,
-        n_failed=4,
-        failure_rate=0.4,
-        ci_low=0.2,
-        ci_high=0.6,
-        latency_p95_ms=None,
-        cost_per_query_usd=None,
-    )
+    run = RunFacts(id=1, created_at=ManualClock().now(), n=10, n_failed=4)
     text = answer("Search", Claim(Dimension.ACCURACY, "wrong"), targets, run).text
     assert "&lt;!channel&gt; a lost deal &amp; more" in text
     assert_mrkdwn_safe("reframe", text)

@@ -6,10 +6,9 @@
   name nobody used, so its name is not given away either.
 - **Act** (answers, edits, sign-offs, decision buttons and notes, `/align metric`, posting a
   report, reframes): a member of the feature's channel, public or private.
-- **Steer** (upload tokens and their revocation, the report schedule, listening mode): a
-  member of the channel who is also its PM, its engineer or someone who signed any version of
-  its targets. Before anyone holds a role (a kickoff that named nobody, not yet signed), the
-  person who started the kickoff.
+- **Steer** (upload tokens and their revocation, the report schedule, listening mode, what
+  counts as a wrong answer): a member of the channel who is also its PM, its engineer,
+  someone who signed any version of its targets, or whoever started the kickoff.
 
 Membership comes from Slack (conversations.info for is_private, conversations.members), through
 a `Directory` that caches it briefly. When Slack cannot say (the bot was removed from a private
@@ -76,11 +75,11 @@ def no_feature(key: str) -> str:
 
 
 def steerers(feature: Feature) -> set[str]:
-    """Who may change how a feature is run: its PM, its engineer, anyone who signed a version."""
-    people = {feature.pm_user_id, feature.engineer_user_id}
+    """Who may change how a feature is run: its PM, its engineer, anyone who signed a version,
+    and whoever started the kickoff."""
+    people = {feature.pm_user_id, feature.engineer_user_id, feature.created_by}
     people |= {s.user_id for v in feature.target_versions for s in v.signoffs}
-    named = {person for person in people if person}
-    return named or {feature.created_by}
+    return {person for person in people if person}
 
 
 def require(directory: Directory, feature: Feature, user_id: str, need: Need, hidden: str) -> None:
@@ -103,8 +102,9 @@ def require(directory: Directory, feature: Feature, user_id: str, need: Need, hi
     if need is Need.STEER and user_id not in steerers(feature):
         who = " or ".join(f"<@{person}>" for person in sorted(steerers(feature)))
         raise Forbidden(
-            f"Only the PM, the engineer or someone who signed the targets of "
-            f"*{escape(feature.name)}* can change that ({who}). Ask one of them."
+            f"Only the feature's PM, its engineer, someone who signed its targets or whoever "
+            f"started its kickoff can change that for *{escape(feature.name)}* ({who}). "
+            "Ask one of them."
         )
 
 

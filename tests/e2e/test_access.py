@@ -35,7 +35,7 @@ PLAIN_ANSWERS = ["10%", "a refund", "say I'm not sure", "CSAT ≥ 4", "2 s", "$0
 TARGETS = {"max_error_rate": 0.10, "max_latency_p95_ms": 2000.0, "max_cost_per_query_usd": 0.01}
 HIDDEN = "No feature called"  # what a private channel's feature is, to anyone outside it
 MEMBERS_ONLY = "Only members of"
-STEER_ONLY = "Only the PM, the engineer or someone who signed"
+STEER_ONLY = "Only the feature's PM, its engineer, someone who signed"
 
 
 # --- helpers ---------------------------------------------------------------------------------

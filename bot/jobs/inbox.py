@@ -1,8 +1,21 @@
-"""The inbox worker: handles stored message events after their ack, in order per conversation.
+"""The inbox worker: handles what acks stored, in order per conversation, and the jobs it leads to.
 
-Each item is handled in one transaction that also marks it done, so a crash mid-way leaves it
-pending and the next pass (here or on another replica) handles it; a handled item is never
-handled again. An item that keeps failing is given up after a few tries, with its error kept.
+Acknowledged work is never lost, and none is done twice:
+
+- A message event or slash command is handled in ONE transaction that also marks it done. A
+  crash rolls all of it back and the item is pending again. What is slow (a download, a model
+  call) the handler does not do: it stores a job, in that same transaction. So an event is done
+  exactly when its jobs exist, and Slack's retry of it, refused as a duplicate at the ack, loses
+  nothing.
+- A job's claim is committed first (a lease, renewed while the work runs); its slow part runs
+  on the background pool with no transaction open; its result is stored in the transaction that
+  marks it done. That last step is fenced by the claim's number: a job whose lease another
+  worker took over (we were presumed dead) stores nothing. A crash anywhere before that commit
+  leaves the job claimed, not done: once the lease runs out it is claimed again and redone from
+  the start.
+
+An item that keeps failing (or a job whose process keeps dying) is given up after a few tries,
+with its error kept and the person told.
 """
 
 from __future__ import annotations
@@ -10,36 +23,68 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.errors import NotReadyYet, UserFacingError
-from bot.services import outbox
+from bot.services import inbox, outbox
 from bot.services.outbox import ReplyTarget
 from bot.store.models import InboxMessage
 from bot.store.queue import claim_heads
 
 log = logging.getLogger(__name__)
 
-# Only matters if a claim were ever committed without its work; normally the claim, the work
-# and "done" commit together.
+# Events: only matters if a claim were ever committed without its work (never, normally).
 LEASE = timedelta(seconds=60)
+# Jobs: renewed every JOB_RENEW while the work runs, so a crashed worker's job is redone soon.
+JOB_LEASE = timedelta(seconds=30)
+JOB_RENEW_SECONDS = 10.0
 MAX_ATTEMPTS = 5
-# Handles one message in the given session; may return work to run after the commit.
-Handler = Callable[[Deps, Session, dict[str, Any]], Callable[[], None] | None]
+# Handles one message event or slash command in the given session.
+Handler = Callable[[Deps, Session, dict[str, Any]], None]
+Store = Callable[[Session], None]
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a job's slow part produced: `store` runs in the transaction that marks the job
+    done. If it refuses (a UserFacingError, e.g. a malformed file), that transaction rolls
+    back and `refused` says so instead, in a fresh one that marks the job done; without it the
+    person is told privately."""
+
+    store: Store
+    refused: Callable[[Session, str], None] | None = None
+
+
+# A job's slow part: runs with no transaction open, may take seconds (or a minute).
+JobRunner = Callable[[Deps, dict[str, Any]], Done]
+
+
+@dataclass(frozen=True)
+class Claim:
+    row_id: int
+    number: int  # the row's attempts when we claimed it: the fence
+    job: inbox.StoredJob
+    body: dict[str, Any]
 
 
 class InboxWorker:
-    def __init__(self, deps: Deps, handle: Handler) -> None:
+    def __init__(self, deps: Deps, handle: Handler, jobs: Mapping[str, JobRunner]) -> None:
         self.deps = deps
         self.handle = handle
+        self.jobs = jobs
         self.ready = deps.inbox_ready
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._running: dict[int, int] = {}  # jobs in flight: row id -> claim number
+        self._running_lock = threading.Lock()
+        self._renewed = time.monotonic()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="inbox", daemon=True)
@@ -56,15 +101,16 @@ class InboxWorker:
             self.ready.wait(timeout=1.0)
             self.ready.clear()
             try:
+                self.renew_leases()
                 while self.process_due() and not self._stop.is_set():
-                    pass
+                    self.renew_leases()
             except Exception:  # the worker must outlive any one bad pass; items stay queued
                 log.exception("inbox pass failed")
                 time.sleep(1.0)
 
     def process_due(self, limit: int = 20) -> int:
-        """Take in what acks spooled, then handle up to `limit` items; returns how many
-        were taken."""
+        """Take in what acks spooled, then handle up to `limit` items (jobs are started, not
+        waited for); returns how many were taken."""
         taken = 0
         if self.deps.inbox_spool is not None:
             taken += self.deps.inbox_spool.import_into(self.deps.session_factory)
@@ -77,16 +123,21 @@ class InboxWorker:
         while self.process_due() and time.monotonic() < deadline:
             pass
 
+    def jobs_running(self) -> int:
+        with self._running_lock:
+            return len(self._running)
+
     def _yield_then_process(self) -> bool:
         self.deps.gate.wait_quiet()
         return self._process_next()
 
+    # --- events and slash commands: one transaction -----------------------------------------
     def _process_next(self) -> bool:
-        """Claim, handle and mark done in ONE transaction: a crash rolls all of it back and
-        the item is simply pending again, for this process after a restart or for a replica
-        (which skips it while our row lock is held)."""
-        after_commit: Callable[[], None] | None = None
+        """Claim the next item. An event is handled and marked done in the claim's own
+        transaction (a crash rolls all of it back; a replica skips it while our row lock is
+        held); a job's claim is committed and its work started."""
         row_id: int | None = None
+        claim: Claim | None = None
         try:
             with self.deps.unit_of_work() as session:
                 claimed = claim_heads(
@@ -102,8 +153,12 @@ class InboxWorker:
                     return False
                 row = claimed[0]
                 row_id = row.id
-                after_commit = self.handle(self.deps, session, row.body_json)
-                row.status = "done"
+                job = inbox.job_of(row.body_json)
+                if job is not None:
+                    claim = self._claim_job(session, row, job)
+                else:
+                    self.handle(self.deps, session, row.body_json)
+                    row.status = "done"
         except NotReadyYet as exc:
             assert row_id is not None
             self._failed(row_id, str(exc), retry_in=0.5)
@@ -116,10 +171,10 @@ class InboxWorker:
             if row_id is None:
                 raise
             log.exception("inbox item %s failed", row_id)
-            self._failed(row_id, f"{type(exc).__name__}: {exc}"[:500])
+            self._failed(row_id, _describe(exc))
             return True
-        if after_commit is not None:
-            after_commit()
+        if claim is not None:
+            self._start(claim)
         return True
 
     def _failed(self, row_id: int, error: str, retry_in: float | None = None) -> None:
@@ -130,10 +185,7 @@ class InboxWorker:
             row.attempts += 1
             row.last_error = error
             if row.attempts >= MAX_ATTEMPTS:
-                row.status = "failed"
-                target = ReplyTarget.from_body(row.body_json)
-                if target is not None:
-                    outbox.ephemeral(session, self.deps.clock, target, apology(row_id))
+                self._give_up(session, row)
                 return
             row.status = "pending"
             delay = retry_in if retry_in is not None else 2**row.attempts
@@ -145,9 +197,126 @@ class InboxWorker:
             if row is None:
                 return
             row.status = "done"
-            target = ReplyTarget.from_body(row.body_json)
-            if target is not None:
-                outbox.ephemeral(session, self.deps.clock, target, message)
+            _tell(session, self.deps, row.body_json, message)
+
+    def _give_up(self, session: Session, row: InboxMessage) -> None:
+        row.status = "failed"
+        log.error("gave up on inbox item %s: %s", row.id, row.last_error)
+        said = row.body_json.get("gave_up") if inbox.job_of(row.body_json) else None
+        _tell(session, self.deps, row.body_json, str(said or apology(row.id)))
+
+    # --- jobs: claim, work outside any transaction, store and mark done ---------------------
+    def _claim_job(self, session: Session, row: InboxMessage, job: inbox.StoredJob) -> Claim | None:
+        """Count the claim (each one is an attempt, so a job whose process keeps dying is
+        given up too) and lease the job for as long as its work runs."""
+        row.attempts += 1
+        if row.attempts > MAX_ATTEMPTS:
+            row.last_error = row.last_error or "the worker stopped during this job every time"
+            self._give_up(session, row)
+            return None
+        row.next_attempt_at = self.deps.clock.now() + JOB_LEASE
+        return Claim(row.id, row.attempts, job, row.body_json)
+
+    def _start(self, claim: Claim) -> None:
+        with self._running_lock:
+            self._running[claim.row_id] = claim.number
+        try:
+            self.deps.background.submit(self.run_job, claim)
+        except RuntimeError:  # the pool is shutting down: the lease runs out, it is redone
+            with self._running_lock:
+                self._running.pop(claim.row_id, None)
+
+    def run_job(self, claim: Claim) -> None:
+        """The slow part, then its result and "done" in one fenced transaction."""
+        try:
+            runner = self.jobs.get(claim.job.kind)
+            if runner is None:
+                raise LookupError(f"no runner for jobs of kind {claim.job.kind!r}")
+            done = runner(self.deps, claim.job.payload)
+            try:
+                with self.deps.unit_of_work() as session:
+                    if self._finish(session, claim):
+                        done.store(session)
+            except UserFacingError as refusal:
+                with self.deps.unit_of_work() as session:
+                    if self._finish(session, claim):
+                        if done.refused is not None:
+                            done.refused(session, refusal.message)
+                        else:
+                            _tell(session, self.deps, claim.body, refusal.message)
+        except UserFacingError as refusal:  # the slow part itself refused
+            with self.deps.unit_of_work() as session:
+                if self._finish(session, claim):
+                    _tell(session, self.deps, claim.body, refusal.message)
+        except Exception as exc:
+            log.exception("inbox job %s (%s) failed", claim.row_id, claim.job.kind)
+            self._job_failed(claim, _describe(exc))
+        finally:
+            with self._running_lock:
+                self._running.pop(claim.row_id, None)
+            self.ready.set()
+
+    def _finish(self, session: Session, claim: Claim) -> bool:
+        """Mark the job done if it is still ours; False (and nothing stored) if not."""
+        marked = session.execute(
+            update(InboxMessage)
+            .where(
+                InboxMessage.id == claim.row_id,
+                InboxMessage.status == "working",
+                InboxMessage.attempts == claim.number,
+            )
+            .values(status="done")
+        )
+        if getattr(marked, "rowcount", 0) == 1:
+            return True
+        log.warning("inbox job %s was taken over by another worker; dropped", claim.row_id)
+        return False
+
+    def _job_failed(self, claim: Claim, error: str) -> None:
+        with self.deps.unit_of_work() as session:
+            row = session.get(InboxMessage, claim.row_id)
+            if row is None or row.status != "working" or row.attempts != claim.number:
+                return
+            row.last_error = error
+            if row.attempts >= MAX_ATTEMPTS:
+                self._give_up(session, row)
+                return
+            row.status = "pending"
+            row.next_attempt_at = self.deps.clock.now() + timedelta(seconds=2**row.attempts)
+
+    def renew_leases(self, force: bool = False) -> None:
+        """Keep the leases of jobs in flight ahead of now, so no replica takes them over."""
+        if not force and time.monotonic() - self._renewed < JOB_RENEW_SECONDS:
+            return
+        self._renewed = time.monotonic()
+        with self._running_lock:
+            running = dict(self._running)
+        if not running:
+            return
+        until = self.deps.clock.now() + JOB_LEASE
+        with self.deps.unit_of_work() as session:
+            for row_id, number in running.items():
+                session.execute(
+                    update(InboxMessage)
+                    .where(
+                        InboxMessage.id == row_id,
+                        InboxMessage.status == "working",
+                        InboxMessage.attempts == number,
+                    )
+                    .values(next_attempt_at=until)
+                )
+
+
+def _tell(session: Session, deps: Deps, body: dict[str, Any], message: str) -> None:
+    """Privately, to the person who asked (a job without one, e.g. a listening reply nobody
+    asked for, tells no one)."""
+    target = ReplyTarget.from_body(body)
+    if target is not None and (target.user_id or target.response_url):
+        outbox.ephemeral(session, deps.clock, target, message)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def apology(row_id: int) -> str:

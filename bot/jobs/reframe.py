@@ -1,72 +1,67 @@
 """Reframe replies, after the ack: compose them from the agreed numbers and the latest run, let
 the language model (maybe) word them, and queue them in the outbox.
 
-A reframe asked for by `/align reframe`, the message shortcut or a claim in a listening channel
-is stored as a job (`queue`, in the ack's or the worker's transaction); the inbox worker runs it.
+A reframe asked for by `/align reframe` or the message shortcut is stored as a job with the ack
+(`queue`); a claim in a listening channel stores one in the inbox worker's transaction (`add`).
+The inbox worker runs it (`write`): the model is asked with no transaction open, and the reply
+is queued in the transaction that marks the job done.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.clock import Clock
 from bot.deps import Deps
 from bot.domain.reframe_wording import Situation
+from bot.jobs.inbox import Done
 from bot.services import inbox, outbox
 from bot.services import reframe as service
+from bot.services.inbox import JobKind
 from bot.services.reframe import Job
 from bot.slack.blocks import reframe as reframe_blocks
 from bot.store.models import Feature
 
-log = logging.getLogger(__name__)
-REFRAME_JOB = "reframe_job"  # the key of a stored reframe in an inbox body
+
+def _body(job: Job, asked_by: str | None) -> dict[str, Any]:
+    return inbox.job_body(JobKind.REFRAME, job.to_json(), job.team_id, job.channel_id, asked_by)
 
 
-def queue(deps: Deps, session: Session, job: Job) -> None:
+def queue(deps: Deps, session: Session, job: Job, asked_by: str | None) -> None:
     """Stored with the ack; the worker composes the reply (the model may take seconds)."""
-    body = {REFRAME_JOB: job.to_json()}
-    inbox.accept_job(deps, session, job.dedup_key, job.team_id, job.channel_id, body)
+    inbox.accept_job(deps, session, job.dedup_key, _body(job, asked_by))
 
 
-def from_inbox(deps: Deps, body: dict[str, Any]) -> Callable[[], None] | None:
-    """The inbox handler's part for jobs: run a stored reframe after the worker's commit."""
-    if REFRAME_JOB not in body:
-        return None
-    job = Job.from_json(body[REFRAME_JOB])
-
-    def run_in_background() -> None:
-        deps.background.submit(run, deps, job)
-
-    return run_in_background
+def add(session: Session, clock: Clock, job: Job) -> None:
+    """From the inbox worker's transaction (a claim heard in a listening channel)."""
+    inbox.add_job(session, clock, job.dedup_key, _body(job, None))
 
 
-def run(deps: Deps, job: Job) -> None:
-    """Background: compose, word (the model may take seconds), queue. Never raises."""
-    try:
-        with deps.unit_of_work() as session:
-            feature = session.get(Feature, job.feature_id)
-            if feature is None:
-                return
-            composed = service.compose(session, feature, job.claim)
-        text = service.word(deps.llm, composed)  # outside any transaction
-        blocks = reframe_blocks.reply_blocks(
-            text,
-            feature_id=job.feature_id,
-            asks_for_target=composed.situation is Situation.NO_TARGET,
-            asked_by=job.asked_by,
-            asked_text=job.asked_text,
-            listening=job.listening,
-        )
-        with deps.unit_of_work() as session:
-            feature = session.get(Feature, job.feature_id)
-            if feature is None:
-                return
-            where = outbox.CHANNEL if job.thread_ts is None else job.thread_ts
-            outbox.say(
-                session, deps.clock, feature, text, blocks, where=where, dedup_key=job.dedup_key
-            )
-    except Exception:
-        log.exception("could not reply to a reframe request")
+def write(deps: Deps, payload: dict[str, Any]) -> Done:
+    """The job: compose (a short read), word (the model may take seconds), then queue."""
+    job = Job.from_json(payload)
+    with deps.unit_of_work() as session:
+        feature = session.get(Feature, job.feature_id)
+        composed = service.compose(session, feature, job.claim) if feature is not None else None
+    if composed is None:
+        return Done(store=lambda session: None)  # the feature was removed meanwhile
+    text = service.word(deps.llm, composed)  # outside any transaction
+    blocks = reframe_blocks.reply_blocks(
+        text,
+        feature_id=job.feature_id,
+        asks_for_target=composed.situation is Situation.NO_TARGET,
+        asked_by=job.asked_by,
+        asked_text=job.asked_text,
+        listening=job.listening,
+    )
+
+    def store(session: Session) -> None:
+        feature = session.get(Feature, job.feature_id)
+        if feature is None:
+            return
+        where = outbox.CHANNEL if job.thread_ts is None else job.thread_ts
+        outbox.say(session, deps.clock, feature, text, blocks, where=where, dedup_key=job.dedup_key)
+
+    return Done(store=store)

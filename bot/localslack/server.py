@@ -332,6 +332,9 @@ class LocalSlack:
 
     def _download(self, file_id: str, request: IncomingRequest) -> Reply:
         at, token = time.time(), request.bearer_token()
+        pause = self.faults.take_delay("file_download")
+        if pause:
+            time.sleep(pause)
         authorized = self.tokens.team_of(token) is not None
         with self.workspace.lock:
             stored = self.workspace.files.get(file_id)

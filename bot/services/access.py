@@ -108,6 +108,24 @@ def require(directory: Directory, feature: Feature, user_id: str, need: Need, hi
         )
 
 
+class SlackUnsure(Exception):
+    """Slack could not say just now, for work after the ack: the inbox tries it again later
+    (with backoff) rather than refusing what someone typed."""
+
+
+def require_after_ack(
+    directory: Directory, feature: Feature, user_id: str, need: Need, hidden: str
+) -> None:
+    """`require`, for stored work: a rate limit or a timeout raises SlackUnsure (retried);
+    a refusal, or Slack saying it cannot see the channel, raises the reply as `require` does."""
+    try:
+        require(directory, feature, user_id, need, hidden)
+    except AccessUnknown as unsure:
+        if unsure.transient:
+            raise SlackUnsure(unsure.message) from None
+        raise
+
+
 def find(
     session: Session, directory: Directory, team_id: str, key: str, user_id: str, need: Need
 ) -> Feature:

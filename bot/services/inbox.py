@@ -1,8 +1,11 @@
-"""Taking work in before the ack: a message event, a slash command or a job, one insert each."""
+"""Taking work in: a message event or a slash command before the ack (one insert each), and jobs
+(slow work after the ack) from the ack or from the inbox worker's own transaction."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import insert
@@ -14,15 +17,38 @@ from bot.deps import AlreadyHandled, Deps
 from bot.store.db import insert_one
 from bot.store.models import InboxMessage
 
+JOB = "job"  # the key naming a job's kind in an inbox body
+LEGACY_REFRAME = "reframe_job"  # how reframe jobs were stored before jobs had kinds
+
+
+class JobKind(StrEnum):
+    """Slow work after the ack, each run by the inbox worker outside any transaction and
+    stored in the one that marks it done (bot/jobs/inbox.py)."""
+
+    FILE = "file"  # fetch an eval file dropped in a kickoff thread, store the run
+    READING = "reading"  # the language model's reading of an answer our parser could not read
+    REFRAME = "reframe"  # compose and word a reframe reply
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    kind: str  # a JobKind, as stored (an unknown one is kept and reported, not dropped)
+    payload: dict[str, Any]
+
 
 def conversation_of(event: dict[str, Any]) -> str:
-    """Messages in one thread (or one channel's top level) are handled in arrival order."""
+    """Messages in one thread (or one channel's top level) are handled in arrival order. A
+    message with files is a conversation of its own: its slow download never holds up the
+    answers typed after it."""
+    if event.get("files"):
+        return f"files:{event.get('ts')}"
     return str(event.get("thread_ts") or "top")[:80]
 
 
 def accept(deps: Deps, body: dict[str, Any]) -> None:
     """Store a message event or a slash command; the unique delivery key makes a retried
-    delivery fail here (or, spooled, at import)."""
+    delivery fail here (or, spooled, at import). A refused retry loses nothing: the stored
+    item is handled, and marked done only once its work (and its jobs') is."""
     event = body.get("event") or {}
     if "command" in body:  # slash commands are not retried; trigger_id is unique per use
         key = f"command:{body.get('trigger_id') or uuid.uuid4().hex}"
@@ -34,18 +60,48 @@ def accept(deps: Deps, body: dict[str, Any]) -> None:
     _store(deps, None, {**row, "body_json": body})
 
 
-def accept_job(
-    deps: Deps,
-    session: Session,
-    key: str,
+def job_body(
+    kind: JobKind,
+    payload: dict[str, Any],
     team_id: str,
     channel_id: str,
-    body: dict[str, Any],
-) -> None:
-    """Store work an ack decided on (a reframe), for the worker: in the ack's own session
+    user_id: str | None,
+    *,
+    gave_up: str | None = None,
+) -> dict[str, Any]:
+    """A job as stored; team, channel and user say whom to tell (privately) if it cannot be
+    done, and `gave_up` what to tell them when it kept failing (else a general apology)."""
+    return {
+        JOB: kind.value,
+        "payload": payload,
+        "team_id": team_id,
+        "channel_id": channel_id,
+        "user_id": user_id,
+        "gave_up": gave_up,
+    }
+
+
+def accept_job(deps: Deps, session: Session, key: str, body: dict[str, Any]) -> None:
+    """Store a job an ack decided on (a reframe), for the worker: in the ack's own session
     unless spooled. Each job is its own conversation: jobs never wait for one another."""
-    row = _row(deps.clock, f"job:{key}", team_id, channel_id, f"job:{key}")
+    row = _row(deps.clock, f"job:{key}", body["team_id"], body["channel_id"], f"job:{key}")
     _store(deps, session, {**row, "body_json": body})
+
+
+def add_job(session: Session, clock: Clock, key: str, body: dict[str, Any]) -> None:
+    """Store a job from the inbox worker's transaction, which marks the item that asked for it
+    done: the item is done exactly when its job exists."""
+    row = _row(clock, f"job:{key}", body["team_id"], body["channel_id"], f"job:{key}")
+    session.add(InboxMessage(**row, body_json=body))
+
+
+def job_of(body: dict[str, Any]) -> StoredJob | None:
+    """The job an inbox body holds, or None for a message event or a slash command."""
+    if JOB in body:
+        return StoredJob(str(body[JOB]), dict(body.get("payload") or {}))
+    if LEGACY_REFRAME in body:
+        return StoredJob(JobKind.REFRAME.value, dict(body[LEGACY_REFRAME]))
+    return None
 
 
 def _row(

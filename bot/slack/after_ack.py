@@ -2,13 +2,12 @@
 
 Acks only store (bot/services/inbox.py). Here, in the inbox worker's transaction, each stored
 item goes to the part that handles it: a kickoff to start, a reframe job, a file drop, an answer
-in a kickoff thread, or a possible claim in a listening channel. Listener modules never call one
-another; they meet here.
+in a kickoff thread, or a possible claim in a listening channel; and each kind of job (slow work
+after the ack) to its runner. Listener modules never call one another; they meet here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,32 +15,39 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.errors import NotReadyYet
 from bot.ids import Command
-from bot.jobs import file_drop
+from bot.jobs import file_drop, reading
 from bot.jobs import reframe as reframe_job
+from bot.jobs.inbox import JobRunner
 from bot.services import kickoff
+from bot.services.inbox import JobKind
 from bot.slack.listeners import kickoff as kickoff_listener
 from bot.slack.listeners import listening
 from bot.store.models import Feature
 
-# Work the handler leaves for after the worker's commit.
-AfterCommit = Callable[[], None]
 
-
-def handle(deps: Deps, session: Session, body: dict[str, Any]) -> AfterCommit | None:
-    """Route one stored item (a slash command, a job or a message event)."""
+def handle(deps: Deps, session: Session, body: dict[str, Any]) -> None:
+    """Route one stored slash command or message event, in the worker's transaction (jobs
+    it stores run once that commits)."""
     if body.get("command") == Command.KICKOFF.value:
         kickoff_listener.start(deps, session, body)
-        return None
-    job = reframe_job.from_inbox(deps, body)
-    if job is not None:
-        return job
+        return
     event = body.get("event") or {}
     if event.get("files"):  # an eval file dropped in the thread
-        return lambda: file_drop.take(deps, body, event)
+        file_drop.take(deps, session, body, event)
+        return
     feature = kickoff_thread_of(session, body, event)
-    if feature is None:  # not a kickoff answer; maybe a claim (after our commit)
-        return lambda: listening.maybe_reply(deps, body, event)
-    return kickoff_listener.answer(deps, session, feature, body)
+    if feature is None:  # not a kickoff answer; maybe a claim
+        listening.maybe_reply(deps, session, body, event)
+        return
+    kickoff_listener.answer(deps, session, feature, body)
+
+
+# Slow work after the ack, by kind (bot/jobs/inbox.py runs them).
+JOBS: dict[str, JobRunner] = {
+    JobKind.FILE: file_drop.fetch_and_store,
+    JobKind.READING: reading.read,
+    JobKind.REFRAME: reframe_job.write,
+}
 
 
 def kickoff_thread_of(

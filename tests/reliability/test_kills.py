@@ -11,7 +11,6 @@ import json
 import random
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,23 +19,22 @@ from pathlib import Path
 
 import pytest
 
-from bot.localslack.driver import Delivered, SlackDriver
+from bot.localslack.driver import Delivered
 from bot.localslack.server import LocalSlack
 from bot.store.models import EvalCase, EvalRun
-from tests.support.bot import SIGNING_SECRET
 from tests.support.figures import FULL, Figures, Report, backends, scaled
 from tests.support.reliability import (
     ANSWERS,
     TITLES,
     TRANSPORT_ERRORS,
     Database,
+    Serve,
     Thread,
     backend_of,
     question_counts,
     roots,
     wait_thread_ts,
 )
-from tests.support.serve import ServeProcess
 
 SEED = 20240607
 KICKOFF_TRIALS = scaled(1, 10)
@@ -44,41 +42,6 @@ INGEST_TRIALS = scaled(1, 6)
 UPLOAD_TRIALS = scaled(1, 6)
 DELIVERY_TRIALS = scaled(1, 5)
 CASES_PER_FILE = 6000
-
-
-class Serve:
-    """The one running `groundline serve`, replaced by a fresh one after every SIGKILL."""
-
-    def __init__(self, database_url: str, slack: LocalSlack, logs: Path) -> None:
-        self.database_url, self.slack, self.logs = database_url, slack, logs
-        self.process = self._new()
-        self.driver = SlackDriver(self.events_url, SIGNING_SECRET, slack, timeout=15)
-
-    def _new(self) -> ServeProcess:
-        return ServeProcess(
-            self.database_url, self.slack, self.logs, GROUNDLINE_SCHEDULER="false"
-        ).start()
-
-    @property
-    def events_url(self) -> str:
-        return f"{self.process.url}/slack/events"
-
-    def kill_later(self, seconds: float) -> threading.Timer:
-        timer = threading.Timer(seconds, self.process.kill)
-        timer.start()
-        return timer
-
-    def revive(self, database: Database) -> bool:
-        """Start a new process if the old one died; True if it had."""
-        if self.process.process is not None and self.process.process.poll() is None:
-            return False
-        self.process = self._new()
-        self.driver.app_url = self.events_url
-        database.expire_leases()
-        return True
-
-    def stop(self) -> None:
-        self.process.stop()
 
 
 def attempt(send: Callable[[], Delivered]) -> Delivered | None:

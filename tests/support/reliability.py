@@ -1,14 +1,17 @@
-"""Helpers the reliability scenarios share: Slack deliveries that survive a dead server, the
-outbox lease fast-forward after a SIGKILL, and counts read straight from the database."""
+"""Helpers the reliability scenarios share: a `groundline serve` that is SIGKILLed and revived,
+Slack deliveries that survive a dead server, the lease fast-forward after a SIGKILL, and counts
+read straight from the database."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.orm import Session
@@ -17,9 +20,11 @@ from bot.domain import checklist
 from bot.localslack import composer, payloads
 from bot.localslack.driver import JSON, Delivered, SlackDriver
 from bot.localslack.server import LocalSlack
-from bot.store.models import Answer, Feature, OutboxMessage
+from bot.store.models import Answer, Feature, InboxMessage, OutboxMessage
 from bot.store.queue import work_in_flight
+from tests.support.bot import SIGNING_SECRET
 from tests.support.figures import Figures
+from tests.support.serve import ServeProcess
 
 ANSWERS = ["10%", "a refund", "say I'm not sure", "CSAT ≥ 4.2", "2 s", "$0.01 per query", "cost"]
 TITLES = [question.title for question in checklist.QUESTIONS.values()]
@@ -78,6 +83,17 @@ class Database:
             )
             session.commit()
 
+    def expire_job_leases(self) -> None:
+        """Jobs a SIGKILLed worker had claimed would wait out their 30 s lease; skip the wait.
+        Only while no worker runs: a live worker's lease must not be broken."""
+        with Session(self.engine) as session:
+            session.execute(
+                update(InboxMessage)
+                .where(InboxMessage.status == "working")
+                .values(next_attempt_at=LONG_AGO)
+            )
+            session.commit()
+
     def open_outbox(self) -> int:
         """Messages received but not handled (inbox) plus replies not yet sent (outbox)."""
         with Session(self.engine) as session:
@@ -116,7 +132,9 @@ class Thread:
             figures.ack(reply.elapsed_ms)
         return reply
 
-    def event_body(self, text: str, thread_ts: str) -> bytes:
+    def event_body(
+        self, text: str, thread_ts: str, files: list[payloads.Payload] | None = None
+    ) -> bytes:
         """Store the person's message in the stand-in and build the event Slack would send."""
         typed = composer.pieces(text, self.slack.workspace)  # encoded as Slack does
         message: payloads.Payload = {
@@ -127,6 +145,8 @@ class Thread:
             "thread_ts": thread_ts,
             "parent_user_id": "U0BOT",
         }
+        if files:
+            message.update(files=files, upload=False, subtype="file_share")
         stored = self.slack.add_user_message(self.channel, message)
         event = {"client_msg_id": str(uuid.uuid4()), **stored, "event_ts": stored["ts"]}
         event["channel_type"] = "channel"
@@ -162,3 +182,38 @@ def roots(slack: LocalSlack, channel: str, name: str) -> int:
 
 
 TRANSPORT_ERRORS = (OSError, http.client.HTTPException)
+
+
+class Serve:
+    """The one running `groundline serve`, replaced by a fresh one after every SIGKILL."""
+
+    def __init__(self, database_url: str, slack: LocalSlack, logs: Path, **env: str) -> None:
+        self.database_url, self.slack, self.logs = database_url, slack, logs
+        self.env = {"GROUNDLINE_SCHEDULER": "false", **env}
+        self.process = self._new()
+        self.driver = SlackDriver(self.events_url, SIGNING_SECRET, slack, timeout=15)
+
+    def _new(self) -> ServeProcess:
+        return ServeProcess(self.database_url, self.slack, self.logs, **self.env).start()
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.process.url}/slack/events"
+
+    def kill_later(self, seconds: float) -> threading.Timer:
+        timer = threading.Timer(seconds, self.process.kill)
+        timer.start()
+        return timer
+
+    def revive(self, database: Database) -> bool:
+        """Start a new process if the old one died; True if it had."""
+        if self.process.process is not None and self.process.process.poll() is None:
+            return False
+        database.expire_job_leases()  # the dead process's jobs, before the new one starts
+        self.process = self._new()
+        self.driver.app_url = self.events_url
+        database.expire_leases()
+        return True
+
+    def stop(self) -> None:
+        self.process.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -34,10 +33,6 @@ KICKOFF_GONE = "That kickoff no longer exists."
 NAME_TAKEN = "That name is already taken in this workspace. Pick another name."
 # Message subtypes that are still a person talking (file drops, thread broadcasts).
 HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast"}
-
-
-class MembershipUnknown(Exception):
-    """Slack could not say who is in the channel: the inbox retries the message with backoff."""
 
 
 def register(app: App, deps: Deps) -> None:
@@ -193,39 +188,26 @@ def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
     outbox.say(session, deps.clock, feature, *kickoff_blocks.question(first, feature.id))
 
 
-def answer(
-    deps: Deps, session: Session, feature: Feature, body: dict[str, Any]
-) -> Callable[[], None] | None:
+def answer(deps: Deps, session: Session, feature: Feature, body: dict[str, Any]) -> None:
     """After the ack: a reply in a kickoff thread, read as an answer. What the reader cannot
-    place goes to the language model (when there is one) after the commit."""
+    place goes to the language model (when there is one), as a job stored with this work."""
     event = body.get("event") or {}
     # Answers and edits typed in the thread: members of the feature's channel only. If Slack
     # can't say just now, the stored message is tried again later rather than refused.
-    try:
-        access.require(deps.directory, feature, str(event["user"]), Need.ACT, KICKOFF_GONE)
-    except access.AccessUnknown as unsure:
-        if unsure.transient:
-            raise MembershipUnknown(unsure.message) from None
-        raise
+    access.require_after_ack(deps.directory, feature, str(event["user"]), Need.ACT, KICKOFF_GONE)
     said = slack_text.read(event.get("text"))
-    text = said.text
     outcome = answers.answer(
         session, deps.clock, feature, event["user"], said, bot_user=slack_text.bot_user_of(body)
     )
     if outcome is None:
-        return None
+        return
     if (
         isinstance(outcome, Clarify)
         and outcome.reader_unsure
         and outcome.step is not None
         and deps.llm is not None
     ):
-        # Ask the model in the background; it answers within 8 s or we say our own follow-up.
-        step, clarify = outcome.step, outcome.text
-
-        def ask_model() -> None:
-            deps.background.submit(reading_job.interpret, deps, feature.id, step, text, clarify)
-
-        return ask_model
+        # The model answers within 8 s, or the job says our own follow-up.
+        reading_job.queue(deps, session, feature, event, said.text, outcome.step, outcome.text)
+        return
     say(session, deps, outcome)
-    return None

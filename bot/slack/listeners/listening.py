@@ -15,8 +15,9 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App
+from sqlalchemy.orm import Session
 
-from bot.deps import AlreadyHandled, Deps
+from bot.deps import Deps
 from bot.domain.reframe import recognise
 from bot.ids import Event
 from bot.jobs import reframe as reframe_job
@@ -36,19 +37,9 @@ log = logging.getLogger(__name__)
 MUTED = "Got it: I'll stay out of this thread."
 
 
-def maybe_reply(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> None:
-    """Queue a threaded reframe reply when this message makes a claim in a listening channel.
-
-    Never raises: a person chatting must not get an error because the bot could not chime in."""
-    try:
-        _maybe_reply(deps, body, event)
-    except AlreadyHandled:
-        pass  # Slack delivered this message again; we already took it
-    except Exception:
-        log.exception("listening mode could not handle a message")
-
-
-def _maybe_reply(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> None:
+def maybe_reply(deps: Deps, session: Session, body: dict[str, Any], event: dict[str, Any]) -> None:
+    """In the inbox worker's transaction: when this message makes a claim in a listening
+    channel, store a job for the threaded reframe reply (bot/jobs/reframe.py)."""
     if (
         event.get("bot_id")
         or event.get("subtype") not in SPOKEN_SUBTYPES
@@ -63,22 +54,21 @@ def _maybe_reply(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> Non
     team_id = str(body.get("team_id") or event.get("team") or "")
     channel_id, ts = str(event["channel"]), str(event["ts"])
     thread_ts = str(event.get("thread_ts") or ts)
-    with deps.unit_of_work(delivery_key=f"listen:{body.get('event_id') or ts}") as session:
-        feature = service.feature_in_channel(session, team_id, channel_id, listening_only=True)
-        if feature is None or kickoff.find_by_thread(session, team_id, channel_id, thread_ts):
-            return  # not listening here, or a kickoff thread (its replies are answers)
-        if not listening.take_turn(session, deps.clock, team_id, channel_id, thread_ts):
-            return
-        job = Job(
-            feature_id=feature.id,
-            claim=claim,
-            team_id=team_id,
-            channel_id=channel_id,
-            thread_ts=thread_ts,
-            dedup_key=listening.dedup_key(team_id, channel_id, ts),
-            listening=True,
-        )
-    deps.background.submit(reframe_job.run, deps, job)
+    feature = service.feature_in_channel(session, team_id, channel_id, listening_only=True)
+    if feature is None or kickoff.find_by_thread(session, team_id, channel_id, thread_ts):
+        return  # not listening here, or a kickoff thread (its replies are answers)
+    if not listening.take_turn(session, deps.clock, team_id, channel_id, thread_ts):
+        return
+    job = Job(
+        feature_id=feature.id,
+        claim=claim,
+        team_id=team_id,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        dedup_key=listening.dedup_key(team_id, channel_id, ts),
+        listening=True,
+    )
+    reframe_job.add(session, deps.clock, job)
 
 
 def register(app: App, deps: Deps) -> None:

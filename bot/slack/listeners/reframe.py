@@ -73,7 +73,7 @@ def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
             asked_by=command.get("user_id"),
             asked_text=text,
         )
-        reframe_job.queue(deps, session, job)
+        reframe_job.queue(deps, session, job, command.get("user_id"))
     deps.inbox_ready.set()
     ack()
 
@@ -134,7 +134,7 @@ def register(app: App, deps: Deps) -> None:
                 thread_ts=str(thread_ts) if thread_ts else None,
                 dedup_key=f"reframe:shortcut:{uuid.uuid4().hex}",
             )
-            reframe_job.queue(deps, session, job)
+            reframe_job.queue(deps, session, job, user_id or None)
         deps.inbox_ready.set()
 
     @app.action(Action.START_KICKOFF.value)

@@ -18,7 +18,7 @@ from bot.deps import Deps
 from bot.errors import BadInput, Conflict, NotFound
 from bot.ingest.model import column_map
 from bot.server import Environ, Route, StartResponse, json_response
-from bot.services import evals, feedback, kickoff, tokens, uploads
+from bot.services import evals, feedback, kickoff, tokens, uploads, verdicts
 from bot.services.export import run_json
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,8 @@ def _handle(deps: Deps, environ: Environ, start_response: StartResponse) -> list
             except BadInput as exc:
                 raise ApiError("400 Bad Request", "bad_input", exc.message) from None
         payload = run_json(stored.run)
+        # The same verdicts `groundline check` prints (null until targets are agreed).
+        payload["verdicts"] = verdicts.upload_verdicts(session, feature, stored.run)
         if stored.duplicate:
             # A retry, or the same file again: point at the run stored before; say nothing.
             payload["duplicate"] = True

@@ -22,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        logs.configure(settings.LOG_LEVEL)
+        logs.configure(settings.LOG_LEVEL, settings.secret_values())
         command: Callable[[Settings, argparse.Namespace], int] = args.run
         return command(settings, args)
     except ConfigError as exc:
@@ -31,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserFacingError as exc:
         print(f"groundline: {exc.message}", file=sys.stderr)
         return 1
+    except ChildFailed as exc:
+        return exc.code
     except KeyboardInterrupt:
         return 130
 
@@ -102,6 +104,18 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--team", help="workspace id, when several workspaces are installed")
     report.set_defaults(run=_report)
 
+    check = commands.add_parser(
+        "check", help="CI gate: judge the latest run against the agreed targets (exit 0/1/3)"
+    )
+    check.add_argument("feature", help="the feature's id or slug")
+    check.add_argument("--label", help="judge the latest run with this label")
+    check.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    check.add_argument(
+        "--strict", action="store_true", help="a target with no data fails the gate too"
+    )
+    check.add_argument("--team", help="workspace id, when several workspaces are installed")
+    check.set_defaults(run=_check)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply migrations").set_defaults(run=_db_upgrade)
@@ -113,6 +127,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         settings.require_http_mode()
     from bot.runtime import Role, Runtime
 
+    _require_database(settings)
     if settings.SLACK_APP_TOKEN is not None:
         runtime = Runtime(settings)
     else:
@@ -121,7 +136,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         # keeps Alembic in memory (about 11 MB each).
         _migrate_in_child()
         runtime = Runtime(settings, role=Role.WEB, migrate=False)
-    runtime.start()
+    try:
+        runtime.start()
+    except ConfigError:
+        runtime.stop()
+        raise
     stop = _stop_on_signals()
     socket_handler = None
     if settings.SLACK_APP_TOKEN is not None:
@@ -138,10 +157,28 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_database(settings: Settings) -> None:
+    from bot.store.db import make_engine, require_database
+
+    engine = make_engine(settings.DATABASE_URL)
+    try:
+        require_database(engine)
+    finally:
+        engine.dispose()
+
+
+class ChildFailed(Exception):
+    """A child process failed and has said why on stderr, in its own one line."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def _migrate_in_child() -> None:
     done = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], stdout=subprocess.DEVNULL)
     if done.returncode != 0:
-        raise UserFacingError("the database could not be migrated (see the error above)")
+        raise ChildFailed(done.returncode)
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -150,6 +187,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from bot.worker_process import die_with_parent, wake_fd, web_gate
 
     die_with_parent()
+    _require_database(settings)
     fd = wake_fd()
     # Started by serve, which has migrated; on its own, it migrates like serve does.
     runtime = Runtime(settings, role=Role.WORKER, migrate=fd is None)
@@ -194,11 +232,14 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.store.db import make_engine, upgrade
+    from bot.store.db import make_engine, require_database, upgrade
 
     engine = make_engine(settings.DATABASE_URL)
-    upgrade(engine)
-    engine.dispose()
+    try:
+        require_database(engine)
+        upgrade(engine)
+    finally:
+        engine.dispose()
     print("database is up to date")
     return 0
 
@@ -250,6 +291,29 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
             line = evals.summary_line(feature, stored.run)
     print(line)  # only once committed
     return 0
+
+
+def _check(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 all met, 1 one misses (or, with --strict, has no data), 3 one too close to call."""
+    import json
+
+    from bot.domain.run_verdicts import check_text, verdicts_json
+    from bot.services import cli_support, verdicts
+
+    with cli_support.session(settings) as session:
+        feature = cli_support.find_feature(session, args.feature, args.team)
+        judged = verdicts.judge_latest(session, feature, args.label)
+        if args.json:
+            record: dict[str, object] = {
+                "feature": {"id": feature.id, "slug": feature.slug, "name": feature.name},
+                "run_id": judged.run.id,
+                "label": judged.run.label,
+            }
+            output = json.dumps(record | verdicts_json(judged, args.strict), indent=2)
+        else:
+            output = check_text(feature.name, judged, args.strict)
+    print(output)
+    return int(judged.exit_code(args.strict))
 
 
 def _purge(settings: Settings, args: argparse.Namespace) -> int:

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.domain.costs import CostSummary, judge_cost
 from bot.domain.quantiles import LatencySummary, fewest_for_upper_end, judge_latency
-from bot.domain.runs import RunFacts
+from bot.domain.runs import CheckTally, RunFacts
 from bot.domain.stats import Verdict, judge_rate, wilson_interval
-from bot.domain.targets import Targets
+from bot.domain.targets import Direction, SuccessMetric, Targets
 
 _FROZEN = ConfigDict(frozen=True)
 
@@ -156,3 +156,84 @@ def check_run(run: RunFacts | None, targets: Targets | None) -> RunChecks:
         latency=check_latency(run, agreed.max_latency_p95_ms),
         cost=check_cost(run, agreed.max_cost_per_query_usd),
     )
+
+
+# ---- success measures an eval run carries ----------------------------------------------------
+
+
+def share_target(metric: SuccessMetric) -> float | None:
+    """A success measure read as a share of cases that pass a check: "groundedness ≥ 90%" is
+    0.9, and so is a plain 0.9; anything else ("CSAT ≥ 4.2") is not a share of cases."""
+    unit = metric.unit.strip()
+    if unit.startswith("%"):
+        share = metric.target / 100.0
+    elif not unit and 0.0 < metric.target < 1.0:
+        share = metric.target
+    else:
+        return None
+    return share if 0.0 < share < 1.0 else None
+
+
+def _key(name: str) -> str:
+    return "".join(char for char in name.lower() if char.isalnum())
+
+
+class CarriedCheck(BaseModel):
+    """A success measure the run carries as a check of the same name: the share of answered
+    cases that passed it, with its Wilson interval, against the agreed share."""
+
+    model_config = _FROZEN
+    metric: SuccessMetric
+    check_name: str
+    target_share: float
+    n: int
+    n_passed: int
+    verdict: Verdict
+    share: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    cases_needed: int | None = None
+    on_the_limit: bool = False
+    fewest_to_meet: int | None = None
+
+
+def _carried(metric: SuccessMetric, tally: CheckTally, target: float) -> CarriedCheck:
+    passed = tally.n - tally.n_failed
+    base = {
+        "metric": metric,
+        "check_name": tally.name,
+        "target_share": target,
+        "n": tally.n,
+        "n_passed": passed,
+    }
+    if tally.n == 0:
+        return CarriedCheck(verdict=Verdict.NO_DATA, **base)
+    if metric.direction is Direction.AT_LEAST:  # passing ≥ t is failing ≤ 1 − t
+        judged = judge_rate(tally.n_failed, tally.n, 1.0 - target)
+        low, high = 1.0 - (judged.ci_high or 0.0), 1.0 - (judged.ci_low or 0.0)
+    else:
+        judged = judge_rate(passed, tally.n, target)
+        low, high = judged.ci_low or 0.0, judged.ci_high or 0.0
+    return CarriedCheck(
+        verdict=judged.verdict,
+        share=passed / tally.n,
+        ci_low=low,
+        ci_high=high,
+        cases_needed=judged.cases_needed,
+        on_the_limit=judged.on_the_limit,
+        fewest_to_meet=judged.fewest_to_meet,
+        **base,
+    )
+
+
+def carried_checks(run: RunFacts | None, targets: Targets | None) -> list[CarriedCheck]:
+    """Each agreed success measure that names one of the run's checks and reads as a share."""
+    if run is None or targets is None:
+        return []
+    by_name = {_key(tally.name): tally for tally in run.checks}
+    carried = []
+    for metric in targets.success_metrics:
+        tally, target = by_name.get(_key(metric.name)), share_target(metric)
+        if tally is not None and target is not None:
+            carried.append(_carried(metric, tally, target))
+    return carried

@@ -1,4 +1,7 @@
-"""The sentences that state a run's numbers against the targets: error rate, latency p95, cost
+"""(Over 300 lines on purpose: every sentence that states a measured number, in one place the
+claim tests cover.)
+
+The sentences that state a run's numbers against the targets: error rate, latency p95, cost
 per answered query, and what it would take to settle a verdict that is too close to call.
 
 Reports, the thread summary after a run, `groundline check` and reframe answers all use these, so
@@ -13,7 +16,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
-from bot.domain.checks import CostCheck, LatencyCheck, RateCheck
+from bot.domain.checks import CarriedCheck, CostCheck, LatencyCheck, RateCheck
 from bot.domain.quantiles import fewest_for_upper_end
 from bot.domain.stats import (
     MAX_CASES_NEEDED,
@@ -24,7 +27,13 @@ from bot.domain.stats import (
 )
 from bot.domain.style import PLAIN, Style
 from bot.domain.targets import Targets
-from bot.domain.wording import format_latency_ms, format_number, format_rate, one_in_n
+from bot.domain.wording import (
+    format_latency_ms,
+    format_metric,
+    format_number,
+    format_rate,
+    one_in_n,
+)
 
 VERDICT_WORDS = {
     Verdict.MEETS: "meets",
@@ -259,6 +268,49 @@ def cost_line(check: CostCheck, why_missing: str, style: Style = PLAIN) -> str:
     budget = "$" + format_number(check.budget_usd) + " per query"
     line += f" Budget: {budget}. Verdict: {VERDICT_WORDS[check.verdict]}."
     settle = cost_settle(check)
+    return f"{line} {settle}" if settle else line
+
+
+# ---- success measures an eval run carries as a check ---------------------------------------
+
+
+def carried_settle(check: CarriedCheck) -> str:
+    if check.verdict is not Verdict.TOO_CLOSE or check.share is None:
+        return ""
+    if check.on_the_limit:
+        return "The share sits right on the target, so more cases alone will not settle it."
+    fewest = check.fewest_to_meet
+    favourable = (
+        check.share >= check.target_share
+        if check.metric.direction.value == "at_least"
+        else check.share <= check.target_share
+    )
+    if fewest is not None and check.n < fewest and favourable:
+        return (
+            f"No run of {count(check.n, 'case')} can show it meets the target: it takes at least "
+            f"{format_number(fewest)}."
+        )
+    if check.cases_needed is None:
+        return f"At this share it would take {NEVER} more cases to settle."
+    total = check.n + check.cases_needed
+    return (
+        f"At this share, a run of {count(total, 'case')} would settle it "
+        f"({more_than_this(total, check.n)})."
+    )
+
+
+def carried_line(check: CarriedCheck, style: Style = PLAIN) -> str:
+    name = style.bold(style.esc(check.metric.name))
+    target = style.esc(format_metric(check.metric))
+    if check.share is None or check.ci_low is None or check.ci_high is None:
+        return f"{name}: no data yet (no answered case has the check). Target: {target}."
+    line = (
+        f"{name}: {format_rate(check.share)} of {count(check.n, 'case')} passed "
+        f"`{style.esc(check.check_name)}` (95% CI {format_rate(check.ci_low)}–"
+        f"{format_rate(check.ci_high)}). Target: {target}. "
+        f"Verdict: {VERDICT_WORDS[check.verdict]}."
+    )
+    settle = carried_settle(check)
     return f"{line} {settle}" if settle else line
 
 

@@ -41,7 +41,9 @@ def run_name(run: RunFacts, style: Style = PLAIN) -> str:
 
 def _pct_of(run: RunFacts) -> str:
     rate = run.failure_rate
-    return "no answered cases" if rate is None else f"{format_rate(rate)} of {run.n} cases"
+    if rate is None:
+        return "no answered cases"
+    return f"{format_rate(rate)} of {measure_text.count(run.n, 'case')}"
 
 
 def title(model: ReportModel, style: Style = PLAIN) -> str:
@@ -158,7 +160,8 @@ def tradeoff_cells(rows: list[TradeoffRow], style: Style = PLAIN) -> list[list[s
         rate, latency, cost = checks.error_rate, checks.latency, checks.cost
         body.append(
             [
-                style.esc(run.label or "(no label)")[:30],
+                # Cut before escaping (never half an entity), on one line (it's a table).
+                style.esc(" ".join((run.label or "(no label)").split())[:30]),
                 f"#{run.id}",
                 format_number(run.n),
                 _cell(
@@ -289,7 +292,7 @@ def headline(model: ReportModel, style: Style = PLAIN) -> str:
         return "Latest numbers: no data yet (no eval run stored)."
     parts = headline_parts(model.checks)
     numbers = "; ".join(parts) if parts else "every case errored"
-    where = f"{run_name(run, style)} ({run.n} cases, {when(run.created_at)})"
+    where = f"{run_name(run, style)} ({measure_text.count(run.n, 'case')}, {when(run.created_at)})"
     return f"Latest numbers, {where}: {numbers}."
 
 

@@ -12,6 +12,16 @@ from bot.domain.costs import CostSummary
 from bot.domain.quantiles import LatencySummary
 
 
+class CheckTally(BaseModel):
+    """One named check of a run: how many answered cases it judged and how many failed it."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str
+    kind: str = "other"  # correctness, groundedness, latency, cost, other
+    n: int = Field(ge=0)
+    n_failed: int = Field(ge=0)
+
+
 class RunFacts(BaseModel):
     """A run's aggregates as stored at ingest (`n` counts answered cases; errored apart).
 
@@ -31,6 +41,7 @@ class RunFacts(BaseModel):
     cost: CostSummary | None = None
     within_latency_budget: tuple[float, int] | None = None
     wrong_means: str | None = None  # "wrong = failed groundedness or correctness" (ingest)
+    checks: list[CheckTally] = Field(default_factory=list)  # the checks the file carried
 
     @property
     def failure_rate(self) -> float | None:

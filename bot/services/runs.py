@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.costs import CostSummary, summarise_costs
 from bot.domain.quantiles import LatencySummary, summarise_latencies
-from bot.domain.runs import RunFacts
+from bot.domain.runs import CheckTally, RunFacts
 from bot.store.models import EvalCase, EvalRun
 
 
@@ -69,7 +70,19 @@ def run_facts(run: EvalRun) -> RunFacts:
         latency=_latency(run),
         cost=_cost(run),
         wrong_means=(run.checks_json or {}).get("wrong_means"),
+        checks=_checks(run),
     )
+
+
+def _checks(run: EvalRun) -> list[CheckTally]:
+    """The run's checks as ingest kept them (eval_runs.checks_json); odd entries are skipped."""
+    tallies = []
+    for entry in (run.checks_json or {}).get("checks") or []:
+        try:
+            tallies.append(CheckTally.model_validate(entry))
+        except ValidationError:
+            continue
+    return tallies
 
 
 def judged_facts(session: Session, run: EvalRun, latency_budget_ms: float | None) -> RunFacts:

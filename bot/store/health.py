@@ -2,7 +2,7 @@
 
 A database can answer reads and still refuse every write (a full disk, a read-only file or
 mount, a read-only PostgreSQL). So health is three questions: does it answer, does a real write
-commit, and has any write failed for lack of room or permission in the last minute.
+commit, and has any write failed for lack of room or permission in the last ten seconds.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bot.store.models import ProcessedDelivery
 
 log = logging.getLogger(__name__)
 
-RECENT_SECONDS = 60.0
+RECENT_SECONDS = 10.0
 # Below this much free space a SQLite database is full for practical purposes: SQLite reuses
 # its WAL file, so a probe write can still fit while a real one (a run of cases) cannot.
 MIN_FREE_BYTES = 1 << 20
@@ -39,14 +39,21 @@ STORAGE_SQLSTATES = ("53", "25006")
 
 def storage_refused(error: BaseException) -> bool:
     """True when `error` means the database (or the disk under it) cannot take writes now."""
+    if refuses_writes(error):
+        return True
+    original = error.orig if isinstance(error, DBAPIError) else error
+    # The server went away: nothing can be stored either.
+    return isinstance(error, OperationalError) and "connection" in str(original).lower()
+
+
+def refuses_writes(error: BaseException) -> bool:
+    """A full disk, a read-only file or server: the database answers but keeps no write."""
     if isinstance(error, OSError) and error.errno in STORAGE_ERRNOS:
         return True
     original = error.orig if isinstance(error, DBAPIError) else error
     sqlstate = str(getattr(original, "sqlstate", "") or "")
     if sqlstate.startswith(STORAGE_SQLSTATES):
         return True
-    if isinstance(error, OperationalError) and "connection" in str(original).lower():
-        return True  # the server went away: nothing can be stored either
     message = str(original).lower()
     return any(words in message for words in STORAGE_WORDS)
 
@@ -60,6 +67,10 @@ class StorageHealth:
         self.reason = ""
 
     def refused(self, error: BaseException) -> None:
+        # A lost server is not remembered: the live probe sees it come back, while a
+        # remembered refusal would hold /healthz at 503 for a minute after it.
+        if not refuses_writes(error):
+            return
         with self._lock:
             self._refused_at = time.monotonic()
             self.reason = type(error).__name__
@@ -82,7 +93,7 @@ class StorageHealth:
 def check(engine: Engine, health: StorageHealth) -> str | None:
     """None when the database answers and takes a write; else why not, in a few words."""
     if health.recently_refused():
-        return "database refused a write in the last minute"
+        return "database refused a write in the last ten seconds"
     free = _free_bytes(engine)
     if free is not None and free < MIN_FREE_BYTES:
         return "disk full"
@@ -110,10 +121,10 @@ def check(engine: Engine, health: StorageHealth) -> str | None:
         if "database is locked" in str(error.orig):
             return None  # someone else is writing right now: the database takes writes
         log.warning("database health check failed: %s", type(error.orig).__name__)
-        return "database refuses writes" if storage_refused(error) else "database unavailable"
+        return "database refuses writes" if refuses_writes(error) else "database unavailable"
     except Exception as error:  # any driver error: not healthy, and we say which kind
         log.warning("database health check failed: %s", type(error).__name__)
-        return "database refuses writes" if storage_refused(error) else "database unavailable"
+        return "database refuses writes" if refuses_writes(error) else "database unavailable"
     return None
 
 

@@ -98,7 +98,12 @@ def test_full_kickoff_with_pushback_edit_signoffs_and_a_later_change(bot: BotUnd
     bot.driver.press(summary_message, label="Sign off as PM", user=PM)
     bot.settle()
     bot.driver.press(summary_message, label="Sign off as engineer", user=ENG)
-    assert "targets agreed" in last_bot_text(bot, thread_ts)
+    agreed = last_bot_text(bot, thread_ts)
+    assert "targets agreed" in agreed
+    # How many test cases check 8%: at 4% failing, z²·0.08·0.92/0.04² = 176.7 → 177 cases;
+    # with none failing, z²·0.92/0.08 = 44.2 → 45; the p95 needs 72 (0.95⁷² ≤ 0.025).
+    assert "with 4% of answers failing, a run of 177 shows it is met" in agreed
+    assert "(with none failing, 45 are enough)" in agreed and "at least 72 timed cases" in agreed
 
     changed = answer(
         bot, thread_ts, "change latency to 1.5 s because users complained about waits", user=ENG

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain import checklist
 from bot.domain.checklist import Question, Step
+from bot.domain.measure_text import checking_size_line
 from bot.domain.mrkdwn import escape
 from bot.domain.targets import Role, Targets
 from bot.ids import Action
@@ -121,7 +122,11 @@ def agreed(feature: Feature, version: TargetVersion, targets: Targets) -> tuple[
         + "\n".join(lines)
     )
     fallback = f"{escape(feature.name)}: targets agreed"
-    return fallback, [section(text), context(signoff_line(version))]
+    blocks = [section(text), context(signoff_line(version))]
+    size = checking_size_line(targets)  # how many test cases it takes to check these numbers
+    if size is not None:
+        blocks.append(context(size))
+    return fallback, blocks
 
 
 def change_announcement(

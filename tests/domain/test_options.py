@@ -12,8 +12,9 @@ from bot.domain.options import Option, option_title, plan_options
 from bot.domain.quantiles import LatencySummary
 from bot.domain.report import ReportInputs, build_report
 from bot.domain.report_text import TABLE_TITLE, render_text
-from bot.domain.runs import RunFacts
-from bot.domain.targets import Targets, TradeoffPriority
+from bot.domain.run_verdicts import judge_run
+from bot.domain.runs import CheckTally, RunFacts
+from bot.domain.targets import Direction, SuccessMetric, Targets, TradeoffPriority
 from bot.playground.render import render_blocks
 from bot.slack.blocks.report import TABLE_MAX_ROWS, report_blocks, table_block
 
@@ -192,3 +193,43 @@ def test_a_single_label_has_no_table() -> None:
     blocks = report([run(1, "small", 120, 1500, 0.002)])
     assert not [block for block in blocks if block["type"] == "table"]
     assert TABLE_TITLE not in str(blocks)
+
+
+def test_success_measures_a_run_carries_are_judged_and_tabled() -> None:
+    grounded = SuccessMetric(name="groundedness", target=90, direction=Direction.AT_LEAST, unit="%")
+    csat = SuccessMetric(name="CSAT", target=4.2, direction=Direction.AT_LEAST)
+    targets = TARGETS.model_copy(update={"success_metrics": [grounded, csat]})
+
+    def carrying(run_id: int, label: str, failed_checks: int) -> RunFacts:
+        check = CheckTally(name="groundedness", kind="groundedness", n=400, n_failed=failed_checks)
+        return run(run_id, label, 8, 1500, 0.002).model_copy(update={"checks": [check]})
+
+    latest = [carrying(1, "big", 20), carrying(2, "small", 80)]  # 95% and 80% grounded
+    inputs = ReportInputs(
+        feature_id=7,
+        feature_name="Support answers",
+        report_id=3,
+        now=T0,
+        targets=targets,
+        runs=[latest[-1]],
+        latest_by_label=latest,
+    )
+    model = build_report(inputs)
+    assert model.missed == ["groundedness"]  # CSAT has no readings: no data, not a miss
+    text = render_text(model)
+    assert "groundedness: 80% of 400 cases passed `groundedness`" in text
+    assert "Target: groundedness ≥ 90%. Verdict: misses." in text
+    assert "CSAT: no data yet (record readings with" in text
+    header = next(line for line in text.splitlines() if line.startswith("model"))
+    assert header.split()[-3:] == ["groundedness", "all", "met"]
+    assert 'Meets every target: run #1 "big"' in text
+    verdicts = judge_run(latest[-1], targets)
+    assert [m.measure for m in verdicts.measures] == [
+        "error rate",
+        "latency p95",
+        "cost per query",
+        "groundedness",
+    ]
+    assert verdicts.exit_code() == 1 and "CSAT: not measured by this eval run" in " ".join(
+        verdicts.not_judged
+    )

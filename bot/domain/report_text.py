@@ -171,7 +171,8 @@ def tradeoff_cells(rows: list[TradeoffRow], style: Style = PLAIN) -> list[list[s
         rate, latency, cost = checks.error_rate, checks.latency, checks.cost
         body.append(
             [
-                style.esc(run.label or "(no label)")[:30],
+                # Cut before escaping (never half an entity), on one line (it's a table).
+                style.esc(" ".join((run.label or "(no label)").split())[:30]),
                 f"#{run.id}",
                 format_number(run.n),
                 _cell(

@@ -23,10 +23,12 @@ from bot.deps import Deps
 from bot.domain.mrkdwn import escape
 from bot.errors import BadInput
 from bot.jobs.inbox import Done
-from bot.services import evals, feedback, inbox, kickoff, outbox, uploads
+from bot.services import access, evals, feedback, inbox, kickoff, outbox, uploads
+from bot.services.access import Need
 from bot.services.inbox import JobKind
 from bot.store.models import Feature
 
+GONE = "That kickoff no longer exists."
 DOWNLOAD_CHUNK = 1 << 16
 SLACK_FILE_HOSTS = {"files.slack.com"}
 
@@ -42,6 +44,8 @@ def take(deps: Deps, session: Session, body: dict[str, Any], event: dict[str, An
     feature = kickoff.find_by_thread(session, team_id, event["channel"], thread_ts)
     if feature is None:
         return
+    # A run dropped in the thread counts as acting on the feature: members only.
+    access.require_after_ack(deps.directory, feature, str(event["user"]), Need.ACT, GONE)
     for index, file in enumerate(event.get("files") or []):
         name = str(file.get("name") or file.get("title") or "file")[:120]
         size = int(file.get("size") or 0)

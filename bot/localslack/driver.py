@@ -65,6 +65,7 @@ class SlackDriver:
     ) -> Delivered:
         """Someone runs a slash command; `text` is what they typed (encoded as Slack does, see
         localslack/composer.py), or with `encoded` already in Slack's encoding."""
+        self.slack.workspace.took_part(channel_id, user_id)
         if not encoded:
             text = composer.wire_text(composer.pieces(text, self.slack.workspace), command=True)
         fields = {
@@ -98,6 +99,8 @@ class SlackDriver:
         """Someone posts in `channel`; the message is stored in the stand-in, then delivered.
         `text` is what they typed, sent as Slack encodes it (localslack/composer.py); with
         `encoded` it is already in Slack's encoding, as a message event carries it."""
+        if bot_id is None:
+            self.slack.workspace.took_part(channel, user)
         typed = (
             composer.wire_pieces(text) if encoded else composer.pieces(text, self.slack.workspace)
         )
@@ -172,6 +175,8 @@ class SlackDriver:
         channel, ts = str(posted.get("channel", "")), str(posted.get("ts", ""))
         current = self.slack.message(channel, ts) or posted
         block_id, button = payloads.find_button(current, label, action_id)
+        if channel and not current.get("is_ephemeral"):
+            self.slack.workspace.took_part(channel, user)
         action = {
             "action_id": button.get("action_id"),
             "block_id": block_id,
@@ -210,6 +215,7 @@ class SlackDriver:
         self, callback_id: str, message: Payload | RecordedCall, channel: str, user: str = "U0PM"
     ) -> Delivered:
         shown = payloads.as_message(message)
+        self.slack.workspace.took_part(channel, user)
         payload = {
             "type": "message_action",
             "token": payloads.VERIFICATION_TOKEN,

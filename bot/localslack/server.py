@@ -162,9 +162,34 @@ class LocalSlack:
         with self.workspace.lock:
             self.workspace.users[user_id] = record
 
-    def add_channel(self, channel_id: str, name: str) -> None:
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        private: bool = False,
+        members: list[str] | None = None,
+    ) -> None:
+        """A channel; with `members`, exactly those people are in it (else it is open: whoever
+        acts there joins, see Channel)."""
+        channel = Channel(channel_id, name, private=private)
+        if members is not None:
+            channel.open = False
+            for user_id in members:
+                channel.join(user_id)
         with self.workspace.lock:
-            self.workspace.channels[channel_id] = Channel(channel_id, name)
+            channel.bot_is_member = channel_id not in self.workspace.not_member
+            self.workspace.channels[channel_id] = channel
+
+    def join(self, channel_id: str, user_id: str) -> None:
+        with self.workspace.lock:
+            self.workspace.channel(channel_id).join(user_id)
+
+    def leave(self, channel_id: str, user_id: str) -> None:
+        with self.workspace.lock:
+            channel = self.workspace.channel(channel_id)
+            channel.open = False
+            channel.members = [m for m in channel.members if m != user_id]
 
     def bot_not_in(self, channel_id: str) -> None:
         with self.workspace.lock:

@@ -27,6 +27,15 @@ def stage_words(feature: Feature) -> str:
     return f"kickoff in progress: {checklist.QUESTIONS[Step(feature.stage)].title}"
 
 
+def unchecked_note(count: int) -> str:
+    """Features left out of a list because Slack could not say who is in their channels."""
+    noun, its = ("feature is", "its") if count == 1 else ("features are", "their")
+    return (
+        f"{count} more {noun} not listed: I couldn't check who is in {its} channel just now. "
+        "Try again in a moment."
+    )
+
+
 def report_failure_words(error: str) -> str:
     """Why the last report is missing, with the fix when we know it."""
     text = f"Last report failed: `{escape(error[:120])}`."
@@ -70,10 +79,14 @@ def status_blocks(
     features: list[Feature],
     report_failures: Mapping[int, str] | None = None,
     latest: Mapping[int, ReportModel] | None = None,
+    unchecked: int = 0,
 ) -> list[Block]:
-    """Up to LISTED features; `latest` holds the report model of those whose numbers to show."""
+    """Up to LISTED features; `latest` holds the report model of those whose numbers to show;
+    `unchecked` features were left out because Slack could not say who may see them."""
+    more = [context(unchecked_note(unchecked))] if unchecked else []
     if not features:
-        return [section("No features yet. Start one with `/kickoff <feature name> @pm @engineer`.")]
+        empty = "No features yet. Start one with `/kickoff <feature name> @pm @engineer`."
+        return [section(empty), *more]
     blocks: list[Block] = []
     for feature in features[:LISTED]:
         failure = (report_failures or {}).get(feature.id)
@@ -82,17 +95,25 @@ def status_blocks(
         blocks.append(
             context(f"…and {len(features) - LISTED} more; name one: `/align status <feature>`.")
         )
-    return blocks
+    return blocks + more
 
 
-def status_text(features: list[Feature], report_failures: Mapping[int, str] | None = None) -> str:
+def status_text(
+    features: list[Feature], report_failures: Mapping[int, str] | None = None, unchecked: int = 0
+) -> str:
+    more = [unchecked_note(unchecked)] if unchecked else []
     if not features:
-        return "No features yet."
+        return "\n".join(["No features yet.", *more])
     failures = report_failures or {}
     return "\n".join(
-        f"{escape(f.name)} ({f.slug}): {stage_words(f)}"
-        + (f"; last report failed: {failures[f.id]}" if f.id in failures else "")
-        for f in features
+        [
+            *(
+                f"{escape(f.name)} ({f.slug}): {stage_words(f)}"
+                + (f"; last report failed: {escape(failures[f.id])}" if f.id in failures else "")
+                for f in features
+            ),
+            *more,
+        ]
     )
 
 
@@ -100,6 +121,7 @@ def home_view(
     features: list[Feature],
     report_failures: Mapping[int, str] | None = None,
     latest: Mapping[int, ReportModel] | None = None,
+    unchecked: int = 0,
 ) -> dict[str, Any]:
-    blocks = status_blocks(features, report_failures, latest)
+    blocks = status_blocks(features, report_failures, latest, unchecked)
     return {"type": "home", "blocks": [header("Groundline"), *blocks][:100]}

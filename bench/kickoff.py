@@ -147,7 +147,8 @@ def run(kickoffs: int, quick: bool, postgres: PostgresServer | None) -> None:
             postgres.execute("CREATE DATABASE bench")
             env["DATABASE_URL"] = postgres.url("bench")
         env.update(OPENAI_API_KEY="sk-bench", OPENAI_BASE_URL=model.base_url)
-        floor_args = [PYTHON, str(ROOT / "bench" / "floor_app.py"), str(floor_port), slack.api_url]
+        floor_args = [PYTHON, str(ROOT / "bench" / "floor_app.py"), "waitress", str(floor_port)]
+        floor_args.append(slack.api_url)
         ours_args = [PYTHON, "-m", "bot", "serve"]
         with (
             process(floor_args, env, ROOT, workdir / "floor.log"),

@@ -22,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        logs.configure(settings.LOG_LEVEL)
+        logs.configure(settings.LOG_LEVEL, settings.secret_values())
         command: Callable[[Settings, argparse.Namespace], int] = args.run
         return command(settings, args)
     except ConfigError as exc:
@@ -31,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserFacingError as exc:
         print(f"groundline: {exc.message}", file=sys.stderr)
         return 1
+    except ChildFailed as exc:
+        return exc.code
     except KeyboardInterrupt:
         return 130
 
@@ -125,6 +127,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         settings.require_http_mode()
     from bot.runtime import Role, Runtime
 
+    _require_database(settings)
     if settings.SLACK_APP_TOKEN is not None:
         runtime = Runtime(settings)
     else:
@@ -133,7 +136,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         # keeps Alembic in memory (about 11 MB each).
         _migrate_in_child()
         runtime = Runtime(settings, role=Role.WEB, migrate=False)
-    runtime.start()
+    try:
+        runtime.start()
+    except ConfigError:
+        runtime.stop()
+        raise
     stop = _stop_on_signals()
     socket_handler = None
     if settings.SLACK_APP_TOKEN is not None:
@@ -150,10 +157,28 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_database(settings: Settings) -> None:
+    from bot.store.db import make_engine, require_database
+
+    engine = make_engine(settings.DATABASE_URL)
+    try:
+        require_database(engine)
+    finally:
+        engine.dispose()
+
+
+class ChildFailed(Exception):
+    """A child process failed and has said why on stderr, in its own one line."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def _migrate_in_child() -> None:
     done = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], stdout=subprocess.DEVNULL)
     if done.returncode != 0:
-        raise UserFacingError("the database could not be migrated (see the error above)")
+        raise ChildFailed(done.returncode)
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -162,6 +187,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from bot.worker_process import die_with_parent, wake_fd, web_gate
 
     die_with_parent()
+    _require_database(settings)
     fd = wake_fd()
     # Started by serve, which has migrated; on its own, it migrates like serve does.
     runtime = Runtime(settings, role=Role.WORKER, migrate=fd is None)
@@ -206,11 +232,14 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.store.db import make_engine, upgrade
+    from bot.store.db import make_engine, require_database, upgrade
 
     engine = make_engine(settings.DATABASE_URL)
-    upgrade(engine)
-    engine.dispose()
+    try:
+        require_database(engine)
+        upgrade(engine)
+    finally:
+        engine.dispose()
     print("database is up to date")
     return 0
 

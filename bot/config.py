@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from bot.errors import ConfigError
 
@@ -36,6 +38,8 @@ class Settings(BaseSettings):
     GROUNDLINE_SCHEDULER: bool = True
     # Days to keep eval runs' per-case rows (0: forever); see bot/jobs/retention.py.
     GROUNDLINE_CASE_RETENTION_DAYS: int = Field(default=90, ge=0)
+    # Fernet key(s), comma-separated, to encrypt OAuth tokens at rest (bot/store/sealed.py).
+    GROUNDLINE_ENCRYPTION_KEY: SecretStr | None = None
     # How often each replica looks for due reports; tests shorten it.
     GROUNDLINE_REPORT_TICK_SECONDS: float = Field(default=60.0, gt=0)
 
@@ -53,6 +57,30 @@ class Settings(BaseSettings):
             raise ValueError("must start with xapp-")
         return value
 
+    @field_validator("SLACK_SIGNING_SECRET")
+    @classmethod
+    def _signing_secret_set(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty secret would start and then refuse every request from Slack as forged.
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError(
+                "is empty: set it to the Signing Secret on your Slack app's Basic Information "
+                "page, or leave it unset for Socket Mode"
+            )
+        return value
+
+    @field_validator("GROUNDLINE_ENCRYPTION_KEY")
+    @classmethod
+    def _encryption_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        from bot.store.sealed import read_keys  # imports cryptography only when a key is set
+
+        try:
+            read_keys(value)
+        except ConfigError as error:
+            raise ValueError(error.problem) from None
+        return value
+
     @field_validator("SLACK_API_URL")
     @classmethod
     def _api_url_shape(cls, value: str) -> str:
@@ -63,16 +91,43 @@ class Settings(BaseSettings):
     @field_validator("DATABASE_URL")
     @classmethod
     def _database_url_shape(cls, value: str) -> str:
-        if not value.startswith(("sqlite", "postgresql")):
+        if not value.startswith(("sqlite", "postgresql", "postgres://")):
             raise ValueError("must be a sqlite:// or postgresql:// SQLAlchemy URL")
         if value.startswith(("postgresql://", "postgres://")):
             # psycopg 3 is the driver we ship.
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        try:
+            url = make_url(value)
+            url.get_dialect()
+            _ = url.port  # a port that is not a number fails here
+        except (ArgumentError, ValueError, NoSuchModuleError):
+            # Never echo the value: it may hold a password.
+            raise ValueError(
+                "is not a valid URL (e.g. sqlite:///var/groundline.db or "
+                "postgresql://user:password@host:5432/groundline)"
+            ) from None
+        if url.get_backend_name() == "postgresql" and not (url.host or url.query.get("host")):
+            raise ValueError("names no host (postgresql://user:password@host:5432/database)")
         return value
 
     @property
     def oauth_enabled(self) -> bool:
         return bool(self.SLACK_CLIENT_ID and self.SLACK_CLIENT_SECRET and self.SLACK_STATE_SECRET)
+
+    def secret_values(self) -> list[str]:
+        """What the logs must never show (bot/logs.py scrubs these values)."""
+        from bot.logs import secret_values
+
+        return secret_values(
+            self.SLACK_BOT_TOKEN,
+            self.SLACK_SIGNING_SECRET,
+            self.SLACK_APP_TOKEN,
+            self.SLACK_CLIENT_SECRET,
+            self.SLACK_STATE_SECRET,
+            self.OPENAI_API_KEY,
+            self.GROUNDLINE_ENCRYPTION_KEY,
+            database_url=self.DATABASE_URL,
+        )
 
     @property
     def llm_enabled(self) -> bool:

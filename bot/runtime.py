@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.api import eval_runs_route
 from bot.app import create_app, make_web_client
+from bot.asgi import HttpServer
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.deps import Deps
@@ -19,7 +20,7 @@ from bot.gate import AckGate, SharedCount
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.inbox import InboxWorker
 from bot.llm import BoundedModel, LanguageModel, OpenAIModel
-from bot.server import HttpServer, WsgiApp
+from bot.server import WsgiApp
 from bot.slack import after_ack
 from bot.slack import oauth as oauth_support
 from bot.store.db import make_engine, make_session_factory, upgrade
@@ -86,7 +87,8 @@ class Runtime:
         self.wsgi = WsgiApp(self.app, self.engine, self.deps.gate, self.deps.storage)
         self.wsgi.add_route("POST", "/api/v1/features/", eval_runs_route(self.deps))
         self.inbox = InboxWorker(self.deps, after_ack.handle, after_ack.JOBS)
-        self.worker = DeliveryWorker(self.deps, self.client_for, pace_seconds=pace_seconds)
+        self._outbox_client = make_web_client(self.deps, wait_on_rate_limits=False)
+        self.worker = DeliveryWorker(self.deps, self.outbox_client_for, pace_seconds=pace_seconds)
         self.http: HttpServer | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.worker_process: WorkerProcess | None = None
@@ -100,13 +102,29 @@ class Runtime:
             raise NotFound(f"Groundline is not installed in workspace {team_id}.")
         return make_web_client(self.deps, token=token)
 
+    def outbox_client_for(self, team_id: str) -> WebClient:
+        """As `client_for`, for the outbox: a 429 comes back at once, for the row to wait."""
+        if self.installations is None:
+            return self._outbox_client
+        token = self.installed_token(team_id)
+        if token is None:
+            raise NotFound(f"Groundline is not installed in workspace {team_id}.")
+        return make_web_client(self.deps, token=token, wait_on_rate_limits=False)
+
     def installed_token(self, team_id: str) -> str | None:
         assert self.installations is not None
         return oauth_support.installed_bot_token(self.installations, team_id)
 
     def start(self, host: str | None = None, port: int | None = None) -> Runtime:
         """Start what this role runs: the workers and scheduler here or in a worker process,
-        and HTTP unless this is the worker."""
+        and HTTP unless this is the worker. The port is bound first: a port in use is a
+        ConfigError before anything else has started."""
+        if self.role is not Role.WORKER:
+            self.http = HttpServer(
+                self.wsgi,
+                host or self.settings.HOST,
+                self.settings.PORT if port is None else port,
+            )
         if self.role is Role.WEB:
             assert self.acks_in_flight is not None
             self.worker_process = WorkerProcess(self.wake_pipe, self.acks_in_flight).start()
@@ -118,18 +136,13 @@ class Runtime:
                 from bot.jobs.scheduler import start_scheduler
 
                 self.scheduler = start_scheduler(self.deps, self.client_for)
-        if self.role is Role.WORKER:
+        if self.http is None:
             return self
-        # Request threads share the GIL with each other (and, in ALL, with the workers). At
-        # CPython's default 5 ms switch interval an ack can wait a whole slice behind another
-        # thread; 0.5 ms keeps acks prompt for a small cost in throughput.
+        # Dispatch threads (and, in ALL, the workers) share the GIL with the event loop. At
+        # CPython's default 5 ms switch interval an ack on the loop can wait a whole slice
+        # behind another thread; 0.5 ms keeps acks prompt for a small cost in throughput.
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-        self.http = HttpServer(
-            self.wsgi,
-            host or self.settings.HOST,
-            self.settings.PORT if port is None else port,
-            max_body=self.settings.GROUNDLINE_MAX_UPLOAD_BYTES,
-        ).start()
+        self.http.start()
         log.info("listening on %s", self.http.url)
         return self
 

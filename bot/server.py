@@ -1,18 +1,16 @@
-"""HTTP: Slack's endpoint, health and the upload API, as one WSGI app served by waitress."""
+"""HTTP routes: Slack's endpoint, health, OAuth and the upload API, as one WSGI app. `bot/asgi.py`
+serves it through uvicorn, and answers Slack's requests itself on the event loop."""
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
-from waitress import wasyncore
-from waitress.server import create_server
 
 from bot.gate import AckGate
 from bot.store import health
@@ -49,6 +47,7 @@ class WsgiApp:
     ) -> None:
         self.gate = gate or AckGate()
         self.storage = storage or health.StorageHealth()
+        self.bolt = bolt_app
         self.slack = SlackRequestHandler(bolt_app)
         self.oauth = bolt_app.oauth_flow is not None
         self.engine = engine
@@ -99,58 +98,3 @@ def _content_length(environ: Environ) -> int:
         return int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return 0
-
-
-class HttpServer:
-    """waitress in a background thread; `port=0` picks a free one (tests, playground)."""
-
-    def __init__(
-        self, app: WsgiApp, host: str, port: int, threads: int = 8, max_body: int = 64 << 20
-    ) -> None:
-        self._server = create_server(
-            app,
-            host=host,
-            port=port,
-            threads=threads,
-            ident="groundline",
-            clear_untrusted_proxy_headers=True,
-            # waitress reads this with int(): anything below 1 becomes 0 and the loop spins.
-            asyncore_loop_timeout=1,
-            # waitress buffers a whole body before the app sees it: cap it at what we accept.
-            max_request_body_size=max_body + MAX_SLACK_BODY,
-        )
-        self.host = host
-        self.port = int(self._server.effective_port)
-        self._thread: threading.Thread | None = None
-        self._stopping = False
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def serve_forever(self) -> None:
-        try:
-            self._server.run()
-        except OSError:
-            # Only when stop() had to close the sockets from outside the loop (see there).
-            if not self._stopping:
-                raise
-
-    def start(self) -> HttpServer:
-        self._thread = threading.Thread(target=self.serve_forever, name="http", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Close every socket from inside the loop (via waitress's trigger), so the loop ends
-        at once instead of at its next timeout."""
-        self._stopping = True
-        server = self._server
-        try:
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-        except OSError:
-            # The trigger is already gone (seen once in CI at teardown): close from here; the
-            # loop's next select() then fails, which serve_forever expects while stopping.
-            wasyncore.close_all(server._map)
-        if self._thread is not None:
-            self._thread.join(timeout=5)

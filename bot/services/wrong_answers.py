@@ -1,6 +1,7 @@
 """The team's choice of which checks count as a wrong answer, stored with the feature.
 
-The choice is by check name. It applies to every later run (command line, API, file drop) and
+The choice is by check name; who may change it is services/access.py's "steer" (the
+listeners ask it). It applies to every later run (command line, API, file drop) and
 to the runs whose cases are still stored, which a job re-judges (`rejudge_version`) so that a
 press or a command answers at once however many cases there are. Runs keep what counted for
 them (eval_runs.checks_json), for reports and the export.
@@ -19,17 +20,13 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.domain.stats import wilson_interval
-from bot.errors import BadInput, Forbidden, NotFound
+from bot.errors import BadInput, NotFound
 from bot.ingest.judging import NEVER_WRONG, counted_checks, wrong_means
 from bot.ingest.model import CheckKind
 from bot.services.evals import store_verdicts, wrong_choice
 from bot.store.models import EvalCase, EvalRun, Feature
 
 DEFAULT_WORDS = frozenset({"default", "reset", "auto"})
-NOT_ALLOWED = (
-    "Only the feature's PM, its engineer or whoever started the kickoff can change what counts "
-    "as a wrong answer."
-)
 
 
 @dataclass(frozen=True)
@@ -78,11 +75,6 @@ class Stale:
 
     listing: Listing
     by: str | None
-
-
-def may_change(feature: Feature, user_id: str) -> None:
-    if user_id not in {feature.pm_user_id, feature.engineer_user_id, feature.created_by}:
-        raise Forbidden(NOT_ALLOWED)
 
 
 def found_checks(session: Session, feature: Feature) -> dict[str, CheckKind]:
@@ -140,7 +132,6 @@ def choose(session: Session, clock: Clock, feature: Feature, words: list[str], u
     """`/align wrong F <check>… | default`: store the choice, whatever it was before; returns
     what changed, as plain text ("changed what counts as a wrong answer: …"). The caller
     queues the job that re-judges the stored runs."""
-    may_change(feature, user_id)
     kinds = found_checks(session, feature)
     if not kinds:
         raise BadInput(
@@ -179,7 +170,6 @@ def toggle(
 ) -> Changed | Stale:
     """A button under a run's checks: count `check` as a wrong answer or stop counting it
     (`check` None: back to the default), if the choice is still the one the button showed."""
-    may_change(feature, user_id)
     if seen != feature.wrong_choice_version:
         return _stale(session, feature, run)
     before = listing(feature, run)

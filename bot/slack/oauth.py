@@ -26,8 +26,22 @@ STATE_EXPIRY_SECONDS = 600
 
 
 def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
+    """slack_sdk's store; with GROUNDLINE_ENCRYPTION_KEY, one that encrypts the tokens. A key
+    that cannot read the stored tokens (or encrypted tokens and no key) fails here, at start."""
+    # Imported here: only OAuth installs load `cryptography` (memory matters in serve).
+    from bot.store.sealed import SealedInstallationStore, Sealer, check_stored, read_keys
+
     assert settings.SLACK_CLIENT_ID is not None
-    return SQLAlchemyInstallationStore(client_id=settings.SLACK_CLIENT_ID, engine=engine)
+    store: SQLAlchemyInstallationStore
+    sealer = None
+    keys = read_keys(settings.GROUNDLINE_ENCRYPTION_KEY)
+    if keys is not None:
+        sealer = Sealer(keys)
+        store = SealedInstallationStore(settings.SLACK_CLIENT_ID, engine, sealer)
+    else:
+        store = SQLAlchemyInstallationStore(client_id=settings.SLACK_CLIENT_ID, engine=engine)
+    check_stored(store, sealer)
+    return store
 
 
 def installed_bot_token(store: SQLAlchemyInstallationStore, team_id: str) -> str | None:

@@ -2,7 +2,7 @@
 
 A database can answer reads and still refuse every write (a full disk, a read-only file or
 mount, a read-only PostgreSQL). So health is three questions: does it answer, does a real write
-commit, and has any write failed for lack of room or permission in the last minute.
+commit, and has any write failed for lack of room or permission in the last ten seconds.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bot.store.models import ProcessedDelivery
 
 log = logging.getLogger(__name__)
 
-RECENT_SECONDS = 60.0
+RECENT_SECONDS = 10.0
 # Below this much free space a SQLite database is full for practical purposes: SQLite reuses
 # its WAL file, so a probe write can still fit while a real one (a run of cases) cannot.
 MIN_FREE_BYTES = 1 << 20
@@ -93,7 +93,7 @@ class StorageHealth:
 def check(engine: Engine, health: StorageHealth) -> str | None:
     """None when the database answers and takes a write; else why not, in a few words."""
     if health.recently_refused():
-        return "database refused a write in the last minute"
+        return "database refused a write in the last ten seconds"
     free = _free_bytes(engine)
     if free is not None and free < MIN_FREE_BYTES:
         return "disk full"

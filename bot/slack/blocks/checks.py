@@ -52,8 +52,9 @@ def choice_message(listing: Listing) -> tuple[str, list[Block]]:
     rows = [_row_text(check) for check in listing.checks]
     how = (
         f"Press a button to change it, or type `/align wrong {escape(listing.slug)} <check> …` "
-        f"(or `default`). It applies to this run, the stored ones and every later one; the "
-        "feature's PM, engineer or kickoff starter can change it."
+        f"(or `default`). It applies to this run, the stored ones and every later one. The "
+        "feature's PM, its engineer, a signer of its targets or whoever started the kickoff "
+        "can change it."
     )
     text = "\n".join([head, *(f"• {row}" for row in rows), how])
     blocks: list[Block] = [section(head)]

@@ -11,6 +11,7 @@ from bot.deps import Deps
 from bot.ids import Action
 from bot.jobs import rejudge
 from bot.services import outbox, wrong_answers
+from bot.services.access import Need
 from bot.services.outbox import ReplyTarget
 from bot.services.wrong_answers import Stale
 from bot.slack.blocks import checks as checks_blocks
@@ -32,7 +33,8 @@ def register(app: App, deps: Deps) -> None:
         message_ts = (body.get("container") or {}).get("message_ts")
         work = work_of(context)
         session = work.session
-        feature = clicked_feature(session, body, str(press.f), FEATURE_GONE)
+        # What counts as wrong changes every number judged: the feature's people decide.
+        feature = clicked_feature(session, deps, body, str(press.f), FEATURE_GONE, Need.STEER)
         run = wrong_answers.run_of(session, feature, press.r)
         outcome = wrong_answers.toggle(
             session, deps.clock, feature, run, press.c, press.n, press.v, user_id

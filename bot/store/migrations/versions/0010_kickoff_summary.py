@@ -1,7 +1,7 @@
 """features remember their kickoff summary's outbox row, so changes update it in place
 
-Revision ID: 0009_kickoff_summary
-Revises: 0008_run_intervals
+Revision ID: 0010_kickoff_summary
+Revises: 0009_wrong_choice_version
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_kickoff_summary"
-down_revision: str | Sequence[str] | None = "0008_run_intervals"
+revision: str = "0010_kickoff_summary"
+down_revision: str | Sequence[str] | None = "0009_wrong_choice_version"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -31,6 +31,7 @@ from bench.common import (  # noqa: E402
     TEAM_ID,
     children_cpu_seconds,
     free_port,
+    load_wrk,
     machine,
     replace_doc_section,
     rss_mb,
@@ -75,7 +76,11 @@ def poke(port: int, times: int) -> None:
 
 
 def level(
-    ports: dict[str, int], pids: dict[str, int], concurrency: int, budget: Budget
+    ports: dict[str, int],
+    pids: dict[str, int],
+    concurrency: int,
+    budget: Budget,
+    workdir: Path | None = None,
 ) -> dict[str, Any]:
     """Alternate the apps in short rounds (A, B, C, C, B, A, ...) and pool each app's latencies: on a shared 2-core machine, noise then lands on both sides alike.
     Server CPU time per request is recorded too; other processes barely disturb it."""
@@ -90,6 +95,9 @@ def level(
         }
         for name in ports
     }
+    if budget.client == "wrk":
+        assert workdir is not None
+        return level_wrk(ports, pids, concurrency, budget, workdir)
     for round_number in range(budget.rounds):
         order = list(ports) if round_number % 2 == 0 else list(reversed(ports))
         for name in order:
@@ -135,16 +143,44 @@ def ratios(ours: dict[str, Any], floor: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def level_wrk(
+    ports: dict[str, int], pids: dict[str, int], concurrency: int, budget: Budget, workdir: Path
+) -> dict[str, Any]:
+    """With wrk: one timed run per app and level (wrk reports percentiles, not latencies to
+    pool), the apps in turn, in the opposite order at every other level."""
+    order = list(ports) if concurrency % 2 == 0 else list(reversed(ports))
+    stats: dict[str, dict[str, Any]] = {}
+    for name in order:
+        load_wrk(ports[name], concurrency, 1, workdir)  # warm-up, unmeasured
+        cpu_before = tree_cpu_seconds(pids[name])
+        found = load_wrk(ports[name], concurrency, budget.seconds / 2, workdir)
+        cpu = tree_cpu_seconds(pids[name]) - cpu_before
+        found["error_kinds"] = []
+        found["server_cpu_ms_per_request"] = round(cpu * 1000 / max(found["requests"], 1), 3)
+        stats[name] = found
+    return {
+        "concurrency": concurrency,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        **stats,
+        "ratios": {floor: ratios(stats["ours"], stats[floor]) for floor in FLOORS},
+    }
+
+
 @dataclass(frozen=True)
 class Budget:
     count: int  # requests per app per concurrency level, split over the rounds
     seconds: float  # time cap per app per level, split the same way
     warmup: int  # unmeasured requests before each round
     rounds: int
+    client: str = "python"  # bench/loadgen.py, or "wrk"
 
 
-def run(quick: bool, ours_env: dict[str, str] | None = None) -> dict[str, Any]:
-    budget = Budget(400, 6.0, 30, 2) if quick else Budget(2000, 20.0, 50, 4)
+def run(
+    quick: bool, ours_env: dict[str, str] | None = None, client: str = "python"
+) -> dict[str, Any]:
+    budget = Budget(400, 6.0, 30, 2, client) if quick else Budget(2000, 20.0, 50, 4, client)
+    if client == "wrk":
+        budget = Budget(0, 4.0 if quick else 10.0, 0, 1, client)
     with (
         LocalSlack(bot_token=BOT_TOKEN, team_id=TEAM_ID) as slack,
         tempfile.TemporaryDirectory() as tmp,
@@ -189,7 +225,7 @@ def measure(
             "floor_idle_rss_mb": round(tree_rss_mb(pids["floor"]), 1),
             "floor_waitress_idle_rss_mb": round(rss_mb(pids["floor_waitress"]), 1),
         }
-        levels = [level(ports, pids, concurrency, budget) for concurrency in LEVELS]
+        levels = [level(ports, pids, concurrency, budget, workdir) for concurrency in LEVELS]
         memory["ours_rss_after_load_mb"] = round(tree_rss_mb(pids["ours"]), 1)
     return {
         "bench": "ack",
@@ -301,6 +337,15 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def budget_words(budget: dict[str, Any]) -> str:
+    if budget.get("client") == "wrk":
+        return f"client wrk (2 threads), {budget['seconds'] / 2:g} s per app and level"
+    return (
+        f"client bench/loadgen.py, {budget['count']} requests or {budget['seconds']:g} s per "
+        "app and level"
+    )
+
+
 def write_doc_section(result: dict[str, Any], interpretation: str) -> None:
     """Replace our section of docs/performance.md (other benches own the other sections)."""
     machine = result["machine"]
@@ -317,9 +362,8 @@ def write_doc_section(result: dict[str, Any], interpretation: str) -> None:
         f"Run of {result['when']} ({'quick' if result['quick'] else 'full'}): "
         f"{machine['cpus']} × {machine['cpu'] or 'unknown CPU'}, Python {machine['python']}, "
         f"1-minute load average {machine['load_before']:.1f} before the run "
-        f"(`uptime` after it: {result.get('uptime_after') or 'not read'}); budget "
-        f"{result['budget']['count']} requests or {result['budget']['seconds']:g} s per app "
-        "and level.\n\n"
+        f"(`uptime` after it: {result.get('uptime_after') or 'not read'}); "
+        f"{budget_words(result['budget'])}.\n\n"
         f"{table(result)}\n\n{interpretation.strip()}\n"
     )
     replace_doc_section(body)
@@ -348,12 +392,18 @@ def main() -> None:
         help="an extra setting for our serve (experiments); repeatable",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument(
+        "--client",
+        choices=["python", "wrk"],
+        default="python",
+        help="the load generator: bench/loadgen.py (default) or wrk (apt-get install wrk)",
+    )
     args = parser.parse_args()
     extra = dict(item.split("=", 1) for item in args.ours_env)
     if args.no_run:
         result = json.loads(args.out.read_text())
     else:
-        result = run(args.quick, extra)
+        result = run(args.quick, extra, args.client)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(table(result))

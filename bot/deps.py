@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from bot.unit_of_work import AlreadyHandled, RequestWork, record_delivery
 
 if TYPE_CHECKING:
     from bot.llm import LanguageModel
+    from bot.services.access import Directory
 
 
 __all__ = ["AlreadyHandled", "Deps"]
@@ -48,6 +50,13 @@ class Deps:
     background: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="bg")
     )
+
+    @cached_property
+    def directory(self) -> Directory:
+        """Who is in which channel, from Slack, cached briefly (services/access asks it)."""
+        from bot.slack.directory import SlackDirectory  # the Slack edge, built on first use
+
+        return SlackDirectory(self.bot_token, self.settings.SLACK_API_URL)
 
     def bot_token(self, team_id: str) -> str | None:
         if self.token_for_team is not None:

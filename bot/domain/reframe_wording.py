@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from bot.domain import measure_text
 from bot.domain.checks import Measure, check_cost, check_error_rate, check_latency
+from bot.domain.mrkdwn import escape
 from bot.domain.options import plan_options
 from bot.domain.reframe import Claim, Dimension
 from bot.domain.runs import RunFacts
@@ -94,11 +95,12 @@ def _accuracy(feature: str, claim: Claim, targets: Targets, run: RunFacts | None
             measured += f": {users} users would get a wrong answer"
             facts.append(f"in users' terms: {users} users get a wrong answer")
         measured += "."
-    impact = (
-        f" We agreed a wrong answer means: {targets.error_impact}." if targets.error_impact else ""
-    )
-    if targets.error_impact:
-        facts.append(f"what a wrong answer means, as agreed: {targets.error_impact}")
+    # Typed by a person: escaped here, where it goes into mrkdwn (and into the model's facts,
+    # which hold the feature's name escaped the same way).
+    agreed_impact = escape(targets.error_impact) if targets.error_impact else ""
+    impact = f" We agreed a wrong answer means: {agreed_impact}." if agreed_impact else ""
+    if agreed_impact:
+        facts.append(f"what a wrong answer means, as agreed: {agreed_impact}")
     if limit is None:
         choices = _choices(tuple(format_rate(c) for c in ERROR_CHOICES))
         facts.append(f"thresholds to offer: {choices}")

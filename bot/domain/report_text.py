@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.domain import measure_text
-from bot.domain.checks import Measure, RunChecks
+from bot.domain.checks import CarriedCheck, Measure, RunChecks
 from bot.domain.measure_text import VERDICT_WORDS, ms_at_most, usd
 from bot.domain.options import Option, option_title
 from bot.domain.report import DecisionFacts, DecisionImpact, MetricCheck, ReportModel, TradeoffRow
@@ -41,7 +41,9 @@ def run_name(run: RunFacts, style: Style = PLAIN) -> str:
 
 def _pct_of(run: RunFacts) -> str:
     rate = run.failure_rate
-    return "no answered cases" if rate is None else f"{format_rate(rate)} of {run.n} cases"
+    if rate is None:
+        return "no answered cases"
+    return f"{format_rate(rate)} of {measure_text.count(run.n, 'case')}"
 
 
 def title(model: ReportModel, style: Style = PLAIN) -> str:
@@ -150,15 +152,27 @@ def _cell(shown: str | None, verdict: Verdict, agreed: bool) -> str:
     return f"{shown} {VERDICT_MARKS.get(verdict, '–') if agreed else '–'}"
 
 
+def _carried_cell(check: CarriedCheck | None) -> str:
+    share = check.share if check is not None else None
+    if check is None or share is None:
+        return "no data"
+    return _cell(format_rate(share), check.verdict, True)
+
+
 def tradeoff_cells(rows: list[TradeoffRow], style: Style = PLAIN) -> list[list[str]]:
-    """The trade-off table as text cells, header first: every label against every target."""
+    """The trade-off table as text cells, header first: every label against every target
+    (success measures too, when a run carries them as checks)."""
+    measures = list(dict.fromkeys(c.metric.name for row in rows for c in row.carried))
     body = []
     for row in rows:
+        carried = {c.metric.name: c for c in row.carried}
+        extra = [_carried_cell(carried.get(name)) for name in measures]
         run, checks = row.run, row.checks
         rate, latency, cost = checks.error_rate, checks.latency, checks.cost
         body.append(
             [
-                style.esc(run.label or "(no label)")[:30],
+                # Cut before escaping (never half an entity), on one line (it's a table).
+                style.esc(" ".join((run.label or "(no label)").split())[:30]),
                 f"#{run.id}",
                 format_number(run.n),
                 _cell(
@@ -174,16 +188,18 @@ def tradeoff_cells(rows: list[TradeoffRow], style: Style = PLAIN) -> list[list[s
                     cost.verdict,
                     cost.budget_usd is not None,
                 ),
+                *extra,
                 "yes" if row.meets_all else "no",
             ]
         )
-    return [list(TABLE_HEADER), *body]
+    header = [*TABLE_HEADER[:-1], *(style.esc(name)[:30] for name in measures), TABLE_HEADER[-1]]
+    return [header, *body]
 
 
 def tradeoff_table(rows: list[TradeoffRow], style: Style = PLAIN) -> str:
     """Fixed-width text table: the latest run of every label against every agreed target."""
     cells = tradeoff_cells(rows, style)
-    widths = [max(len(r[i]) for r in cells) for i in range(len(TABLE_HEADER))]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in cells]
     return "\n".join(line.rstrip() for line in lines)
 
@@ -289,7 +305,7 @@ def headline(model: ReportModel, style: Style = PLAIN) -> str:
         return "Latest numbers: no data yet (no eval run stored)."
     parts = headline_parts(model.checks)
     numbers = "; ".join(parts) if parts else "every case errored"
-    where = f"{run_name(run, style)} ({run.n} cases, {when(run.created_at)})"
+    where = f"{run_name(run, style)} ({measure_text.count(run.n, 'case')}, {when(run.created_at)})"
     return f"Latest numbers, {where}: {numbers}."
 
 
@@ -311,6 +327,7 @@ def body_lines(model: ReportModel, style: Style = PLAIN) -> list[str]:
     """The numbers, one line each, in reading order (without title, options and decisions)."""
     lines = [error_rate_line(model, style), latency_line(model, style), cost_line(model, style)]
     lines += [metric_line(model, check, style) for check in model.metrics]
+    lines += [measure_text.carried_line(check, style) for check in model.carried]
     optional = [
         trend_line(model),
         change_line(model, style),

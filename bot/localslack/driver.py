@@ -62,9 +62,12 @@ class SlackDriver:
         channel_id: str = "C0FEAT",
         user_name: str | None = None,
         encoded: bool = False,
+        response_url: str | None = None,
     ) -> Delivered:
         """Someone runs a slash command; `text` is what they typed (encoded as Slack does, see
-        localslack/composer.py), or with `encoded` already in Slack's encoding."""
+        localslack/composer.py), or with `encoded` already in Slack's encoding. A given
+        `response_url` replaces the stand-in's own (e.g. one that cannot be reached)."""
+        self.slack.workspace.took_part(channel_id, user_id)
         if not encoded:
             text = composer.wire_text(composer.pieces(text, self.slack.workspace), command=True)
         fields = {
@@ -79,7 +82,7 @@ class SlackDriver:
             "text": text,
             "api_app_id": self.team.app_id,
             "is_enterprise_install": "false",
-            "response_url": self.slack.new_response_url(channel_id),
+            "response_url": response_url or self.slack.new_response_url(channel_id),
             "trigger_id": payloads.trigger_id(),
         }
         return self.send_raw(urlencode(fields).encode("utf-8"), FORM)
@@ -98,6 +101,8 @@ class SlackDriver:
         """Someone posts in `channel`; the message is stored in the stand-in, then delivered.
         `text` is what they typed, sent as Slack encodes it (localslack/composer.py); with
         `encoded` it is already in Slack's encoding, as a message event carries it."""
+        if bot_id is None:
+            self.slack.workspace.took_part(channel, user)
         typed = (
             composer.wire_pieces(text) if encoded else composer.pieces(text, self.slack.workspace)
         )
@@ -172,6 +177,8 @@ class SlackDriver:
         channel, ts = str(posted.get("channel", "")), str(posted.get("ts", ""))
         current = self.slack.message(channel, ts) or posted
         block_id, button = payloads.find_button(current, label, action_id)
+        if channel and not current.get("is_ephemeral"):
+            self.slack.workspace.took_part(channel, user)
         action = {
             "action_id": button.get("action_id"),
             "block_id": block_id,
@@ -210,6 +217,7 @@ class SlackDriver:
         self, callback_id: str, message: Payload | RecordedCall, channel: str, user: str = "U0PM"
     ) -> Delivered:
         shown = payloads.as_message(message)
+        self.slack.workspace.took_part(channel, user)
         payload = {
             "type": "message_action",
             "token": payloads.VERIFICATION_TOKEN,

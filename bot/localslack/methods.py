@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.localslack.files_api import ApiError, FileMethods
+from bot.localslack.members_api import MemberMethods
 from bot.localslack.workspace import APP_ID, BOT_ID, BOT_USER_ID, Workspace
 
 Params = dict[str, Any]
@@ -16,7 +17,7 @@ Answer = dict[str, Any]
 __all__ = ["ApiError", "WebApi", "decode_json_params"]
 
 
-class WebApi(FileMethods):
+class WebApi(FileMethods, MemberMethods):
     def __init__(
         self,
         workspace: Workspace,
@@ -44,6 +45,7 @@ class WebApi(FileMethods):
             "views.update": self.views_update,
             "users.info": self.users_info,
             "conversations.info": self.conversations_info,
+            "conversations.members": self.conversations_members,
             "conversations.replies": self.conversations_replies,
             "reactions.add": self.reactions_add,
             "files.info": self.files_info,
@@ -121,6 +123,12 @@ class WebApi(FileMethods):
 
     def post_ephemeral(self, params: Params, team_id: str) -> Answer:
         channel_id = self._member_channel(params)
+        with self.ws.lock:
+            channel = self.ws.channel(channel_id)
+            if not channel.open and str(params["user"]) not in channel.members:
+                # https://docs.slack.dev/reference/methods/chat.postEphemeral: the recipient
+                # must be in the channel.
+                raise ApiError("user_not_in_channel")
         message = bot_message(params, team_id) | {
             "ts": self.ws.next_ts(),
             "is_ephemeral": True,
@@ -163,9 +171,6 @@ class WebApi(FileMethods):
         for message in top_level:
             message.pop("channel")
         return {"messages": list(reversed(top_level)), "has_more": False}
-
-    def conversations_info(self, params: Params, team_id: str) -> Answer:
-        return {"channel": self.ws.channel(str(params["channel"])).info()}
 
     def conversations_replies(self, params: Params, team_id: str) -> Answer:
         channel_id = str(params["channel"])

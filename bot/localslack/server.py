@@ -145,11 +145,14 @@ class LocalSlack:
         retry_after: int | None = 1,
         times: int = 1,
         error: str | None = None,
+        channel: str | None = None,
     ) -> None:
-        """Make the next `times` calls to `method` ("*" = any) fail with this HTTP status.
+        """Make the next `times` calls to `method` ("*" = any) fail with this HTTP status; with
+        `channel`, only calls naming that channel.
 
         With status=200 and an `error`, the call answers ok=false with that error code."""
-        self.faults.add(Fault(method, times, status, error, retry_after if status == 429 else None))
+        retry = retry_after if status == 429 else None
+        self.faults.add(Fault(method, times, status, error, retry, channel=channel))
 
     def delay(self, method: str, seconds: float, times: int = 1) -> None:
         self.faults.add(Fault(method, times, delay=seconds))
@@ -162,9 +165,34 @@ class LocalSlack:
         with self.workspace.lock:
             self.workspace.users[user_id] = record
 
-    def add_channel(self, channel_id: str, name: str) -> None:
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        private: bool = False,
+        members: list[str] | None = None,
+    ) -> None:
+        """A channel; with `members`, exactly those people are in it (else it is open: whoever
+        acts there joins, see Channel)."""
+        channel = Channel(channel_id, name, private=private)
+        if members is not None:
+            channel.open = False
+            for user_id in members:
+                channel.join(user_id)
         with self.workspace.lock:
-            self.workspace.channels[channel_id] = Channel(channel_id, name)
+            channel.bot_is_member = channel_id not in self.workspace.not_member
+            self.workspace.channels[channel_id] = channel
+
+    def join(self, channel_id: str, user_id: str) -> None:
+        with self.workspace.lock:
+            self.workspace.channel(channel_id).join(user_id)
+
+    def leave(self, channel_id: str, user_id: str) -> None:
+        with self.workspace.lock:
+            channel = self.workspace.channel(channel_id)
+            channel.open = False
+            channel.members = [m for m in channel.members if m != user_id]
 
     def bot_not_in(self, channel_id: str) -> None:
         with self.workspace.lock:
@@ -275,7 +303,7 @@ class LocalSlack:
         if violation is not None:
             with self._lock:
                 self.spec_violations.append(violation)
-        fault = self.faults.take_failure(method)
+        fault = self.faults.take_failure(method, str(params.get("channel") or "") or None)
         if fault is not None:
             return self._record(method, params, token, at, fault_reply(fault))
         if violation is not None:

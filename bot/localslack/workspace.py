@@ -17,11 +17,33 @@ Message = dict[str, Any]
 
 @dataclass
 class Channel:
+    """A conversation. Private channels made since 2021 have C ids like public ones, so only
+    `is_private` tells them apart (https://docs.slack.dev/reference/objects/conversation-object).
+
+    Membership: a channel a test declared (`LocalSlack.add_channel(..., members=[...])`) has
+    exactly those people. An undeclared one is *open*: whoever posts, runs a command or presses
+    a button in it is taken to have joined it first, as Slack makes people join to take part."""
+
     id: str
     name: str
     bot_is_member: bool = True
     messages: list[Message] = field(default_factory=list)
     ephemeral: list[Message] = field(default_factory=list)
+    private: bool = False
+    members: list[str] = field(default_factory=list)  # people, in joining order; not the bot
+    open: bool = True
+
+    @property
+    def is_private(self) -> bool:
+        return self.private or self.id.startswith(("D", "G"))
+
+    def join(self, user_id: str) -> None:
+        if user_id != BOT_USER_ID and user_id not in self.members:
+            self.members.append(user_id)
+
+    def member_ids(self) -> list[str]:
+        """What conversations.members lists: the people and, when it is in, the bot user."""
+        return [*self.members, *([BOT_USER_ID] if self.bot_is_member else [])]
 
     def info(self) -> dict[str, Any]:
         is_im = self.id.startswith("D")
@@ -31,7 +53,7 @@ class Channel:
             "is_channel": not is_im and not self.id.startswith("G"),
             "is_group": self.id.startswith("G"),
             "is_im": is_im,
-            "is_private": is_im or self.id.startswith("G"),
+            "is_private": self.is_private,
             "is_member": self.bot_is_member,
             "is_archived": False,
             "created": 1700000000,
@@ -63,6 +85,8 @@ class Workspace:
         self.files: dict[str, StoredFile] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
+        # Slack may return fewer members per page than asked for; tests lower this to page.
+        self.members_page_cap = 999
         self._counter = 0
 
     def next_ts(self) -> str:
@@ -85,6 +109,13 @@ class Workspace:
                     bot_is_member=channel_id not in self.not_member,
                 )
             return self.channels[channel_id]
+
+    def took_part(self, channel_id: str, user_id: str) -> None:
+        """Someone acted in this channel: in an open channel that means they are in it."""
+        with self.lock:
+            channel = self.channel(channel_id)
+            if channel.open:
+                channel.join(user_id)
 
     def add_message(self, channel_id: str, message: Message) -> Message:
         with self.lock:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.domain.mrkdwn import clip
+
 Block = dict[str, Any]
 
 
+TEXT_LIMIT = 3000  # characters in one text object (Slack's Block Kit reference)
+
+
 def section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, TEXT_LIMIT)}}
 
 
 def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, TEXT_LIMIT)}]}
 
 
 def header(text: str) -> Block:

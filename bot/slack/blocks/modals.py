@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.domain import checklist
 from bot.domain.checklist import Step
+from bot.domain.mrkdwn import clip
 from bot.ids import Block, View
 
 
@@ -47,7 +48,7 @@ def decision_note(
 ) -> dict[str, Any]:
     """Why the team chose an option, in a sentence or two; kept with the decision."""
     blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": chosen[:3000]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(chosen, 3000)}},
         _text_input(
             Block.DECISION_NOTE.value,
             "Why this option?",

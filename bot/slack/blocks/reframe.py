@@ -3,9 +3,11 @@ is agreed yet."""
 
 from __future__ import annotations
 
+from bot.domain.checklist import AGREED
 from bot.domain.mrkdwn import clip, escape
 from bot.ids import Action
 from bot.slack.blocks import Block, actions, button, context, section
+from bot.store.models import Feature
 
 LISTENING_HINT = (
     "I'm listening in this channel for claims like this one. Not helpful? React to this "
@@ -46,3 +48,37 @@ def reply_blocks(
 
 def no_feature_blocks() -> list[Block]:
     return [section(NO_FEATURE), kickoff_button(None)]
+
+
+def listening_announcement(feature: Feature, user_id: str, turn_on: bool) -> str:
+    """What the channel is told when someone turns listening mode on or off."""
+    name = escape(feature.name)
+    if not turn_on:
+        return f"<@{user_id}> turned off listening for *{name}*."
+    return (
+        f"<@{user_id}> turned on listening for *{name}*: when someone here says the model "
+        "hallucinates, is slow, costs too much or is good enough, I'll reply in the thread with "
+        "the agreed numbers (at most once an hour per thread). "
+        f"`/align listen {feature.slug} off` stops it."
+    )
+
+
+def kickoff_pointer(feature: Feature | None) -> str:
+    """Where the kickoff is (or how to start one), for the button on a reply asking for a target."""
+    if feature is None:
+        return (
+            "Start it here with `/kickoff <feature name> [@pm] [@engineer]`. I'll ask the "
+            "questions in a thread: the limit on wrong answers, latency and cost. Once the PM "
+            "and the engineer sign off, claims like this one get answered with numbers."
+        )
+    name = escape(feature.name)
+    if feature.thread_ts is None:
+        return f"The kickoff for *{name}* is starting; its thread will appear in a moment."
+    link = f"https://slack.com/archives/{feature.channel_id}/p{feature.thread_ts.replace('.', '')}"
+    if feature.stage == AGREED:
+        return (
+            f"The targets for *{name}* are agreed, but not this one. To add it, reply in "
+            f"<{link}|the kickoff thread> with `change <answer> to <value> because <reason>`; "
+            "both sign-offs are needed again."
+        )
+    return f"The kickoff for *{name}* is under way: <{link}|carry on in its thread>."

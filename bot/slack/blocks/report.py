@@ -5,11 +5,13 @@ through escape() (via SLACK_STYLE)."""
 from __future__ import annotations
 
 from bot.domain import report_text as words
-from bot.domain.options import Option
+from bot.domain.mrkdwn import clip, escape
+from bot.domain.options import OPTION_NAMES, Option
 from bot.domain.report import ReportModel
 from bot.domain.style import MRKDWN, Style
 from bot.ids import Action
 from bot.slack.blocks import Block, actions, button, context, section
+from bot.store.models import Feature
 
 TRADEOFF_ROWS = 15  # the table's latest labels; more would not fit a message
 # Slack's table block (https://docs.slack.dev/reference/block-kit/blocks/table-block): rows of
@@ -101,4 +103,25 @@ def report_blocks(model: ReportModel) -> list[Block]:
 
 def report_message(model: ReportModel) -> tuple[str, list[Block]]:
     """(text fallback, blocks) for chat.postMessage."""
-    return words.render_text(model, SLACK_STYLE)[:3900], report_blocks(model)
+    return clip(words.render_text(model, SLACK_STYLE), 3900), report_blocks(model)
+
+
+def decision_confirmation(
+    feature: Feature, option: Option, user_id: str, decision_id: int
+) -> tuple[str, list[Block]]:
+    """The thread's record of a decision, with the button for its note."""
+    line = (
+        f"{MRKDWN.mention(user_id)} chose {option.value}) {OPTION_NAMES[option].lower()} for "
+        f"*{escape(feature.name)}*. Noted with the date; the next reports will show the numbers "
+        "before and after."
+    )
+    note = button("Add a note", Action.DECISION_NOTE.value, f"{feature.id}:{decision_id}")
+    return line, [section(line), actions(note)]
+
+
+def decision_note_post(user_id: str, option: Option, note: str) -> tuple[str, list[Block]]:
+    """A decision's note in the report's thread, every line quoted (and escaped)."""
+    quoted = "\n".join(f">{escape(part)}" for part in note.strip().splitlines())
+    name = OPTION_NAMES[option].lower()
+    line = f"{MRKDWN.mention(user_id)}'s note on {option.value}) {name}:\n{quoted}"
+    return line, [section(line)]

@@ -9,14 +9,16 @@ from slack_bolt import Ack, App
 
 from bot.deps import Deps
 from bot.domain.mrkdwn import escape
-from bot.errors import BadInput, NotFound
+from bot.errors import BadInput
 from bot.ids import Command
-from bot.services import kickoff, schedules
+from bot.services import access, kickoff, outbox, schedules
 from bot.services import reports as report_service
+from bot.services.access import Need
 from bot.slack import blocks
 from bot.slack import text as slack_text
 from bot.slack.blocks import status
 from bot.slack.listeners import evals, reframe, reports, schedule
+from bot.slack.listeners.lookup import commanded_feature
 
 Handler = Callable[[Deps, dict[str, Any], list[str], Ack], None]
 
@@ -26,22 +28,22 @@ def _help(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> Non
 
 
 def _status(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
+    unchecked = 0
     with deps.unit_of_work() as session:
         if args:
-            feature = kickoff.get_feature(session, command["team_id"], " ".join(args))
-            if feature is None:
-                name = escape(" ".join(args)[:80])
-                raise NotFound(f"No feature called `{name}` here. `/align status` lists them.")
-            features = [feature]
+            features = [commanded_feature(session, deps, command, " ".join(args), Need.SEE)]
         else:
-            features = kickoff.features_of(session, command["team_id"])
+            everything = kickoff.features_of(session, command["team_id"])
+            shown = access.visible(deps.directory, everything, command["user_id"])
+            features, unchecked = shown.features, shown.unchecked
         failures = schedules.last_report_failures(session, (f.id for f in features))
+        undelivered = outbox.undelivered(session, (f.id for f in features))
         # One named feature gets its latest numbers; the list stays quick to answer.
         latest = report_service.latest_of(session, features, deps.clock.now()) if args else None
         ack(
             response_type="ephemeral",
-            text=status.status_text(features, failures),
-            blocks=status.status_blocks(features, failures, latest),
+            text=status.status_text(features, failures, unchecked),
+            blocks=status.status_blocks(features, failures, latest, unchecked, undelivered),
         )
 
 

@@ -10,9 +10,11 @@ from slack_bolt import Ack
 
 from bot.deps import Deps
 from bot.domain.mrkdwn import escape
-from bot.errors import BadInput, NotFound
+from bot.errors import BadInput
 from bot.services import kickoff, outbox, tokens, wrong_answers
-from bot.store.models import Feature, MetricSample
+from bot.services.access import Need
+from bot.slack.listeners.lookup import commanded_feature
+from bot.store.models import MetricSample
 
 METRIC_USAGE = (
     "Usage: `/align metric <feature> <name> <value>`, "
@@ -21,13 +23,6 @@ METRIC_USAGE = (
 TOKEN_USAGE = (
     "Usage: `/align token <feature>` for a new upload token, or `--revoke` to cancel them all."
 )
-
-
-def _feature(session: Any, command: dict[str, Any], key: str) -> Feature:
-    feature = kickoff.get_feature(session, command["team_id"], key)
-    if feature is None:
-        raise NotFound(f"No feature called `{escape(key[:80])}` here. `/align status` lists them.")
-    return feature
 
 
 def _number(text: str) -> float:
@@ -48,7 +43,7 @@ def metric(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> No
     if len(name) > 80:
         raise BadInput("Please keep the measure's name under 80 characters.")
     with deps.unit_of_work() as session:
-        feature = _feature(session, command, key)
+        feature = commanded_feature(session, deps, command, key, Need.ACT)
         version = kickoff.agreed_version(feature) or kickoff.current_version(feature)
         agreed = [m.name for m in kickoff.targets_of(version).success_metrics]
         # Use the agreed spelling, so "csat" and "CSAT" are one series.
@@ -63,11 +58,15 @@ def metric(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> No
             )
         )
         feature_name = feature.name
-    note = "" if name in agreed or not agreed else f" (agreed measures: {', '.join(agreed)})"
-    ack(
-        response_type="ephemeral",
-        text=f"Noted: *{escape(name)}* = {value:g} for *{escape(feature_name)}*.{escape(note)}",
-    )
+    ack(response_type="ephemeral", text=noted_text(name, value, feature_name, agreed))
+
+
+def noted_text(name: str, value: float, feature_name: str, agreed: list[str]) -> str:
+    """The reply to a recorded sample; names the agreed measures when this one is not one."""
+    text = f"Noted: *{escape(name)}* = {value:g} for *{escape(feature_name)}*."
+    if agreed and name not in agreed:
+        text += f" (agreed measures: {escape(', '.join(agreed))})"
+    return text
 
 
 def token(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
@@ -77,7 +76,8 @@ def token(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> Non
     if not words:
         raise BadInput(TOKEN_USAGE)
     with deps.unit_of_work() as session:
-        feature = _feature(session, command, " ".join(words))
+        # Tokens let CI write runs: only the feature's PM, engineer or signers hand them out.
+        feature = commanded_feature(session, deps, command, " ".join(words), Need.STEER)
         if revoke:
             count = tokens.revoke_all(session, deps.clock, feature)
         else:
@@ -113,7 +113,8 @@ def wrong(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> Non
     if len(args) < 2:
         raise BadInput(WRONG_USAGE)
     with deps.unit_of_work() as session:
-        feature = _feature(session, command, args[0])
+        # What counts as wrong changes every number judged: the feature's people decide.
+        feature = commanded_feature(session, deps, command, args[0], Need.STEER)
         user = command["user_id"]
         line = wrong_answers.choose(session, deps.clock, feature, args[1:], user)
         outbox.say(session, deps.clock, feature, f"<@{user}> {escape(line)}")

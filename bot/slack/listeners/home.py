@@ -1,5 +1,5 @@
-"""App Home: the workspace's features, their targets, who signed, the latest numbers with
-their verdicts, and a report that failed."""
+"""App Home: the features this person may see (services/access), their targets, who signed,
+the latest numbers with their verdicts, and a report that failed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.deps import AlreadyHandled, Deps
 from bot.ids import Event
-from bot.services import kickoff, reports, schedules
+from bot.services import access, kickoff, outbox, reports, schedules
 from bot.slack.blocks import status
 
 
@@ -19,11 +19,15 @@ def register(app: App, deps: Deps) -> None:
         team_id = body.get("team_id") or ""
         try:
             with deps.unit_of_work(delivery_key=f"event:{body.get('event_id')}") as session:
-                features = kickoff.features_of(session, team_id)
+                # Only what this person may see: a private channel's features to its members.
+                everything = kickoff.features_of(session, team_id)
+                seen = access.visible(deps.directory, everything, str(event["user"]))
+                features = seen.features
                 failures = schedules.last_report_failures(session, (f.id for f in features))
                 shown = features[: status.LISTED]
                 latest = reports.latest_of(session, shown, deps.clock.now())
-                view = status.home_view(features, failures, latest)
+                undelivered = outbox.undelivered(session, (f.id for f in shown))
+                view = status.home_view(features, failures, latest, seen.unchecked, undelivered)
         except AlreadyHandled:
             return
         client.views_publish(user_id=event["user"], view=view)

@@ -12,11 +12,14 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain import checklist
 from bot.domain.checklist import Step
+from bot.domain.mrkdwn import plain
 from bot.domain.reframe import recognise
 from bot.domain.targets import Role
+from bot.errors import Conflict, UserFacingError
 from bot.ids import Action, Block, Command, View
 from bot.jobs import reading as reading_job
-from bot.services import inbox, kickoff, outbox
+from bot.services import access, inbox, kickoff, outbox
+from bot.services.access import Need
 from bot.services.kickoff import answers, changes, signoff
 from bot.services.kickoff.outcomes import Clarify, Signed
 from bot.slack import text as slack_text
@@ -26,6 +29,8 @@ from bot.slack.listeners.kickoff_replies import say
 from bot.slack.listeners.lookup import clicked_feature
 from bot.store.models import Feature
 
+KICKOFF_GONE = "That kickoff no longer exists."
+NAME_TAKEN = "That name is already taken in this workspace. Pick another name."
 # Message subtypes that are still a person talking (file drops, thread broadcasts).
 HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
@@ -59,7 +64,7 @@ def register(app: App, deps: Deps) -> None:
             else Step.TRADEOFF
         )
         with deps.unit_of_work() as session:
-            feature = _feature(session, body, feature_id)
+            feature = _feature(session, deps, body, feature_id)
             outcome = answers.choose(session, deps.clock, feature, body["user"]["id"], step, value)
             if outcome is not None:
                 say(session, deps, outcome)
@@ -70,7 +75,7 @@ def register(app: App, deps: Deps) -> None:
         feature_id = action["value"].split(":", 1)[0]
         role = Role.PM if action["action_id"] == Action.SIGN_PM.value else Role.ENGINEER
         with deps.unit_of_work() as session:
-            feature = _feature(session, body, feature_id)
+            feature = _feature(session, deps, body, feature_id)
             outcome = signoff.sign(session, deps.clock, feature, body["user"]["id"], role)
             message = body.get("message") or {}
             version = kickoff.current_version(feature)
@@ -92,7 +97,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         feature_id, step = action["value"].split(":", 1)
         with deps.unit_of_work() as session:
-            feature = _feature(session, body, feature_id)
+            feature = _feature(session, deps, body, feature_id)
             agreed = kickoff.current_version(feature).status == "agreed"
             view = modals.edit_answer(feature.id, Step(step), need_reason=agreed)
         client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -104,7 +109,14 @@ def register(app: App, deps: Deps) -> None:
         value_text = values[Block.EDIT_VALUE.value]["value"]["value"] or ""
         reason = (values.get(Block.EDIT_REASON.value) or {}).get("value", {}).get("value")
         with deps.unit_of_work() as session:
-            feature = _feature(session, body, feature_id)
+            try:
+                feature = _feature(session, deps, body, feature_id)
+            except UserFacingError as refused:  # shown in the form, which stays open
+                ack(
+                    response_action="errors",
+                    errors={Block.EDIT_VALUE.value: plain(refused.message)[:150]},
+                )
+                return
             outcome = changes.change(
                 session, deps.clock, feature, body["user"]["id"], Step(step), value_text, reason
             )
@@ -120,7 +132,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         accept = action["action_id"] == Action.CONFIRM_READING.value
         with deps.unit_of_work() as session:
-            feature = _feature(session, body, action["value"])
+            feature = _feature(session, deps, body, action["value"])
             outcome = answers.confirm_reading(
                 session, deps.clock, feature, body["user"]["id"], accept
             )
@@ -128,8 +140,9 @@ def register(app: App, deps: Deps) -> None:
                 say(session, deps, outcome)
 
 
-def _feature(session: Session, body: dict[str, Any], feature_id: str) -> Feature:
-    return clicked_feature(session, body, feature_id, "That kickoff no longer exists.")
+def _feature(session: Session, deps: Deps, body: dict[str, Any], feature_id: str) -> Feature:
+    """The kickoff a click names; only members of its channel may act on it."""
+    return clicked_feature(session, deps, body, feature_id, KICKOFF_GONE)
 
 
 def worth_keeping(event: dict[str, Any]) -> bool:
@@ -144,13 +157,21 @@ def worth_keeping(event: dict[str, Any]) -> bool:
 
 def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
     """After the ack: create the feature and queue the kickoff message and first question."""
+    said = slack_text.read(command.get("text"))
+    name, _ = kickoff.read_kickoff_text(said)
+    taken = kickoff.get_feature(session, command["team_id"], kickoff.slugify(name))
+    if taken is not None:
+        try:  # the service's answer links the feature's thread: only if they may see it
+            access.require(deps.directory, taken, command["user_id"], Need.SEE, "")
+        except UserFacingError:
+            raise Conflict(NAME_TAKEN) from None
     feature = kickoff.start(
         session,
         deps.clock,
         team_id=command["team_id"],
         channel_id=command["channel_id"],
         user_id=command["user_id"],
-        said=slack_text.read(command.get("text")),
+        said=said,
     )
     text, blocks = kickoff_blocks.opening(feature)
     outbox.kickoff_root(
@@ -171,6 +192,9 @@ def answer(deps: Deps, session: Session, feature: Feature, body: dict[str, Any])
     """After the ack: a reply in a kickoff thread, read as an answer. What the reader cannot
     place goes to the language model (when there is one), as a job stored with this work."""
     event = body.get("event") or {}
+    # Answers and edits typed in the thread: members of the feature's channel only. If Slack
+    # can't say just now, the stored message is tried again later rather than refused.
+    access.require_after_ack(deps.directory, feature, str(event["user"]), Need.ACT, KICKOFF_GONE)
     said = slack_text.read(event.get("text"))
     outcome = answers.answer(
         session, deps.clock, feature, event["user"], said, bot_user=slack_text.bot_user_of(body)

@@ -1,4 +1,5 @@
-"""What a click or a submitted form names, looked up only within the workspace it came from."""
+"""The feature a command, click or form names, looked up within the workspace it came from and
+only if the person may do what they ask (services/access.py has the rules)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.deps import Deps
 from bot.errors import NotFound
-from bot.services import kickoff
+from bot.services import access, kickoff
+from bot.services.access import Need
 from bot.store.models import Feature
 
 
@@ -15,9 +18,29 @@ def team_of(body: dict[str, Any]) -> str:
     return str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
 
 
-def clicked_feature(session: Session, body: dict[str, Any], key: str, missing: str) -> Feature:
-    """The feature by id or slug in the clicking workspace; `missing` is said otherwise."""
+def user_of(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or body.get("user_id") or "")
+
+
+def commanded_feature(
+    session: Session, deps: Deps, command: dict[str, Any], key: str, need: Need
+) -> Feature:
+    """The feature a slash command names, if the person who typed it may `need` it."""
+    return access.find(session, deps.directory, command["team_id"], key, command["user_id"], need)
+
+
+def clicked_feature(
+    session: Session,
+    deps: Deps,
+    body: dict[str, Any],
+    key: str,
+    missing: str,
+    need: Need = Need.ACT,
+) -> Feature:
+    """The feature by id or slug in the clicking workspace, if the clicking person may `need`
+    it; `missing` is said otherwise (also when it is private to a channel they are not in)."""
     feature = kickoff.get_feature(session, team_of(body), key)
     if feature is None:
         raise NotFound(missing)
+    access.require(deps.directory, feature, user_of(body), need, hidden=missing)
     return feature

@@ -13,18 +13,18 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
-from bot.domain.checklist import AGREED
 from bot.domain.mrkdwn import escape
 from bot.domain.reframe import recognise
 from bot.errors import BadInput, NotFound
 from bot.ids import Action, Shortcut
 from bot.jobs import reframe as reframe_job
-from bot.services import kickoff, outbox
+from bot.services import access, kickoff, outbox
 from bot.services import reframe as service
+from bot.services.access import Need
 from bot.services.reframe import Job
 from bot.slack import text as slack_text
 from bot.slack.blocks import reframe as reframe_blocks
-from bot.store.models import Feature
+from bot.slack.listeners.lookup import commanded_feature
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,10 @@ def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
                 blocks=reframe_blocks.no_feature_blocks(),
             )
             return
+        # The answer is posted in the feature's channel: acting there, members only.
+        access.require(
+            deps.directory, feature, command["user_id"], Need.ACT, reframe_blocks.NO_FEATURE
+        )
         if claim is None:
             raise BadInput(NOT_A_CLAIM)
         job = Job(
@@ -81,26 +85,19 @@ def listen(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> No
     turn_on = args[-1].lower() == "on"
     key = " ".join(args[:-1])
     with deps.unit_of_work() as session:
+        # Listening changes how the bot behaves in the channel: the feature's people decide.
         if key:
-            feature = kickoff.get_feature(session, command["team_id"], key)
-            if feature is None:
-                name = escape(key[:80])
-                raise NotFound(f"No feature called `{name}` here. `/align status` lists them.")
+            feature = commanded_feature(session, deps, command, key, Need.STEER)
         else:
-            feature = service.feature_in_channel(session, command["team_id"], command["channel_id"])
-            if feature is None:
-                raise BadInput(f"There's no feature in this channel. {LISTEN_USAGE}")
+            here = service.feature_in_channel(session, command["team_id"], command["channel_id"])
+            nothing_here = f"There's no feature in this channel. {LISTEN_USAGE}"
+            if here is None:
+                raise BadInput(nothing_here)
+            access.require(deps.directory, here, command["user_id"], Need.STEER, nothing_here)
+            feature = here
         feature.listening = turn_on
         name = escape(feature.name)
-        if turn_on:
-            said = (
-                f"<@{command['user_id']}> turned on listening for *{name}*: when someone here "
-                "says the model hallucinates, is slow, costs too much or is good enough, I'll "
-                "reply in the thread with the agreed numbers (at most once an hour per thread). "
-                f"`/align listen {feature.slug} off` stops it."
-            )
-        else:
-            said = f"<@{command['user_id']}> turned off listening for *{name}*."
+        said = reframe_blocks.listening_announcement(feature, command["user_id"], turn_on)
         outbox.say(session, deps.clock, feature, said, where=outbox.CHANNEL)
         where = f"<#{feature.channel_id}>"
     state = "on" if turn_on else "off"
@@ -125,6 +122,7 @@ def register(app: App, deps: Deps) -> None:
                 blocks = reframe_blocks.no_feature_blocks()
                 outbox.ephemeral(session, deps.clock, private, reframe_blocks.NO_FEATURE, blocks)
                 return
+            access.require(deps.directory, feature, user_id, Need.ACT, reframe_blocks.NO_FEATURE)
             if claim is None:
                 outbox.ephemeral(session, deps.clock, private, NOT_A_CLAIM)
                 return
@@ -149,24 +147,9 @@ def register(app: App, deps: Deps) -> None:
         key = str(action.get("value") or "")
         with deps.unit_of_work() as session:
             feature = kickoff.get_feature(session, target.team_id, key) if key else None
-            outbox.ephemeral(session, deps.clock, target, _kickoff_pointer(feature))
-
-
-def _kickoff_pointer(feature: Feature | None) -> str:
-    if feature is None:
-        return (
-            "Start it here with `/kickoff <feature name> [@pm] [@engineer]`. I'll ask the "
-            "questions in a thread: the limit on wrong answers, latency and cost. Once the PM "
-            "and the engineer sign off, claims like this one get answered with numbers."
-        )
-    name = escape(feature.name)
-    if feature.thread_ts is None:
-        return f"The kickoff for *{name}* is starting; its thread will appear in a moment."
-    link = f"https://slack.com/archives/{feature.channel_id}/p{feature.thread_ts.replace('.', '')}"
-    if feature.stage == AGREED:
-        return (
-            f"The targets for *{name}* are agreed, but not this one. To add it, reply in "
-            f"<{link}|the kickoff thread> with `change <answer> to <value> because <reason>`; "
-            "both sign-offs are needed again."
-        )
-    return f"The kickoff for *{name}* is under way: <{link}|carry on in its thread>."
+            if feature is not None and target.user_id is not None:
+                try:  # a feature this person may not see is not pointed to
+                    access.require(deps.directory, feature, target.user_id, Need.SEE, "")
+                except NotFound:
+                    feature = None
+            outbox.ephemeral(session, deps.clock, target, reframe_blocks.kickoff_pointer(feature))

@@ -12,15 +12,17 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.domain.checklist import Step
-from bot.domain.mrkdwn import escape
+from bot.domain.mrkdwn import escape, plain
 from bot.domain.options import OPTION_NAMES, Option
-from bot.errors import BadInput, NotFound
+from bot.errors import BadInput, UserFacingError
 from bot.ids import Action, Block, View
 from bot.jobs.reports import queue_report
 from bot.services import kickoff, outbox
 from bot.services import reports as report_service
-from bot.slack.blocks import actions, button, modals, section
-from bot.slack.listeners.lookup import clicked_feature
+from bot.services.access import Need
+from bot.slack.blocks import modals
+from bot.slack.blocks import report as report_blocks
+from bot.slack.listeners.lookup import clicked_feature, commanded_feature
 from bot.slack.middleware import work_of
 
 REPORT_USAGE = "Usage: `/align report <feature>`, e.g. `/align report support-answers`."
@@ -36,11 +38,8 @@ def report_command(deps: Deps, command: dict[str, Any], args: list[str], ack: Ac
         raise BadInput(REPORT_USAGE)
     key = " ".join(args)
     with deps.unit_of_work() as session:
-        feature = kickoff.get_feature(session, command["team_id"], key)
-        if feature is None:
-            raise NotFound(
-                f"No feature called `{escape(key[:80])}` here. `/align status` lists them."
-            )
+        # Posting in the feature's channel is acting there: members only.
+        feature = commanded_feature(session, deps, command, key, Need.ACT)
         feature_id, name = feature.id, feature.name
     # One report per request: a repeated delivery of the same command finds its period taken.
     request = str(command.get("trigger_id") or uuid.uuid4().hex)
@@ -81,7 +80,7 @@ def register(app: App, deps: Deps) -> None:
         user_id = body["user"]["id"]
         message_ts = (body.get("container") or {}).get("message_ts")
         work = work_of(context)
-        feature = clicked_feature(work.session, body, feature_key, FEATURE_GONE)
+        feature = clicked_feature(work.session, deps, body, feature_key, FEATURE_GONE)
         decision, created = report_service.record_decision(
             work.session, deps.clock, feature, report_id, option.value, user_id
         )
@@ -92,14 +91,8 @@ def register(app: App, deps: Deps) -> None:
             work.commit()  # stored before we call Slack, never inside the transaction
             client.views_open(trigger_id=body["trigger_id"], view=view)
         elif created:
-            line = (
-                f"<@{user_id}> chose {option.value}) {OPTION_NAMES[option].lower()} for "
-                f"*{escape(feature.name)}*. Noted with the date; the next reports will show "
-                "the numbers before and after."
-            )
-            note = button("Add a note", Action.DECISION_NOTE.value, f"{feature.id}:{decision.id}")
-            blocks = [section(line), actions(note)]
-            outbox.say(work.session, deps.clock, feature, line, blocks, where=message_ts)
+            said = report_blocks.decision_confirmation(feature, option, user_id, decision.id)
+            outbox.say(work.session, deps.clock, feature, *said, where=message_ts)
 
     @app.action(Action.DECISION_NOTE.value)
     def open_note(
@@ -112,7 +105,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         feature_id, decision_id = _ids(str(action.get("value") or ""))
         work = work_of(context)
-        feature = clicked_feature(work.session, body, str(feature_id), FEATURE_GONE)
+        feature = clicked_feature(work.session, deps, body, str(feature_id), FEATURE_GONE)
         decision = report_service.decision_of(work.session, feature, decision_id)
         option = OPTION_NAMES[Option(decision.option)]
         chosen = f"{decision.option}) {option}, for *{escape(feature.name)}*"
@@ -129,20 +122,19 @@ def register(app: App, deps: Deps) -> None:
         text = values[Block.DECISION_NOTE.value]["value"]["value"] or ""
         user_id = body["user"]["id"]
         work = work_of(context)
-        feature = clicked_feature(work.session, body, str(feature_id), FEATURE_GONE)
         try:
+            feature = clicked_feature(work.session, deps, body, str(feature_id), FEATURE_GONE)
             decision = report_service.note_decision(
                 work.session, feature, decision_id, user_id, text
             )
-        except BadInput as refused:
+        except UserFacingError as refused:  # shown in the form, which stays open
             work.rollback()
-            ack(response_action="errors", errors={Block.DECISION_NOTE.value: refused.message[:150]})
+            errors = {Block.DECISION_NOTE.value: plain(refused.message)[:150]}
+            ack(response_action="errors", errors=errors)
             return
-        quoted = "\n".join(f">{escape(part)}" for part in text.strip().splitlines())
-        option = OPTION_NAMES[Option(decision.option)].lower()
-        line = f"<@{user_id}>'s note on {decision.option}) {option}:\n{quoted}"
+        line, blocks = report_blocks.decision_note_post(user_id, Option(decision.option), text)
         thread = report_service.report_ts(work.session, decision)
-        outbox.say(work.session, deps.clock, feature, line, [section(line)], where=thread)
+        outbox.say(work.session, deps.clock, feature, line, blocks, where=thread)
         ack()
 
 

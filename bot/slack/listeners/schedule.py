@@ -12,7 +12,8 @@ from bot.domain import schedule as sched
 from bot.domain.checklist import AGREED
 from bot.domain.mrkdwn import escape
 from bot.errors import BadInput, NotFound
-from bot.services import kickoff, schedules
+from bot.services import access, kickoff, schedules
+from bot.services.access import Need
 from bot.store.models import Feature
 
 USAGE = (
@@ -68,16 +69,16 @@ def schedule(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> 
     now = deps.clock.now()
     with deps.unit_of_work() as session:
         found = [
-            (feature, when)
+            (key, feature, when)
             for key, when in readings(args)
             if (feature := kickoff.get_feature(session, command["team_id"], key)) is not None
         ]
         if not found:
-            key = readings(args)[0][0]
-            raise NotFound(
-                f"No feature called `{escape(key[:80])}` here. `/align status` lists them."
-            )
-        feature, when = found[0]
+            raise NotFound(access.no_feature(readings(args)[0][0]))
+        key, feature, when = found[0]
+        # Seeing the schedule is seeing the feature; changing it steers the feature.
+        need = Need.STEER if when else Need.SEE
+        access.require(deps.directory, feature, command["user_id"], need, access.no_feature(key))
         if when:
             try:
                 schedules.set_schedule(feature, when, now)

@@ -32,10 +32,11 @@ from bot.domain.quantiles import summarise_latencies
 from bot.domain.reframe import recognise
 from bot.domain.reframe_wording import answer
 from bot.domain.report import DecisionFacts, PreviousReport, ReportInputs, build_report
-from bot.domain.report_text import TABLE_TITLE, headline, render_text
+from bot.domain.report_text import headline, render_text
 from bot.domain.run_verdicts import check_text, judge_run
 from bot.domain.runs import CheckTally, RunFacts
 from bot.domain.targets import Direction, SuccessMetric, Targets, TradeoffPriority
+from bot.domain.tradeoff_text import TABLE_TITLE
 from bot.services.feedback import numbers_lines
 from tests.support.evals import exact_p95_ranks
 

@@ -1,5 +1,8 @@
 """The inbox worker: handles what acks stored, in order per conversation, and the jobs it leads to.
 
+(Over 300 lines on purpose: events and jobs are two halves of one exactly-once protocol that
+share the claim, its fence and the giving up; apart, each would need the other's insides.)
+
 Acknowledged work is never lost, and none is done twice:
 
 - A message event or slash command is handled in ONE transaction that also marks it done. A
@@ -238,6 +241,7 @@ class InboxWorker:
             if runner is None:
                 raise LookupError(f"no runner for jobs of kind {claim.job.kind!r}")
             done = runner(self.deps, claim.job.payload)
+            self.deps.gate.wait_quiet()  # a write: let acks in flight go first
             try:
                 with self.deps.unit_of_work() as session:
                     if self._finish(session, claim):
@@ -299,6 +303,7 @@ class InboxWorker:
         if not running:
             return
         until = self.deps.clock.now() + JOB_LEASE
+        self.deps.gate.wait_quiet()
         with self.deps.unit_of_work() as session:
             for row_id, number in running.items():
                 session.execute(

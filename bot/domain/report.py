@@ -6,6 +6,8 @@ passed in, so every number in a report traces back to a stored row and its sampl
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +22,6 @@ from bot.domain.stats import (
     Verdict,
     compare_rates,
     judge_mean,
-    sparkline,
     wilson_interval,
 )
 from bot.domain.targets import SuccessMetric, Targets
@@ -156,6 +157,32 @@ class ReportModel(BaseModel):
     def revisit_step(self) -> Step | None:
         """Which kickoff step option C reopens."""
         return self.options.revisit_step if self.options is not None else None
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+_GAP = "·"
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """One bar per value scaled between the lowest and highest; a missing run shows as "·".
+
+    NaN and infinities count as missing (they have no place on the scale). A flat series is
+    drawn mid-height so it does not read as "all zero".
+    """
+    present = [value for value in values if value is not None and math.isfinite(value)]
+    if not present:
+        return _GAP * len(values)
+    lowest, highest = min(present), max(present)
+    span = highest - lowest
+    bars = []
+    for value in values:
+        if value is None or not math.isfinite(value):
+            bars.append(_GAP)
+        elif span == 0.0:
+            bars.append(_BARS[len(_BARS) // 2 - 1])
+        else:
+            bars.append(_BARS[round((value - lowest) / span * (len(_BARS) - 1))])
+    return "".join(bars)
 
 
 def _missed(

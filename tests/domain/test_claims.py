@@ -32,10 +32,11 @@ from bot.domain.quantiles import summarise_latencies
 from bot.domain.reframe import recognise
 from bot.domain.reframe_wording import answer
 from bot.domain.report import DecisionFacts, PreviousReport, ReportInputs, build_report
-from bot.domain.report_text import TABLE_TITLE, headline, render_text
+from bot.domain.report_text import headline, render_text
 from bot.domain.run_verdicts import check_text, judge_run
 from bot.domain.runs import CheckTally, RunFacts
 from bot.domain.targets import Direction, SuccessMetric, Targets, TradeoffPriority
+from bot.domain.tradeoff_text import TABLE_TITLE
 from bot.services.feedback import numbers_lines
 from tests.support.evals import exact_p95_ranks
 
@@ -613,6 +614,25 @@ def _failing(m: re.Match[str], raw: Raw) -> None:
     assert len(m[1].split(", ")) + int(m[2] or 0) == raw.failed
 
 
+@claim(
+    "offered thresholds",
+    r"(?:How long may 95% of answers take )?(?:become a problem|before users give up|cost at most)"
+    r": [^?]*\?",
+)
+def _offered(m: re.Match[str], raw: Raw) -> None:
+    pass  # thresholds offered when nothing is agreed: a question, not a claim about the run
+
+
+@claim("meanwhile p95", rf"Meanwhile, the latest run measured a p95 latency of ({NUM}) (ms|s)")
+def _meanwhile_p95(m: re.Match[str], raw: Raw) -> None:
+    _p95(m, raw)
+
+
+@claim("meanwhile cost", rf"Meanwhile, the latest run measured a cost of \$({NUM}) per query")
+def _meanwhile_cost(m: re.Match[str], raw: Raw) -> None:
+    assert three_figures(m[1], statistics.fmean(raw.costs))
+
+
 # Numbers that are names, not claims: run ids, dates and the "95" of "95% CI" and "p95".
 NOT_CLAIMS = re.compile(r"#\d+|\d{4}-\d\d-\d\d \d\d:\d\d UTC|95% CI|[Pp]95|\bU[A-Z0-9]{2,}\b")
 
@@ -714,6 +734,7 @@ def everything_said(raw: Raw) -> list[str]:
         claim_made = recognise(words)
         assert claim_made is not None
         said.append(answer(FEATURE, claim_made, raw.targets, run).text.replace("*", ""))
+        said.append(answer(FEATURE, claim_made, None, run).text.replace("*", ""))  # none agreed
     return said
 
 

@@ -11,10 +11,11 @@ from bot.domain.costs import CostSummary
 from bot.domain.options import Option, option_title, plan_options
 from bot.domain.quantiles import LatencySummary
 from bot.domain.report import ReportInputs, build_report
-from bot.domain.report_text import TABLE_TITLE, render_text
+from bot.domain.report_text import render_text
 from bot.domain.run_verdicts import judge_run
 from bot.domain.runs import CheckTally, RunFacts
 from bot.domain.targets import Direction, SuccessMetric, Targets, TradeoffPriority
+from bot.domain.tradeoff_text import TABLE_TITLE
 from bot.playground.render import render_blocks
 from bot.slack.blocks.report import TABLE_MAX_ROWS, report_blocks, table_block
 

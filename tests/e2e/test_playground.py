@@ -253,9 +253,9 @@ def play_script(tmp_path: Path, script: str, fixture: str) -> str:
 
 
 def test_scripted_report_loop_from_file_drop_to_decision_note(tmp_path: Path) -> None:
-    out = play_script(tmp_path, "report.txt", "tests/fixtures/evals/support_missed.jsonl")
+    out = play_script(tmp_path, "report.txt", "tests/fixtures/evals/ours/support_missed.jsonl")
 
-    (dropped,) = answers_to(out, "drop tests/fixtures/evals/support_missed.jsonl")
+    (dropped,) = answers_to(out, "drop tests/fixtures/evals/ours/support_missed.jsonl")
     assert "40" in dropped and "30%" in dropped
     (report,) = answers_to(out, "/align report support-answers")
     assert "30% of answers failed" in report and "Verdict: misses" in report

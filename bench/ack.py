@@ -45,6 +45,7 @@ from bench.common import (  # noqa: E402
 
 # Re-exported: bench/kickoff.py starts its processes the same way.
 from bench.common import PYTHON as PYTHON  # noqa: E402
+from bench.common import children as child_pids  # noqa: E402
 from bench.common import load as load  # noqa: E402
 from bench.common import ours_env as ours_env  # noqa: E402
 from bench.common import process as process  # noqa: E402
@@ -210,8 +211,9 @@ def measure(
                 raise RuntimeError(f"{name} did not start:\n{log}") from None
         for port in ports.values():
             poke(port, 20)
-        time.sleep(1.0)
         pids = {name: child.pid for name, child in children.items()}
+        settled(pids["ours"])
+        settled(pids["floor"])
         memory = {
             "ours_idle_rss_mb": round(tree_rss_mb(pids["ours"]), 1),
             "ours_idle_rss_web_process_mb": round(rss_mb(pids["ours"]), 1),
@@ -230,6 +232,20 @@ def measure(
         "memory": memory,
         "targets": verdicts(levels, memory),
     }
+
+
+def settled(pid: int, timeout: float = 20.0) -> None:
+    """Wait until a process tree's memory stops growing (serve's worker process loads for a
+    second or two after the web process answers), so idle RSS is read once everything is up."""
+    deadline = time.monotonic() + timeout
+    last = -1.0
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = tree_rss_mb(pid) if child_pids(pid) else -1.0
+        if now > 0 and abs(now - last) < 0.2:
+            return
+        last = now
+    raise RuntimeError(f"the memory of process {pid} did not settle in {timeout:g} s")
 
 
 def uptime() -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -25,7 +26,7 @@ from bot.domain.parsing.tokens import content_words, normalize, words
 from bot.domain.said import Markup, Said
 from bot.domain.steps import Step
 from bot.domain.targets import Fallback, FallbackKind, SuccessMetric, TradeoffPriority
-from bot.domain.wording import format_number
+from bot.domain.wording import format_number, format_rate
 
 
 class Kind(StrEnum):
@@ -42,6 +43,7 @@ class Fact:
     step: Step
     value: Any
     said: str  # the words it was read from
+    correction: bool = False  # said as a change of mind: "actually", "make that", "more like"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ class Context:
     current: dict[Step, Any]
     names: dict[Step, tuple[str, ...]]
     bot_user: str | None = None
+    # A value as it will be stored and shown (1/12 is kept as 8.3%), so "1 in 12" said again
+    # is recognised as the stored 8.3%.
+    shown: Callable[[Step, Any], Any] = lambda step, value: value
 
 
 @dataclass(frozen=True)
@@ -302,11 +307,14 @@ def _resolve(
     for step, found in by_step.items():
         if step in asked and not any(f.strong for f in found):
             continue
-        chosen = _choose(step, found, text, original, context.current.get(step))
+        chosen = _choose(step, found, text, original, context)
         if isinstance(chosen, FollowUp):
             follow_ups.append(chosen)
         elif chosen is not None:
-            facts.append(chosen)
+            lead = text[max(0, found[0].start - 40) : found[-1].end]
+            facts.append(
+                Fact(chosen.step, chosen.value, chosen.said, corrects(lead) or corrects(text))
+            )
     follow_ups = [f for f in follow_ups if f.step not in {fact.step for fact in facts}]
     return sorted(facts, key=lambda fact: list(Step).index(fact.step)), _unique(follow_ups)
 
@@ -322,7 +330,7 @@ def _unique(follow_ups: list[FollowUp]) -> list[FollowUp]:
 
 
 def _choose(
-    step: Step, found: list[Found], text: str, original: str, current: Any
+    step: Step, found: list[Found], text: str, original: str, context: Context
 ) -> Fact | FollowUp | None:
     """One value for one item from all its findings in the reply. Words kept as free text come
     from the reply as the person wrote it (`original`), not from the text the readers saw."""
@@ -337,6 +345,8 @@ def _choose(
     if step is Step.ERROR_IMPACT:
         return Fact(step, " ".join(original[f.start : f.end].strip() for f in found), said)
     found = [_own_detail(f, original) for f in found]
+    current = context.current.get(step)
+    found = [Found(f.step, context.shown(step, f.value), f.start, f.end, f.strong) for f in found]
     distinct: list[Found] = []
     for finding in found:
         if not any(same(finding.value, d.value) for d in distinct):
@@ -371,7 +381,7 @@ def _own_detail(finding: Found, original: str) -> Found:
 
 def _show(step: Step, value: Any) -> str:
     if step is Step.ERROR_RATE:
-        return f"{format_number(float(value) * 100)}%"
+        return format_rate(float(value))
     if step is Step.LATENCY:
         return f"{format_number(float(value) / 1000)} s"
     if step is Step.COST:

@@ -52,6 +52,7 @@ def answer(
         {step: checklist.value_of(targets, step) for step in checklist.ORDER},
         checklist.names(),
         bot_user,
+        checklist.as_shown,
     )
     reading = read_reply(said, context)
     if reading.kind is Kind.TOO_LONG:
@@ -64,8 +65,11 @@ def answer(
         return None  # agreed targets change only by an explicit, reasoned edit
     now = clock.now()
     facts = [(fact.step, fact.value, said.text) for fact in reading.facts]
+    corrected = {fact.step for fact in reading.facts if fact.correction}
     before = feature.stage
-    effect = apply_facts(session, feature, user_id, facts, now, concedes=reading.agrees)
+    effect = apply_facts(
+        session, feature, user_id, facts, now, concedes=reading.agrees, corrected=corrected
+    )
     if not facts:
         session.add(
             Answer(

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.parsing import cost, fallback, impact, latency, metrics, rate, tradeoff
-from bot.domain.parsing.clauses import Part, Sentence, blank, sentences
+from bot.domain.parsing.clauses import Part, Sentence, blank, sentences, split_part
 from bot.domain.parsing.edits import agrees, corrects, parse_edit_request
 from bot.domain.parsing.findings import Finding, FollowUp, Found
 from bot.domain.parsing.results import MAX_ANSWER_CHARS, Parsed, Unclear
@@ -205,9 +205,11 @@ def _read(statements: list[Sentence], context: Context) -> list[Finding]:
         if _revises_fallback(sentence, found, context):
             continue
         story: Found | None = None
+        previous: tuple[Part, int] | None = None  # a part that answered nothing, and when
         for part in sentence.parts:
             if _idle(part.text):
                 continue
+            before = len(found)
             if story is not None and not _strong(_part(part, context, item_names)):
                 story = Found(Step.ERROR_IMPACT, story.value, story.start, part.end, True)
                 continue
@@ -215,9 +217,16 @@ def _read(statements: list[Sentence], context: Context) -> list[Finding]:
                 found.append(_story(story, sentence))
                 story = None
             if impact.framed(part.text) and part.label is None:
+                k = impact.story_start(part.text)
+                if k > 0:  # "4% and a wrong answer costs us a ticket": the 4% first
+                    head, part = split_part(part, k)
+                    found += _part(head, context, item_names)
                 story = Found(Step.ERROR_IMPACT, part.text, part.start, part.end, True)
                 continue
             found += _part(part, context, item_names)
+            if previous is not None and previous[1] == before:
+                found[before:] = [_named_by(f, previous[0]) for f in found[before:]]
+            previous = (part, len(found)) if len(found) == before else None
         if story is not None:
             found.append(_story(story, sentence))
     return found
@@ -238,6 +247,19 @@ def _revises_fallback(sentence: Sentence, found: list[Finding], context: Context
     found.remove(earlier[-1])
     found.append(Found(Step.FALLBACK, own, sentence.start, sentence.end, True))
     return True
+
+
+def _named_by(finding: Finding, before: Part) -> Finding:
+    """ "fewer calls to the contact centre, say at most 2,000 a month": the measure's name is
+    the clause before its comparison."""
+    if not isinstance(finding, Found) or finding.step is not Step.SUCCESS_METRICS:
+        return finding
+    measures = []
+    for measure in finding.value:
+        better = metrics.renamed(measure, before.text) if metrics.unnamed(measure) else None
+        measures.append(better or measure)
+    start = before.start if measures != finding.value else finding.start
+    return Found(finding.step, measures, start, finding.end, finding.strong)
 
 
 def _story(story: Found, sentence: Sentence) -> Found:
@@ -408,7 +430,8 @@ def _focused(rest: str, context: Context) -> tuple[list[Fact], list[FollowUp]]:
     step = context.focus
     assert step is not None
     if step is Step.ERROR_IMPACT:
-        if impact.about_cost(rest) and len(rest.split()) >= 2:
+        one_word = len(rest.split()) == 1 and impact.consequence(rest)  # "churn", "refunds"
+        if impact.about_cost(rest) and (len(rest.split()) >= 2 or one_word):
             result = impact.parse_error_impact(rest)
             if isinstance(result, Parsed):
                 return [Fact(step, result.value, rest)], []

@@ -233,6 +233,10 @@ def _word_number(tokens: list[Tok], i: int) -> tuple[float, int] | None:
         elif w in _SCALES:
             total, current = total + max(current, 1.0) * _SCALES[w], 0.0
             last = "scale"
+        elif w == "and" and j > i and (at(tokens, j + 1), at(tokens, j + 2)) == ("a", "half"):
+            current += 0.5  # "two and a half"
+            j += 3
+            break
         elif not (w == "and" and j > i and at(tokens, j + 1) in _SMALL.keys() | _TENS.keys()):
             break
         j += 1

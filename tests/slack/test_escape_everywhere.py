@@ -251,14 +251,27 @@ def render_everything(deps: Deps, clock: ManualClock, h: Hostile) -> list[Render
             out.append(Rendered("nudge", kickoff_blocks.nudge(feature, [PM, ENG], second)))
         out.append(Rendered("reading", *kickoff_blocks.reading(feature.id, h.said, h.impact)))
         for step in checklist.ORDER:
-            question = checklist.QUESTIONS[step]
+            question = checklist.ITEMS[step].question
             out.append(Rendered(f"question {step}", *kickoff_blocks.question(question, feature.id)))
         edit = outcomes.Change(Step.ERROR_IMPACT, before=h.impact, after=h.said)
         every_step = tuple(checklist.ORDER)
         for outcome in (
             outcomes.Clarify(feature, h.said),
-            outcomes.Noted(feature, targets, every_step, ask=checklist.QUESTIONS[Step.FALLBACK]),
+            outcomes.Noted(
+                feature, targets, every_step, ask=checklist.ITEMS[Step.FALLBACK].question
+            ),
             outcomes.Noted(feature, targets, every_step, complete=True),
+            outcomes.Noted(
+                feature,
+                targets,
+                (),
+                (edit,),
+                (outcomes.Dispute(Step.ERROR_IMPACT, ((PM, h.said), (ENG, h.impact))),),
+                (h.said,),
+                (h.said,),
+                still_open=checklist.ITEMS[Step.FALLBACK].question,
+            ),
+            outcomes.Explained(feature, h.said, Step.LATENCY),
             outcomes.Changed(feature, targets, (edit,), complete=True),
             outcomes.Proposed(feature, targets, proposed, Step.ERROR_IMPACT),
             outcomes.Signed(feature, targets, proposed, Role.PM),

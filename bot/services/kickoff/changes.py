@@ -11,6 +11,7 @@ from bot.domain.checklist import REVIEW, Step
 from bot.domain.parsing import Unclear
 from bot.errors import Forbidden
 from bot.services.kickoff import current_version, targets_of
+from bot.services.kickoff.draft import apply_facts
 from bot.services.kickoff.outcomes import Change, Changed, Clarify, Outcome, Proposed
 from bot.store.models import Feature, TargetVersion
 
@@ -44,7 +45,7 @@ def change(
             return Clarify(
                 feature,
                 "These targets were agreed, so a change needs a reason for the record. "
-                f"Try: `change {checklist.STEP_NAMES[step]} to {value_text.strip()} because …`",
+                f"Try: `change {checklist.ITEMS[step].label} to {value_text.strip()} because …`",
                 step,
             )
         targets = checklist.apply(before, step, result.value)
@@ -60,19 +61,16 @@ def change(
         feature.stage = REVIEW
         session.flush()
         return Proposed(feature, targets, new, step)
-    targets = checklist.apply(before, step, result.value)
-    version.values_json = targets.model_dump(mode="json")
-    if version.signoffs:
-        version.signoffs.clear()
+    apply_facts(session, feature, user_id, [(step, result.value, value_text)], now, explicit=True)
     if reason:
         version.reason = reason[:1000]
-    upcoming = checklist.next_step(targets)
-    feature.stage = upcoming.value if upcoming else REVIEW
+    targets = targets_of(version)
     edit = Change(step, checklist.describe(before, step), checklist.describe(targets, step))
+    complete = feature.stage == REVIEW
     return Changed(
         feature,
         targets,
         (edit,),
-        ask=checklist.QUESTIONS[upcoming] if upcoming else None,
-        complete=upcoming is None,
+        ask=None if complete else checklist.ITEMS[Step(feature.stage)].question,
+        complete=complete,
     )

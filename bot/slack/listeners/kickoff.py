@@ -20,8 +20,8 @@ from bot.ids import Action, Block, Command, View
 from bot.jobs import reading as reading_job
 from bot.services import access, inbox, kickoff, outbox
 from bot.services.access import Need
-from bot.services.kickoff import answers, changes, signoff
-from bot.services.kickoff.outcomes import Clarify, Signed
+from bot.services.kickoff import answers, changes, signoff, summary
+from bot.services.kickoff.outcomes import Clarify
 from bot.slack import text as slack_text
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
@@ -78,18 +78,8 @@ def register(app: App, deps: Deps) -> None:
             feature = _feature(session, deps, body, feature_id)
             outcome = signoff.sign(session, deps.clock, feature, body["user"]["id"], role)
             message = body.get("message") or {}
-            version = kickoff.current_version(feature)
-            if message.get("ts") and isinstance(outcome, Signed):
-                text, blocks = kickoff_blocks.summary(feature, version, outcome.targets)
-                outbox.update(
-                    session,
-                    deps.clock,
-                    team_id=feature.team_id,
-                    channel_id=feature.channel_id,
-                    ts=message["ts"],
-                    text=text,
-                    blocks=blocks,
-                )
+            if message.get("ts"):  # the summary pressed is the one to update
+                summary.adopt(session, feature, str(message["ts"]))
             say(session, deps, outcome)
 
     @app.action(re.compile(f"^{Action.EDIT_ANSWER.value}:"))
@@ -184,7 +174,7 @@ def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
         blocks=blocks,
         response_url=command.get("response_url"),
     )
-    first = checklist.QUESTIONS[checklist.ORDER[0]]
+    first = checklist.ITEMS[checklist.ORDER[0]].question
     outbox.say(session, deps.clock, feature, *kickoff_blocks.question(first, feature.id))
 
 
@@ -197,7 +187,13 @@ def answer(deps: Deps, session: Session, feature: Feature, body: dict[str, Any])
     access.require_after_ack(deps.directory, feature, str(event["user"]), Need.ACT, KICKOFF_GONE)
     said = slack_text.read(event.get("text"))
     outcome = answers.answer(
-        session, deps.clock, feature, event["user"], said, bot_user=slack_text.bot_user_of(body)
+        session,
+        deps.clock,
+        feature,
+        event["user"],
+        said,
+        bot_user=slack_text.bot_user_of(body),
+        model=deps.llm is not None,
     )
     if outcome is None:
         return

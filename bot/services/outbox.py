@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final, Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -181,6 +182,7 @@ def update(
     ts: str,
     text: str,
     blocks: Blocks | None,
+    dedup_key: str | None = None,
 ) -> OutboxMessage:
     """Replace a posted message (e.g. remove buttons once they have been used)."""
     return _queue(
@@ -192,4 +194,20 @@ def update(
         thread_ts=ts,
         text=text,
         blocks_json=blocks,
+        dedup_key=dedup_key,
     )
+
+
+def posted_with_key(session: Session, prefix: str) -> list[OutboxMessage]:
+    """Messages queued with a dedup key starting `prefix` that Slack has posted (ts known)."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.dedup_key.startswith(prefix, autoescape=True),
+        OutboxMessage.ts.is_not(None),
+    )
+    return list(session.scalars(query.order_by(OutboxMessage.id)))
+
+
+def queued(session: Session, dedup_key: str) -> bool:
+    """Whether a message with this dedup key was queued already."""
+    found = select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
+    return session.scalar(found) is not None

@@ -3,6 +3,8 @@ yes/no. Slack-free; returns an outcome (`outcomes`) or None when there is nothin
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -10,11 +12,16 @@ from bot.domain import checklist, parsing
 from bot.domain.checklist import AGREED, REVIEW, Step
 from bot.domain.parsing import Parsed, Unclear
 from bot.domain.said import Said
-from bot.services.kickoff import MAX_ANSWER_CHARS, current_version, targets_of
-from bot.services.kickoff.changes import change
+from bot.services.kickoff import MAX_ANSWER_CHARS, agreed_version, current_version, targets_of
+from bot.services.kickoff.changes import change, withdraw
 from bot.services.kickoff.outcomes import Clarify, Noted, Outcome
 from bot.store.models import Answer, Feature
 
+# "withdraw", "withdraw my change", "please withdraw the proposal."
+WITHDRAW = re.compile(
+    r"^\s*(?:please\s+)?withdraw(?:\s+(?:the|my|this|that)\s+(?:change|proposal))?\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
 YES = {"yes", "y", "yep", "yeah", "correct", "right", "that's right", "thats right", "ok"}
 NO = {"no", "n", "nope", "wrong", "not quite"}
 
@@ -36,6 +43,8 @@ def answer(
             f"That reply is longer than {MAX_ANSWER_CHARS:,} characters, so I didn't "
             "store it. Could you give me the short version?",
         )
+    if WITHDRAW.match(text) and feature.stage == REVIEW and agreed_version(feature) is not None:
+        return withdraw(session, clock, feature, user_id)
     edit = parsing.parse_edit_request(text)
     if edit is not None:
         step_key, rest = edit

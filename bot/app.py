@@ -20,15 +20,20 @@ from bot.unit_of_work import RequestWork
 log = logging.getLogger(__name__)
 
 
-def make_web_client(deps: Deps, token: str | None = None) -> WebClient:
-    """The one way we build a Slack client: SLACK_API_URL, retries on 429 (Retry-After) and 5xx."""
+def make_web_client(
+    deps: Deps, token: str | None = None, *, wait_on_rate_limits: bool = True
+) -> WebClient:
+    """The one way we build a Slack client: SLACK_API_URL, retries on 429 (Retry-After) and 5xx.
+
+    The outbox's client does not wait on 429 inside the call (`wait_on_rate_limits=False`): it
+    reschedules the row for when Slack said, so only that channel waits (bot/jobs/delivery)."""
     settings = deps.settings
     if token is None and settings.SLACK_BOT_TOKEN is not None:
         token = settings.SLACK_BOT_TOKEN.get_secret_value()
     client = WebClient(token=token, base_url=settings.SLACK_API_URL, timeout=10)
-    client.retry_handlers.extend(
-        [RateLimitErrorRetryHandler(max_retry_count=3), ServerErrorRetryHandler(max_retry_count=3)]
-    )
+    if wait_on_rate_limits:
+        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+    client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=3))
     return client
 
 

@@ -31,6 +31,7 @@ class Action(StrEnum):
     DECISION = "report_decision"
     DECISION_NOTE = "report_decision_note"
     START_KICKOFF = "reframe_start_kickoff"
+    WRONG_CHOICE = "wrong_answer_choice"  # count a check as a wrong answer, or not
 
 
 class Shortcut(StrEnum):

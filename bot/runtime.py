@@ -87,7 +87,8 @@ class Runtime:
         self.wsgi = WsgiApp(self.app, self.engine, self.deps.gate, self.deps.storage)
         self.wsgi.add_route("POST", "/api/v1/features/", eval_runs_route(self.deps))
         self.inbox = InboxWorker(self.deps, after_ack.handle, after_ack.JOBS)
-        self.worker = DeliveryWorker(self.deps, self.client_for, pace_seconds=pace_seconds)
+        self._outbox_client = make_web_client(self.deps, wait_on_rate_limits=False)
+        self.worker = DeliveryWorker(self.deps, self.outbox_client_for, pace_seconds=pace_seconds)
         self.http: HttpServer | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.worker_process: WorkerProcess | None = None
@@ -100,6 +101,15 @@ class Runtime:
         if token is None:
             raise NotFound(f"Groundline is not installed in workspace {team_id}.")
         return make_web_client(self.deps, token=token)
+
+    def outbox_client_for(self, team_id: str) -> WebClient:
+        """As `client_for`, for the outbox: a 429 comes back at once, for the row to wait."""
+        if self.installations is None:
+            return self._outbox_client
+        token = self.installed_token(team_id)
+        if token is None:
+            raise NotFound(f"Groundline is not installed in workspace {team_id}.")
+        return make_web_client(self.deps, token=token, wait_on_rate_limits=False)
 
     def installed_token(self, team_id: str) -> str | None:
         assert self.installations is not None

@@ -6,12 +6,14 @@ passed in, so every number in a report traces back to a stored row and its sampl
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.checklist import Step
-from bot.domain.checks import RunChecks, check_run
+from bot.domain.checks import CarriedCheck, RunChecks, carried_checks, check_run
 from bot.domain.options import Option, OptionPlan, gives_way, plan_options
 from bot.domain.runs import RunFacts
 from bot.domain.stats import (
@@ -20,7 +22,6 @@ from bot.domain.stats import (
     Verdict,
     compare_rates,
     judge_mean,
-    sparkline,
     wilson_interval,
 )
 from bot.domain.targets import SuccessMetric, Targets
@@ -105,11 +106,12 @@ def trend_points(runs: list[RunFacts]) -> list[TrendPoint]:
 
 
 class TradeoffRow(BaseModel):
-    """The latest run of one label against every run-level target."""
+    """The latest run of one label against every target an eval run measures."""
 
     model_config = _FROZEN
     run: RunFacts
     checks: RunChecks
+    carried: list[CarriedCheck]  # success measures the run carries as checks
     meets_all: bool
     misses: list[str]  # targets this run clearly misses
 
@@ -137,6 +139,7 @@ class ReportModel(BaseModel):
     run: RunFacts | None
     checks: RunChecks
     metrics: list[MetricCheck]
+    carried: list[CarriedCheck]  # success measures without readings, judged from the run's checks
     trend: list[RunFacts]
     sparkline: str
     change: RateChange | None  # since the previous report's run
@@ -156,9 +159,38 @@ class ReportModel(BaseModel):
         return self.options.revisit_step if self.options is not None else None
 
 
-def _missed(checks: RunChecks, metrics: list[MetricCheck]) -> list[str]:
+_BARS = "▁▂▃▄▅▆▇█"
+_GAP = "·"
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """One bar per value scaled between the lowest and highest; a missing run shows as "·".
+
+    NaN and infinities count as missing (they have no place on the scale). A flat series is
+    drawn mid-height so it does not read as "all zero".
+    """
+    present = [value for value in values if value is not None and math.isfinite(value)]
+    if not present:
+        return _GAP * len(values)
+    lowest, highest = min(present), max(present)
+    span = highest - lowest
+    bars = []
+    for value in values:
+        if value is None or not math.isfinite(value):
+            bars.append(_GAP)
+        elif span == 0.0:
+            bars.append(_BARS[len(_BARS) // 2 - 1])
+        else:
+            bars.append(_BARS[round((value - lowest) / span * (len(_BARS) - 1))])
+    return "".join(bars)
+
+
+def _missed(
+    checks: RunChecks, metrics: list[MetricCheck], carried: list[CarriedCheck]
+) -> list[str]:
     names = [name for name, v in checks.verdicts().items() if v is Verdict.MISSES]
-    return names + [m.metric.name for m in metrics if m.judgement.verdict is Verdict.MISSES]
+    names += [m.metric.name for m in metrics if m.judgement.verdict is Verdict.MISSES]
+    return names + [c.metric.name for c in carried if c.verdict is Verdict.MISSES]
 
 
 def _tradeoff(inputs: ReportInputs) -> list[TradeoffRow]:
@@ -168,12 +200,13 @@ def _tradeoff(inputs: ReportInputs) -> list[TradeoffRow]:
     rows = []
     for run in inputs.latest_by_label:
         checks = check_run(run, inputs.targets)
-        verdicts = checks.verdicts()
-        meets_all = inputs.targets is not None and all(
-            v is Verdict.MEETS for v in verdicts.values()
+        carried = carried_checks(run, inputs.targets)
+        verdicts = [*checks.verdicts().items(), *((c.metric.name, c.verdict) for c in carried)]
+        meets_all = inputs.targets is not None and all(v is Verdict.MEETS for _, v in verdicts)
+        misses = [name for name, v in verdicts if v is Verdict.MISSES]
+        rows.append(
+            TradeoffRow(run=run, checks=checks, carried=carried, meets_all=meets_all, misses=misses)
         )
-        misses = [name for name, v in verdicts.items() if v is Verdict.MISSES]
-        rows.append(TradeoffRow(run=run, checks=checks, meets_all=meets_all, misses=misses))
     giving = gives_way(inputs.targets.tradeoff_priority if inputs.targets else None)
 
     def rank(row: TradeoffRow) -> tuple[int, int]:
@@ -217,8 +250,13 @@ def build_report(inputs: ReportInputs) -> ReportModel:
     run = inputs.runs[-1] if inputs.runs else None
     checks = check_run(run, inputs.targets)
     metrics = []
+    from_run = {check.metric.name: check for check in carried_checks(run, inputs.targets)}
+    carried = []
     for metric in inputs.targets.success_metrics if inputs.targets else []:
         samples = inputs.metric_samples.get(metric.name, [])[-METRIC_SAMPLES:]
+        if not samples and metric.name in from_run:  # the eval run measures it instead
+            carried.append(from_run[metric.name])
+            continue
         judged = judge_mean(samples, metric.target, metric.direction)
         metrics.append(MetricCheck(metric=metric, judgement=judged))
     trend = inputs.runs[-TREND_RUNS:]
@@ -226,13 +264,14 @@ def build_report(inputs: ReportInputs) -> ReportModel:
     change = None
     if run is not None and previous_run is not None and previous_run.id != run.id:
         change = compare_rates(previous_run.n_failed, previous_run.n, run.n_failed, run.n)
-    missed = _missed(checks, metrics)
+    missed = _missed(checks, metrics, carried)
     priority = inputs.targets.tradeoff_priority if inputs.targets else None
     return ReportModel(
         inputs=inputs,
         run=run,
         checks=checks,
         metrics=metrics,
+        carried=carried,
         trend=trend,
         sparkline=sparkline([r.failure_rate for r in trend]),
         change=change,

@@ -8,35 +8,27 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.domain import measure_text
-from bot.domain.checks import Measure, RunChecks
+from bot.domain.checks import RunChecks
 from bot.domain.measure_text import VERDICT_WORDS, ms_at_most, usd
-from bot.domain.options import Option, option_title
-from bot.domain.report import DecisionFacts, DecisionImpact, MetricCheck, ReportModel, TradeoffRow
+from bot.domain.options import option_title
+from bot.domain.report import DecisionFacts, DecisionImpact, MetricCheck, ReportModel
 from bot.domain.runs import RunFacts
 from bot.domain.stats import Verdict
 from bot.domain.style import PLAIN, Style
+from bot.domain.tradeoff_text import TABLE_TITLE, option_lines, run_name, tradeoff_table
 from bot.domain.wording import (
     format_latency_ms,
     format_metric,
     format_metric_value,
-    format_number,
     format_rate,
 )
 
-VERDICT_MARKS = {Verdict.MEETS: "✓", Verdict.MISSES: "✗", Verdict.TOO_CLOSE: "~"}
 NOTE_SHOWN = 200  # characters of a decision's note in a report; the export has all of it
-TABLE_TITLE = "Latest run of each model (✓ meets, ✗ misses, ~ too close to call):"
-TABLE_HEADER = ("model", "run", "cases", "error rate", "p95", "cost/query", "all met")
 NOT_AGREED = "No targets are agreed yet, so these numbers stand on their own."
 
 
 def when(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
-
-
-def run_name(run: RunFacts, style: Style = PLAIN) -> str:
-    label = f' "{style.esc(run.label)}"' if run.label else ""
-    return f"run #{run.id}{label}"
 
 
 def _pct_of(run: RunFacts) -> str:
@@ -146,82 +138,6 @@ def failing_line(model: ReportModel, style: Style = PLAIN) -> str | None:
     return f"Failing cases: {names}" + (f" and {more} more." if more > 0 else ".")
 
 
-def _cell(shown: str | None, verdict: Verdict, agreed: bool) -> str:
-    if shown is None:
-        return "no data"
-    return f"{shown} {VERDICT_MARKS.get(verdict, '–') if agreed else '–'}"
-
-
-def tradeoff_cells(rows: list[TradeoffRow], style: Style = PLAIN) -> list[list[str]]:
-    """The trade-off table as text cells, header first: every label against every target."""
-    body = []
-    for row in rows:
-        run, checks = row.run, row.checks
-        rate, latency, cost = checks.error_rate, checks.latency, checks.cost
-        body.append(
-            [
-                # Cut before escaping (never half an entity), on one line (it's a table).
-                style.esc(" ".join((run.label or "(no label)").split())[:30]),
-                f"#{run.id}",
-                format_number(run.n),
-                _cell(
-                    format_rate(rate.rate) if rate.rate is not None else None, rate.verdict, True
-                ),
-                _cell(
-                    ms_at_most(latency.summary.p95_ms) if latency.summary else None,
-                    latency.verdict,
-                    latency.budget_ms is not None,
-                ),
-                _cell(
-                    usd(cost.summary.mean_usd) if cost.summary else None,
-                    cost.verdict,
-                    cost.budget_usd is not None,
-                ),
-                "yes" if row.meets_all else "no",
-            ]
-        )
-    return [list(TABLE_HEADER), *body]
-
-
-def tradeoff_table(rows: list[TradeoffRow], style: Style = PLAIN) -> str:
-    """Fixed-width text table: the latest run of every label against every agreed target."""
-    cells = tradeoff_cells(rows, style)
-    widths = [max(len(r[i]) for r in cells) for i in range(len(TABLE_HEADER))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in cells]
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def _candidates(model: ReportModel, style: Style) -> str:
-    """Which measured models already do better, for option A."""
-    rows = model.tradeoff
-    if not rows:
-        return ""
-    winners = [row for row in rows if row.meets_all]
-    if winners:
-        return " Meets every target: " + ", ".join(run_name(r.run, style) for r in winners) + "."
-    giving = model.options.gives_way if model.options else None
-    nearly = [row for row in rows if giving is not None and row.misses == [giving]]
-    if nearly and giving is not None:
-        names = ", ".join(run_name(r.run, style) for r in nearly)
-        where = "latency" if giving is Measure.LATENCY else "cost"
-        return f" Misses only on {where}, which you agreed gives way first: {names}."
-    return " No measured model meets every target yet."
-
-
-def option_lines(model: ReportModel, style: Style = PLAIN) -> list[str]:
-    plan = model.options
-    if plan is None:
-        return []
-    missed = ", ".join(style.esc(name) for name in model.missed)
-    lines = [f"{style.bold('Misses')}: {missed}. Options (press one to record the choice):"]
-    for line in plan.lines:
-        text = f"{line.option.value}) {style.esc(line.text)}"
-        if line.option is Option.STRONGER_MODEL:
-            text += _candidates(model, style)
-        lines.append(text)
-    return lines
-
-
 def decision_name(decision: DecisionFacts, style: Style = PLAIN) -> str:
     name = (
         f"{decision.option.value}) {option_title(decision.option, decision.missed).lower()}, "
@@ -314,6 +230,7 @@ def body_lines(model: ReportModel, style: Style = PLAIN) -> list[str]:
     """The numbers, one line each, in reading order (without title, options and decisions)."""
     lines = [error_rate_line(model, style), latency_line(model, style), cost_line(model, style)]
     lines += [metric_line(model, check, style) for check in model.metrics]
+    lines += [measure_text.carried_line(check, style) for check in model.carried]
     optional = [
         trend_line(model),
         change_line(model, style),

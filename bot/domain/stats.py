@@ -285,29 +285,3 @@ def _change_words(points: float, significant: bool) -> str:
     size = "less than 1 point" if rounded == 0 else f"{rounded} point{'s' if rounded > 1 else ''}"
     noise = "more than noise" if significant else "within noise"
     return f"{'up' if points > 0 else 'down'} {size}, {noise}"
-
-
-_BARS = "▁▂▃▄▅▆▇█"
-_GAP = "·"
-
-
-def sparkline(values: Sequence[float | None]) -> str:
-    """One bar per value scaled between the lowest and highest; a missing run shows as "·".
-
-    NaN and infinities count as missing (they have no place on the scale). A flat series is
-    drawn mid-height so it does not read as "all zero".
-    """
-    present = [value for value in values if value is not None and math.isfinite(value)]
-    if not present:
-        return _GAP * len(values)
-    lowest, highest = min(present), max(present)
-    span = highest - lowest
-    bars = []
-    for value in values:
-        if value is None or not math.isfinite(value):
-            bars.append(_GAP)
-        elif span == 0.0:
-            bars.append(_BARS[len(_BARS) // 2 - 1])
-        else:
-            bars.append(_BARS[round((value - lowest) / span * (len(_BARS) - 1))])
-    return "".join(bars)

@@ -54,18 +54,24 @@ class Tally:
         return default_counted(self.kinds)
 
     def counted(self, chosen: Iterable[str] | None) -> tuple[frozenset[str], bool]:
-        """The checks that count for this run, and whether the team's choice applied (it does
-        when the run carries at least one of the chosen checks)."""
-        if chosen is not None:
-            picked = frozenset(chosen) & self.kinds.keys()
-            if picked:
-                return picked, True
-        return self.default_counted(), False
+        return counted_checks(self.kinds, chosen)
 
     def failed(self, counted: frozenset[str]) -> int:
         """How many answered cases were wrong answers, counting only `counted` checks."""
         by_checks = sum(n for names, n in self.fail_sets.items() if names & counted)
         return by_checks + self.tool_failed
+
+
+def counted_checks(
+    kinds: dict[str, CheckKind], chosen: Iterable[str] | None
+) -> tuple[frozenset[str], bool]:
+    """The checks that count for a run carrying `kinds`, and whether the team's choice applied
+    (it does when the run carries at least one of the chosen checks; else the default)."""
+    if chosen is not None:
+        picked = frozenset(chosen) & kinds.keys()
+        if picked:
+            return picked, True
+    return default_counted(kinds), False
 
 
 def default_counted(kinds: dict[str, CheckKind]) -> frozenset[str]:

@@ -11,6 +11,7 @@ temporary file and stops at the upload limit.
 
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.request
 from tempfile import SpooledTemporaryFile
@@ -124,7 +125,10 @@ def _download(deps: Deps, team_id: str, url: str) -> SpooledTemporaryFile[bytes]
     if not _allowed(deps, url):
         raise BadInput("That file's link does not point at Slack, so I did not fetch it.")
     limit = deps.settings.GROUNDLINE_MAX_UPLOAD_BYTES
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    except ValueError:
+        raise BadInput("That file's link is not one I can fetch.") from None
     spool: SpooledTemporaryFile[bytes] = SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -139,6 +143,9 @@ def _download(deps: Deps, team_id: str, url: str) -> SpooledTemporaryFile[bytes]
         if error.code == 429 or error.code >= 500:
             raise  # Slack's trouble, not the file's: the worker tries again later
         raise BadInput(f"Slack would not give me the file (HTTP {error.code}).") from None
+    except http.client.InvalidURL:  # a link no request can carry: trying again cannot help
+        spool.close()
+        raise BadInput("That file's link is not one I can fetch.") from None
     except BaseException:
         spool.close()
         raise

@@ -209,6 +209,11 @@ class InboxWorker:
     def _claim_job(self, session: Session, row: InboxMessage, job: inbox.StoredJob) -> Claim | None:
         """Count the claim (each one is an attempt, so a job whose process keeps dying is
         given up too) and lease the job for as long as its work runs."""
+        with self._running_lock:
+            ours = row.id in self._running
+        if ours:  # still running here (its lease looked over, e.g. a clock moved): keep it
+            row.next_attempt_at = self.deps.clock.now() + JOB_LEASE
+            return None
         row.attempts += 1
         if row.attempts > MAX_ATTEMPTS:
             row.last_error = row.last_error or "the worker stopped during this job every time"

@@ -91,6 +91,7 @@ class Fault:
     error: str | None = None
     retry_after: int | None = None
     delay: float = 0.0
+    channel: str | None = None  # only calls naming this channel (None: any call)
 
 
 class FaultPlan:
@@ -111,15 +112,17 @@ class FaultPlan:
     def take_delay(self, method: str) -> float:
         return sum(fault.delay for fault in self._take(method, delays=True))
 
-    def take_failure(self, method: str) -> Fault | None:
-        taken = self._take(method, delays=False)
+    def take_failure(self, method: str, channel: str | None = None) -> Fault | None:
+        taken = self._take(method, delays=False, channel=channel)
         return taken[0] if taken else None
 
-    def _take(self, method: str, *, delays: bool) -> list[Fault]:
+    def _take(self, method: str, *, delays: bool, channel: str | None = None) -> list[Fault]:
         with self._lock:
             taken: list[Fault] = []
             for fault in self._faults:
                 if fault.method not in (method, "*") or (fault.delay > 0) != delays:
+                    continue
+                if fault.channel is not None and fault.channel != channel:
                     continue
                 taken.append(fault)
                 fault.times -= 1

@@ -62,9 +62,11 @@ class SlackDriver:
         channel_id: str = "C0FEAT",
         user_name: str | None = None,
         encoded: bool = False,
+        response_url: str | None = None,
     ) -> Delivered:
         """Someone runs a slash command; `text` is what they typed (encoded as Slack does, see
-        localslack/composer.py), or with `encoded` already in Slack's encoding."""
+        localslack/composer.py), or with `encoded` already in Slack's encoding. A given
+        `response_url` replaces the stand-in's own (e.g. one that cannot be reached)."""
         self.slack.workspace.took_part(channel_id, user_id)
         if not encoded:
             text = composer.wire_text(composer.pieces(text, self.slack.workspace), command=True)
@@ -80,7 +82,7 @@ class SlackDriver:
             "text": text,
             "api_app_id": self.team.app_id,
             "is_enterprise_install": "false",
-            "response_url": self.slack.new_response_url(channel_id),
+            "response_url": response_url or self.slack.new_response_url(channel_id),
             "trigger_id": payloads.trigger_id(),
         }
         return self.send_raw(urlencode(fields).encode("utf-8"), FORM)

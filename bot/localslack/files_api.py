@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from bot.localslack.workspace import BOT_ID, BOT_USER_ID, StoredFile, Workspace
 
@@ -66,7 +67,8 @@ class FileMethods:
         return {"files": done}
 
     def file_object(self, stored: StoredFile) -> dict[str, Any]:
-        url = f"{self._base_url()}/files/{stored.id}/{stored.name}"
+        # Slack's file URLs carry the name percent-encoded (files.slack.com/files-pri/T…-F…/name).
+        url = f"{self._base_url()}/files/{stored.id}/{quote(stored.name)}"
         return {
             "id": stored.id,
             "name": stored.name,

@@ -145,11 +145,14 @@ class LocalSlack:
         retry_after: int | None = 1,
         times: int = 1,
         error: str | None = None,
+        channel: str | None = None,
     ) -> None:
-        """Make the next `times` calls to `method` ("*" = any) fail with this HTTP status.
+        """Make the next `times` calls to `method` ("*" = any) fail with this HTTP status; with
+        `channel`, only calls naming that channel.
 
         With status=200 and an `error`, the call answers ok=false with that error code."""
-        self.faults.add(Fault(method, times, status, error, retry_after if status == 429 else None))
+        retry = retry_after if status == 429 else None
+        self.faults.add(Fault(method, times, status, error, retry, channel=channel))
 
     def delay(self, method: str, seconds: float, times: int = 1) -> None:
         self.faults.add(Fault(method, times, delay=seconds))
@@ -300,7 +303,7 @@ class LocalSlack:
         if violation is not None:
             with self._lock:
                 self.spec_violations.append(violation)
-        fault = self.faults.take_failure(method)
+        fault = self.faults.take_failure(method, str(params.get("channel") or "") or None)
         if fault is not None:
             return self._record(method, params, token, at, fault_reply(fault))
         if violation is not None:

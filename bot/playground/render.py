@@ -207,11 +207,30 @@ def _rich_inline(elements: Iterable[Block], names: Mapping[str, str]) -> str:
     return "".join(parts)
 
 
+def _table(block: Block, names: Mapping[str, str]) -> list[str]:
+    """Slack's table block as fixed-width columns (raw_text cells; rich_text as its text)."""
+    rows = [
+        [
+            str(cell.get("text", ""))
+            if cell.get("type") == "raw_text"
+            else " ".join(_rich_text(cell, names))
+            for cell in row
+        ]
+        for row in block.get("rows") or []
+    ]
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows if i < len(row)) for i in range(len(rows[0]))]
+    lines = ("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) for row in rows)
+    return [line.rstrip() for line in lines]
+
+
 def _unknown(block: Block, names: Mapping[str, str]) -> list[str]:
     return [f"[{block.get('type', 'unknown')} block]"]
 
 
 _RENDERERS: dict[str, Renderer] = {
+    "table": _table,
     "section": _section,
     "context": _context,
     "header": _header,

@@ -28,7 +28,7 @@ Type what you would type in Slack, one line at a time:
   press Sign off as PM                        press the newest button with that label
   modal 8% | users asked for it               submit the open modal: first field | second field
   drop results.json                           share an eval results file in the kickoff thread
-                                              (promptfoo or Inspect JSON, JSONL, CSV)
+                                              (promptfoo, Inspect, DeepEval, JUnit, CSV, …)
   as eng press Sign off as engineer           do one line as someone else (pm/ana, eng/raj, U…)
   as eng                                      keep acting as someone else until `as pm`
   say press on                                send text that looks like a playground command

@@ -16,10 +16,14 @@ from bot.domain.runs import RunFacts
 from bot.domain.stats import Verdict
 from bot.domain.style import MRKDWN
 from bot.domain.targets import Targets
-from bot.services import outbox
+from bot.services import outbox, wrong_answers
 from bot.services.evals import previous_run
 from bot.services.reports import agreed_targets
 from bot.services.runs import judged_facts, run_facts
+
+# The one service that draws Block Kit itself: the list of checks with its buttons goes out
+# from the command line, the API and file drops alike (slack/blocks is pure functions).
+from bot.slack.blocks import checks as checks_blocks
 from bot.store.models import EvalRun, Feature
 
 ALERT_GAP = timedelta(hours=1)
@@ -70,7 +74,7 @@ def thread_text(
                 f"• {run.n_errored} {cases} errored (no answer); counted apart, not as passes"
             )
     lines += [f"• {escape(note)}" for note in (run.checks_json or {}).get("notes") or []]
-    lines += checks_lines(feature, run, previous)
+    lines += checks_lines(run)
     if targets is None:
         lines.append("No target agreed yet, so there is nothing to judge these against.")
     return "\n".join(lines)
@@ -80,34 +84,23 @@ def all_errored(run: EvalRun) -> bool:
     return run.n == 0 and run.n_errored > 0
 
 
-def checks_lines(feature: Feature, run: EvalRun, previous: EvalRun | None) -> list[str]:
-    """Which checks count as a wrong answer: in full when the run's checks are new to the
-    feature (its first run with checks, or other checks than last time), else one line."""
+def checks_lines(run: EvalRun) -> list[str]:
+    """One line in the summary: what the error rate counts as a wrong answer."""
     record = run.checks_json or {}
-    checks = record.get("checks") or []
-    if not checks:
+    if not record.get("checks"):
         return []
-    means = str(record.get("wrong_means") or "")
-    before = {
-        c.get("name")
-        for c in ((previous.checks_json or {}) if previous else {}).get("checks") or []
-    }
-    if before == {c.get("name") for c in checks}:
-        return [f"• Error rate counts {escape(means)}"]
-    lines = [f"Checks in this file, and what counts as a wrong answer ({escape(means)}):"]
-    for check in checks:
-        kind, name = str(check.get("kind")), escape(str(check.get("name")))
-        failed = f"{check.get('n_failed', 0):,} of {check.get('n', 0):,} failed"
-        if kind in ("latency", "cost"):
-            role = f"judged by the {kind} budget, never a wrong answer"
-        else:
-            role = "counts as a wrong answer" if check.get("counted") else "does not count"
-        lines.append(f"• `{name}` ({kind}, {failed}): {role}")
-    lines.append(
-        f"To choose: `/align wrong {feature.slug} <check> [<check> …]`, or "
-        f"`/align wrong {feature.slug} default`; it applies to this run and every later one."
-    )
-    return lines
+    return [f"• Error rate counts {escape(str(record.get('wrong_means') or ''))}"]
+
+
+def checks_are_new(run: EvalRun, previous: EvalRun | None) -> bool:
+    """The run carries checks, and not the ones the feature's previous run carried (its first
+    run with checks, or other checks than last time): then the thread lists them in full."""
+
+    def names(one: EvalRun | None) -> set[str]:
+        checks = ((one.checks_json or {}) if one else {}).get("checks") or []
+        return {str(c.get("name")) for c in checks}
+
+    return bool(names(run)) and names(run) != names(previous)
 
 
 def newly_missed(run: RunFacts, previous: RunFacts | None, targets: Targets | None) -> list[str]:
@@ -129,6 +122,10 @@ def after_ingest(session: Session, clock: Clock, feature: Feature, run: EvalRun)
     facts = judged_facts(session, run, targets.max_latency_p95_ms if targets else None)
     text = thread_text(feature, run, targets, previous, facts)
     outbox.say(session, clock, feature, text)
+    if checks_are_new(run, previous):
+        listed, blocks = checks_blocks.choice_message(wrong_answers.listing(feature, run))
+        outbox.say(session, clock, feature, listed, blocks)
+        text = f"{text}\n{listed}"
     missed = newly_missed(facts, run_facts(previous) if previous else None, targets)
     now = clock.now()
     quiet = feature.last_alert_at is not None and now - feature.last_alert_at < ALERT_GAP

@@ -28,6 +28,7 @@ class JobKind(StrEnum):
     FILE = "file"  # fetch an eval file dropped in a kickoff thread, store the run
     READING = "reading"  # the language model's reading of an answer our parser could not read
     REFRAME = "reframe"  # compose and word a reframe reply
+    REJUDGE = "rejudge"  # recount a feature's stored runs after its wrong-answer choice changed
 
 
 @dataclass(frozen=True)

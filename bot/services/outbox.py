@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -211,3 +212,47 @@ def queued(session: Session, dedup_key: str) -> bool:
     """Whether a message with this dedup key was queued already."""
     found = select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
     return session.scalar(found) is not None
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """A feature's message Slack would not take, with Slack's reason."""
+
+    error: str
+    channel_id: str
+
+
+def undelivered(session: Session, feature_ids: Iterable[int]) -> dict[int, Undelivered]:
+    """Feature id -> its last message (thread post, channel post, update or chart) that could
+    not be delivered, while no later message of the feature has got through. Reports have their
+    own line (schedules.last_report_failures); ephemerals and response_url replies were
+    themselves the telling."""
+    ids = list(feature_ids)
+    if not ids:
+        return {}
+    of_features = OutboxMessage.feature_id.in_(ids)
+    failed = (
+        select(func.max(OutboxMessage.id))
+        .where(of_features, OutboxMessage.status == "failed", OutboxMessage.report_id.is_(None))
+        .where(OutboxMessage.kind.in_(("message", "update", "file")))
+        .group_by(OutboxMessage.feature_id)
+    )
+    last_sent = session.execute(
+        select(OutboxMessage.feature_id, func.max(OutboxMessage.id))
+        .where(of_features, OutboxMessage.status == "sent")
+        .group_by(OutboxMessage.feature_id)
+    )
+    sent = {feature_id: row_id for feature_id, row_id in last_sent}
+    found: dict[int, Undelivered] = {}
+    rows = session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.feature_id,
+            OutboxMessage.last_error,
+            OutboxMessage.channel_id,
+        ).where(OutboxMessage.id.in_(failed))
+    )
+    for row_id, feature_id, error, channel_id in rows:
+        if feature_id is not None and sent.get(feature_id, 0) < row_id:
+            found[feature_id] = Undelivered(error or "unknown_error", channel_id)
+    return found

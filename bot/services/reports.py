@@ -1,7 +1,9 @@
-"""Loading what a report needs and recording the team's decisions.
+"""Loading what a report needs and recording the team's decisions. (Just over 300 lines: the
+decision records move to a services/decisions.py with the lead's listener cleanup.)
 
 Reads only the aggregates stored on each EvalRun at ingest, so a report costs the same for runs
-of 100 or 100,000 cases; EvalCase is touched once, to name a few failing cases of the latest run.
+of 100 or 100,000 cases; EvalCase is read only for the latest run: a few failing cases' names,
+and the count of its timed cases within the latency budget.
 """
 
 from __future__ import annotations

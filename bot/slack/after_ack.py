@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.errors import NotReadyYet
 from bot.ids import Command
-from bot.jobs import file_drop, reading
+from bot.jobs import file_drop, reading, rejudge
 from bot.jobs import reframe as reframe_job
 from bot.jobs.inbox import JobRunner
 from bot.services import kickoff
@@ -47,6 +47,7 @@ JOBS: dict[str, JobRunner] = {
     JobKind.FILE: file_drop.fetch_and_store,
     JobKind.READING: reading.read,
     JobKind.REFRAME: reframe_job.write,
+    JobKind.REJUDGE: rejudge.run,
 }
 
 

@@ -107,6 +107,9 @@ class Feature(Base):
     # What counts as a wrong answer: {"checks": [names]} chosen in the thread; None = the
     # default, failed correctness or groundedness checks (bot/ingest/judging.py).
     wrong_checks_json: Mapped[dict[str, Any] | None]
+    # Bumped by every change of that choice: a button shows the version it was drawn from, and
+    # a press on an older one (or the second of two at once) changes nothing.
+    wrong_choice_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     target_versions: Mapped[list[TargetVersion]] = relationship(
         back_populates="feature", order_by="TargetVersion.version", cascade="all, delete-orphan"

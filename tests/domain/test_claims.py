@@ -32,10 +32,11 @@ from bot.domain.quantiles import summarise_latencies
 from bot.domain.reframe import recognise
 from bot.domain.reframe_wording import answer
 from bot.domain.report import DecisionFacts, PreviousReport, ReportInputs, build_report
-from bot.domain.report_text import TABLE_TITLE, headline, render_text
+from bot.domain.report_text import headline, render_text
 from bot.domain.run_verdicts import check_text, judge_run
-from bot.domain.runs import RunFacts
-from bot.domain.targets import Targets, TradeoffPriority
+from bot.domain.runs import CheckTally, RunFacts
+from bot.domain.targets import Direction, SuccessMetric, Targets, TradeoffPriority
+from bot.domain.tradeoff_text import TABLE_TITLE
 from bot.services.feedback import numbers_lines
 from tests.support.evals import exact_p95_ranks
 
@@ -57,6 +58,7 @@ class Raw:
     id: int = 7
     earlier: dict[int, Raw] = field(default_factory=dict)  # other runs the text may cite, by id
     trend: list[float] = field(default_factory=list)  # failure rates of the trend, oldest first
+    checks: list[CheckTally] = field(default_factory=list)  # named checks: n judged, n failed
 
     @property
     def rate(self) -> float:
@@ -437,11 +439,73 @@ def _exit(m: re.Match[str], raw: Raw) -> None:
         verdicts.append(latency_verdict(raw))
     if raw.costs:
         verdicts.append(cost_verdict(raw))
+    names = {c.name for c in raw.checks}
+    verdicts += [
+        carried_truth(raw, m.name)[2] for m in raw.targets.success_metrics if m.name in names
+    ]
     expected = 1 if "misses" in verdicts else 3 if "too close to call" in verdicts else 0
     assert int(m[1]) == expected
 
 
 VERDICT = r"(meets|misses|too close to call|no data yet)"
+
+
+def carried_truth(raw: Raw, name: str) -> tuple[float, int, str, float, str]:
+    """(pass share, cases, verdict, target share, direction) of a success measure the run
+    carries as a check of the same name."""
+    (metric,) = [m for m in raw.targets.success_metrics if m.name == name]
+    (tally,) = [c for c in raw.checks if c.name == name]
+    share, target = (tally.n - tally.n_failed) / tally.n, metric.target / 100
+    low, high = wilson(share, tally.n)
+    if metric.direction.value == "at_least":
+        verdict = "meets" if low >= target else "misses" if high < target else "too close to call"
+    else:
+        verdict = "meets" if high <= target else "misses" if low > target else "too close to call"
+    return share, tally.n, verdict, target, metric.direction.value
+
+
+@claim(
+    "carried success measure",
+    rf"(\w+): ({NUM})% of ({NUM}) cases? passed `(\w+)` \(95% CI ({NUM})%–({NUM})%\)\. "
+    rf"Target: \w+ (≥|≤) ({NUM})%\. Verdict: {VERDICT}\.",
+)
+def _carried(m: re.Match[str], raw: Raw) -> None:
+    share, n, verdict, target, direction = carried_truth(raw, m[1])
+    low, high = wilson(share, n)
+    assert m[4] == m[1] and number(m[3]) == n and shown_rate_is(m[2], share)
+    assert shown_rate_is(m[5], low) and shown_rate_is(m[6], high)
+    assert (m[7] == "≥") == (direction == "at_least") and shown_rate_is(m[8], target)
+    assert m[9] == verdict
+
+
+@claim(
+    "carried cannot meet",
+    rf"No run of ({NUM}) cases? can show it meets the target: it takes at least ({NUM})\.",
+)
+def _carried_cannot(m: re.Match[str], raw: Raw) -> None:
+    (metric,) = raw.targets.success_metrics
+    _, n, _, target, _ = carried_truth(raw, metric.name)
+    fewest = int(number(m[2]))
+    assert int(number(m[1])) == n and wilson(1, n)[0] < target  # all passing still falls short
+    assert wilson(1, fewest)[0] >= target > wilson(1, fewest - 1)[0]
+
+
+@claim("carried settles", rf"At this share, a run of ({NUM}) cases would settle it \(({NUM}) more")
+def _carried_settles(m: re.Match[str], raw: Raw) -> None:
+    (metric,) = raw.targets.success_metrics
+    share, n, _, target, direction = carried_truth(raw, metric.name)
+    total = int(number(m[1]))
+    assert total - n == int(number(m[2]))
+
+    def settles(size: int) -> bool:
+        low, high = wilson(share, size)
+        return (
+            low > target
+            or high < target
+            or (high <= target if direction == "at_most" else low >= target)
+        )
+
+    assert settles(total) and not settles(total - 1)
 
 
 @claim("headline run", rf"Latest numbers, run #\d+ \(({NUM}) cases?, ")
@@ -550,6 +614,25 @@ def _failing(m: re.Match[str], raw: Raw) -> None:
     assert len(m[1].split(", ")) + int(m[2] or 0) == raw.failed
 
 
+@claim(
+    "offered thresholds",
+    r"(?:How long may 95% of answers take )?(?:become a problem|before users give up|cost at most)"
+    r": [^?]*\?",
+)
+def _offered(m: re.Match[str], raw: Raw) -> None:
+    pass  # thresholds offered when nothing is agreed: a question, not a claim about the run
+
+
+@claim("meanwhile p95", rf"Meanwhile, the latest run measured a p95 latency of ({NUM}) (ms|s)")
+def _meanwhile_p95(m: re.Match[str], raw: Raw) -> None:
+    _p95(m, raw)
+
+
+@claim("meanwhile cost", rf"Meanwhile, the latest run measured a cost of \$({NUM}) per query")
+def _meanwhile_cost(m: re.Match[str], raw: Raw) -> None:
+    assert three_figures(m[1], statistics.fmean(raw.costs))
+
+
 # Numbers that are names, not claims: run ids, dates and the "95" of "95% CI" and "p95".
 NOT_CLAIMS = re.compile(r"#\d+|\d{4}-\d\d-\d\d \d\d:\d\d UTC|95% CI|[Pp]95|\bU[A-Z0-9]{2,}\b")
 
@@ -618,6 +701,7 @@ def facts(raw: Raw) -> RunFacts:
         cost=summarise_costs(raw.costs),
         within_latency_budget=(budget, raw.within()) if budget is not None else None,
         created_at=T0 + timedelta(days=raw.id),
+        checks=raw.checks,
     )
 
 
@@ -650,6 +734,7 @@ def everything_said(raw: Raw) -> list[str]:
         claim_made = recognise(words)
         assert claim_made is not None
         said.append(answer(FEATURE, claim_made, raw.targets, run).text.replace("*", ""))
+        said.append(answer(FEATURE, claim_made, None, run).text.replace("*", ""))  # none agreed
     return said
 
 
@@ -661,8 +746,18 @@ def test_every_claim_is_true_of_its_cases(raw: Raw) -> None:
 
 
 TARGETS = Targets(max_error_rate=0.1, max_latency_p95_ms=2000, max_cost_per_query_usd=0.004)
+CARRIED = TARGETS.model_copy(
+    update={
+        "success_metrics": [
+            SuccessMetric(name="groundedness", target=90, direction=Direction.AT_LEAST, unit="%")
+        ]
+    }
+)
 # Runs chosen so that, together, they say every kind of claim at least once.
 SCENARIOS = [
+    Raw(3, 400, 0, [], [], CARRIED, checks=[CheckTally(name="groundedness", n=400, n_failed=20)]),
+    Raw(3, 300, 0, [], [], CARRIED, checks=[CheckTally(name="groundedness", n=300, n_failed=27)]),
+    Raw(0, 20, 0, [], [], CARRIED, checks=[CheckTally(name="groundedness", n=20, n_failed=0)]),
     Raw(
         45, 400, 2, [1000 + i for i in range(300)], [0.001 + i * 1e-5 for i in range(300)], TARGETS
     ),

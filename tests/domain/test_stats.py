@@ -11,6 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bot.domain.distributions import inverse_normal, t_critical
+from bot.domain.report import sparkline
 from bot.domain.stats import (
     MAX_CASES_NEEDED,
     RateJudgement,
@@ -22,7 +23,6 @@ from bot.domain.stats import (
     judge_mean,
     judge_rate,
     judge_value,
-    sparkline,
     wilson_interval,
     wilson_interval_at_rate,
 )

@@ -55,7 +55,16 @@ def test_token_is_shown_once_and_revoke_stops_it(bot: BotUnderTest) -> None:
     refused = upload(bot, "support-answers", PASSING, token)
     assert refused.status == 401 and "revoked" in refused.body["message"]
     fresh = issue_token(bot, "support-answers")
-    assert fresh != token and upload(bot, "support-answers", PASSING, fresh).status == 201
+    again = upload(bot, "support-answers", PASSING, fresh)  # the same results: one run
+    assert fresh != token and again.status == 200 and again.body["duplicate"] is True
+    other = PASSING.replace(b'"b"', b'"c"')
+    assert upload(bot, "support-answers", other, fresh).status == 201
+
+
+def run_of(body: bytes, number: int) -> bytes:
+    """Another CI run with the same verdicts: other case ids, so other content (the same
+    content twice is one run)."""
+    return body.replace(b'"id": "', b'"id": "run%d-' % number)
 
 
 def alerts(bot: BotUnderTest) -> list[str]:
@@ -72,20 +81,26 @@ def test_breach_alert_once_per_hour(clocked_bot: BotUnderTest, clock: ManualCloc
     feature = start_feature(bot)
     assert feature.thread_ts is not None
     token = issue_token(bot, "support-answers")
-    assert upload(bot, "support-answers", PASSING, token).status == 201
+    assert upload(bot, "support-answers", run_of(PASSING, 1), token).status == 201
     assert alerts(bot) == []
-    assert upload(bot, "support-answers", FAILING, token).status == 201  # newly breaches
+    assert upload(bot, "support-answers", run_of(FAILING, 2), token).status == 201  # newly breaches
     assert len(alerts(bot)) == 1 and "error rate" in alerts(bot)[0]
     summary = wait_for_thread_text(bot, feature.thread_ts, "Verdict: misses")
     assert "of 40 cases" in summary and "Agreed limit: 10%" in summary
-    assert upload(bot, "support-answers", PASSING, token).status == 201
+    assert upload(bot, "support-answers", run_of(PASSING, 3), token).status == 201
     clock.advance(timedelta(minutes=30))
-    assert upload(bot, "support-answers", FAILING, token).status == 201  # within the hour
+    assert (
+        upload(bot, "support-answers", run_of(FAILING, 4), token).status == 201
+    )  # within the hour
     assert len(alerts(bot)) == 1
-    assert upload(bot, "support-answers", FAILING, token).status == 201  # still breached: not new
+    assert (
+        upload(bot, "support-answers", run_of(FAILING, 5), token).status == 201
+    )  # still breached: not new
     clock.advance(timedelta(minutes=31))
-    assert upload(bot, "support-answers", PASSING, token).status == 201
-    assert upload(bot, "support-answers", FAILING, token).status == 201  # an hour on: alerted
+    assert upload(bot, "support-answers", run_of(PASSING, 6), token).status == 201
+    assert (
+        upload(bot, "support-answers", run_of(FAILING, 7), token).status == 201
+    )  # an hour on: alerted
     assert len(alerts(bot)) == 2
 
 

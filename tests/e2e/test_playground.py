@@ -239,16 +239,21 @@ def test_run_playground_echoes_a_script_and_stops_at_quit(tmp_path: Path) -> Non
     assert "> quit" in lines and "> /align status" not in lines
 
 
-def test_scripted_report_loop_from_file_drop_to_decision_note(tmp_path: Path) -> None:
+def play_script(tmp_path: Path, script: str, fixture: str) -> str:
     """The script names its eval file relative to the repository's root; mirror that here."""
-    fixture = Path("tests/fixtures/evals/support_missed.jsonl")
-    (tmp_path / fixture.parent).mkdir(parents=True)
-    (tmp_path / fixture).write_bytes((SCRIPTS.parent.parent / fixture).read_bytes())
+    path = Path(fixture)
+    (tmp_path / path.parent).mkdir(parents=True)
+    (tmp_path / path).write_bytes((REPO / path).read_bytes())
     database = f"sqlite:///{tmp_path / 'groundline.db'}"
-    script = (SCRIPTS / "report.txt").read_text()
-    result = run_cli(tmp_path, "playground", "--database", database, stdin=script)
+    result = run_cli(
+        tmp_path, "playground", "--database", database, stdin=(SCRIPTS / script).read_text()
+    )
     assert result.returncode == 0, result.stderr
-    out = result.stdout
+    return result.stdout
+
+
+def test_scripted_report_loop_from_file_drop_to_decision_note(tmp_path: Path) -> None:
+    out = play_script(tmp_path, "report.txt", "tests/fixtures/evals/support_missed.jsonl")
 
     (dropped,) = answers_to(out, "drop tests/fixtures/evals/support_missed.jsonl")
     assert "40" in dropped and "30%" in dropped
@@ -269,3 +274,30 @@ def test_scripted_report_loop_from_file_drop_to_decision_note(tmp_path: Path) ->
     assert [(d["option"], d["note"]) for d in decisions] == [
         ("A", "Bigger model for two weeks, then we compare")
     ]
+
+
+def test_scripted_choice_of_what_counts_as_wrong_with_buttons(tmp_path: Path) -> None:
+    out = play_script(tmp_path, "checks.txt", "tests/fixtures/evals/real/promptfoo.json")
+
+    (dropped,) = answers_to(out, "drop tests/fixtures/evals/real/promptfoo.json")
+    assert "Checks in this file" in dropped and "[ Count length ]" in dropped
+    assert "[ Don't count groundedness ]" in dropped and "[ Count latency ]" not in dropped
+    counted, again = answers_to(out, "press Count length")
+    assert "bot (edited)" in counted and "[ Don't count length ]" in counted
+    assert "now has 4 wrong answers in 11" in counted
+    (dropped_one,) = answers_to(out, "as eng press Don't count groundedness")
+    assert "@raj stopped counting `groundedness`" in dropped_one
+    assert "now has 3 wrong answers in 11" in dropped_one
+    (refused,) = answers_to(out, "as U0OTHER press Back to the default")
+    assert "(only you) Only the feature's PM" in refused and "edited" not in refused
+    (stale,) = answers_to(out, "press Count groundedness")  # drawn before the typed default
+    assert "(only you) Nothing changed" in stale and "last changed by @ana" in stale
+    assert "now counts `length`" in again
+
+    chosen = json.loads(run_cli(tmp_path, "export", "support-answers").stdout)
+    assert chosen["feature"]["wrong_answer_checks"]["checks"] == [
+        "cites-source",
+        "groundedness",
+        "length",
+    ]
+    assert [run["n_failed"] for run in chosen["eval_runs"]] == [4]

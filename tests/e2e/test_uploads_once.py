@@ -104,6 +104,7 @@ def test_choosing_what_counts_as_wrong(bot: BotUnderTest) -> None:
         "/align", "wrong support-answers cites-source", user_id=PM, channel_id=CHANNEL
     )
     assert "wrong = failed cites-source" in str(chosen.json()["text"])
+    bot.settle()  # the stored runs are recounted after the ack
     record = export(bot, "support-answers")
     assert record["feature"]["wrong_answer_checks"]["checks"] == ["cites-source"]
     (run,) = record["eval_runs"]
@@ -120,4 +121,5 @@ def test_choosing_what_counts_as_wrong(bot: BotUnderTest) -> None:
         "/align", "wrong support-answers default", user_id=PM, channel_id=CHANNEL
     )
     assert "wrong = failed groundedness or correctness" in str(back.json()["text"])
+    bot.settle()
     assert [r["n_failed"] for r in export(bot, "support-answers")["eval_runs"]] == [3, 3]

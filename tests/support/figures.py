@@ -41,6 +41,7 @@ class Figures:
     lost: int = 0
     duplicates: int = 0
     reposts: int = 0
+    refused: int = 0
     acks_ms: list[float] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     seconds: float = 0.0
@@ -60,8 +61,8 @@ class Figures:
     def row(self) -> str:
         return (
             f"| {self.scenario} | {self.backend} | {self.requests} | {self.faults} | {self.lost} "
-            f"| {self.duplicates} | {self.reposts} | {self.worst_ms:.0f} | {self.p99_ms:.0f} "
-            f"| {self.seconds:.1f} |"
+            f"| {self.duplicates} | {self.reposts} | {self.refused} | {self.worst_ms:.0f} "
+            f"| {self.p99_ms:.0f} | {self.seconds:.1f} |"
         )
 
 
@@ -103,12 +104,15 @@ class Report:
             "- **reposts**: a message posted again because the process died between Slack's "
             "answer and marking the row sent (the one at-least-once window, see "
             "docs/architecture.md). Reported, not hidden.",
+            "- **refused**: messages Slack refused for good (or work refused on purpose), each "
+            "recorded with its reason and told to the person where a way exists; a refusal "
+            "without that fate counts as lost.",
             "- **worst / p99 ack**: time from sending a request to its HTTP answer, in ms "
             "(Slack allows 3000).",
             "",
-            "| scenario | backend | requests | faults | lost | duplicates | reposts "
+            "| scenario | backend | requests | faults | lost | duplicates | reposts | refused "
             "| worst ack ms | p99 ack ms | seconds |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             *(figures.row() for figures in self.rows),
             "",
             "Kill trials restart `groundline serve` after each SIGKILL and then move the outbox "

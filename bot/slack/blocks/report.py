@@ -5,6 +5,7 @@ through escape() (via SLACK_STYLE)."""
 from __future__ import annotations
 
 from bot.domain import report_text as words
+from bot.domain import tradeoff_text as tables
 from bot.domain.checklist import Step
 from bot.domain.mrkdwn import clip, escape
 from bot.domain.options import OPTION_NAMES, Option
@@ -81,18 +82,18 @@ def report_blocks(model: ReportModel) -> list[Block]:
     if joy:
         blocks.append(section(joy))
     blocks.append(section("\n".join(f"• {line}" for line in words.body_lines(model, style))))
-    options = words.option_lines(model, style)
+    options = tables.option_lines(model, style)
     if options:
         blocks.append({"type": "divider"})
         blocks.append(section("\n".join(options)))
         rows = model.tradeoff[:TRADEOFF_ROWS]
         if rows:
-            table = table_block(words.tradeoff_cells(rows, RAW_STYLE))
+            table = table_block(tables.tradeoff_cells(rows, RAW_STYLE))
             if table is not None:
-                blocks += [context(words.TABLE_TITLE), table]
+                blocks += [context(tables.TABLE_TITLE), table]
             else:
-                text_table = words.tradeoff_table(rows, style)
-                blocks.append(section(f"{words.TABLE_TITLE}\n```{text_table}```"))
+                text_table = tables.tradeoff_table(rows, style)
+                blocks.append(section(f"{tables.TABLE_TITLE}\n```{text_table}```"))
         buttons = _buttons(model)
         if buttons is not None:
             blocks.append(buttons)

@@ -13,9 +13,11 @@ from bot.domain.report import ReportModel
 from bot.domain.report_text import headline
 from bot.domain.targets import Targets
 from bot.services.kickoff import current_version
+from bot.services.outbox import Undelivered
 from bot.slack.blocks import Block, context, header, section
 from bot.slack.blocks.kickoff import bullets
 from bot.slack.blocks.report import SLACK_STYLE
+from bot.slack.blocks.undelivered import home_line
 from bot.store.models import Feature
 
 LISTED = 20  # features listed in one status or App Home view
@@ -49,13 +51,18 @@ def report_failure_words(error: str) -> str:
 
 
 def feature_blocks(
-    feature: Feature, report_failure: str | None = None, latest: ReportModel | None = None
+    feature: Feature,
+    report_failure: str | None = None,
+    latest: ReportModel | None = None,
+    undelivered: Undelivered | None = None,
 ) -> list[Block]:
     blocks = _feature_blocks(feature)
     if latest is not None:
         blocks.append(context(headline(latest, SLACK_STYLE)))
     if report_failure is not None:
         blocks.append(context(report_failure_words(report_failure)))
+    if undelivered is not None:
+        blocks.append(context(home_line(undelivered.error, undelivered.channel_id)))
     return blocks
 
 
@@ -83,6 +90,7 @@ def status_blocks(
     report_failures: Mapping[int, str] | None = None,
     latest: Mapping[int, ReportModel] | None = None,
     unchecked: int = 0,
+    undelivered: Mapping[int, Undelivered] | None = None,
 ) -> list[Block]:
     """Up to LISTED features; `latest` holds the report model of those whose numbers to show;
     `unchecked` features were left out because Slack could not say who may see them."""
@@ -93,7 +101,9 @@ def status_blocks(
     blocks: list[Block] = []
     for feature in features[:LISTED]:
         failure = (report_failures or {}).get(feature.id)
-        blocks += feature_blocks(feature, failure, (latest or {}).get(feature.id))
+        blocks += feature_blocks(
+            feature, failure, (latest or {}).get(feature.id), (undelivered or {}).get(feature.id)
+        )
     if len(features) > LISTED:
         blocks.append(
             context(f"…and {len(features) - LISTED} more; name one: `/align status <feature>`.")
@@ -125,6 +135,7 @@ def home_view(
     report_failures: Mapping[int, str] | None = None,
     latest: Mapping[int, ReportModel] | None = None,
     unchecked: int = 0,
+    undelivered: Mapping[int, Undelivered] | None = None,
 ) -> dict[str, Any]:
-    blocks = status_blocks(features, report_failures, latest, unchecked)
+    blocks = status_blocks(features, report_failures, latest, unchecked, undelivered)
     return {"type": "home", "blocks": [header("Groundline"), *blocks][:100]}

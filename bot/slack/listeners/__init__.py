@@ -5,7 +5,15 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.slack.listeners import commands, home, kickoff, listening, reframe, reports
+from bot.slack.listeners import (
+    commands,
+    home,
+    kickoff,
+    listening,
+    reframe,
+    reports,
+    wrong_choice,
+)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -15,3 +23,4 @@ def register(app: App, deps: Deps) -> None:
     reports.register(app, deps)
     reframe.register(app, deps)
     listening.register(app, deps)
+    wrong_choice.register(app, deps)

@@ -11,7 +11,7 @@ from bot.deps import Deps
 from bot.domain.mrkdwn import escape
 from bot.errors import BadInput
 from bot.ids import Command
-from bot.services import access, kickoff, schedules
+from bot.services import access, kickoff, outbox, schedules
 from bot.services import reports as report_service
 from bot.services.access import Need
 from bot.slack import blocks
@@ -37,12 +37,13 @@ def _status(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
             shown = access.visible(deps.directory, everything, command["user_id"])
             features, unchecked = shown.features, shown.unchecked
         failures = schedules.last_report_failures(session, (f.id for f in features))
+        undelivered = outbox.undelivered(session, (f.id for f in features))
         # One named feature gets its latest numbers; the list stays quick to answer.
         latest = report_service.latest_of(session, features, deps.clock.now()) if args else None
         ack(
             response_type="ephemeral",
             text=status.status_text(features, failures, unchecked),
-            blocks=status.status_blocks(features, failures, latest, unchecked),
+            blocks=status.status_blocks(features, failures, latest, unchecked, undelivered),
         )
 
 

@@ -11,6 +11,7 @@ from slack_bolt import Ack
 from bot.deps import Deps
 from bot.domain.mrkdwn import escape
 from bot.errors import BadInput
+from bot.jobs import rejudge
 from bot.services import kickoff, outbox, tokens, wrong_answers
 from bot.services.access import Need
 from bot.slack.listeners.lookup import commanded_feature
@@ -116,6 +117,13 @@ def wrong(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> Non
         # What counts as wrong changes every number judged: the feature's people decide.
         feature = commanded_feature(session, deps, command, args[0], Need.STEER)
         user = command["user_id"]
-        line = wrong_answers.choose(session, deps.clock, feature, args[1:], user)
-        outbox.say(session, deps.clock, feature, f"<@{user}> {escape(line)}")
-    ack(response_type="ephemeral", text=f"Done: you {escape(line)}")
+        line = escape(wrong_answers.choose(session, deps.clock, feature, args[1:], user))
+        rejudge.queue(session, deps, feature, user)
+        outbox.say(session, deps.clock, feature, f"<@{user}> {line}. {RECOUNTING}.")
+    ack(
+        response_type="ephemeral",
+        text=f"Done: you {line}. {RECOUNTING}; the new numbers follow in the kickoff thread.",
+    )
+
+
+RECOUNTING = "The stored runs are being recounted"

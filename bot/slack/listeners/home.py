@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.deps import AlreadyHandled, Deps
 from bot.ids import Event
-from bot.services import access, kickoff, reports, schedules
+from bot.services import access, kickoff, outbox, reports, schedules
 from bot.slack.blocks import status
 
 
@@ -26,7 +26,8 @@ def register(app: App, deps: Deps) -> None:
                 failures = schedules.last_report_failures(session, (f.id for f in features))
                 shown = features[: status.LISTED]
                 latest = reports.latest_of(session, shown, deps.clock.now())
-                view = status.home_view(features, failures, latest, seen.unchecked)
+                undelivered = outbox.undelivered(session, (f.id for f in shown))
+                view = status.home_view(features, failures, latest, seen.unchecked, undelivered)
         except AlreadyHandled:
             return
         client.views_publish(user_id=event["user"], view=view)

@@ -10,7 +10,7 @@ view's private_metadata (https://docs.slack.dev/reference/views); ours are a few
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -19,6 +19,8 @@ from bot.domain.options import Option
 from bot.errors import BadInput
 
 STALE = "That button is out of date; use the newest message for this."
+# Row ids are 32-bit integers in PostgreSQL: anything else is not one of ours.
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class Wire(BaseModel):
@@ -57,23 +59,23 @@ class SignOffValue(Wire):
     """A sign-off button: the version its summary showed and a fingerprint of those values,
     so a press signs exactly what the presser saw (services/kickoff/signoff.py)."""
 
-    feature: int = Field(ge=1)
-    version: int = Field(ge=1)
+    feature: Id
+    version: Id
     fingerprint: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-f]+$")
 
 
 class WithdrawValue(Wire):
     """The button that withdraws a proposed change (this version of it)."""
 
-    feature: int = Field(ge=1)
-    version: int = Field(ge=1)
+    feature: Id
+    version: Id
 
 
 # --- the rest of the kickoff's wire ---------------------------------------------------------
 class ChoiceValue(Wire):
     """A button answering a question that offers choices (fallback, which gives way first)."""
 
-    feature: int = Field(ge=1)
+    feature: Id
     choice: str = Field(min_length=1, max_length=64)
 
     @classmethod
@@ -85,7 +87,7 @@ class ChoiceValue(Wire):
 class EditValue(Wire):
     """An Edit button on the summary: which answer to change."""
 
-    feature: int = Field(ge=1)
+    feature: Id
     step: Step
 
     @classmethod
@@ -101,7 +103,7 @@ class EditForm(EditValue):
 class ReadingValue(Wire):
     """Yes / No on a language model's reading of an answer."""
 
-    feature: int = Field(ge=1)
+    feature: Id
 
     @classmethod
     def legacy(cls, raw: str) -> Self | None:
@@ -113,8 +115,8 @@ class DecisionValue(Wire):
     """An option button under a report that misses: which report, which option, and for C
     the answer whose change it opens."""
 
-    feature: int = Field(ge=1)
-    report: int = Field(ge=1)
+    feature: Id
+    report: Id
     option: Option
     step: Step | None = None
 
@@ -130,8 +132,8 @@ class DecisionValue(Wire):
 class NoteValue(Wire):
     """The button (and then the form's private_metadata) for a decision's note."""
 
-    feature: int = Field(ge=1)
-    decision: int = Field(ge=1)
+    feature: Id
+    decision: Id
 
     @classmethod
     def legacy(cls, raw: str) -> Self | None:
@@ -149,7 +151,7 @@ class NoteForm(NoteValue):
 class KickoffPointerValue(Wire):
     """The button on a reply that asks for a target: the feature, or none (start one)."""
 
-    feature: int | None = Field(default=None, ge=1)
+    feature: Id | None = None
 
     @classmethod
     def legacy(cls, raw: str) -> Self | None:

@@ -78,8 +78,8 @@ def test_an_outsider_is_refused_everything(
         home = json.dumps(bot.slack.home_view(OUTSIDER))
         seen = SECRET_WORDS in home or SECRET_WORDS in str(listed.json().get("text"))
         leaks = int(changed) + int(private and seen)
-        figures.lost = leaks
-        figures.scenario += f": {refused} of {tries} refused, {leaks} leaked"
+        figures.lost, figures.refused = leaks, refused
+        figures.scenario += f" ({leaks} leaked)"
     finally:
         report.close(figures)
     assert leaks == 0 and refused == tries

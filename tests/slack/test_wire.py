@@ -13,7 +13,7 @@ from bot.domain.options import Option
 from bot.errors import BadInput
 from bot.slack import wire
 
-IDS = st.integers(min_value=1, max_value=2**40)
+IDS = st.integers(min_value=1, max_value=2**31 - 1)
 VALUES = st.one_of(
     st.builds(
         wire.SignOffValue,

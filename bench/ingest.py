@@ -1,6 +1,7 @@
 """Eval ingest at scale: a 1,000,000-row JSONL file and a 50,000-case promptfoo file into SQLite.
 
-Run: .venv/bin/python bench/ingest.py [--quick]
+Run: .venv/bin/python bench/ingest.py [--quick]; every other format at two sizes:
+.venv/bin/python bench/ingest.py --formats [--quick] (bench/ingest_formats.py)
 
 Each ingest runs in a fresh Python process, so its peak memory (`ru_maxrss` from
 resource.getrusage, which counts everything the process touched: interpreter, imports, buffers)
@@ -30,8 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 RESULTS = ROOT / "bench" / "results" / "ingest.json"
+FORMAT_RESULTS = ROOT / "bench" / "results" / "ingest_formats.json"
 SECTION = "## Ingest (bench/ingest.py)"
-FIXTURE = ROOT / "tests" / "fixtures" / "evals" / "promptfoo_results.json"
+FIXTURE = ROOT / "tests" / "fixtures" / "evals" / "real" / "promptfoo-v1.json"
 
 from bench.common import replace_doc_section  # noqa: E402
 
@@ -263,9 +265,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100,000 rows and 5,000 cases")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "DATA", "DB"), help=argparse.SUPPRESS)
     parser.add_argument("--walkers", action="store_true", help="jsonstream vs ijson only")
+    parser.add_argument(
+        "--formats", action="store_true", help="every format at 20,000 and 200,000 cases"
+    )
     args = parser.parse_args()
     if args.walkers:
         print(json.dumps(compare_json_walkers(), indent=2))
+        return
+    if args.formats:
+        from bench import ingest_formats
+
+        results = ingest_formats.measure(2_000 if args.quick else 20_000, run_child, write_jsonl)
+        FORMAT_RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        print(ingest_formats.write_section(results))
         return
     if args.child:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))

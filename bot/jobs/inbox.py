@@ -1,5 +1,8 @@
 """The inbox worker: handles what acks stored, in order per conversation, and the jobs it leads to.
 
+(Over 300 lines on purpose: events and jobs are two halves of one exactly-once protocol that
+share the claim, its fence and the giving up; apart, each would need the other's insides.)
+
 Acknowledged work is never lost, and none is done twice:
 
 - A message event or slash command is handled in ONE transaction that also marks it done. A
@@ -46,6 +49,8 @@ LEASE = timedelta(seconds=60)
 JOB_LEASE = timedelta(seconds=30)
 JOB_RENEW_SECONDS = 10.0
 MAX_ATTEMPTS = 5
+# Waiting for something a moment away (bot.errors.NotReadyYet) is given up only this late.
+NOT_READY_FOR = timedelta(minutes=30)
 # Handles one message event or slash command in the given session.
 Handler = Callable[[Deps, Session, dict[str, Any]], None]
 Store = Callable[[Session], None]
@@ -161,7 +166,7 @@ class InboxWorker:
                     row.status = "done"
         except NotReadyYet as exc:
             assert row_id is not None
-            self._failed(row_id, str(exc), retry_in=0.5)
+            self._not_yet(row_id, str(exc))
             return True
         except UserFacingError as exc:  # e.g. a change by someone who may not: tell them
             assert row_id is not None
@@ -176,6 +181,25 @@ class InboxWorker:
         if claim is not None:
             self._start(claim)
         return True
+
+    def _not_yet(self, row_id: int, why: str, claim: Claim | None = None) -> None:
+        """What it needs is a moment away (a thread's first message, Slack answering): not
+        the item's fault, so no attempt is spent. It is tried again soon, then less often
+        (a quarter of its age, 0.5 to 30 s), and given up only after NOT_READY_FOR."""
+        with self.deps.unit_of_work() as session:
+            row = session.get(InboxMessage, row_id)
+            if row is None or (claim is not None and not _still_ours(row, claim)):
+                return
+            now = self.deps.clock.now()
+            row.last_error = why[:500]
+            if now - row.received_at > NOT_READY_FOR:
+                self._give_up(session, row)
+                return
+            if claim is not None:
+                row.attempts -= 1  # the claim counted one; waiting is not a failure
+            age = (now - row.received_at).total_seconds()
+            row.status = "pending"
+            row.next_attempt_at = now + timedelta(seconds=min(max(age / 4, 0.5), 30.0))
 
     def _failed(self, row_id: int, error: str, retry_in: float | None = None) -> None:
         with self.deps.unit_of_work() as session:
@@ -238,6 +262,7 @@ class InboxWorker:
             if runner is None:
                 raise LookupError(f"no runner for jobs of kind {claim.job.kind!r}")
             done = runner(self.deps, claim.job.payload)
+            self.deps.gate.wait_quiet()  # a write: let acks in flight go first
             try:
                 with self.deps.unit_of_work() as session:
                     if self._finish(session, claim):
@@ -249,6 +274,8 @@ class InboxWorker:
                             done.refused(session, refusal.message)
                         else:
                             _tell(session, self.deps, claim.body, refusal.message)
+        except NotReadyYet as waiting:  # e.g. Slack could not say who may see the feature
+            self._not_yet(claim.row_id, str(waiting), claim)
         except UserFacingError as refusal:  # the slow part itself refused
             with self.deps.unit_of_work() as session:
                 if self._finish(session, claim):
@@ -280,7 +307,7 @@ class InboxWorker:
     def _job_failed(self, claim: Claim, error: str) -> None:
         with self.deps.unit_of_work() as session:
             row = session.get(InboxMessage, claim.row_id)
-            if row is None or row.status != "working" or row.attempts != claim.number:
+            if row is None or not _still_ours(row, claim):
                 return
             row.last_error = error
             if row.attempts >= MAX_ATTEMPTS:
@@ -299,6 +326,7 @@ class InboxWorker:
         if not running:
             return
         until = self.deps.clock.now() + JOB_LEASE
+        self.deps.gate.wait_quiet()
         with self.deps.unit_of_work() as session:
             for row_id, number in running.items():
                 session.execute(
@@ -310,6 +338,10 @@ class InboxWorker:
                     )
                     .values(next_attempt_at=until)
                 )
+
+
+def _still_ours(row: InboxMessage, claim: Claim) -> bool:
+    return row.status == "working" and row.attempts == claim.number
 
 
 def _tell(session: Session, deps: Deps, body: dict[str, Any], message: str) -> None:

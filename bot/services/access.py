@@ -26,7 +26,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from bot.domain.mrkdwn import escape
-from bot.errors import Forbidden, NotFound, UserFacingError
+from bot.errors import Forbidden, NotFound, NotReadyYet, UserFacingError
 from bot.services import kickoff
 from bot.store.models import Feature
 
@@ -108,7 +108,7 @@ def require(directory: Directory, feature: Feature, user_id: str, need: Need, hi
         )
 
 
-class SlackUnsure(Exception):
+class SlackUnsure(NotReadyYet):
     """Slack could not say just now, for work after the ack: the inbox tries it again later
     (with backoff) rather than refusing what someone typed."""
 

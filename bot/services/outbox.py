@@ -199,15 +199,6 @@ def update(
     )
 
 
-def posted_with_key(session: Session, prefix: str) -> list[OutboxMessage]:
-    """Messages queued with a dedup key starting `prefix` that Slack has posted (ts known)."""
-    query = select(OutboxMessage).where(
-        OutboxMessage.dedup_key.startswith(prefix, autoescape=True),
-        OutboxMessage.ts.is_not(None),
-    )
-    return list(session.scalars(query.order_by(OutboxMessage.id)))
-
-
 def queued(session: Session, dedup_key: str) -> bool:
     """Whether a message with this dedup key was queued already."""
     found = select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)

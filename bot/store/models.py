@@ -92,8 +92,12 @@ class Feature(Base):
     engineer_user_id: Mapped[str | None] = mapped_column(String(32))
     # The checklist step awaiting an answer, "review" once all are in, "agreed" when signed.
     stage: Mapped[str] = mapped_column(String(32))
-    # A question the bot asked and the answer it proposed, awaiting a yes/no (LLM readings).
+    # Open disagreements ({"disputes": {step: [{user, value}…]}}) and a language model's
+    # reading awaiting a yes/no ({"reading": {"facts": [[step, value]…], "clarify": …}}).
     pending_json: Mapped[dict[str, Any] | None]
+    # The outbox row of the kickoff summary now showing, so changes update it in place (no
+    # foreign key: a row removed with its workspace simply means a new summary is posted).
+    summary_outbox_id: Mapped[int | None] = mapped_column(Integer)
     last_activity_at: Mapped[datetime]
     nudges_sent: Mapped[int] = mapped_column(Integer, default=0)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")

@@ -8,6 +8,7 @@ leases it: `status = working-status` until a deadline, so a crashed worker's ite
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -26,10 +27,13 @@ def claim_heads(
     lease: timedelta,
     open_statuses: tuple[str, str],
     limit: int,
+    accept: Callable[[Row], bool] | None = None,
 ) -> list[Row]:
     """Lock and return the head item of up to `limit` groups. `open_statuses` is
-    (waiting, working); claimed rows are set to working until now + lease. The caller's
-    transaction commits the claim; on PostgreSQL SKIP LOCKED keeps replicas apart."""
+    (waiting, working); claimed rows are set to working until now + lease. Heads `accept`
+    turns down (e.g. a channel still paced) are left untouched, so a pass that claims nothing
+    writes nothing. The caller's transaction commits the claim; on PostgreSQL SKIP LOCKED
+    keeps replicas apart."""
     table: Any = model
     earlier: Any = aliased(model)
     status: InstrumentedAttribute[str] = table.status
@@ -47,7 +51,7 @@ def claim_heads(
         .limit(limit)
         .with_for_update(skip_locked=True, of=table)
     )
-    rows = list(session.scalars(query))
+    rows = [row for row in session.scalars(query) if accept is None or accept(row)]
     for row in rows:
         row.status = open_statuses[1]
         row.next_attempt_at = now + lease

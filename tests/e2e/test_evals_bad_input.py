@@ -51,7 +51,7 @@ def test_cli_refuses_bad_files_and_stores_nothing(bot: BotUnderTest) -> None:
 
 def test_cli_usage_and_lookup_errors(bot: BotUnderTest, tmp_path: object) -> None:
     start_feature(bot)
-    good = str(FIXTURES / "cases.jsonl")
+    good = str(FIXTURES / "ours" / "cases.jsonl")
     unknown = run_cli(bot, "ingest", good, "--feature", "no-such-thing")
     assert unknown.returncode == 1 and "unknown feature 'no-such-thing'" in unknown.stderr
     missing = run_cli(bot, "ingest", "/nonexistent/results.json", "--feature", "support-answers")
@@ -82,7 +82,7 @@ def test_api_refuses_bad_files_tokens_and_features(bot: BotUnderTest) -> None:
     assert negative.status == 400 and "cost_usd" in negative.body["message"]
     bad_format = upload(bot, str(feature.id), b'{"id": "a", "passed": true}\n', token, "format=xml")
     assert bad_format.status == 400 and "unknown format 'xml'" in bad_format.body["message"]
-    good = (FIXTURES / "cases.jsonl").read_bytes()
+    good = (FIXTURES / "ours" / "cases.jsonl").read_bytes()
     for reply, status in [
         (upload(bot, "support-answers", good, None), 401),
         (upload(bot, "support-answers", good, "gl_not-a-real-token"), 401),
@@ -110,7 +110,7 @@ def test_oversized_upload_is_refused_before_it_is_read(small_limit_bot: BotUnder
     # before calling the app, so this cannot prove from outside that the app read nothing).
     parts = urlsplit(bot.url)
     connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
-    body = (FIXTURES / "cases.jsonl").read_bytes() * 3
+    body = (FIXTURES / "ours" / "cases.jsonl").read_bytes() * 3
     assert len(body) > 1000
     connection.request(
         "POST",
@@ -130,7 +130,7 @@ def test_oversized_or_broken_file_in_thread(small_limit_bot: BotUnderTest) -> No
     bot = small_limit_bot
     feature = start_feature(bot)
     assert feature.thread_ts is not None
-    big = (FIXTURES / "promptfoo_results.json").read_bytes()
+    big = (FIXTURES / "real" / "promptfoo-v1.json").read_bytes()
     drop_file(bot, feature.thread_ts, "big.json", big, "FBIG")
     refusal = wait_for_thread_text(bot, feature.thread_ts, "upload limit")
     assert "big.json" in refusal

@@ -20,11 +20,11 @@ from tests.support.evals import (
     wait_for_thread_text,
 )
 
-FILES = {
-    "promptfoo_results.json": "promptfoo",
-    "inspect_log.json": "inspect",
-    "cases.jsonl": "jsonl",
-    "cases.csv": "csv",
+FILES = {  # under tests/fixtures/evals/: two real tools' files and our own generic format
+    "real/promptfoo-v1.json": "promptfoo",
+    "real/inspect-0.3.285.json": "inspect",
+    "ours/cases.jsonl": "jsonl",
+    "ours/cases.csv": "csv",
 }
 
 
@@ -57,7 +57,7 @@ def test_cli_ingest_of_every_format(bot: BotUnderTest) -> None:
 
 def test_cli_label_format_and_metric(bot: BotUnderTest) -> None:
     start_feature(bot)
-    path = str(FIXTURES / "promptfoo_results.json")
+    path = str(FIXTURES / "real" / "promptfoo-v1.json")
     args = ["--label", "v2 prompt", "--format", "promptfoo", "--metric", "cites-source"]
     result = run_cli(bot, "ingest", path, "--feature", "support-answers", *args)
     assert result.returncode == 0, result.stderr
@@ -84,7 +84,8 @@ def test_file_dropped_in_the_kickoff_thread(bot: BotUnderTest) -> None:
     feature = start_feature(bot)
     assert feature.thread_ts is not None
     for index, name in enumerate(FILES):
-        drop_file(bot, feature.thread_ts, name, (FIXTURES / name).read_bytes(), f"F{index}")
+        file = FIXTURES / name
+        drop_file(bot, feature.thread_ts, file.name, file.read_bytes(), f"F{index}")
         wait_for_run_count(bot, index + 1)
     check_export(bot, "slack_file")
     downloads = bot.slack.calls_to("file_download")

@@ -108,7 +108,7 @@ def test_no_targets_yet_says_so(bot: BotUnderTest) -> None:
     feature = start_feature(bot, targets=None)
     assert feature.thread_ts is not None
     token = issue_token(bot, "support-answers")
-    body = (FIXTURES / "promptfoo_results.json").read_bytes()
+    body = (FIXTURES / "real" / "promptfoo-v1.json").read_bytes()
     assert upload(bot, "support-answers", body, token).status == 201
     summary = wait_for_thread_text(bot, feature.thread_ts, "New eval run")
     assert "No target agreed yet" in summary and "1 case errored" in summary

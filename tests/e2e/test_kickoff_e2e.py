@@ -36,6 +36,12 @@ def start(bot: BotUnderTest, text: str = f"Support answers <@{PM}|ana> <@{ENG}|r
         return feature.thread_ts
 
 
+def summaries(bot: BotUnderTest, thread_ts: str) -> list[dict[str, Any]]:
+    """The messages in the thread with sign-off buttons, as they read now."""
+    bot.settle()
+    return [m for m in thread_messages(bot, thread_ts) if "Sign off as PM" in json.dumps(m)]
+
+
 def answer(bot: BotUnderTest, thread_ts: str, text: str, user: str = PM) -> str:
     reply = bot.driver.message(CHANNEL, text, user=user, thread_ts=thread_ts)
     assert reply.status == 200
@@ -93,8 +99,9 @@ def test_full_kickoff_with_pushback_edit_signoffs_and_a_later_change(bot: BotUnd
     assert "Sign off as PM" in summary and "Sign off as engineer" in summary
 
     edited = answer(bot, thread_ts, "change error rate to 8%")
-    assert "8%" in edited
-    summary_message = thread_messages(bot, thread_ts)[-1]
+    assert "10% of answers wrong → at most 8%" in edited  # a short change line…
+    (summary_message,) = summaries(bot, thread_ts)  # …and the one summary, updated in place
+    assert "8% of answers wrong" in json.dumps(summary_message["blocks"])
     bot.driver.press(summary_message, label="Sign off as PM", user=PM)
     bot.settle()
     bot.driver.press(summary_message, label="Sign off as engineer", user=ENG)

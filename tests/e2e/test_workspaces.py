@@ -177,7 +177,7 @@ def test_a_file_dropped_in_an_installed_workspace_is_fetched_with_its_token(
     with oauth_bot.session() as session:
         thread_ts = session.scalars(select(Feature.thread_ts)).one()
     assert thread_ts is not None
-    content = (EVAL_FIXTURES / "cases.jsonl").read_bytes()
+    content = (EVAL_FIXTURES / "ours" / "cases.jsonl").read_bytes()
     shared = oauth_bot.slack.add_file("FOAUTH1", "cases.jsonl", content, channel="C0AAA")
     assert a.message("C0AAA", "", thread_ts=thread_ts, files=[shared]).status == 200
     deadline = time.monotonic() + 15

@@ -53,7 +53,7 @@ def test_broken_fixture(name: str, expected: str) -> None:
 
 
 def test_unknown_metric_lists_what_the_file_has() -> None:
-    data = (FIXTURES / "promptfoo_results.json").read_bytes()
+    data = (FIXTURES / "real" / "promptfoo-v1.json").read_bytes()
     assert error_for(data, "results.json", metric="faithfulness") == (
         "no check named 'faithfulness' in results.json; "
         "found: cites-source, groundedness, no-hedging"
@@ -68,7 +68,7 @@ def test_metric_on_a_file_without_checks() -> None:
 
 
 def mutated_inspect(change: Any) -> bytes:
-    log = json.loads((FIXTURES / "inspect_log.json").read_text())
+    log = json.loads((FIXTURES / "real" / "inspect-0.3.285.json").read_text())
     change(log)
     return json.dumps(log, indent=2).encode()
 
@@ -101,14 +101,14 @@ def test_inspect_negative_time() -> None:
 
 
 def test_promptfoo_result_missing_success() -> None:
-    doc = json.loads((FIXTURES / "promptfoo_results.json").read_text())
+    doc = json.loads((FIXTURES / "real" / "promptfoo-v1.json").read_text())
     del doc["results"]["results"][4]["success"]
     data = json.dumps(doc, indent=2).encode()
     assert error_for(data, "results.json") == "results.json: result 5: field 'success' is missing"
 
 
 def test_promptfoo_bad_json_names_the_byte() -> None:
-    text = (FIXTURES / "promptfoo_results.json").read_text()
+    text = (FIXTURES / "real" / "promptfoo-v1.json").read_text()
     position = text.index('"latencyMs"')
     broken = (text[:position] + "oops " + text[position:]).encode()
     message = error_for(broken, "results.json")

@@ -31,11 +31,11 @@ def raw_json(name: str) -> Any:
 
 
 def test_promptfoo_counts_match_the_raw_file() -> None:
-    raw = raw_json("promptfoo_results.json")["results"]["results"]
+    raw = raw_json("real/promptfoo-v1.json")["results"]["results"]
     errors = [r for r in raw if r["failureReason"] == 2]
     passes = [r for r in raw if r["success"] and r["failureReason"] != 2]
 
-    fmt, rows, meta = read(FIXTURES / "promptfoo_results.json")
+    fmt, rows, meta = read(FIXTURES / "real" / "promptfoo-v1.json")
 
     assert fmt is Format.PROMPTFOO
     assert len(rows) == len(raw) == 12
@@ -43,12 +43,12 @@ def test_promptfoo_counts_match_the_raw_file() -> None:
     assert sum(row.passed is True for row in rows) == len(passes) == 8
     assert sum(row.passed is False for row in rows) == 3
     assert meta.tool == "promptfoo"
-    assert meta.tool_version == raw_json("promptfoo_results.json")["metadata"]["promptfooVersion"]
+    assert meta.tool_version == raw_json("real/promptfoo-v1.json")["metadata"]["promptfooVersion"]
     assert meta.label == "support-bot-v1"
 
 
 def test_promptfoo_row_fields() -> None:
-    _, rows, _ = read(FIXTURES / "promptfoo_results.json")
+    _, rows, _ = read(FIXTURES / "real" / "promptfoo-v1.json")
     by_id = {row.case_id: row for row in rows}
 
     outage = by_id["during an outage"]
@@ -68,7 +68,7 @@ def test_promptfoo_row_fields() -> None:
 
 
 def test_promptfoo_metric_judges_by_that_check_only() -> None:
-    raw = raw_json("promptfoo_results.json")["results"]["results"]
+    raw = raw_json("real/promptfoo-v1.json")["results"]["results"]
     grounded = 0
     failed = 0
     for result in raw:
@@ -78,7 +78,7 @@ def test_promptfoo_metric_judges_by_that_check_only() -> None:
             grounded += all(verdicts)
             failed += not all(verdicts)
 
-    _, rows, _ = read(FIXTURES / "promptfoo_results.json", metric="groundedness")
+    _, rows, _ = read(FIXTURES / "real" / "promptfoo-v1.json", metric="groundedness")
 
     assert sum(row.passed is True for row in rows) == grounded == 8
     assert sum(row.passed is False for row in rows) == failed == 3
@@ -86,7 +86,7 @@ def test_promptfoo_metric_judges_by_that_check_only() -> None:
 
 
 def test_inspect_counts_match_the_raw_file() -> None:
-    log = raw_json("inspect_log.json")
+    log = raw_json("real/inspect-0.3.285.json")
     samples = log["samples"]
     errored = [s for s in samples if s.get("error")]
     passes = [
@@ -95,7 +95,7 @@ def test_inspect_counts_match_the_raw_file() -> None:
         if not s.get("error") and all(score["value"] == "C" for score in s["scores"].values())
     ]
 
-    fmt, rows, meta = read(FIXTURES / "inspect_log.json")
+    fmt, rows, meta = read(FIXTURES / "real" / "inspect-0.3.285.json")
 
     assert fmt is Format.INSPECT
     assert len(rows) == len(samples) == 8
@@ -113,12 +113,12 @@ def test_inspect_counts_match_the_raw_file() -> None:
 
 
 def test_inspect_metric_uses_one_scorer() -> None:
-    samples = raw_json("inspect_log.json")["samples"]
+    samples = raw_json("real/inspect-0.3.285.json")["samples"]
     includes_passed = sum(
         1 for s in samples if not s.get("error") and s["scores"]["includes"]["value"] == "C"
     )
 
-    _, rows, _ = read(FIXTURES / "inspect_log.json", metric="includes")
+    _, rows, _ = read(FIXTURES / "real" / "inspect-0.3.285.json", metric="includes")
 
     assert sum(row.passed is True for row in rows) == includes_passed == 5
 
@@ -126,11 +126,11 @@ def test_inspect_metric_uses_one_scorer() -> None:
 def test_jsonl_example() -> None:
     lines = [
         json.loads(line)
-        for line in (FIXTURES / "cases.jsonl").read_text().splitlines()
+        for line in (FIXTURES / "ours" / "cases.jsonl").read_text().splitlines()
         if line.strip()
     ]
 
-    fmt, rows, meta = read(FIXTURES / "cases.jsonl")
+    fmt, rows, meta = read(FIXTURES / "ours" / "cases.jsonl")
 
     assert fmt is Format.JSONL
     assert [row.case_id for row in rows] == [line["id"] for line in lines]
@@ -143,10 +143,10 @@ def test_jsonl_example() -> None:
 
 
 def test_csv_example() -> None:
-    with (FIXTURES / "cases.csv").open(newline="") as handle:
+    with (FIXTURES / "ours" / "cases.csv").open(newline="") as handle:
         records = list(csv.DictReader(handle))
 
-    fmt, rows, meta = read(FIXTURES / "cases.csv")
+    fmt, rows, meta = read(FIXTURES / "ours" / "cases.csv")
 
     assert fmt is Format.CSV
     assert len(rows) == len(records) == 8
@@ -159,7 +159,7 @@ def test_csv_example() -> None:
     assert meta.label == "claude-haiku"
 
 
-@pytest.mark.parametrize("name", ["cases.jsonl", "cases.csv"])
+@pytest.mark.parametrize("name", ["ours/cases.jsonl", "ours/cases.csv"])
 def test_tabular_metric(name: str) -> None:
     _, rows, _ = read(FIXTURES / name, metric="cites-source")
     # student-discount has no cites-source check, so it is left out; the errored case stays.
@@ -182,35 +182,35 @@ def test_tabular_metric(name: str) -> None:
 
 
 def test_explicit_format_is_honoured() -> None:
-    fmt, rows, _ = read(FIXTURES / "promptfoo_results.json", Format.PROMPTFOO)
+    fmt, rows, _ = read(FIXTURES / "real" / "promptfoo-v1.json", Format.PROMPTFOO)
     assert fmt is Format.PROMPTFOO and len(rows) == 12
 
 
 def test_explicit_format_that_does_not_fit() -> None:
     with pytest.raises(IngestError) as caught:
-        read(FIXTURES / "inspect_log.json", Format.PROMPTFOO)
+        read(FIXTURES / "real" / "inspect-0.3.285.json", Format.PROMPTFOO)
     assert (
         caught.value.message
-        == "inspect_log.json: not a promptfoo file (it looks like an Inspect log)"
+        == "inspect-0.3.285.json: not a promptfoo file (it looks like an Inspect log)"
     )
 
 
 def test_metric_pass_drops_the_overall_failure_reason() -> None:
-    _, rows, _ = read(FIXTURES / "promptfoo_results.json", metric="cites-source")
+    _, rows, _ = read(FIXTURES / "real" / "promptfoo-v1.json", metric="cites-source")
     discount = next(row for row in rows if row.case_id == "student discount")
     assert discount.passed is True
     assert discount.reason is None
 
 
 def test_checks_carry_the_tools_own_type_and_kind() -> None:
-    raw = raw_json("promptfoo_results.json")["results"]["results"]
+    raw = raw_json("real/promptfoo-v1.json")["results"]["results"]
     discount_raw = next(r for r in raw if r["testCase"]["description"] == "student discount")
     types = {
         c["assertion"]["metric"]: c["assertion"]["type"]
         for c in discount_raw["gradingResult"]["componentResults"]
     }
 
-    _, rows, _ = read(FIXTURES / "promptfoo_results.json")
+    _, rows, _ = read(FIXTURES / "real" / "promptfoo-v1.json")
     discount = next(row for row in rows if row.case_id == "student discount")
 
     assert {c.name: c.tool_type for c in discount.checks} == types
@@ -220,7 +220,7 @@ def test_checks_carry_the_tools_own_type_and_kind() -> None:
         "groundedness": CheckKind.GROUNDEDNESS,  # an icontains the team named groundedness
         "cites-source": CheckKind.CORRECTNESS,
     }
-    _, inspect_rows, _ = read(FIXTURES / "inspect_log.json")
+    _, inspect_rows, _ = read(FIXTURES / "real" / "inspect-0.3.285.json")
     languages = next(row for row in inspect_rows if row.case_id == "languages")
     assert [(c.name, c.kind) for c in languages.checks] == [
         ("includes", CheckKind.CORRECTNESS),

@@ -16,7 +16,7 @@ from bot.ingest.jsonstream import JsonStream
 from tests.support.paths import EVAL_FIXTURES, ROOT
 
 FIXTURES = EVAL_FIXTURES
-PROMPTFOO = (FIXTURES / "promptfoo_results.json").read_bytes()
+PROMPTFOO = (FIXTURES / "real" / "promptfoo-v1.json").read_bytes()
 
 
 def dribble(data: bytes, size: int) -> Any:

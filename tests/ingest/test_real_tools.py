@@ -87,7 +87,7 @@ def _junit(path: Path) -> list[Raw]:
 
 def raw_cases(path: Path) -> list[Raw]:
     name = path.name
-    if name == "promptfoo.json":
+    if name in ("promptfoo.json", "promptfoo-v1.json"):
         return [_promptfoo_result(r) for r in json.loads(path.read_text())["results"]["results"]]
     if name == "promptfoo.jsonl":
         return [_promptfoo_result(json.loads(line)) for line in path.read_text().splitlines()]
@@ -130,7 +130,7 @@ FIXTURE_NAMES = sorted(path.name for path in REAL.iterdir())
 
 
 def test_every_real_fixture_has_a_raw_reader() -> None:
-    assert len(FIXTURE_NAMES) == 12
+    assert len(FIXTURE_NAMES) == 13
     for name in FIXTURE_NAMES:
         assert raw_cases(REAL / name)
 

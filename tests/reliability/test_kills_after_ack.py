@@ -168,7 +168,7 @@ def drop_file(
     feature_id, thread_ts = kickoff
     slack = serve.slack
     slack.delay("file_download", SLOW_SECONDS)
-    content = (EVAL_FIXTURES / "cases.jsonl").read_bytes()
+    content = (EVAL_FIXTURES / "ours" / "cases.jsonl").read_bytes()
     shared = slack.add_file(f"FDROP{trial:03d}", "cases.jsonl", content, thread.channel, thread_ts)
     event_with_kill(
         serve, database, figures, rng, thread, thread.event_body("", thread_ts, [shared])

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import ManualClock
 from bot.deps import Deps
-from bot.errors import BadInput
+from bot.errors import BadInput, NotReadyYet
 from bot.jobs.inbox import JOB_LEASE, MAX_ATTEMPTS, Done, InboxWorker, JobRunner
 from bot.localslack.server import LocalSlack
 from bot.services import inbox, outbox
@@ -229,3 +229,44 @@ def test_an_event_is_done_exactly_when_the_job_it_stored_exists(deps: Deps) -> N
     with session_scope(deps.session_factory) as session:
         statuses = sorted(session.scalars(select(InboxMessage.status)))
     assert statuses == ["done", "done"]
+
+
+def test_waiting_for_slack_is_not_a_failure_and_is_never_given_up_early(deps: Deps) -> None:
+    """An answer whose handling needs Slack to say something (who is in the channel, the
+    thread's first message) waits through more than MAX_ATTEMPTS refusals, and is handled."""
+    waits = [NotReadyYet("Slack answered `ratelimited`")] * (MAX_ATTEMPTS + 3)
+    handled: list[str] = []
+
+    def handler(deps: Deps, session: Session, body: dict[str, Any]) -> None:
+        if waits:
+            raise waits.pop()
+        handled.append(str(body["event_id"]))
+
+    inbox.accept(deps, {"team_id": "T0LOCAL", "event_id": "Ev2", "event": {"channel": "C0JOBS"}})
+    events = InboxWorker(deps, handler, {})
+    assert isinstance(deps.clock, ManualClock)
+    for _ in range(MAX_ATTEMPTS + 4):
+        events.process_due()
+        deps.clock.advance(timedelta(seconds=31))
+    assert handled == ["Ev2"]
+    row = job_row(deps)
+    assert (row.status, row.attempts) == ("done", 0)
+
+
+def test_a_job_waiting_for_slack_spends_no_attempt(deps: Deps) -> None:
+    add_job(deps)
+    waits = [NotReadyYet("Slack answered `fatal_error`")] * (MAX_ATTEMPTS + 1)
+
+    def runner(deps: Deps, payload: dict[str, Any]) -> Done:
+        if waits:
+            raise waits.pop()
+        return Done(store=lambda session: said(session, "at last"))
+
+    inbox_worker = worker(deps, runner)
+    assert isinstance(deps.clock, ManualClock)
+    for _ in range(MAX_ATTEMPTS + 2):
+        inbox_worker.process_due()
+        wait_idle(inbox_worker)
+        deps.clock.advance(timedelta(seconds=31))
+    assert texts(deps) == ["at last"]
+    assert job_row(deps).status == "done"

@@ -12,7 +12,7 @@ from typing import Any
 from bot.ingest import read_cases
 from tests.support.paths import EVAL_FIXTURES
 
-PROMPTFOO = (EVAL_FIXTURES / "promptfoo_results.json").read_bytes()
+PROMPTFOO = (EVAL_FIXTURES / "real" / "promptfoo-v1.json").read_bytes()
 
 
 class GeneratedPromptfoo(io.RawIOBase):

@@ -41,6 +41,7 @@ RATE_LIMITED_FOR = timedelta(hours=1)
 # A row that waits for another (its thread's root message, its report) waits this long at most.
 WAIT_FOR = timedelta(minutes=30)
 WAIT_STEP = timedelta(seconds=1)
+RECORD_EVERY = 0.05  # seconds answers may wait to be recorded together
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class DeliveryWorker:
         self._senders = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="send")
         self._answers: queue.SimpleQueue[Result | Waiting] = queue.SimpleQueue()
         self._in_flight: set[int] = set()
+        self._recorded = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -74,7 +76,7 @@ class DeliveryWorker:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._senders.shutdown(wait=True)
-        self._record_answers()  # what Slack already answered must not be sent again
+        self._record_answers(now=True)  # what Slack already answered must not be sent again
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -93,8 +95,8 @@ class DeliveryWorker:
         """Record the answers that came back, then claim the head row of each channel queue
         that is due and start sending them. Returns how many rows moved (recorded or
         claimed), so callers can loop until nothing does."""
-        recorded = self._record_answers()
         self.deps.gate.wait_quiet()
+        recorded = self._record_answers()
         room = min(limit, IN_FLIGHT - len(self._in_flight))
         claimed = self._claim(room) if room > 0 else []
         for item in self._prepare(claimed):
@@ -125,31 +127,33 @@ class DeliveryWorker:
     # --- claiming ---------------------------------------------------------------------------
     def _claim(self, limit: int) -> list[int]:
         """Lease the head message of up to `limit` channel queues; a channel posted to less
-        than `pace_seconds` ago keeps its message for a later pass."""
-        now = self.deps.clock.now()
+        than `pace_seconds` ago keeps its message for a later pass (untouched: a pass that
+        claims nothing writes nothing, so acks that write never wait for it)."""
+        held_back: list[int] = []
+
+        def ready(row: OutboxMessage) -> bool:
+            if row.id in self._in_flight:
+                return False  # still being sent by us (its lease looked over, e.g. a test clock)
+            if not self._paced(row.channel_id):
+                held_back.append(row.id)
+                return False
+            return True
+
         with session_scope(self.deps.session_factory) as session:
             rows = claim_heads(
                 session,
                 OutboxMessage,
                 ["team_id", "channel_id"],
-                now=now,
+                now=self.deps.clock.now(),
                 lease=LEASE,
                 open_statuses=("pending", "sending"),
                 limit=limit,
+                accept=ready,
             )
-            ready: list[int] = []
-            for row in rows:
-                if row.id in self._in_flight:
-                    continue  # still being sent by us (its lease looked over): keep it leased
-                if self._paced(row.channel_id):
-                    ready.append(row.id)
-                else:  # not claimed after all: nothing of this has been committed yet
-                    row.status, row.next_attempt_at = "pending", now
-            self._held_back = any(
-                row.id not in ready and row.id not in self._in_flight for row in rows
-            )
-            self._in_flight.update(ready)
-            return ready
+            claimed = [row.id for row in rows]
+        self._held_back = bool(held_back)
+        self._in_flight.update(claimed)
+        return claimed
 
     def _paced(self, channel_id: str) -> bool:
         last = self._last_post.get(channel_id)
@@ -169,7 +173,16 @@ class DeliveryWorker:
             return [snapshot(session, row) for row in rows]
 
     # --- recording --------------------------------------------------------------------------
-    def _record_answers(self) -> int:
+    def _record_answers(self, now: bool = False) -> int:
+        """Record what came back. Answers are gathered for up to RECORD_EVERY while others
+        are still out, so a burst of answers is one write, not one each."""
+        waiting = self._answers.qsize()
+        if not waiting:
+            return 0
+        outstanding = waiting < len(self._in_flight)
+        if outstanding and not now and time.monotonic() - self._recorded < RECORD_EVERY:
+            return 0
+        self._recorded = time.monotonic()
         answers: list[Result | Waiting] = []
         while True:
             try:

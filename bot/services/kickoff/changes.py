@@ -15,6 +15,7 @@ from bot.domain.checklist import AGREED, REVIEW, Step
 from bot.domain.parsing import Unclear
 from bot.errors import Conflict, Forbidden
 from bot.services.kickoff import agreed_version, current_version, lock, targets_of
+from bot.services.kickoff.draft import apply_facts
 from bot.services.kickoff.outcomes import Change, Changed, Clarify, Outcome, Proposed, Withdrawn
 from bot.store.models import Feature, TargetVersion
 
@@ -42,21 +43,18 @@ def change(
     feature.last_activity_at = now
     version = current_version(feature)
     before = targets_of(version)
-    targets = checklist.apply(before, step, result.value)
-    version.values_json = targets.model_dump(mode="json")
-    if version.signoffs:
-        version.signoffs.clear()  # they signed other numbers
+    apply_facts(session, feature, user_id, [(step, result.value, value_text)], now, explicit=True)
     if reason:
         version.reason = reason[:MAX_REASON_CHARS]
-    upcoming = checklist.next_step(targets)
-    feature.stage = upcoming.value if upcoming else REVIEW
+    targets = targets_of(version)
     edit = Change(step, checklist.describe(before, step), checklist.describe(targets, step))
+    complete = feature.stage == REVIEW
     return Changed(
         feature,
         targets,
         (edit,),
-        ask=checklist.QUESTIONS[upcoming] if upcoming else None,
-        complete=upcoming is None,
+        ask=None if complete else checklist.ITEMS[Step(feature.stage)].question,
+        complete=complete,
     )
 
 
@@ -78,7 +76,7 @@ def _propose(
             "propose a change or edit one. Ask one of them, or share your reason in the thread."
         )
     if not says_something(reason):
-        example = f"`change {checklist.STEP_NAMES[step]} to … because <why>`"
+        example = f"`change {checklist.ITEMS[step].label} to … because <why>`"
         return Clarify(
             feature,
             "These targets were agreed, so a change needs a reason that says why, for the "

@@ -16,24 +16,34 @@ from bot.store.models import Feature, TargetVersion
 
 def opening(feature: Feature) -> tuple[str, list[Block]]:
     name = escape(feature.name)
-    people = []
-    if feature.pm_user_id:
-        people.append(f"<@{feature.pm_user_id}> (PM)")
-    if feature.engineer_user_id:
-        people.append(f"<@{feature.engineer_user_id}> (engineer)")
-    who = " and ".join(people) if people else "the PM and the engineer"
+    roles = [(feature.pm_user_id, "PM"), (feature.engineer_user_id, "engineer")]
+    starter = f"<@{feature.created_by}>"
+    others = []
+    for user, role in roles:
+        if user == feature.created_by:
+            starter = f"<@{user}> ({role})"  # "@ana (PM) started a kickoff with @raj (engineer)"
+        elif user:
+            others.append(f"<@{user}> ({role})")
+    if others:
+        who = "with " + " and ".join(others)
+    elif any(user for user, _ in roles):
+        who = "and will find the other signer here"
+    else:
+        who = "for the PM and the engineer"
     text = (
-        f"*Kickoff: {name}*\n<@{feature.created_by}> started a kickoff for {who}. Before we build, "
-        "let's agree on four things: how often it may be wrong, what it does when unsure, how we "
-        "measure success, and where the cost/speed line is. Answer in this thread; anyone here "
-        "can answer, and a PM and an engineer sign off at the end."
+        f"*Kickoff: {name}*\n{starter} started a kickoff {who}. Before we build, let's agree on "
+        "four things: how often it may be wrong, what it does when unsure, how we measure "
+        "success, and where the cost/speed line is. Answer in this thread, in your own words and "
+        "as many at once as you like; a PM and an engineer sign off at the end."
     )
     return f"Kickoff: {name}", [section(text)]
 
 
 def question(q: Question, feature_id: int, lead: str = "") -> tuple[str, list[Block]]:
+    """A checklist question (`lead` first, already mrkdwn). Its block id names the item it asks
+    about (`ask:<step>`), which tests count."""
     body = f"{lead}*{q.title}*\n{q.text}"
-    blocks: list[Block] = [section(body)]
+    blocks: list[Block] = [{**section(body), "block_id": f"ask:{q.step.value}"}]
     if q.choices:
         blocks.append(
             actions(
@@ -51,6 +61,34 @@ def question(q: Question, feature_id: int, lead: str = "") -> tuple[str, list[Bl
     return f"{q.title}: {q.text}", blocks
 
 
+def line(text: str, asks: Step | None = None) -> tuple[str, list[Block]]:
+    """One short message (already mrkdwn); `asks` marks a follow-up question about an item."""
+    block = section(text)
+    if asks is not None:
+        block["block_id"] = f"ask:{asks.value}"
+    return text, [block]
+
+
+def agreed_note(
+    feature: Feature, version: TargetVersion, targets: Targets
+) -> tuple[str, list[Block]]:
+    """The short line in the thread when the targets are agreed (the summary above becomes the
+    record), with how many test cases it takes to check them."""
+    signers = " and ".join(
+        f"<@{s.user_id}> ({'PM' if s.role == Role.PM.value else 'engineer'})"
+        for s in version.signoffs
+    )
+    text = (
+        f":handshake: *{escape(feature.name)}*: targets agreed (version {version.version}), "
+        f"signed by {signers}. The summary above is the record."
+    )
+    blocks = [section(text)]
+    size = checking_size_line(targets)
+    if size is not None:
+        blocks.append(context(size))
+    return text, blocks
+
+
 def _choice_action(step: Step) -> str:
     return (Action.FALLBACK_CHOICE if step is Step.FALLBACK else Action.TRADEOFF_CHOICE).value
 
@@ -58,7 +96,7 @@ def _choice_action(step: Step) -> str:
 def bullets(targets: Targets) -> list[str]:
     """One line per answer, user text escaped."""
     return [
-        f"• *{checklist.STEP_NAMES[step].capitalize()}*: "
+        f"• *{checklist.ITEMS[step].label.capitalize()}*: "
         + escape(checklist.describe(targets, step))
         for step in checklist.ORDER
     ]
@@ -77,17 +115,7 @@ def summary(feature: Feature, version: TargetVersion, targets: Targets) -> tuple
     blocks: list[Block] = [
         section(title + "\n" + "\n".join(lines)),
         context(status_line),
-        actions(
-            *(
-                button(
-                    f"Edit {checklist.STEP_NAMES[step]}",
-                    f"{Action.EDIT_ANSWER.value}:{step.value}",
-                    EditValue(feature=feature.id, step=step).encode(),
-                )
-                for step in checklist.ORDER
-            ),
-            block_id="edit",
-        ),
+        edit_buttons(feature),
         signoff_buttons(feature, version, targets),
     ]
     if signed:
@@ -143,6 +171,20 @@ def retired(text: str, blocks: list[Block] | None) -> tuple[str, list[Block]]:
     return text, [*kept, context(RETIRED)]
 
 
+def edit_buttons(feature: Feature) -> Block:
+    return actions(
+        *(
+            button(
+                f"Edit {checklist.ITEMS[step].label}",
+                f"{Action.EDIT_ANSWER.value}:{step.value}",
+                EditValue(feature=feature.id, step=step).encode(),
+            )
+            for step in checklist.ORDER
+        ),
+        block_id="edit",
+    )
+
+
 def signoff_line(version: TargetVersion) -> str:
     parts = [
         f"{'PM' if s.role == Role.PM.value else 'Engineer'}: <@{s.user_id}>"
@@ -151,7 +193,9 @@ def signoff_line(version: TargetVersion) -> str:
     return "Signed: " + ", ".join(parts)
 
 
-def agreed(feature: Feature, version: TargetVersion, targets: Targets) -> tuple[str, list[Block]]:
+def agreed(
+    feature: Feature, version: TargetVersion, targets: Targets, *, in_thread: bool = False
+) -> tuple[str, list[Block]]:
     lines = bullets(targets)
     text = (
         f":handshake: *{escape(feature.name)}: targets agreed (version {version.version})*\n"
@@ -159,6 +203,8 @@ def agreed(feature: Feature, version: TargetVersion, targets: Targets) -> tuple[
     )
     fallback = f"{escape(feature.name)}: targets agreed"
     blocks = [section(text), context(signoff_line(version))]
+    if in_thread:  # the summary, retired: no sign-off buttons, but answers can still change
+        blocks.append(edit_buttons(feature))
     size = checking_size_line(targets)  # how many test cases it takes to check these numbers
     if size is not None:
         blocks.append(context(size))
@@ -174,11 +220,23 @@ def change_announcement(
 ) -> str:
     earlier = f" (revising version {revises.version})" if revises is not None else ""
     return (
-        f"<@{version.changed_by}> proposes changing the agreed *{checklist.STEP_NAMES[step]}* "
+        f"<@{version.changed_by}> proposes changing the agreed *{checklist.ITEMS[step].label}* "
         f"of *{escape(feature.name)}* to {escape(checklist.describe(targets, step))}{earlier}, "
         f"because: _{escape(version.reason or '')}_. Version {version.version} needs both "
         "sign-offs again in the kickoff thread; until then the agreed version stays in force."
     )
+
+
+def withdrawn_summary(
+    feature: Feature, withdrawn: TargetVersion, agreed_targets: Targets
+) -> tuple[str, list[Block]]:
+    """A withdrawn proposal's summary: what stays in force, and no buttons."""
+    lines = "\n".join(bullets(agreed_targets))
+    text = (
+        f"*{escape(feature.name)}: version {withdrawn.version} was withdrawn*; the agreed "
+        f"targets stay:\n{lines}"
+    )
+    return f"{escape(feature.name)}: proposal withdrawn", [section(text)]
 
 
 def withdrawal(feature: Feature, agreed: TargetVersion, withdrawn: TargetVersion, by: str) -> str:
@@ -194,7 +252,7 @@ def nudge(feature: Feature, waiting_on: list[str], second: bool) -> str:
     if step == checklist.REVIEW:
         what = "the sign-offs"
     else:
-        what = f"an answer to *{checklist.QUESTIONS[Step(step)].title}*"
+        what = f"an answer to *{checklist.ITEMS[Step(step)].question.title}*"
     if second:
         return (
             f"Last reminder from me, {who}: the kickoff of *{escape(feature.name)}* still needs "

@@ -29,13 +29,16 @@ def _text_input(
 
 
 def edit_answer(feature_id: int, step: Step, need_reason: bool) -> dict[str, Any]:
-    name = checklist.STEP_NAMES[step]
     blocks = [
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": checklist.QUESTIONS[step].text[:3000]},
+            "text": {"type": "mrkdwn", "text": checklist.ITEMS[step].question.text[:3000]},
         },
-        _text_input(Block.EDIT_VALUE.value, f"New {name}", "Type it as you would in the thread"),
+        _text_input(
+            Block.EDIT_VALUE.value,
+            checklist.ITEMS[step].new_label,
+            "Type it as you would in the thread",
+        ),
     ]
     if need_reason:
         blocks.append(

@@ -28,7 +28,7 @@ def stage_words(feature: Feature) -> str:
         return "targets agreed"
     if feature.stage == REVIEW:
         return "awaiting sign-off"
-    return f"kickoff in progress: {checklist.QUESTIONS[Step(feature.stage)].title}"
+    return f"kickoff in progress: {checklist.ITEMS[Step(feature.stage)].question.title}"
 
 
 def unchecked_note(count: int) -> str:

@@ -20,12 +20,12 @@ from bot.ids import Action, Block, Command, View
 from bot.jobs import reading as reading_job
 from bot.services import access, inbox, kickoff, outbox
 from bot.services.access import Need
-from bot.services.kickoff import answers, changes, signoff
-from bot.services.kickoff.outcomes import Clarify, Signed, Stale
+from bot.services.kickoff import answers, changes, signoff, summary
+from bot.services.kickoff.outcomes import Clarify, Stale
 from bot.slack import text as slack_text
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
-from bot.slack.listeners.kickoff_replies import retire, say
+from bot.slack.listeners.kickoff_replies import say, stale_press
 from bot.slack.listeners.lookup import clicked_feature
 from bot.slack.wire import (
     ChoiceValue,
@@ -98,25 +98,12 @@ def register(app: App, deps: Deps) -> None:
                 shown_version=shown.version,
                 shown_fingerprint=shown.fingerprint,
             )
+            ts = str(message.get("ts") or "") or None
             if isinstance(outcome, Stale):
-                ts, text = message.get("ts"), str(message.get("text") or "")
-                retire(session, deps, feature, ts, text, message.get("blocks"), f"retire:{ts}")
-                target = outbox.ReplyTarget.from_body(body)
-                if target is not None:
-                    reply = kickoff_blocks.stale_reply(feature, outcome.version, outcome.targets)
-                    outbox.ephemeral(session, deps.clock, target, reply)
+                stale_press(session, deps, feature, outcome, body, ts)
                 return
-            if message.get("ts") and isinstance(outcome, Signed):
-                text, blocks = kickoff_blocks.summary(feature, outcome.version, outcome.targets)
-                outbox.update(
-                    session,
-                    deps.clock,
-                    team_id=feature.team_id,
-                    channel_id=feature.channel_id,
-                    ts=message["ts"],
-                    text=text,
-                    blocks=blocks,
-                )
+            if ts is not None:  # the summary pressed is the one to update
+                summary.adopt(session, feature, ts)
             say(session, deps, outcome)
 
     @app.action(Action.WITHDRAW_CHANGE.value)
@@ -235,7 +222,7 @@ def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
         blocks=blocks,
         response_url=command.get("response_url"),
     )
-    first = checklist.QUESTIONS[checklist.ORDER[0]]
+    first = checklist.ITEMS[checklist.ORDER[0]].question
     outbox.say(session, deps.clock, feature, *kickoff_blocks.question(first, feature.id))
 
 
@@ -248,7 +235,13 @@ def answer(deps: Deps, session: Session, feature: Feature, body: dict[str, Any])
     access.require_after_ack(deps.directory, feature, str(event["user"]), Need.ACT, KICKOFF_GONE)
     said = slack_text.read(event.get("text"))
     outcome = answers.answer(
-        session, deps.clock, feature, event["user"], said, bot_user=slack_text.bot_user_of(body)
+        session,
+        deps.clock,
+        feature,
+        event["user"],
+        said,
+        bot_user=slack_text.bot_user_of(body),
+        model=deps.llm is not None,
     )
     if outcome is None:
         return

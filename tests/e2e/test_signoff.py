@@ -37,21 +37,21 @@ def test_an_old_summary_signs_nothing_and_answers_with_the_current_numbers(
     thread_ts = to_summary(bot)
     seen = latest_summary(bot, thread_ts)  # shows 10%
     assert "10%" in json.dumps(seen["blocks"])
-    # Someone edits the draft. Slack refuses to retire the old summary (say it was edited
-    # meanwhile), so its buttons are still there when the PM and the engineer press them.
+    # Someone edits the draft. The summary is updated in place, but Slack refuses the update
+    # (say it was edited meanwhile), so it still shows 10% when the PM presses it.
     bot.slack.fail("chat.update", status=200, error="cant_update_message")
     say(bot, thread_ts, "change error rate to 50%", user=OTHER)
-    assert "signoff_pm" in json.dumps(bot.slack.message(CHANNEL, seen["ts"]))
+    assert "10%" in json.dumps(bot.slack.message(CHANNEL, seen["ts"]))
 
     press(bot, seen, "Sign off as PM", PM)
     assert signoffs(bot) == [] and stage(bot) == "review"
     reply = told(bot, PM)
     assert "Nothing was signed" in reply and "50%" in reply
 
-    # That press retired the old summary: no buttons left, and it says it is out of date.
-    old = bot.slack.message(CHANNEL, seen["ts"])
-    assert old is not None
-    assert "signoff_pm" not in json.dumps(old["blocks"]) and "Out of date" in json.dumps(old)
+    # That press brought the summary up to date: it now shows 50%, with buttons for 50%.
+    now = bot.slack.message(CHANNEL, seen["ts"])
+    assert now is not None and "50%" in json.dumps(now["blocks"])
+    assert "10%" not in json.dumps(now["blocks"])
 
     agree(bot, thread_ts)  # the current summary, showing 50%
     (agreed,) = versions(bot)
@@ -79,9 +79,10 @@ def test_a_non_signer_cannot_rewrite_an_open_change_and_every_edit_is_its_own_re
     assert (v3.status, v3.changed_by, v3.values_json["max_error_rate"]) == ("draft", ENG, 0.09)
     assert "support tickets" in (v2.reason or "") and "too tight" in (v3.reason or "")
 
-    # The summary that showed 8% lost its buttons; the current one (9%) signs.
-    retired = bot.slack.message(CHANNEL, proposal["ts"])
-    assert retired is not None and "signoff_pm" not in json.dumps(retired["blocks"])
+    # The proposal's summary was updated in place: it shows 9%, its buttons sign version 3.
+    updated = bot.slack.message(CHANNEL, proposal["ts"])
+    assert updated is not None and "9%" in json.dumps(updated["blocks"])
+    assert '\\"version\\":3' in json.dumps(updated["blocks"])
     agree(bot, thread_ts)
     *_, current = versions(bot)
     assert (current.version, current.status, current.values_json["max_error_rate"]) == (
@@ -152,3 +153,21 @@ def test_the_edit_form_says_why_it_refuses(bot: BotUnderTest) -> None:
     assert saved.status == 200 and "errors" not in saved.body
     bot.settle()
     assert [(v.version, v.status) for v in versions(bot)][-1] == (3, "draft")
+
+
+def test_an_older_copy_of_the_summary_loses_its_buttons_when_pressed(bot: BotUnderTest) -> None:
+    """A copy that is not the summary now showing (posted before an upgrade, say): pressing
+    it signs nothing, says the current numbers, and takes its buttons off."""
+    thread_ts = to_summary(bot)
+    current = latest_summary(bot, thread_ts)
+    say(bot, thread_ts, "change error rate to 7%", user=PM)
+    old_copy = bot.slack.add_user_message(
+        CHANNEL,
+        {"user": "U0BOT", "bot_id": "B0BOT", "thread_ts": thread_ts, "text": "old summary"}
+        | {"blocks": current["blocks"]},  # the 10% buttons, as first posted
+    )
+    press(bot, old_copy, "Sign off as PM", PM)
+    assert signoffs(bot) == [] and "7%" in told(bot, PM)
+    after = bot.slack.message(CHANNEL, old_copy["ts"])
+    assert after is not None and "signoff_pm" not in json.dumps(after["blocks"])
+    assert "Out of date" in json.dumps(after["blocks"])

@@ -1,7 +1,7 @@
 """Atomic agreement: the PM and the engineer press their sign-off buttons at the same moment,
 through signed HTTP to `groundline serve` (one replica, or two behind a balancer on PostgreSQL).
 All trials run at once, each a pair of presses released together. Every trial must end agreed
-exactly once: both sign-offs stored, the version agreed, one "targets agreed" post. Before the
+exactly once: both sign-offs stored, the version agreed, one "targets agreed" note. Before the
 row lock, 7 of 8 such trials on PostgreSQL stayed in review with both sign-offs stored.
 
 The short run (inside `make test`) tries SQLite on one replica and PostgreSQL on two; the full
@@ -143,8 +143,9 @@ def test_simultaneous_signoffs_agree_exactly_once(
         engine = create_engine(url)
         for index, summary in enumerate(summaries):
             channel = str(summary["channel"])
+            # The note that says so (the summary itself is updated in place to the record).
             posts = slack.bot_messages(channel, str(summary["thread_ts"]))
-            agreed_posts = sum("targets agreed" in json.dumps(m) for m in posts)
+            agreed_posts = sum("The summary above is the record" in json.dumps(m) for m in posts)
             with Session(engine) as session:
                 feature = session.scalars(
                     select(Feature).where(Feature.channel_id == channel)

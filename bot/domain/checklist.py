@@ -124,7 +124,7 @@ ITEMS: dict[Step, Item] = {
         "The cost of an error is what one wrong answer costs the business (a ticket, a refund, "
         "a lost deal, a compliance risk); it says why the limit matters.",
         "What a wrong answer costs",
-        lambda value: f"a wrong answer means “{value}”",
+        lambda value: f"what a wrong answer costs: “{value}”",
     ),
     Step.FALLBACK: Item(
         Step.FALLBACK,

@@ -85,10 +85,21 @@ def test_blocks_inside_the_request_join_it(deps: Deps) -> None:
         assert counts(deps) == (1, 1)
     finally:
         work.finish(ok=True)
+    # A block with a key of its own inside the request records it in the request's session.
+    again = RequestWork(deps, "request:joined-2")
+    again.enter()
+    try:
+        with deps.unit_of_work(delivery_key="event:extra") as session:
+            assert session is again.session
+    finally:
+        again.finish(ok=True)
+    with deps.session_factory() as check:
+        keys = set(check.scalars(select(ProcessedDelivery.key)))
+    assert {"request:joined-2", "event:extra"} <= keys
     # Outside a request a block is its own transaction, as before.
     with deps.unit_of_work() as session:
         session.add(sample(deps, "three"))
-    assert counts(deps) == (2, 1)
+    assert counts(deps) == (2, 2)
 
 
 def test_keys_older_than_a_day_are_forgotten(deps: Deps) -> None:

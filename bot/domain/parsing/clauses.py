@@ -129,15 +129,17 @@ def _add(found: list[Sentence], text: str, start: int, end: int, *, question: bo
     if not chunk.strip():
         return
     named_only = _LABEL_STEPS.get(chunk.strip().lower())
-    if named_only is not None:  # "fallback — …": the label names what follows
-        found.append(Sentence(chunk.strip(), start, end, len(found), question, named_only))
+    if named_only is not None:  # "latency" alone, or "fallback — …" naming what follows
+        alone = Sentence(chunk.strip(), start, end, len(found), question, named_only)
+        alone.parts.append(_part(text, start, end, alone.index, named_only))
+        found.append(alone)
         return
     label: Step | None = None
     body_start = start
     if (named := _LABEL.match(chunk)) is not None:
         label = _LABEL_STEPS.get((named.group("label") or named.group("verb")).lower())
         body_start = start + named.end()
-    elif found and found[-1].label is not None and not found[-1].parts:
+    elif found and found[-1].label is not None and _only_label(found[-1]):
         label = found[-1].label  # the sentence before was only the label
     sentence = Sentence(text[body_start:end], body_start, end, len(found), question, label)
     if not sentence.text.strip():
@@ -152,6 +154,10 @@ def _add(found: list[Sentence], text: str, start: int, end: int, *, question: bo
         if comma is not None:
             last = comma.end()
     found.append(sentence)
+
+
+def _only_label(sentence: Sentence) -> bool:
+    return not sentence.parts or sentence.text.strip().lower() in _LABEL_STEPS
 
 
 def _part(text: str, start: int, end: int, sentence: int, label: Step | None) -> Part:

@@ -197,7 +197,7 @@ def metric(text: str, tokens: list[Tok]) -> SuccessMetric | str | None:
     trailing = _trim(trailing, name=False) if trailing else []
     if not name:
         name, trailing = trailing, []
-    if not name:
+    if not name or not any(c.isalpha() for c in _span(text, name)):
         return f"I couldn't tell what is measured in {said}."
     name_text, extra = _span(text, name), _span(text, trailing)
     if len(name_text) > 80 or len(extra) > 40:

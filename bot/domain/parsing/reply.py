@@ -77,7 +77,6 @@ _CHATTER = re.compile(
     r"|morning|got it|noted|wrong thread|wrong channel|ignore that|my bad|fyi|done|agreed|fine"
     r"|ack|np|no worries|lgtm|same|this|indeed|right|true|word|perfect)(?:\W+|$)"
 )
-_QUESTION_WORDS = re.compile(r"^(?:what|why|how|which|who|when|does|do|is|are|can|should|could)\b")
 _VAGUE = {
     Step.ERROR_RATE: (
         r"\b(?:low|lowest|possible|zero|none|never|few|rare|perfect|minimal|single mistake"
@@ -114,15 +113,16 @@ def read_reply(said: Said, context: Context) -> Reading:
     )
     statements = [s for s in found if not s.question]
     findings = _read(statements, context)
-    facts, follow_ups = _resolve(findings, text, context)
+    facts, follow_ups = _resolve(findings, text, said.text, context)
     kind = Kind.ANSWER
     if not facts and not follow_ups:
-        rest = " ".join(s.text.strip() for s in statements).strip()
+        if any(impact.deferred(s.text) for s in found) and not questions:
+            return Reading(Kind.LATER)
+        kept = [p for s in statements for p in s.parts if not _idle(p.text)]
+        rest = said.text[kept[0].start : kept[-1].end].strip() if kept else ""
         if rest and context.focus is not None and not questions:
             facts, follow_ups = _focused(rest, context)
         if not facts and not follow_ups and not questions:
-            if any(impact.deferred(s.text) for s in found):
-                return Reading(Kind.LATER)
             return Reading(Kind.CHATTER, agrees=agrees(text), leftover=rest)
     placed = {fact.said for fact in facts}
     leftover = " ".join(s.text.strip() for s in statements if s.text.strip() not in placed)
@@ -146,7 +146,10 @@ def _to_colleague(said: Said, text: str, bot_user: str | None) -> bool:
 
 def _proposal(sentence: Sentence) -> bool:
     tokens = [t for part in sentence.parts for t in part.tokens]
-    has_number = any(t.kind == "num" for t in tokens)
+    has_number = any(
+        t.kind == "num" and (i == 0 or tokens[i - 1].text not in ("per", "/"))
+        for i, t in enumerate(tokens)
+    )
     return has_number and content_words(tokens) <= 2
 
 
@@ -165,8 +168,6 @@ def _idle(text: str) -> bool:
 def _asked_about(text: str, context: Context) -> Step | None:
     """The item a question to the bot is about, if any."""
     lowered = " " + " ".join(words(text)) + " "
-    if not _QUESTION_WORDS.match(lowered.strip()) and "mean" not in lowered:
-        return None
     checks = [
         (Step.LATENCY, (" p95 ", " latency ", " percentile ", " response time ")),
         (Step.COST, (" per query ", " per 1k ", " per token ", " cost ", " per 1000 ")),
@@ -287,7 +288,7 @@ def _part(part: Part, context: Context, item_names: set[str]) -> list[Finding]:
 
 
 def _resolve(
-    findings: list[Finding], text: str, context: Context
+    findings: list[Finding], text: str, original: str, context: Context
 ) -> tuple[list[Fact], list[FollowUp]]:
     """One value per item: several readings of one item in a reply become the one that was
     meant, or a question."""
@@ -301,13 +302,13 @@ def _resolve(
     for step, found in by_step.items():
         if step in asked and not any(f.strong for f in found):
             continue
-        chosen = _choose(step, found, text, context.current.get(step))
+        chosen = _choose(step, found, text, original, context.current.get(step))
         if isinstance(chosen, FollowUp):
             follow_ups.append(chosen)
         elif chosen is not None:
             facts.append(chosen)
     follow_ups = [f for f in follow_ups if f.step not in {fact.step for fact in facts}]
-    return sorted(facts, key=lambda fact: fact.step.value), _unique(follow_ups)
+    return sorted(facts, key=lambda fact: list(Step).index(fact.step)), _unique(follow_ups)
 
 
 def _unique(follow_ups: list[FollowUp]) -> list[FollowUp]:
@@ -320,8 +321,12 @@ def _unique(follow_ups: list[FollowUp]) -> list[FollowUp]:
     return kept
 
 
-def _choose(step: Step, found: list[Found], text: str, current: Any) -> Fact | FollowUp | None:
-    said = text[found[0].start : found[-1].end].strip()
+def _choose(
+    step: Step, found: list[Found], text: str, original: str, current: Any
+) -> Fact | FollowUp | None:
+    """One value for one item from all its findings in the reply. Words kept as free text come
+    from the reply as the person wrote it (`original`), not from the text the readers saw."""
+    said = original[found[0].start : found[-1].end].strip()
     if step is Step.SUCCESS_METRICS:
         measures: list[SuccessMetric] = []
         for finding in found:
@@ -330,7 +335,8 @@ def _choose(step: Step, found: list[Found], text: str, current: Any) -> Fact | F
                     measures.append(measure)
         return Fact(step, measures, said)
     if step is Step.ERROR_IMPACT:
-        return Fact(step, " ".join(str(f.value) for f in found), said)
+        return Fact(step, " ".join(original[f.start : f.end].strip() for f in found), said)
+    found = [_own_detail(f, original) for f in found]
     distinct: list[Found] = []
     for finding in found:
         if not any(same(finding.value, d.value) for d in distinct):
@@ -352,6 +358,15 @@ def _choose(step: Step, found: list[Found], text: str, current: Any) -> Fact | F
         return Fact(step, distinct[0].value, text[distinct[0].start : distinct[0].end])
     shown = " and ".join(_show(step, f.value) for f in distinct[:3])
     return FollowUp(step, f"I read {shown}. Which one do you mean?", distinct[0].start)
+
+
+def _own_detail(finding: Found, original: str) -> Found:
+    value = finding.value
+    if isinstance(value, Fallback) and value.detail:
+        detail = original[finding.start : finding.end].strip()
+        value = Fallback(kind=value.kind, detail=detail)
+        return Found(finding.step, value, finding.start, finding.end, finding.strong)
+    return finding
 
 
 def _show(step: Step, value: Any) -> str:

@@ -210,19 +210,29 @@ def _word_number(tokens: list[Tok], i: int) -> tuple[float, int] | None:
     if word not in _SMALL and word not in _TENS and word not in _SCALES:
         return None
     total, current, j = 0.0, 0.0, i
+    last = ""  # what the previous word was: "ten one" is two numbers, "twenty one" is one
     while j < len(tokens) and tokens[j].kind == "word":
         w = tokens[j].text
         if w in _SMALL:
+            if last == "small" or (last == "tens" and _SMALL[w] >= 10):
+                break
             current += _SMALL[w]
+            last = "small"
         elif w in _TENS:
+            if last in ("small", "tens"):
+                break
             current += _TENS[w]
+            last = "tens"
             if at(tokens, j + 1) == "-" and 0 < _SMALL.get(at(tokens, j + 2), 0) < 10:
                 current += _SMALL[at(tokens, j + 2)]
                 j += 2
+                last = "small"
         elif w == "hundred":
             current = max(current, 1.0) * 100
+            last = "scale"
         elif w in _SCALES:
             total, current = total + max(current, 1.0) * _SCALES[w], 0.0
+            last = "scale"
         elif not (w == "and" and j > i and at(tokens, j + 1) in _SMALL.keys() | _TENS.keys()):
             break
         j += 1

@@ -31,6 +31,7 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.domain import checklist
 from bot.domain.checklist import Step
+from bot.domain.mrkdwn import escape
 from bot.domain.options import Option
 from bot.domain.reframe import Claim, Dimension
 from bot.domain.reframe_wording import answer
@@ -274,10 +275,15 @@ def render_everything(deps: Deps, clock: ManualClock, h: Hostile) -> list[Render
             outcomes.Explained(feature, h.said, Step.LATENCY),
             outcomes.Changed(feature, targets, (edit,), complete=True),
             outcomes.Proposed(feature, targets, proposed, Step.ERROR_IMPACT),
+            outcomes.Proposed(feature, targets, proposed, Step.ERROR_IMPACT, revises=agreed),
             outcomes.Signed(feature, targets, proposed, Role.PM),
+            outcomes.Withdrawn(feature, targets, agreed, proposed, PM),
             outcomes.Agreed(feature, targets, proposed),
         ):
             say(session, deps, outcome)
+        stale = kickoff_blocks.stale_reply(feature, proposed, targets)
+        out.append(Rendered("stale press", stale))
+        out.append(Rendered("retired", *kickoff_blocks.retired(escape(h.said), [])))  # our own text
 
         # A run in: the thread's numbers and the channel alert.
         run = add_run(session, clock, feature, h)

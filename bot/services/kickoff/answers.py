@@ -5,6 +5,7 @@ nothing to say (chatter, a remark to a colleague)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,12 +15,17 @@ from bot.domain import checklist
 from bot.domain.checklist import AGREED, REVIEW, Step
 from bot.domain.parsing import Context, Kind, Reading, Unclear, read_reply
 from bot.domain.said import Said
-from bot.services.kickoff import MAX_ANSWER_CHARS, current_version, targets_of
-from bot.services.kickoff.changes import change
+from bot.services.kickoff import MAX_ANSWER_CHARS, agreed_version, current_version, targets_of
+from bot.services.kickoff.changes import change, withdraw
 from bot.services.kickoff.draft import Effect, apply_facts, dispute_of, disputed, value_from_json
 from bot.services.kickoff.outcomes import Clarify, Explained, Noted, Outcome
 from bot.store.models import Answer, Feature
 
+# "withdraw", "withdraw my change", "please withdraw the proposal."
+WITHDRAW = re.compile(
+    r"^\s*(?:please\s+)?withdraw(?:\s+(?:the|my|this|that)\s+(?:change|proposal))?\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
 YES = {"yes", "y", "yep", "yeah", "correct", "right", "that's right", "thats right", "ok"}
 NO = {"no", "n", "nope", "wrong", "not quite"}
 TOO_LONG = (
@@ -45,6 +51,9 @@ def answer(
     word = said.text.lower().strip(" .!")
     if held_reading(feature) is not None and (word in YES or word in NO):
         return confirm_reading(session, clock, feature, user_id, accept=word in YES)
+    agreed = agreed_version(feature)
+    if agreed is not None and feature.stage == REVIEW and WITHDRAW.match(said.text):
+        return withdraw(session, clock, feature, user_id)
     targets = targets_of(current_version(feature))
     focus = None if feature.stage in (REVIEW, AGREED) else Step(feature.stage)
     context = Context(
@@ -61,8 +70,10 @@ def answer(
         step, rest = reading.edit
         value_text, _, reason = rest.partition(" because ")
         return change(session, clock, feature, user_id, step, value_text, reason.strip() or None)
-    if feature.stage == AGREED:
-        return None  # agreed targets change only by an explicit, reasoned edit
+    if feature.stage == AGREED or agreed is not None:
+        # Agreed targets, and a proposal to change them, change only by an explicit, reasoned
+        # edit from a signer (changes.change): never by a fact read out of chatter.
+        return None
     now = clock.now()
     facts = [(fact.step, fact.value, said.text) for fact in reading.facts]
     corrected = {fact.step for fact in reading.facts if fact.correction}

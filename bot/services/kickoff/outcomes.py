@@ -82,12 +82,25 @@ class Changed:
 
 @dataclass(frozen=True)
 class Proposed:
-    """A change to agreed targets: a new draft version that needs both sign-offs again."""
+    """A change to agreed targets: a new draft version that needs both sign-offs again.
+    `revises`: the open proposal this one replaces (an edit of it, kept as its own record)."""
 
     feature: Feature
     targets: Targets
     version: TargetVersion
     step: Step
+    revises: TargetVersion | None = None
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """Its proposer withdrew the open change; the agreed version stays in force."""
+
+    feature: Feature
+    targets: Targets  # the agreed targets, which stay
+    agreed: TargetVersion
+    withdrawn: TargetVersion
+    by: str
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,16 @@ class Signed:
 
 
 @dataclass(frozen=True)
+class Stale:
+    """A sign-off pressed on a summary that no longer shows the version in play: nothing was
+    signed. `targets` and `version` are the current ones, to show the presser."""
+
+    feature: Feature
+    targets: Targets
+    version: TargetVersion
+
+
+@dataclass(frozen=True)
 class Agreed:
     """This sign-off completed the pair: the version is agreed."""
 
@@ -109,4 +132,4 @@ class Agreed:
     version: TargetVersion
 
 
-Outcome = Clarify | Noted | Explained | Changed | Proposed | Signed | Agreed
+Outcome = Clarify | Noted | Explained | Changed | Proposed | Withdrawn | Signed | Agreed

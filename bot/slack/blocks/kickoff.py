@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from bot.domain import checklist
+from bot.domain.agreement import VersionStatus, fingerprint
 from bot.domain.checklist import Question, Step
 from bot.domain.measure_text import checking_size_line
 from bot.domain.mrkdwn import escape
 from bot.domain.targets import Role, Targets
 from bot.ids import Action
 from bot.slack.blocks import Block, actions, button, context, section
+from bot.slack.wire import ChoiceValue, EditValue, ReadingValue, SignOffValue, WithdrawValue
 from bot.store.models import Feature, TargetVersion
 
 
@@ -49,7 +51,7 @@ def question(q: Question, feature_id: int, lead: str = "") -> tuple[str, list[Bl
                     button(
                         choice.label,
                         f"{_choice_action(q.step)}:{choice.value}",
-                        f"{feature_id}:{choice.value}",
+                        ChoiceValue(feature=feature_id, choice=choice.value).encode(),
                     )
                     for choice in q.choices
                 ),
@@ -114,25 +116,59 @@ def summary(feature: Feature, version: TargetVersion, targets: Targets) -> tuple
         section(title + "\n" + "\n".join(lines)),
         context(status_line),
         edit_buttons(feature),
-        actions(
-            button(
-                "Sign off as PM" + (" ✓" if Role.PM.value in signed else ""),
-                Action.SIGN_PM.value,
-                f"{feature.id}:{version.version}",
-                style="primary",
-            ),
-            button(
-                "Sign off as engineer" + (" ✓" if Role.ENGINEER.value in signed else ""),
-                Action.SIGN_ENGINEER.value,
-                f"{feature.id}:{version.version}",
-                style="primary",
-            ),
-            block_id="signoff",
-        ),
+        signoff_buttons(feature, version, targets),
     ]
     if signed:
         blocks.append(context(signoff_line(version)))
     return f"{escape(feature.name)}: targets version {version.version}, awaiting sign-off", blocks
+
+
+def signoff_buttons(feature: Feature, version: TargetVersion, targets: Targets) -> Block:
+    """Sign-off buttons that carry what they sign: this version and a fingerprint of the
+    values shown above them. A proposal also offers its withdrawal."""
+    signed = {s.role for s in version.signoffs}
+    value = SignOffValue(
+        feature=feature.id, version=version.version, fingerprint=fingerprint(targets)
+    )
+    elements = [
+        button(
+            "Sign off as PM" + (" ✓" if Role.PM.value in signed else ""),
+            Action.SIGN_PM.value,
+            value.encode(),
+            style="primary",
+        ),
+        button(
+            "Sign off as engineer" + (" ✓" if Role.ENGINEER.value in signed else ""),
+            Action.SIGN_ENGINEER.value,
+            value.encode(),
+            style="primary",
+        ),
+    ]
+    if version.status is VersionStatus.DRAFT and version.version > 1 and version.changed_by:
+        withdrawal = WithdrawValue(feature=feature.id, version=version.version)
+        elements.append(
+            button("Withdraw this change", Action.WITHDRAW_CHANGE.value, withdrawal.encode())
+        )
+    return actions(*elements, block_id="signoff")
+
+
+def stale_reply(feature: Feature, version: TargetVersion, targets: Targets) -> str:
+    """To whoever pressed an out-of-date summary: nothing signed, and the numbers now."""
+    lines = "\n".join(bullets(targets))
+    return (
+        f"Nothing was signed: that summary of *{escape(feature.name)}* showed numbers that have "
+        f"changed since. Version {version.version} now reads:\n{lines}\n"
+        "If these are right, sign the newest summary in the kickoff thread."
+    )
+
+
+RETIRED = "Out of date: these numbers have changed since. Sign the newest summary in this thread."
+
+
+def retired(text: str, blocks: list[Block] | None) -> tuple[str, list[Block]]:
+    """An old summary with its buttons taken away, so nothing can be signed from it."""
+    kept = [block for block in blocks or [] if block.get("type") != "actions"]
+    return text, [*kept, context(RETIRED)]
 
 
 def edit_buttons(feature: Feature) -> Block:
@@ -141,7 +177,7 @@ def edit_buttons(feature: Feature) -> Block:
             button(
                 f"Edit {checklist.ITEMS[step].label}",
                 f"{Action.EDIT_ANSWER.value}:{step.value}",
-                f"{feature.id}:{step.value}",
+                EditValue(feature=feature.id, step=step).encode(),
             )
             for step in checklist.ORDER
         ),
@@ -177,14 +213,37 @@ def agreed(
 
 
 def change_announcement(
-    feature: Feature, version: TargetVersion, step: Step, targets: Targets
+    feature: Feature,
+    version: TargetVersion,
+    step: Step,
+    targets: Targets,
+    revises: TargetVersion | None = None,
 ) -> str:
+    earlier = f" (revising version {revises.version})" if revises is not None else ""
     return (
-        f"<@{version.changed_by}> proposes changing the agreed *{checklist.ITEMS[step].label}* of "
-        f"*{escape(feature.name)}* to {escape(checklist.describe(targets, step))}, because: "
-        f"_{escape(version.reason or '')}_. Version {version.version} needs both sign-offs again "
-        "in the kickoff thread; until then version "
-        f"{version.version - 1} stays in force."
+        f"<@{version.changed_by}> proposes changing the agreed *{checklist.ITEMS[step].label}* "
+        f"of *{escape(feature.name)}* to {escape(checklist.describe(targets, step))}{earlier}, "
+        f"because: _{escape(version.reason or '')}_. Version {version.version} needs both "
+        "sign-offs again in the kickoff thread; until then the agreed version stays in force."
+    )
+
+
+def withdrawn_summary(
+    feature: Feature, withdrawn: TargetVersion, agreed_targets: Targets
+) -> tuple[str, list[Block]]:
+    """A withdrawn proposal's summary: what stays in force, and no buttons."""
+    lines = "\n".join(bullets(agreed_targets))
+    text = (
+        f"*{escape(feature.name)}: version {withdrawn.version} was withdrawn*; the agreed "
+        f"targets stay:\n{lines}"
+    )
+    return f"{escape(feature.name)}: proposal withdrawn", [section(text)]
+
+
+def withdrawal(feature: Feature, agreed: TargetVersion, withdrawn: TargetVersion, by: str) -> str:
+    return (
+        f"<@{by}> withdrew the proposed change to *{escape(feature.name)}* (version "
+        f"{withdrawn.version}). The agreed version {agreed.version} stays in force."
     )
 
 
@@ -210,11 +269,12 @@ def reading(feature_id: int, answer: str, described: str) -> tuple[str, list[Blo
         f"I read “{quoted}” as: *{escape(described)}*. Is that right? "
         "(You can also reply yes or no.)"
     )
+    pressed = ReadingValue(feature=feature_id).encode()
     return text, [
         section(text),
         actions(
-            button("Yes, that's right", Action.CONFIRM_READING.value, str(feature_id), "primary"),
-            button("No", Action.REJECT_READING.value, str(feature_id)),
+            button("Yes, that's right", Action.CONFIRM_READING.value, pressed, "primary"),
+            button("No", Action.REJECT_READING.value, pressed),
             block_id="reading",
         ),
     ]

@@ -8,6 +8,7 @@ from bot.domain import checklist
 from bot.domain.checklist import Step
 from bot.domain.mrkdwn import clip
 from bot.ids import Block, View
+from bot.slack.wire import EditForm, NoteForm
 
 
 def _text_input(
@@ -43,7 +44,8 @@ def edit_answer(feature_id: int, step: Step, need_reason: bool) -> dict[str, Any
         blocks.append(
             _text_input(Block.EDIT_REASON.value, "Why the change?", "Kept in the history", True)
         )
-    return _form(View.EDIT_ANSWER, f"{feature_id}:{step.value}", "Change an answer", blocks)
+    metadata = EditForm(feature=feature_id, step=step).encode()
+    return _form(View.EDIT_ANSWER, metadata, "Change an answer", blocks)
 
 
 def decision_note(
@@ -60,7 +62,8 @@ def decision_note(
             max_length=max_length,
         ),
     ]
-    return _form(View.DECISION_NOTE, f"{feature_id}:{decision_id}", "Note on a decision", blocks)
+    metadata = NoteForm(feature=feature_id, decision=decision_id).encode()
+    return _form(View.DECISION_NOTE, metadata, "Note on a decision", blocks)
 
 
 def _form(view: View, metadata: str, title: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:

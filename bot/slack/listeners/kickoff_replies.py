@@ -2,9 +2,13 @@
 for changes to agreed targets), matched on the outcome's type. One short line says what a reply
 did ("Noted: error rate at most 12% of answers wrong; cost of an error: “a lost deal”."), then
 the bot asks only for the first item still missing; the summary is one message, updated in
-place (services/kickoff/summary.py)."""
+place (services/kickoff/summary.py), so its sign-off buttons always carry the current version
+and fingerprint. A press on an older copy signs nothing (`Stale`): that copy loses its buttons
+and the presser is shown the current numbers (`stale_press`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -26,6 +30,8 @@ from bot.services.kickoff.outcomes import (
     Outcome,
     Proposed,
     Signed,
+    Stale,
+    Withdrawn,
 )
 from bot.slack.blocks import Block, section
 from bot.slack.blocks import kickoff as kickoff_blocks
@@ -49,8 +55,10 @@ def say(session: Session, deps: Deps, outcome: Outcome) -> None:
             _next(session, deps, feature, noted.targets, lines, noted)
         case Changed(changes=edits) as changed:
             _next(session, deps, feature, changed.targets, [_changes_line(edits)], changed)
-        case Proposed(targets=targets, step=step):
-            announcement = kickoff_blocks.change_announcement(feature, version, step, targets)
+        case Proposed(targets=targets, step=step, revises=revises):
+            announcement = kickoff_blocks.change_announcement(
+                feature, version, step, targets, revises=revises
+            )
             outbox.say(
                 session,
                 deps.clock,
@@ -59,8 +67,15 @@ def say(session: Session, deps: Deps, outcome: Outcome) -> None:
                 [section(announcement)],
                 where=outbox.CHANNEL,
             )
+            # A new proposal gets a summary of its own; an edit of one updates that summary.
             text, blocks = kickoff_blocks.summary(feature, version, targets)
-            summary.show(session, deps.clock, feature, text, blocks, new=True)
+            summary.show(session, deps.clock, feature, text, blocks, new=revises is None)
+        case Withdrawn(agreed=agreed, withdrawn=withdrawn, by=by):
+            line = kickoff_blocks.withdrawal(feature, agreed, withdrawn, by)
+            text, blocks = kickoff_blocks.withdrawn_summary(feature, withdrawn, outcome.targets)
+            summary.show(session, deps.clock, feature, text, blocks)
+            _post(session, deps, feature, line, [section(line)])
+            outbox.say(session, deps.clock, feature, line, [section(line)], where=outbox.CHANNEL)
         case Signed(role=role, targets=targets):
             summary.show(
                 session, deps.clock, feature, *kickoff_blocks.summary(feature, version, targets)
@@ -147,3 +162,37 @@ def _next(
             next((d.step for d in outcome.disputes), None) if isinstance(outcome, Noted) else None
         )
         _post(session, deps, feature, *kickoff_blocks.line(lead, asks))
+
+
+def stale_press(
+    session: Session,
+    deps: Deps,
+    feature: Feature,
+    stale: Stale,
+    body: dict[str, Any],
+    ts: str | None,
+) -> None:
+    """A sign-off pressed on a summary showing numbers that are no longer current: nothing was
+    signed. The pressed copy is brought up to date (the summary now showing) or, if it is an
+    older copy, loses its buttons; the presser is told the current numbers."""
+    showing = summary.showing(session, feature)
+    message = body.get("message") or {}
+    if ts is not None and showing is not None and showing.ts == ts:
+        text, blocks = kickoff_blocks.summary(feature, stale.version, stale.targets)
+        summary.show(session, deps.clock, feature, text, blocks)
+    elif ts is not None and not outbox.queued(session, f"retire:{ts}"):
+        text, blocks = kickoff_blocks.retired(str(message.get("text") or ""), message.get("blocks"))
+        outbox.update(
+            session,
+            deps.clock,
+            team_id=feature.team_id,
+            channel_id=feature.channel_id,
+            ts=ts,
+            text=text,
+            blocks=blocks,
+            dedup_key=f"retire:{ts}",
+        )
+    target = outbox.ReplyTarget.from_body(body)
+    if target is not None:
+        reply = kickoff_blocks.stale_reply(feature, stale.version, stale.targets)
+        outbox.ephemeral(session, deps.clock, target, reply)

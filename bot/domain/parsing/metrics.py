@@ -183,6 +183,8 @@ def metric(text: str, tokens: list[Tok]) -> SuccessMetric | str | None:
                 )
         direction_set = {direction}
     elif len(numbers_at) == 1 and verbs:
+        if not any(t.text in _VERBS for t in tokens[: numbers_at[0]]):
+            return None  # "10% is our limit": a noun, not "limit escalations to 10%"
         target = numbers_at[0]
         name_tokens, rest_from = tokens[:target], target + 1
         direction_set = verbs

@@ -129,8 +129,16 @@ def read_reply(said: Said, context: Context) -> Reading:
             facts, follow_ups = _focused(rest, context)
         if not facts and not follow_ups and not questions:
             return Reading(Kind.CHATTER, agrees=agrees(text), leftover=rest)
-    placed = {fact.said for fact in facts}
-    leftover = " ".join(s.text.strip() for s in statements if s.text.strip() not in placed)
+    spans = [(f.start, f.end) for f in findings if isinstance(f, Found)]
+    unplaced = [
+        p
+        for sentence in statements
+        for p in sentence.parts
+        if not _idle(p.text)
+        and content_words(p.tokens) >= 3
+        and not any(a < p.end and p.start < b for a, b in spans)
+    ]
+    leftover = " … ".join(said.text[p.start : p.end].strip() for p in unplaced)
     return Reading(
         kind,
         tuple(facts),

@@ -6,6 +6,7 @@ nothing to say (chatter, a remark to a colleague)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -108,7 +109,10 @@ def answer(
         if explanations:
             return Explained(feature, " ".join(explanations), reading.questions[0])
         return None
-    return _noted(feature, effect, before, follow_ups, explanations)
+    noted = _noted(feature, effect, before, follow_ups, explanations)
+    if model and not noted.complete and _worth_a_look(reading):
+        return replace(noted, unplaced=reading.leftover)  # the model may read the rest
+    return noted
 
 
 def _worth_a_look(reading: Reading) -> bool:

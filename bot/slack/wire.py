@@ -158,3 +158,16 @@ class KickoffPointerValue(Wire):
         if raw == "":
             return cls()
         return cls(feature=int(raw)) if raw.isdigit() else None
+
+
+# --- what counts as a wrong answer --------------------------------------------------------
+class WrongChoiceValue(Wire):
+    """A button under a run's checks (slack/blocks/checks.py): feature, run, the version of the
+    choice it was drawn from, the check (None: back to the default) and whether to count it.
+    Short keys: a check's name may take 200 characters of the value."""
+
+    f: Id
+    r: Id
+    v: int = Field(ge=0)
+    c: str | None = Field(default=None, max_length=500)
+    n: bool

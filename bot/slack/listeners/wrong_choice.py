@@ -15,9 +15,9 @@ from bot.services.access import Need
 from bot.services.outbox import ReplyTarget
 from bot.services.wrong_answers import Stale
 from bot.slack.blocks import checks as checks_blocks
-from bot.slack.blocks.checks import Press
 from bot.slack.listeners.lookup import clicked_feature
 from bot.slack.middleware import work_of
+from bot.slack.wire import WrongChoiceValue
 
 FEATURE_GONE = "That feature no longer exists."
 
@@ -28,7 +28,7 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
         ack()
-        press = Press.parse(str(action.get("value") or ""))
+        press = WrongChoiceValue.decode(action.get("value"), checks_blocks.STALE_VALUE)
         user_id = str(body["user"]["id"])
         message_ts = (body.get("container") or {}).get("message_ts")
         work = work_of(context)

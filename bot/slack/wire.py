@@ -160,14 +160,14 @@ class KickoffPointerValue(Wire):
         return cls(feature=int(raw)) if raw.isdigit() else None
 
 
-# --- what counts as a wrong answer --------------------------------------------------------
+# --- what counts as a wrong answer ------------------------------------------------------------
 class WrongChoiceValue(Wire):
-    """A button under a run's checks (slack/blocks/checks.py): feature, run, the version of the
-    choice it was drawn from, the check (None: back to the default) and whether to count it.
-    Short keys: a check's name may take 200 characters of the value."""
+    """A button under a run's checks (slack/blocks/checks.py): count `check` as a wrong answer
+    or not (`check` None: back to the default), drawn from `version` of the feature's choice,
+    so a press from an older list changes nothing (services/wrong_answers.py)."""
 
-    f: Id
-    r: Id
-    v: int = Field(ge=0)
-    c: str | None = Field(default=None, max_length=500)
-    n: bool
+    feature: Id
+    run: Id
+    version: int = Field(ge=0, le=2**31 - 1)
+    check: str | None = Field(default=None, min_length=1, max_length=200)
+    count: bool

@@ -20,8 +20,7 @@ from bot.slack.blocks import Block, actions, button, context, section
 from bot.slack.wire import WrongChoiceValue
 
 MAX_BUTTONS = 40
-MAX_NAME = 200  # longer check names are chosen with `/align wrong` (the value has room, Slack's
-# label does not, and nobody reads a 200-character button)
+MAX_NAME = 200  # longer check names are chosen with `/align wrong` (nobody reads such a button)
 STALE_VALUE = "That button is out of date; the thread's latest list of checks has current ones."
 
 
@@ -49,7 +48,7 @@ def choice_message(listing: Listing) -> tuple[str, list[Block]]:
     blocks.append(context(how))
     if listing.chosen:
         value = WrongChoiceValue(
-            f=listing.feature_id, r=listing.run_id, v=listing.version, c=None, n=True
+            feature=listing.feature_id, run=listing.run_id, version=listing.version, count=True
         )
         default = button("Back to the default", Action.WRONG_CHOICE.value, value.encode())
         blocks.append(actions(default))
@@ -68,7 +67,11 @@ def _row_text(check: CheckRow) -> str:
 def _toggle(listing: Listing, check: CheckRow) -> Block:
     count = not check.counted
     value = WrongChoiceValue(
-        f=listing.feature_id, r=listing.run_id, v=listing.version, c=check.name, n=count
+        feature=listing.feature_id,
+        run=listing.run_id,
+        version=listing.version,
+        check=check.name,
+        count=count,
     )
     label = f"Count {check.name}" if count else f"Don't count {check.name}"
     return button(label, Action.WRONG_CHOICE.value, value.encode())

@@ -26,13 +26,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.ack_report import APPS, FLOORS, table, verdicts, write_doc_section  # noqa: E402
 from bench.common import (  # noqa: E402
     BOT_TOKEN,
     TEAM_ID,
     children_cpu_seconds,
     free_port,
+    load_wrk,
     machine,
-    replace_doc_section,
     rss_mb,
     signed_headers,
     slash_command,
@@ -44,21 +45,15 @@ from bench.common import (  # noqa: E402
 
 # Re-exported: bench/kickoff.py starts its processes the same way.
 from bench.common import PYTHON as PYTHON  # noqa: E402
+from bench.common import children as child_pids  # noqa: E402
 from bench.common import load as load  # noqa: E402
 from bench.common import ours_env as ours_env  # noqa: E402
 from bench.common import process as process  # noqa: E402
 from bot.localslack.server import LocalSlack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "ack.json"
-SECTION = "## Ack latency (bench/ack.py)"
 LEVELS = (1, 16, 64)
 GROUNDLINE_SERVE = ["-m", "bot", "serve"]  # what `groundline serve` runs; experiments swap it
-FLOORS = {"floor": "uvicorn", "floor_waitress": "waitress"}  # app name -> bench/floor_app.py stack
-APPS = (*FLOORS, "ours")
-TARGET_P50_RATIO = 2.0  # at concurrency 1, against the uvicorn floor
-TARGET_P99_RATIO = 1.3  # at 16 and 64
-TARGET_THROUGHPUT_RATIO = 0.7  # at 16 and 64
-TARGET_RSS_MB = 150.0
 
 
 def poke(port: int, times: int) -> None:
@@ -75,7 +70,11 @@ def poke(port: int, times: int) -> None:
 
 
 def level(
-    ports: dict[str, int], pids: dict[str, int], concurrency: int, budget: Budget
+    ports: dict[str, int],
+    pids: dict[str, int],
+    concurrency: int,
+    budget: Budget,
+    workdir: Path | None = None,
 ) -> dict[str, Any]:
     """Alternate the apps in short rounds (A, B, C, C, B, A, ...) and pool each app's latencies: on a shared 2-core machine, noise then lands on both sides alike.
     Server CPU time per request is recorded too; other processes barely disturb it."""
@@ -90,6 +89,9 @@ def level(
         }
         for name in ports
     }
+    if budget.client == "wrk":
+        assert workdir is not None
+        return level_wrk(ports, pids, concurrency, budget, workdir)
     for round_number in range(budget.rounds):
         order = list(ports) if round_number % 2 == 0 else list(reversed(ports))
         for name in order:
@@ -135,16 +137,44 @@ def ratios(ours: dict[str, Any], floor: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def level_wrk(
+    ports: dict[str, int], pids: dict[str, int], concurrency: int, budget: Budget, workdir: Path
+) -> dict[str, Any]:
+    """With wrk: one timed run per app and level (wrk reports percentiles, not latencies to
+    pool), the apps in turn, in the opposite order at every other level."""
+    order = list(ports) if concurrency % 2 == 0 else list(reversed(ports))
+    stats: dict[str, dict[str, Any]] = {}
+    for name in order:
+        load_wrk(ports[name], concurrency, 1, workdir)  # warm-up, unmeasured
+        cpu_before = tree_cpu_seconds(pids[name])
+        found = load_wrk(ports[name], concurrency, budget.seconds / 2, workdir)
+        cpu = tree_cpu_seconds(pids[name]) - cpu_before
+        found["error_kinds"] = []
+        found["server_cpu_ms_per_request"] = round(cpu * 1000 / max(found["requests"], 1), 3)
+        stats[name] = found
+    return {
+        "concurrency": concurrency,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        **stats,
+        "ratios": {floor: ratios(stats["ours"], stats[floor]) for floor in FLOORS},
+    }
+
+
 @dataclass(frozen=True)
 class Budget:
     count: int  # requests per app per concurrency level, split over the rounds
     seconds: float  # time cap per app per level, split the same way
     warmup: int  # unmeasured requests before each round
     rounds: int
+    client: str = "python"  # bench/loadgen.py, or "wrk"
 
 
-def run(quick: bool, ours_env: dict[str, str] | None = None) -> dict[str, Any]:
-    budget = Budget(400, 6.0, 30, 2) if quick else Budget(2000, 20.0, 50, 4)
+def run(
+    quick: bool, ours_env: dict[str, str] | None = None, client: str = "python"
+) -> dict[str, Any]:
+    budget = Budget(400, 6.0, 30, 2, client) if quick else Budget(2000, 20.0, 50, 4, client)
+    if client == "wrk":
+        budget = Budget(0, 4.0 if quick else 10.0, 0, 1, client)
     with (
         LocalSlack(bot_token=BOT_TOKEN, team_id=TEAM_ID) as slack,
         tempfile.TemporaryDirectory() as tmp,
@@ -181,15 +211,16 @@ def measure(
                 raise RuntimeError(f"{name} did not start:\n{log}") from None
         for port in ports.values():
             poke(port, 20)
-        time.sleep(1.0)
         pids = {name: child.pid for name, child in children.items()}
+        settled(pids["ours"])
+        settled(pids["floor"])
         memory = {
             "ours_idle_rss_mb": round(tree_rss_mb(pids["ours"]), 1),
             "ours_idle_rss_web_process_mb": round(rss_mb(pids["ours"]), 1),
             "floor_idle_rss_mb": round(tree_rss_mb(pids["floor"]), 1),
             "floor_waitress_idle_rss_mb": round(rss_mb(pids["floor_waitress"]), 1),
         }
-        levels = [level(ports, pids, concurrency, budget) for concurrency in LEVELS]
+        levels = [level(ports, pids, concurrency, budget, workdir) for concurrency in LEVELS]
         memory["ours_rss_after_load_mb"] = round(tree_rss_mb(pids["ours"]), 1)
     return {
         "bench": "ack",
@@ -203,126 +234,26 @@ def measure(
     }
 
 
+def settled(pid: int, timeout: float = 20.0) -> None:
+    """Wait until a process tree's memory stops growing (serve's worker process loads for a
+    second or two after the web process answers), so idle RSS is read once everything is up."""
+    deadline = time.monotonic() + timeout
+    last = -1.0
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = tree_rss_mb(pid) if child_pids(pid) else -1.0
+        if now > 0 and abs(now - last) < 0.2:
+            return
+        last = now
+    raise RuntimeError(f"the memory of process {pid} did not settle in {timeout:g} s")
+
+
 def uptime() -> str:
     """`uptime`'s line: who else is loading this shared machine."""
     try:
         return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
-
-
-def verdicts(levels: list[dict[str, Any]], memory: dict[str, Any]) -> dict[str, Any]:
-    """Against the uvicorn floor: p50 at 1, p99 and throughput at 16 and 64; idle memory."""
-    single = levels[0]["ratios"]["floor"]["p50"]
-    loaded = [level for level in levels if level["concurrency"] > 1]
-    p99 = {str(level["concurrency"]): level["ratios"]["floor"]["p99"] for level in loaded}
-    rate = {str(level["concurrency"]): level["ratios"]["floor"]["throughput"] for level in loaded}
-    rss = memory["ours_idle_rss_mb"]
-    return {
-        "p50_ratio_at_1": {
-            "value": single,
-            "target": TARGET_P50_RATIO,
-            "met": single <= TARGET_P50_RATIO,
-        },
-        "p99_ratio": {
-            "value": p99,
-            "target": TARGET_P99_RATIO,
-            "met": all(ratio <= TARGET_P99_RATIO for ratio in p99.values()),
-        },
-        "throughput_ratio": {
-            "value": rate,
-            "target": TARGET_THROUGHPUT_RATIO,
-            "met": all(ratio >= TARGET_THROUGHPUT_RATIO for ratio in rate.values()),
-        },
-        "idle_rss_mb": {"value": rss, "target": TARGET_RSS_MB, "met": rss < TARGET_RSS_MB},
-    }
-
-
-LABELS = {"floor": "floor (uvicorn)", "floor_waitress": "floor (waitress)", "ours": "ours"}
-
-
-def table(result: dict[str, Any]) -> str:
-    lines = [
-        "| concurrency | app | p50 ms | p90 ms | p99 ms | max ms | req/s | server CPU ms/req "
-        "| errors | ours/uvicorn floor p50, p99, req/s | ours/waitress floor p50, p99, req/s |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
-    ]
-    for level in result["levels"]:
-        for name in APPS:
-            stats = level[name]
-            cells = [
-                str(level["concurrency"]),
-                LABELS[name],
-                *(f"{stats[key]:.2f}" for key in ("p50_ms", "p90_ms", "p99_ms")),
-                f"{stats['max_ms']:.1f}",
-                f"{stats['req_per_s']:,.0f}",
-                f"{stats['server_cpu_ms_per_request']:.2f}",
-                str(stats["errors"]),
-            ]
-            for floor in FLOORS:
-                r = level["ratios"][floor]
-                cells.append(
-                    f"{r['p50']:.2f}, {r['p99']:.2f}, {r['throughput']:.2f}"
-                    if name == "ours"
-                    else ""
-                )
-            lines.append("| " + " | ".join(cells) + " |")
-    memory = result["memory"]
-    targets = result["targets"]
-
-    def per_level(key: str) -> str:
-        return ", ".join(f"{ratio:.2f} at {at}" for at, ratio in targets[key]["value"].items())
-
-    rows = [
-        (
-            f"p50 ≤ {TARGET_P50_RATIO:g}× the uvicorn floor's at concurrency 1",
-            f"{targets['p50_ratio_at_1']['value']:.2f}",
-        ),
-        (f"p99 ≤ {TARGET_P99_RATIO:g}× the uvicorn floor's at 16 and 64", per_level("p99_ratio")),
-        (
-            f"req/s ≥ {TARGET_THROUGHPUT_RATIO:g}× the uvicorn floor's at 16 and 64",
-            per_level("throughput_ratio"),
-        ),
-        (f"idle RSS < {TARGET_RSS_MB:g} MB", f"{targets['idle_rss_mb']['value']} MB"),
-    ]
-    lines += [
-        "",
-        f"Idle RSS of `groundline serve`, its processes added up: "
-        f"{memory['ours_idle_rss_mb']} MB, of which the web process "
-        f"{memory['ours_idle_rss_web_process_mb']} MB (uvicorn floor, its processes added up: "
-        f"{memory['floor_idle_rss_mb']} MB; waitress floor {memory['floor_waitress_idle_rss_mb']}"
-        f" MB; ours after the load {memory['ours_rss_after_load_mb']} MB).",
-        "",
-        "| target | measured | met |",
-        "|---|---|---|",
-    ]
-    for (label, measured), verdict in zip(rows, targets.values(), strict=True):
-        lines.append(f"| {label} | {measured} | {'yes' if verdict['met'] else 'no'} |")
-    return "\n".join(lines)
-
-
-def write_doc_section(result: dict[str, Any], interpretation: str) -> None:
-    """Replace our section of docs/performance.md (other benches own the other sections)."""
-    machine = result["machine"]
-    body = (
-        f"{SECTION}\n\n"
-        "`/align help` over HTTP, signed like Slack signs it, against two floors in the same "
-        "run: a bare Bolt app with one command that only acks (`process_before_response=True`), "
-        "as Bolt's `AsyncApp` under uvicorn with 2 worker processes, uvloop and httptools (the "
-        "true floor), and as Bolt's `App` under waitress with 8 threads "
-        "(`bench/floor_app.py`). Every app and the load generator are separate processes; the "
-        "apps take turns in short rounds and each app's latencies are pooled. Run with "
-        "`.venv/bin/python bench/ack.py` (`--quick` for a smaller run); raw figures in "
-        "`bench/results/ack.json`.\n\n"
-        f"Run of {result['when']} ({'quick' if result['quick'] else 'full'}): "
-        f"{machine['cpus']} × {machine['cpu'] or 'unknown CPU'}, Python {machine['python']}, "
-        f"1-minute load average {machine['load_before']:.1f} before the run "
-        f"(`uptime` after it: {result.get('uptime_after') or 'not read'}); budget "
-        f"{result['budget']['count']} requests or {result['budget']['seconds']:g} s per app "
-        "and level.\n\n"
-        f"{table(result)}\n\n{interpretation.strip()}\n"
-    )
-    replace_doc_section(body)
 
 
 def main() -> None:
@@ -348,12 +279,18 @@ def main() -> None:
         help="an extra setting for our serve (experiments); repeatable",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument(
+        "--client",
+        choices=["python", "wrk"],
+        default="python",
+        help="the load generator: bench/loadgen.py (default) or wrk (apt-get install wrk)",
+    )
     args = parser.parse_args()
     extra = dict(item.split("=", 1) for item in args.ours_env)
     if args.no_run:
         result = json.loads(args.out.read_text())
     else:
-        result = run(args.quick, extra)
+        result = run(args.quick, extra, args.client)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(table(result))

@@ -217,3 +217,54 @@ def replace_doc_section(body: str) -> None:
         following = text.find("\n## ", start + len(heading))
         text = text[:start] + body + (text[following:] if following >= 0 else "")
     PERFORMANCE_DOC.write_text(text)
+
+
+WRK_SCRIPT = """wrk.method = "POST"
+wrk.body = {body}
+{headers}
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{{"requests": %d, "duration_us": %d, "errors": %d, "non2xx": %d, '
+    .. '"p50": %f, "p90": %f, "p99": %f, "max": %f}}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+"""
+
+
+def load_wrk(port: int, concurrency: int, seconds: float, workdir: Path) -> dict[str, Any]:
+    """The same signed `/align help`, sent by wrk (C, 2 threads, keep-alive connections): a
+    client that needs little CPU, so the servers get nearly both cores. One signature serves
+    the whole run (it stays valid for five minutes, and `/align help` stores nothing)."""
+    body = slash_command("help").decode()
+    headers = "\n".join(
+        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}"
+        for k, v in signed_headers(body.encode()).items()
+    )
+    script = workdir / "wrk.lua"
+    script.write_text(WRK_SCRIPT.format(body=json.dumps(body), headers=headers))
+    args = [
+        "wrk",
+        f"-t{min(2, concurrency)}",
+        f"-c{concurrency}",
+        f"-d{max(1, round(seconds))}s",
+        "-s",
+        str(script),
+    ]
+    args.append(f"http://127.0.0.1:{port}/slack/events")
+    finished = subprocess.run(
+        args, capture_output=True, text=True, check=True, timeout=seconds + 60
+    )
+    found = json.loads(finished.stdout.strip().splitlines()[-1])
+    elapsed = found["duration_us"] / 1e6
+    return {
+        "requests": found["requests"],
+        "errors": found["errors"] + found["non2xx"],
+        "elapsed_s": round(elapsed, 3),
+        "req_per_s": round(found["requests"] / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": round(found["p50"] / 1000, 3),
+        "p90_ms": round(found["p90"] / 1000, 3),
+        "p99_ms": round(found["p99"] / 1000, 3),
+        "max_ms": round(found["max"] / 1000, 3),
+    }

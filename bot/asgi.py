@@ -104,16 +104,18 @@ class AsgiApp:
 
 def on_loop(body: dict[str, Any]) -> bool:
     """Requests whose ack never waits on a lock or on Slack, dispatched on the event loop."""
-    if body.get("type") == "event_callback":
+    kind = body.get("type")
+    if kind == "event_callback":
         event = body.get("event")
         return isinstance(event, dict) and event.get("type") in ON_LOOP_EVENTS
     command = body.get("command")
-    if command in ON_LOOP_COMMANDS:
-        return True
-    if command is not None:  # `/align` alone or `/align help` answers from a constant
+    if isinstance(command, str):
+        if command in ON_LOOP_COMMANDS:
+            return True
+        # `/align` alone or `/align help` answers from a constant.
         words = str(body.get("text") or "").split()
         return not words or words[0].lower() == "help"
-    return body.get("type") in {"url_verification", "ssl_check"}
+    return kind in ("url_verification", "ssl_check")
 
 
 def _malformed() -> BoltResponse:

@@ -70,11 +70,15 @@ class Deps:
         transaction as the work, so a crash before commit lets Slack's retry through, and a
         retry after commit is refused with AlreadyHandled.
 
-        Inside a Slack command or interaction (bot/slack/middleware.py) a block without a key
-        is the request's own unit of work, which carries the request's replay key."""
+        Inside a Slack command or interaction (bot/slack/middleware.py) every block is the
+        request's own unit of work, which carries the request's replay key."""
         request = RequestWork.current()
-        if request is not None and delivery_key is None:
+        if request is not None:
+            # Never a second session beside the request's: on SQLite the two would wait for
+            # each other's write lock. An extra key is recorded in the request's own.
             with request.block() as joined:
+                if delivery_key is not None:
+                    record_delivery(joined, self, delivery_key)
                 yield joined
             return
         session = self.session_factory()

@@ -23,6 +23,7 @@ class Action(StrEnum):
     TRADEOFF_CHOICE = "kickoff_tradeoff"
     SIGN_PM = "signoff_pm"
     SIGN_ENGINEER = "signoff_engineer"
+    WITHDRAW_CHANGE = "targets_withdraw"
     EDIT_ANSWER = "kickoff_edit"
     CONFIRM_READING = "kickoff_confirm_reading"
     REJECT_READING = "kickoff_reject_reading"

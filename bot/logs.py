@@ -77,5 +77,7 @@ def configure(level: str, secrets: Iterable[str] = ()) -> None:
     root.setLevel(level)
     # slack_sdk prints request headers (the bot token) at DEBUG; never let that through.
     logging.getLogger("slack_sdk").setLevel(max(logging.INFO, root.level))
-    # Alembic announces every plugin and migration step at INFO; that is noise in our logs.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # Alembic announces every plugin and migration step at INFO, uvicorn every start-up and
+    # shutdown step; that is noise in our logs.
+    for chatty in ("alembic", "uvicorn.error"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

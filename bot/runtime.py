@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 
 from bot.api import eval_runs_route
 from bot.app import create_app, make_web_client
-from bot.asgi import HttpServer
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.deps import Deps
@@ -22,7 +21,6 @@ from bot.jobs.inbox import InboxWorker
 from bot.llm import BoundedModel, LanguageModel, OpenAIModel
 from bot.server import WsgiApp
 from bot.slack import after_ack
-from bot.slack import oauth as oauth_support
 from bot.store.db import make_engine, make_session_factory, upgrade
 from bot.store.spool import Spool
 from bot.wake import INBOX, OUTBOX, PipeEnd, RelayedEvent
@@ -30,6 +28,9 @@ from bot.worker_process import WorkerProcess
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    from bot.asgi import HttpServer
 
 log = logging.getLogger(__name__)
 SWITCH_INTERVAL_SECONDS = 0.0005
@@ -77,9 +78,13 @@ class Runtime:
             self.deps.gate = AckGate(self.acks_in_flight)
         settings.require_one_install_mode()
         self._client = make_web_client(self.deps)
-        self.installations = None
+        self.installations: SQLAlchemyInstallationStore | None = None
         oauth = None
         if settings.oauth_enabled:
+            # Imported here: slack_sdk's SQL stores load SQLAlchemy's asyncio extension (~2 MB
+            # in each process), which a single-workspace bot never uses.
+            from bot.slack import oauth as oauth_support
+
             self.installations = oauth_support.installation_store(settings, self.engine)
             oauth = oauth_support.oauth_settings(settings, self.engine, self.installations)
             self.deps.token_for_team = self.installed_token
@@ -112,6 +117,8 @@ class Runtime:
         return make_web_client(self.deps, token=token, wait_on_rate_limits=False)
 
     def installed_token(self, team_id: str) -> str | None:
+        from bot.slack import oauth as oauth_support
+
         assert self.installations is not None
         return oauth_support.installed_bot_token(self.installations, team_id)
 
@@ -120,6 +127,8 @@ class Runtime:
         and HTTP unless this is the worker. The port is bound first: a port in use is a
         ConfigError before anything else has started."""
         if self.role is not Role.WORKER:
+            from bot.asgi import HttpServer  # here: the worker process serves no HTTP
+
             self.http = HttpServer(
                 self.wsgi,
                 host or self.settings.HOST,

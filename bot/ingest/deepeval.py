@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from bot.ingest.case_ids import CaseIds
 from bot.ingest.jsonstream import JsonStream
 from bot.ingest.kinds import deepeval_kind
 from bot.ingest.model import CaseRow, Check, IngestError, RunMeta, clip
@@ -21,8 +22,7 @@ from bot.ingest.values import read_amount, read_bool, read_text
 def read_deepeval(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[CaseRow]:
     meta.tool = "deepeval"
     found = [False]
-    next_number: dict[str, int] = {}
-    yield from _run(stream, meta, name, found, next_number)
+    yield from _run(stream, meta, name, found, CaseIds())
     stream.end()
     if not found[0]:
         raise IngestError(f"{name}: not a DeepEval test run (no 'testCases' list)")
@@ -33,22 +33,15 @@ def _run(
     meta: RunMeta,
     name: str,
     found: list[bool],
-    next_number: dict[str, int],
+    ids: CaseIds,
 ) -> Iterator[CaseRow]:
     for key in stream.members():
         if key == "testRunData" and stream.peek() == "{":
-            yield from _run(stream, meta, name, found, next_number)
+            yield from _run(stream, meta, name, found, ids)
         elif key == "testCases" and stream.peek() == "[":
             found[0] = True
             for index in stream.items():
-                row = _row(stream.value(), f"{name}: test case {index + 1}", index)
-                number = next_number.get(row.case_id, 0) + 1
-                next_number[row.case_id] = number
-                yield (
-                    row
-                    if number == 1
-                    else row.model_copy(update={"case_id": f"{row.case_id} #{number}"})
-                )
+                yield ids.of(_row(stream.value(), f"{name}: test case {index + 1}", index))
         elif key == "hyperparameters" and stream.peek() == "{":
             model = read_text(_mapping(stream.value()).get("model"))
             meta.label = meta.label or model

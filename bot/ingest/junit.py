@@ -21,6 +21,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
+from bot.ingest.case_ids import CaseIds
 from bot.ingest.kinds import promptfoo_kind
 from bot.ingest.model import CaseRow, Check, IngestError, RunMeta, clip
 from bot.ingest.values import read_amount, read_text
@@ -33,7 +34,7 @@ PYTEST_PARAM = re.compile(r"\[(?P<param>.+)\]$")
 
 def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]:
     parents: list[Element] = []
-    next_number: dict[str, int] = {}
+    ids = CaseIds()
     promptfoo = False
     index = 0
     try:
@@ -58,13 +59,7 @@ def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]
             if row is None:
                 meta.skipped += 1
                 continue
-            number = next_number.get(row.case_id, 0) + 1
-            next_number[row.case_id] = number
-            yield (
-                row
-                if number == 1
-                else row.model_copy(update={"case_id": f"{row.case_id} #{number}"})
-            )
+            yield ids.of(row)
     except DefusedXmlException:
         raise IngestError(
             f"{name}: the XML declares a DTD or entities, which eval reports never need; refused"

@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
+from bot.ingest.case_ids import CaseIds
 from bot.ingest.jsonstream import JsonStream
 from bot.ingest.kinds import promptfoo_kind
 from bot.ingest.model import CaseRow, Check, IngestError, RunMeta, clip, merge_checks
@@ -18,8 +19,7 @@ ERROR_REASON = 2  # promptfoo's ResultFailureReason: 0 none, 1 an assertion fail
 def read_promptfoo(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[CaseRow]:
     meta.tool = "promptfoo"
     found = False
-    seen: set[tuple[str | None, str]] = set()
-    next_number: dict[tuple[str | None, str], int] = {}
+    ids = CaseIds()  # descriptions need not be unique in promptfoo; ids are, per label
     for key in stream.members():
         if key == "results" and stream.peek() == "{":
             for inner in stream.members():
@@ -27,7 +27,7 @@ def read_promptfoo(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[Cas
                     found = True
                     for index in stream.items():
                         row = _row(stream.value(), f"{name}: result {index + 1}", index)
-                        yield _unique(row, seen, next_number)
+                        yield ids.of(row)
                 else:
                     stream.skip()
         elif key == "metadata" and stream.peek() == "{":
@@ -67,26 +67,6 @@ def _row(raw: object, where: str, index: int) -> CaseRow:
         reason=None if passed else clip(_reason(raw, grading)),
         checks=_checks(grading),
     )
-
-
-def _unique(
-    row: CaseRow,
-    seen: set[tuple[str | None, str]],
-    next_number: dict[tuple[str | None, str], int],
-) -> CaseRow:
-    """Descriptions need not be unique in promptfoo; keep ids unique per label all the same.
-
-    `next_number` remembers where each description's count got to, so 50,000 cases sharing
-    one description (`--repeat`) cost 50,000 steps, not a billion.
-    """
-    base = key = (row.label, row.case_id)
-    number = next_number.get(base, 2)
-    while key in seen:
-        key = (row.label, f"{row.case_id} #{number}")
-        number += 1
-    next_number[base] = number
-    seen.add(key)
-    return row if key[1] == row.case_id else row.model_copy(update={"case_id": key[1]})
 
 
 def _test_number(raw: Mapping[str, Any], index: int) -> int:
@@ -152,8 +132,6 @@ def read_promptfoo_jsonl(stream: IO[bytes], meta: RunMeta, name: str) -> Iterato
     """promptfoo's `-o results.jsonl`: one result per line, the same objects as in the JSON's
     `results.results` (no version or metadata line)."""
     meta.tool = "promptfoo"
-    seen: set[tuple[str | None, str]] = set()
-    next_number: dict[tuple[str | None, str], int] = {}
+    ids = CaseIds()
     for index, (number, fields) in enumerate(json_lines(stream)):
-        row = _row(fields, f"line {number}", index)
-        yield _unique(row, seen, next_number)
+        yield ids.of(_row(fields, f"line {number}", index))

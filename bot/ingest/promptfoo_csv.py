@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import IO
 
+from bot.ingest.case_ids import CaseIds
 from bot.ingest.kinds import by_name
 from bot.ingest.model import CaseRow, Check, CheckKind, IngestError, RunMeta, clip
 from bot.ingest.values import read_text, shown
@@ -41,18 +42,11 @@ def read_promptfoo_csv(
         if header is None:
             return
         layout = _Layout(header)
-        next_number: dict[str, int] = {}
+        ids = CaseIds()
         for index, cells in enumerate(reader):
             if not any(cell.strip() for cell in cells):
                 continue
-            row = layout.row(cells, f"line {reader.line_num}", index)
-            number = next_number.get(row.case_id, 0) + 1
-            next_number[row.case_id] = number
-            yield (
-                row
-                if number == 1
-                else row.model_copy(update={"case_id": f"{row.case_id} #{number}"})
-            )
+            yield ids.of(layout.row(cells, f"line {reader.line_num}", index))
     except UnicodeDecodeError:
         raise IngestError(f"line {reader.line_num + 1}: not valid UTF-8") from None
     except csv.Error as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from bot.ingest.case_ids import CaseIds
 from bot.ingest.kinds import by_name
 from bot.ingest.model import CaseRow, Check, CheckKind, IngestError
 from bot.ingest.values import first_text, read_amount, read_latency, read_text, shown
@@ -69,7 +70,7 @@ class ScoreColumns:
             raise IngestError(f"--threshold is {shown(threshold)}, expected a number")
         self.columns, self.threshold, self.id_field = columns, threshold, id_field
         self.kinds = {column: score_kind(column) for column in columns}
-        self._next: dict[str, int] = {}
+        self._ids = CaseIds()  # guessed ids (a question column) may repeat: number the repeats
 
     def row(self, fields: Mapping[str, object], where: str, line: int) -> CaseRow | None:
         checks = [
@@ -87,8 +88,9 @@ class ScoreColumns:
         if not checks:
             return None
         error = read_text(fields.get("error"))
+        guessed = read_text(fields.get(self.id_field or "")) or f"row {line}"
         return CaseRow(
-            case_id=self._unique(read_text(fields.get(self.id_field or "")) or f"row {line}"),
+            case_id=self._ids.unique(None, guessed),
             passed=None if error else all(check.passed for check in checks),
             errored=error is not None,
             latency_ms=read_latency(fields, where),
@@ -98,12 +100,6 @@ class ScoreColumns:
             reason=error or _failed(checks),
             checks=checks,
         )
-
-    def _unique(self, case_id: str) -> str:
-        """Guessed ids (a question column) may repeat: number the repeats."""
-        number = self._next.get(case_id, 0) + 1
-        self._next[case_id] = number
-        return case_id if number == 1 else f"{case_id} #{number}"
 
 
 def _score(value: object, where: str, column: str) -> float | None:

@@ -16,10 +16,8 @@ from bot.deps import Deps
 from bot.domain import checklist
 from bot.domain.checklist import Step
 from bot.domain.mrkdwn import escape
-from bot.domain.parsing import Parsed
-from bot.domain.targets import Targets
 from bot.jobs.inbox import Done
-from bot.services import inbox, outbox
+from bot.services import inbox, kickoff, outbox
 from bot.services.inbox import JobKind
 from bot.services.kickoff import answers
 from bot.services.reading import propose
@@ -38,8 +36,16 @@ def queue(
     clarify: str,
 ) -> None:
     """In the answer's transaction: ask the model about `text` (as read from Slack's
-    encoding) once this commits."""
-    payload = {"feature_id": feature.id, "step": step.value, "text": text, "clarify": clarify}
+    encoding) once this commits, for the items still open now."""
+    targets = kickoff.targets_of(kickoff.current_version(feature))
+    open_steps = [s.value for s in checklist.ORDER if not checklist.is_answered(targets, s)]
+    payload = {
+        "feature_id": feature.id,
+        "step": step.value,
+        "open": open_steps,
+        "text": text,
+        "clarify": clarify,
+    }
     body = inbox.job_body(
         JobKind.READING, payload, feature.team_id, feature.channel_id, event.get("user")
     )
@@ -51,21 +57,21 @@ def read(deps: Deps, payload: dict[str, Any]) -> Done:
     """The job: the model's reading (it answers within 8 s or not at all), then shown back."""
     feature_id, step = int(payload["feature_id"]), Step(payload["step"])
     text, clarify = str(payload["text"]), str(payload["clarify"])
-    question = checklist.QUESTIONS[step].text
-    reading = propose(deps.llm, step, question, text) if deps.llm is not None else None
+    open_steps = [Step(s) for s in payload.get("open") or [step.value]]
+    question = checklist.ITEMS[step].question.text
+    facts = propose(deps.llm, open_steps, question, text) if deps.llm is not None else []
 
     def store(session: Session) -> None:
         feature = session.get(Feature, feature_id)
         if feature is None or feature.stage != step.value:
             return  # someone answered meanwhile
-        if reading is None:
-            safe = escape(clarify)  # our parser quotes the person's words back
-            outbox.say(session, deps.clock, feature, safe, [section(safe)])
+        if not facts:
+            if clarify:
+                safe = escape(clarify)  # our reader quotes the person's words back
+                outbox.say(session, deps.clock, feature, safe, [section(safe)])
             return
-        answers.hold_reading(feature, step, reading, clarify)
-        parsed = checklist.parse_answer(step, reading)
-        assert isinstance(parsed, Parsed)
-        described = checklist.describe(checklist.apply(Targets(), step, parsed.value), step)
+        answers.hold_reading(feature, facts, clarify)
+        described = "; ".join(checklist.ITEMS[s].said_back(value) for s, value in facts)
         outbox.say(
             session, deps.clock, feature, *kickoff_blocks.reading(feature.id, text, described)
         )

@@ -16,11 +16,15 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 
 from bot.deps import Deps
-from bot.store.models import EvalCase, EvalRun
+from bot.store.models import EvalCase, EvalRun, ProcessedDelivery
 
 log = logging.getLogger(__name__)
 
 BATCH = 5000
+# Keys of handled deliveries (event ids, replay keys of commands and interactions) matter
+# while Slack may retry (within the hour) or a captured request still has a valid signature
+# (five minutes): a day is plenty.
+DELIVERY_KEY_DAYS = 1
 MAX_BATCHES = 200  # a million rows a pass at most; the next pass goes on
 
 
@@ -46,4 +50,26 @@ def prune_case_rows(deps: Deps) -> int:
             break
     if total:
         log.info("pruned %s per-case rows older than %s days", total, days)
+    return total
+
+
+def prune_delivery_keys(deps: Deps) -> int:
+    """Forget handled deliveries older than a day; returns how many."""
+    cutoff = deps.clock.now() - timedelta(days=DELIVERY_KEY_DAYS)
+    total = 0
+    for _ in range(MAX_BATCHES):
+        deps.gate.wait_quiet()
+        with deps.unit_of_work() as session:
+            old = (
+                select(ProcessedDelivery.key)
+                .where(ProcessedDelivery.received_at < cutoff)
+                .limit(BATCH)
+            )
+            result = session.execute(
+                delete(ProcessedDelivery).where(ProcessedDelivery.key.in_(old))
+            )
+            deleted = int(getattr(result, "rowcount", 0) or 0)
+        total += deleted
+        if deleted < BATCH:
+            break
     return total

@@ -36,6 +36,7 @@ def _guarded(name: str, deps: Deps, client_for: ClientFor) -> None:
             due_reports.post_due_reports(deps)
         elif name == "retention":
             retention.prune_case_rows(deps)
+            retention.prune_delivery_keys(deps)
     except Exception:  # a failed pass must not stop the schedule; the next one retries
         log.exception("job %s failed", name)
 

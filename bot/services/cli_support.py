@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.errors import BadInput, NotFound
 from bot.services.kickoff import slugify
-from bot.store.db import make_engine, make_session_factory, session_scope, upgrade
+from bot.store.db import (
+    make_engine,
+    make_session_factory,
+    require_database,
+    session_scope,
+    upgrade,
+)
 from bot.store.models import Feature
 
 
@@ -19,6 +25,7 @@ from bot.store.models import Feature
 def session(settings: Settings) -> Iterator[Session]:
     engine = make_engine(settings.DATABASE_URL)
     try:
+        require_database(engine)  # a wrong DATABASE_URL is one line and exit 2, as for serve
         upgrade(engine)
         with session_scope(make_session_factory(engine)) as db_session:
             yield db_session

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.services import kickoff
 from bot.store.models import Decision, EvalRun, Feature, MetricSample, Report, TargetVersion
 
 
@@ -19,7 +20,7 @@ def version_json(version: TargetVersion) -> dict[str, Any]:
     values = version.values_json
     return {
         "version": version.version,
-        "status": "agreed" if version.status == "agreed" else version.status,
+        "status": version.status.value,
         "max_error_rate": values.get("max_error_rate"),
         "error_impact": values.get("error_impact"),
         "fallback": values.get("fallback"),
@@ -73,7 +74,7 @@ def run_json(run: EvalRun) -> dict[str, Any]:
 
 def export_feature(session: Session, feature: Feature) -> dict[str, Any]:
     versions = list(feature.target_versions)
-    current = versions[-1]
+    current = kickoff.current_version(feature)  # withdrawn and replaced proposals are history
     runs = session.scalars(
         select(EvalRun).where(EvalRun.feature_id == feature.id).order_by(EvalRun.id)
     )
@@ -106,7 +107,7 @@ def export_feature(session: Session, feature: Feature) -> dict[str, Any]:
             "wrong_answer_checks": feature.wrong_checks_json,
         },
         "targets": version_json(current),
-        "target_history": [version_json(v) for v in versions[:-1]],
+        "target_history": [version_json(v) for v in versions if v is not current],
         "eval_runs": [run_json(run) for run in runs],
         "metric_samples": [
             {"name": s.name, "value": s.value, "at": _iso(s.at), "by": s.by} for s in samples

@@ -183,6 +183,7 @@ def update(
     ts: str,
     text: str,
     blocks: Blocks | None,
+    dedup_key: str | None = None,
 ) -> OutboxMessage:
     """Replace a posted message (e.g. remove buttons once they have been used)."""
     return _queue(
@@ -194,7 +195,14 @@ def update(
         thread_ts=ts,
         text=text,
         blocks_json=blocks,
+        dedup_key=dedup_key,
     )
+
+
+def queued(session: Session, dedup_key: str) -> bool:
+    """Whether a message with this dedup key was queued already."""
+    found = select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
+    return session.scalar(found) is not None
 
 
 @dataclass(frozen=True)

@@ -188,7 +188,10 @@ def toggle(
             )
         if wanted == counted:  # already so (a second look at the same list): say it as it is
             return _stale(session, feature, run)
-        checks = sorted(wanted)
+        # Names chosen for other runs' checks (promptfoo's JUnit names them by assertion type,
+        # its JSON by metric) stay chosen: a press changes this run's checks only.
+        others = set(wrong_choice(feature) or ()) - {c.name for c in before.checks}
+        checks = sorted(others | wanted)
     if not _store(session, clock, feature, checks, user_id, seen=seen):
         return _stale(session, feature, run)  # another press got there first
     return Changed(listing(feature, run), check, count)

@@ -53,11 +53,7 @@ def error_handler(deps: Deps) -> Any:
             work.finish(ok=False)  # before anything else: what failed is not kept
         if isinstance(error, AlreadyHandled):
             log.info("skipped a repeated Slack delivery")
-            return (
-                _reply(body, ALREADY_DONE)
-                if "command" in body
-                else BoltResponse(status=200, body="")
-            )
+            return _reply(ALREADY_DONE) if "command" in body else BoltResponse(status=200, body="")
         if storage_refused(error):
             deps.storage.refused(error)
             log.error("the database refused a write: %s", type(error).__name__)
@@ -74,7 +70,7 @@ def error_handler(deps: Deps) -> Any:
     return handle
 
 
-def _reply(body: dict[str, Any], message: str) -> BoltResponse:
+def _reply(message: str) -> BoltResponse:
     """A slash command's HTTP response is itself the ephemeral reply."""
     payload = {"response_type": "ephemeral", "text": message}
     return BoltResponse(
@@ -84,7 +80,7 @@ def _reply(body: dict[str, Any], message: str) -> BoltResponse:
 
 def _tell(deps: Deps, body: dict[str, Any], message: str) -> BoltResponse:
     if "command" in body:
-        return _reply(body, message)
+        return _reply(message)
     target = outbox.ReplyTarget.from_body(body)
     if target is None:
         return BoltResponse(status=200, body="")

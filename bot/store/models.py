@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -20,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from bot.domain.agreement import VersionStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -39,6 +42,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+class StrEnumText(TypeDecorator[Any]):
+    """A StrEnum kept as its plain value in a VARCHAR: the schema is unchanged (no database
+    enum type to migrate), and what comes back from the database is the enum again."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Any) -> StrEnum | None:
+        return None if value is None else self.enum(value)
 
 
 class Base(DeclarativeBase):
@@ -71,8 +92,12 @@ class Feature(Base):
     engineer_user_id: Mapped[str | None] = mapped_column(String(32))
     # The checklist step awaiting an answer, "review" once all are in, "agreed" when signed.
     stage: Mapped[str] = mapped_column(String(32))
-    # A question the bot asked and the answer it proposed, awaiting a yes/no (LLM readings).
+    # Open disagreements ({"disputes": {step: [{user, value}…]}}) and a language model's
+    # reading awaiting a yes/no ({"reading": {"facts": [[step, value]…], "clarify": …}}).
     pending_json: Mapped[dict[str, Any] | None]
+    # The outbox row of the kickoff summary now showing, so changes update it in place (no
+    # foreign key: a row removed with its workspace simply means a new summary is posted).
+    summary_outbox_id: Mapped[int | None] = mapped_column(Integer)
     last_activity_at: Mapped[datetime]
     nudges_sent: Mapped[int] = mapped_column(Integer, default=0)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
@@ -118,7 +143,7 @@ class TargetVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     feature_id: Mapped[int] = mapped_column(ForeignKey("features.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))  # draft | agreed | superseded
+    status: Mapped[VersionStatus] = mapped_column(StrEnumText(VersionStatus))
     values_json: Mapped[dict[str, Any]]
     changed_by: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain import checklist
 from bot.domain.parsing import (
     MAX_ANSWER_CHARS,
     Parsed,
@@ -290,6 +291,12 @@ def test_latency_pushes_back(text: str, expected_in_reply: str) -> None:
         ("half a cent per answer", 0.005),
         ("$0.01 each", 0.01),
         ("USD 0.01 per query", 0.01),
+        # The question asks what one answer may cost: an amount under a dollar answers it.
+        ("$0.01", 0.01),
+        ("0,4 cents per query", 0.004),
+        ("a tenth of a cent per query", 0.001),
+        ("3 bucks per thousand queries", 0.003),
+        ("$10/1k requests", 0.01),
     ],
 )
 def test_cost_reads(text: str, expected_usd: float) -> None:
@@ -300,7 +307,7 @@ def test_cost_reads(text: str, expected_usd: float) -> None:
     ("text", "expected_in_reply"),
     [
         ("cheap", '"cheap" is a direction'),
-        ("$0.01", "Is that $0.01 per query, or $0.01 per 1,000 queries?"),
+        ("$8", "Is that $8 per query, or $8 per 1,000 queries?"),
         ("0.01", "per 1,000 queries?"),
         ("$200 per query", "over $100 per query"),
         ("free", "zero"),
@@ -382,7 +389,7 @@ def test_tradeoff_pushes_back(text: str, expected_in_reply: str) -> None:
     ],
 )
 def test_edit_requests(text: str, expected: tuple[str, str] | None) -> None:
-    assert parse_edit_request(text) == expected
+    assert parse_edit_request(text, checklist.names()) == expected
 
 
 # --- every parser: long, empty, hostile input --------------------------------------------------
@@ -417,7 +424,7 @@ def test_worst_case_input_never_hangs(parser: Parser) -> None:
 def test_parsers_never_raise_on_any_text(text: str) -> None:
     for parser in ALL_PARSERS:
         assert isinstance(parser(text), Parsed | Unclear)
-    parse_edit_request(text)
+    parse_edit_request(text, checklist.names())
 
 
 ANSWERISH = st.lists(
@@ -482,7 +489,7 @@ ANSWERISH = st.lists(
 def test_parsers_never_raise_on_answer_like_text(text: str) -> None:
     for parser in ALL_PARSERS:
         assert isinstance(parser(text), Parsed | Unclear)
-    parse_edit_request(text)
+    parse_edit_request(text, checklist.names())
 
 
 @settings(max_examples=20, deadline=None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.charts import failure_rate_png
+from bot.domain.checklist import Step
 from bot.domain.costs import CostSummary
 from bot.domain.options import Option
 from bot.domain.quantiles import LatencySummary
@@ -21,6 +22,7 @@ from bot.domain.runs import RunFacts
 from bot.domain.stats import Verdict
 from bot.domain.targets import Direction, SuccessMetric, Targets
 from bot.slack.blocks.report import decision_value, report_blocks, report_message
+from bot.slack.wire import DecisionValue
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 TARGETS = Targets(max_error_rate=0.1, max_latency_p95_ms=2000, max_cost_per_query_usd=0.01)
@@ -90,9 +92,14 @@ def test_miss_offers_options_and_tradeoff_table() -> None:
     assert 'Meets every target: run #2 "mid"' in text
     assert "model" in text and "all met" in text and "2.5 s ✗" in text
     actions = next(b for b in report_blocks(model) if b["type"] == "actions")
-    values = [e["value"] for e in actions["elements"]]
-    assert values == ["7:3:A", "7:3:B", "7:3:C:error_rate"]
-    assert decision_value(7, 3, Option.REVISIT_TARGET, "latency") == "7:3:C:latency"
+    values = [DecisionValue.decode(e["value"]) for e in actions["elements"]]
+    assert [(v.feature, v.report, v.option.value, v.step) for v in values] == [
+        (7, 3, "A", None),
+        (7, 3, "B", None),
+        (7, 3, "C", Step.ERROR_RATE),
+    ]
+    latency = DecisionValue.decode(decision_value(7, 3, Option.REVISIT_TARGET, Step.LATENCY))
+    assert latency.step is Step.LATENCY
 
 
 def test_missed_latency_reopens_the_latency_step() -> None:

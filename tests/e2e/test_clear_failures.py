@@ -100,3 +100,18 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_other_commands_name_an_unreachable_database_in_one_line(tmp_path: Path) -> None:
+    url = f"postgresql://admin:hunter2@127.0.0.1:{_closed_port()}/groundline"
+    for args in (["export", "x"], ["db", "upgrade"], ["report", "x"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": url},
+            cwd=tmp_path,
+        )
+        line = assert_one_line(done, "DATABASE_URL")
+        assert "connection refused" in line, (args, line)

@@ -43,6 +43,44 @@ def test_align_metric_records_a_sample(bot: BotUnderTest) -> None:
     assert [(s["name"], s["value"], s["by"]) for s in samples] == [("CSAT", 4.3, PM)]
 
 
+def test_align_metric_checks_the_value_against_the_measure_and_can_undo(
+    bot: BotUnderTest,
+) -> None:
+    start_feature(
+        bot,
+        targets={
+            "success_metrics": [
+                {"name": "CSAT", "target": 4.2, "direction": "at_least", "unit": ""},
+                {"name": "deflection", "target": 30, "direction": "at_least", "unit": "%"},
+                {"name": "NPS", "target": 40, "direction": "at_least", "unit": ""},
+            ]
+        },
+    )
+
+    def say(text: str) -> str:
+        return str(bot.driver.command("/align", text, user_id=PM).json()["text"])
+
+    assert "Noted: *CSAT* = 4.3" in say("metric support-answers CSAT 4,3")  # a decimal comma
+    refused = say("metric support-answers CSAT 43")
+    assert "didn't record" in refused and "scale up to 5" in refused and "4.3?" in refused
+    assert "can't be negative" in say("metric support-answers csat -4.3")
+    assert "between 0% and 100%" in say("metric support-answers deflection 300%")
+    assert "Noted: *deflection* = 35" in say("metric support-answers deflection 35%")
+    assert "Noted: *NPS* = -12" in say("metric support-answers NPS -12")  # NPS can be negative
+    samples = export(bot, "support-answers")["metric_samples"]
+    assert [(s["name"], s["value"]) for s in samples] == [
+        ("CSAT", 4.3),
+        ("deflection", 35.0),
+        ("NPS", -12.0),
+    ]
+    assert "Removed *NPS* = -12" in say("metric support-answers undo")
+    assert "Removed *deflection* = 35" in say("metric support-answers undo")
+    others = bot.driver.command("/align", "metric support-answers undo", user_id="U0ENG")
+    assert "none to undo" in others.json()["text"]  # only your own readings
+    samples = export(bot, "support-answers")["metric_samples"]
+    assert [(s["name"], s["value"]) for s in samples] == [("CSAT", 4.3)]
+
+
 def test_token_is_shown_once_and_revoke_stops_it(bot: BotUnderTest) -> None:
     start_feature(bot)
     token = issue_token(bot, "support-answers")

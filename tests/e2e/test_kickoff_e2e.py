@@ -36,6 +36,12 @@ def start(bot: BotUnderTest, text: str = f"Support answers <@{PM}|ana> <@{ENG}|r
         return feature.thread_ts
 
 
+def summaries(bot: BotUnderTest, thread_ts: str) -> list[dict[str, Any]]:
+    """The messages in the thread with sign-off buttons, as they read now."""
+    bot.settle()
+    return [m for m in thread_messages(bot, thread_ts) if "Sign off as PM" in json.dumps(m)]
+
+
 def answer(bot: BotUnderTest, thread_ts: str, text: str, user: str = PM) -> str:
     reply = bot.driver.message(CHANNEL, text, user=user, thread_ts=thread_ts)
     assert reply.status == 200
@@ -93,8 +99,9 @@ def test_full_kickoff_with_pushback_edit_signoffs_and_a_later_change(bot: BotUnd
     assert "Sign off as PM" in summary and "Sign off as engineer" in summary
 
     edited = answer(bot, thread_ts, "change error rate to 8%")
-    assert "8%" in edited
-    summary_message = thread_messages(bot, thread_ts)[-1]
+    assert "10% of answers wrong → at most 8%" in edited  # a short change line…
+    (summary_message,) = summaries(bot, thread_ts)  # …and the one summary, updated in place
+    assert "8% of answers wrong" in json.dumps(summary_message["blocks"])
     bot.driver.press(summary_message, label="Sign off as PM", user=PM)
     bot.settle()
     bot.driver.press(summary_message, label="Sign off as engineer", user=ENG)
@@ -228,3 +235,83 @@ def test_a_kickoff_without_a_name_is_refused_in_the_ack(bot: BotUnderTest) -> No
     assert "Which feature" in reply.json()["text"]
     with bot.session() as session:
         assert session.scalars(select(Feature)).all() == []
+
+
+def bot_posts(bot: BotUnderTest, thread_ts: str) -> int:
+    bot.settle()
+    return len(thread_messages(bot, thread_ts))
+
+
+def test_a_reply_with_every_answer_goes_straight_to_the_summary(bot: BotUnderTest) -> None:
+    thread_ts = start(bot)
+    bot.driver.message(
+        CHANNEL,
+        "10% max, a wrong answer means a refund & an angry customer. hand over to a human. "
+        "CSAT >= 4.2. p95 under 2 s, $0.01 per query, cost can give",
+        user=PM,
+        thread_ts=thread_ts,
+    )
+    assert len(summaries(bot, thread_ts)) == 1
+    noted = thread_messages(bot, thread_ts)[-2]["text"]
+    assert noted.startswith("Noted: error rate at most 10%")
+    assert "what a wrong answer costs: “a wrong answer means a refund &amp; an angry" in noted
+    assert "How often may it be wrong" not in noted
+    with bot.session() as session:
+        feature = session.scalars(select(Feature)).one()
+        assert feature.stage == "review"
+        impact = kickoff_targets(feature)["error_impact"]
+    assert impact == "a wrong answer means a refund & an angry customer"  # stored as typed
+
+
+def kickoff_targets(feature: Feature) -> dict[str, Any]:
+    return dict(feature.target_versions[-1].values_json)
+
+
+def test_changes_before_sign_off_update_the_one_summary_in_place(bot: BotUnderTest) -> None:
+    thread_ts = start(bot)
+    answer_all(bot, thread_ts)
+    updates_before = len(bot.slack.calls_to("chat.update"))
+    for text, said_back in [
+        ("actually 8%", "Changed *error rate*: at most 10% of answers wrong → at most 8%"),
+        ("make that 3 seconds", "p95 at most 2 s → p95 at most 3 s"),
+        ("no, latency gives way", "Cost gives way first"),
+    ]:
+        assert said_back in answer(bot, thread_ts, text)
+    (summary,) = summaries(bot, thread_ts)  # still one summary, now reading the latest values
+    shown = json.dumps(summary["blocks"])
+    assert "8% of answers wrong" in shown and "3 s" in shown and "Latency gives way" in shown
+    assert len(bot.slack.calls_to("chat.update")) - updates_before == 3
+
+
+def test_two_people_disagree_and_then_settle(bot: BotUnderTest) -> None:
+    thread_ts = start(bot)
+    answer(bot, thread_ts, "10%", user=PM)
+    asked = answer(bot, thread_ts, "10% feels loose, I'd say 5%", user=ENG)
+    assert "<@U0PM> says at most 10% of answers wrong; <@U0ENG> says at most 5%" in asked
+    with bot.session() as session:
+        feature = session.scalars(select(Feature)).one()
+        assert feature.stage == "error_rate"  # open again until they settle it
+        assert kickoff_targets(feature)["max_error_rate"] is None
+    settled = answer(bot, thread_ts, "fine, 5% then", user=PM)
+    assert "Noted: error rate at most 5%" in settled and "What does a wrong answer cost" in settled
+    with bot.session() as session:
+        assert kickoff_targets(session.scalars(select(Feature)).one())["max_error_rate"] == 0.05
+
+
+def test_chatter_and_remarks_to_colleagues_get_no_reply(bot: BotUnderTest) -> None:
+    thread_ts = start(bot)
+    answer(bot, thread_ts, "10%")
+    posts = bot_posts(bot, thread_ts)
+    for text in ("thanks!", ":+1:", "<@U0ENG> did security look at this yet?", "lunch at noon?"):
+        bot.driver.message(CHANNEL, text, user=PM, thread_ts=thread_ts)
+    assert bot_posts(bot, thread_ts) == posts
+    with bot.session() as session:
+        assert kickoff_targets(session.scalars(select(Feature)).one()).get("error_impact") is None
+
+
+def test_a_question_back_gets_one_line_and_the_item_stays_open(bot: BotUnderTest) -> None:
+    thread_ts = start(bot)
+    explained = answer(bot, thread_ts, "what does p95 mean here?")
+    assert "95 of every 100 answers" in explained
+    with bot.session() as session:
+        assert session.scalars(select(Feature)).one().stage == "error_rate"

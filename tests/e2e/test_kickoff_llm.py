@@ -1,5 +1,7 @@
-"""With a language model configured: an unreadable answer gets the model's reading shown back
-for confirmation; a failing or slow model falls back to our own follow-up. The ack never waits."""
+"""With a language model configured: a reply our reader cannot place gets the model's reading
+(structured output, through the real openai client against the loopback stand-in) shown back
+for confirmation, only where every number it read is in the reply; a failing or slow model
+falls back to our own follow-up. The ack never waits."""
 
 from __future__ import annotations
 
@@ -62,24 +64,38 @@ def test_model_reading_is_confirmed_before_it_counts(
     llm_bot: BotUnderTest, openai: LocalOpenAI
 ) -> None:
     thread_ts = kickoff(llm_bot)
-    openai.reply_with(json.dumps({"value": 0.07}))
-    reply = llm_bot.driver.message(CHANNEL, "a handful per batch, tops", thread_ts=thread_ts)
+    openai.reply_with(json.dumps({"error_rate": 0.07, "latency_p95_ms": 2000}))
+    said = "what our agents manage now: they slip on 7 tickets a day across ~100 chats"
+    reply = llm_bot.driver.message(CHANNEL, said, thread_ts=thread_ts)
     assert reply.status == 200
     posts = wait_for_thread_post(llm_bot, thread_ts, count=2)
     question = posts[-1]
     assert "7%" in question["text"] and "Is that right" in question["text"]
+    # 2000 ms is in no number of the reply: the guard dropped it.
+    assert "2 s" not in question["text"] and "latency" not in question["text"]
     assert stage(llm_bot) == "error_rate"  # nothing stored as an answer yet
     llm_bot.driver.press(question, label="Yes, that's right", user="U0ENG")
     llm_bot.settle()
     assert stage(llm_bot) == "error_impact"
     request = openai.requests[-1]
-    assert "a handful per batch" in json.dumps(request)
+    assert "they slip on 7 tickets" in json.dumps(request)
+
+
+def test_a_reading_with_a_number_not_in_the_reply_is_never_shown(
+    llm_bot: BotUnderTest, openai: LocalOpenAI
+) -> None:
+    thread_ts = kickoff(llm_bot)
+    openai.reply_with(json.dumps({"error_rate": 0.07}))
+    llm_bot.driver.message(CHANNEL, "a handful per batch, tops", thread_ts=thread_ts)
+    posts = wait_for_thread_post(llm_bot, thread_ts, count=2)
+    assert "Is that right" not in posts[-1]["text"] and "7%" not in posts[-1]["text"]
+    assert stage(llm_bot) == "error_rate"
 
 
 def test_typed_no_rejects_the_reading(llm_bot: BotUnderTest, openai: LocalOpenAI) -> None:
     thread_ts = kickoff(llm_bot)
-    openai.reply_with(json.dumps({"value": 0.07}))
-    llm_bot.driver.message(CHANNEL, "a handful per batch", thread_ts=thread_ts)
+    openai.reply_with(json.dumps({"error_rate": 0.07}))
+    llm_bot.driver.message(CHANNEL, "7 bad ones a day out of 100 chats", thread_ts=thread_ts)
     wait_for_thread_post(llm_bot, thread_ts, count=2)
     llm_bot.driver.message(CHANNEL, "no", thread_ts=thread_ts)
     posts = wait_for_thread_post(llm_bot, thread_ts, count=3)
@@ -91,7 +107,7 @@ def test_a_zero_reading_from_the_model_is_still_refused(
     llm_bot: BotUnderTest, openai: LocalOpenAI
 ) -> None:
     thread_ts = kickoff(llm_bot)
-    openai.reply_with(json.dumps({"value": 0.0}))
+    openai.reply_with(json.dumps({"error_rate": 0.0}))
     llm_bot.driver.message(CHANNEL, "we cannot afford a single mistake", thread_ts=thread_ts)
     posts = wait_for_thread_post(llm_bot, thread_ts, count=2)
     assert "Is that right" not in posts[-1]["text"]
@@ -112,10 +128,12 @@ def test_model_failure_falls_back_to_our_follow_up(
 def test_a_slow_model_does_not_delay_the_ack(llm_bot: BotUnderTest, openai: LocalOpenAI) -> None:
     thread_ts = kickoff(llm_bot)
     openai.delay(3.0)
-    openai.reply_with(json.dumps({"value": 0.05}))
+    openai.reply_with(json.dumps({"error_rate": 0.05}))
     reply = llm_bot.driver.message(
-        CHANNEL, "whatever our support team tolerates today", thread_ts=thread_ts
+        CHANNEL,
+        "what support tolerates today: 5 complaints a week out of 100 chats",
+        thread_ts=thread_ts,
     )
     assert reply.status == 200 and reply.elapsed_ms < 2400  # well before the model's 3 s
     posts = wait_for_thread_post(llm_bot, thread_ts, count=2)
-    assert "5%" in posts[-1]["text"]
+    assert "error rate at most 5%" in posts[-1]["text"]

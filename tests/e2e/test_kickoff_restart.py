@@ -51,6 +51,6 @@ def test_kill_after_each_answer_loses_nothing_and_repeats_nothing(
     assert [a.text for a in answers] == ANSWERS
     assert feature.stage == checklist.Step.TRADEOFF.value
     thread = [m["text"] for m in slack.bot_messages(CHANNEL, thread_ts) if m["ts"] != thread_ts]
-    titles = [q.title for q in checklist.QUESTIONS.values()]
+    titles = [q.title for q in (item.question for item in checklist.ITEMS.values())]
     for title in titles[: len(ANSWERS) + 1]:
         assert sum(title in text for text in thread) == 1, title

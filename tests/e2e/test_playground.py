@@ -71,16 +71,16 @@ def test_scripted_kickoff_runs_start_to_finish(tmp_path: Path) -> None:
     assert "(only you) *Groundline* helps" in help_reply and "`/align status" in help_reply
     (started,) = answers_to(out, "/kickoff Support answers @ana @raj")
     assert "#support-answers  bot: *Kickoff: Support answers*" in started
-    assert "@ana (PM) and @raj (engineer)" in started
+    assert "@ana (PM) started a kickoff with @raj (engineer)" in started
     assert "    ┆ bot: *1 of 4 · How often may it be wrong?*" in started
 
     (pushback,) = answers_to(out, "0%")
-    assert "┆ bot:" in pushback and "Got it" not in pushback
+    assert "┆ bot:" in pushback and "Noted" not in pushback
     assert "What does a wrong answer cost" in answers_to(out, "one in ten")[0]
     (fallback_question,) = answers_to(out, "A support ticket and an annoyed customer")
     assert "[ Hand over to a human ]" in fallback_question
     assert "How will we know it works" in answers_to(out, "as eng press Hand over to a human")[0]
-    assert "Got it" not in answers_to(out, "fast")[0]
+    assert "Noted" not in answers_to(out, "fast")[0]
 
     (summary,) = answers_to(out, "press Latency can give")
     assert "the targets, version 1" in summary
@@ -99,7 +99,7 @@ def test_scripted_kickoff_runs_start_to_finish(tmp_path: Path) -> None:
     assert "targets agreed (version 2)" in agreed_again
 
     (modal,) = answers_to(out, "press Edit cost")
-    assert "┌ modal: Change an answer" in modal and "New cost: ____" in modal
+    assert "┌ modal: Change an answer" in modal and "New cost per query: ____" in modal
     assert "the targets, version 3" in answers_to(out, "modal $8 per 1k | cheaper model")[0]
     assert answers_to(out, "press Nope")[0].startswith("! No button “Nope”")
     assert "Home tab, for you" in answers_to(out, "home")[0]
@@ -203,7 +203,7 @@ def test_press_explains_missing_and_ambiguous_buttons(
     assert printed[0].startswith("! “o” could be")
     printed.clear()
     session.handle("as eng press hand OVER")  # any case, part of a label
-    assert any("Got it: *fallback*" in line for line in printed)
+    assert any("Noted: when unsure: Hand over to a human" in line for line in printed)
 
 
 def test_modal_and_people_errors_keep_the_session_going(

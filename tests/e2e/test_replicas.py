@@ -78,7 +78,7 @@ def test_two_replicas_share_one_conversation(
     assert answers == ANSWERS
     assert feature.stage == checklist.REVIEW
     thread = [m["text"] for m in slack.bot_messages(CHANNEL, thread_ts) if m["ts"] != thread_ts]
-    for question in checklist.QUESTIONS.values():
+    for question in (item.question for item in checklist.ITEMS.values()):
         assert sum(question.title in text for text in thread) == 1, question.title
     assert (
         sum("Sign off" in str(m.get("blocks")) for m in slack.bot_messages(CHANNEL, thread_ts)) == 1

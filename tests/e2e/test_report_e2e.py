@@ -11,7 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.domain.checklist import Step
 from bot.services import evals
+from bot.slack.wire import EditForm
 from bot.store.models import Feature, OutboxMessage, Report
 from tests.support.bot import BotUnderTest
 from tests.support.evals import CHANNEL, PM, export, run_cli, start_feature
@@ -150,7 +152,9 @@ def test_revisit_opens_the_change_flow(bot: BotUnderTest) -> None:
     bot.driver.press(report, label="C) Revisit the target", user=PM)
     bot.settle()
     views = [v for v in bot.slack.open_views() if v.get("callback_id") == "kickoff_edit_modal"]
-    assert views and views[-1]["private_metadata"] == f"{feature.id}:error_rate"
+    assert views
+    form = EditForm.decode(views[-1]["private_metadata"])
+    assert (form.feature, form.step) == (feature.id, Step.ERROR_RATE)
     assert [d["option"] for d in export(bot, "support-answers")["decisions"]] == ["C"]
 
 

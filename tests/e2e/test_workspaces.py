@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from bot.localslack.driver import SlackDriver
 from bot.localslack.server import LocalSlack
+from bot.slack.wire import SignOffValue
 from bot.store.models import EvalRun, Feature
 from tests.support.bot import SIGNING_SECRET, BotUnderTest, start_bot
 from tests.support.paths import EVAL_FIXTURES
@@ -103,7 +104,9 @@ def test_two_workspaces_install_and_stay_apart(oauth_bot: BotUnderTest) -> None:
                     {
                         "type": "button",
                         "action_id": "signoff_pm",
-                        "value": f"{b_feature.id}:1",
+                        "value": SignOffValue(
+                            feature=b_feature.id, version=1, fingerprint="0" * 16
+                        ).encode(),
                         "text": {"type": "plain_text", "text": "Sign off as PM"},
                     }
                 ],

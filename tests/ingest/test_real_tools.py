@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 import zstandard
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.clock import SystemClock
 from bot.services import evals, uploads
@@ -184,3 +186,16 @@ def test_promptfoo_slow_and_long_answers_are_not_wrong(bot: BotUnderTest) -> Non
             "cites-source": True,
             "groundedness": True,
         }
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=300))
+def test_the_expected_p95_is_what_the_sentence_claims(latencies: list[int]) -> None:
+    """The helper the fixtures' p95 is checked against, checked itself against the sentence
+    the product says ("95% of answers came back within X"): at least 95% took at most X, and
+    X is the smallest latency for which that is true (so no rounding up)."""
+    p95 = expected_p95([float(ms) for ms in latencies])
+    assert p95 is not None
+    within = sum(ms <= p95 for ms in latencies)
+    assert within * 100 >= 95 * len(latencies)
+    below = sum(ms < p95 for ms in latencies)
+    assert below * 100 < 95 * len(latencies)

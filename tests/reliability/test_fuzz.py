@@ -41,7 +41,7 @@ def test_every_answer_parser_gives_a_value_or_a_follow_up(text: str) -> None:
     for step in checklist.Step:
         result = checklist.parse_answer(step, text)
         assert isinstance(result, Parsed) or (isinstance(result, Unclear) and result.reply)
-    edit = parsing.parse_edit_request(text)
+    edit = parsing.parse_edit_request(text, checklist.names())
     assert edit is None or (isinstance(edit, tuple) and len(edit) == 2)
 
 

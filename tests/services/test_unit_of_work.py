@@ -85,7 +85,43 @@ def test_blocks_inside_the_request_join_it(deps: Deps) -> None:
         assert counts(deps) == (1, 1)
     finally:
         work.finish(ok=True)
+    # A block with a key of its own inside the request records it in the request's session.
+    again = RequestWork(deps, "request:joined-2")
+    again.enter()
+    try:
+        with deps.unit_of_work(delivery_key="event:extra") as session:
+            assert session is again.session
+    finally:
+        again.finish(ok=True)
+    with deps.session_factory() as check:
+        keys = set(check.scalars(select(ProcessedDelivery.key)))
+    assert {"request:joined-2", "event:extra"} <= keys
     # Outside a request a block is its own transaction, as before.
     with deps.unit_of_work() as session:
         session.add(sample(deps, "three"))
-    assert counts(deps) == (2, 1)
+    assert counts(deps) == (2, 2)
+
+
+def test_keys_older_than_a_day_are_forgotten(deps: Deps) -> None:
+    from datetime import timedelta
+
+    from bot.clock import ManualClock
+    from bot.jobs.retention import prune_delivery_keys
+
+    clock = ManualClock()
+    deps.clock = clock
+    old = RequestWork(deps, "request:old")
+    old.session.add(sample(deps, "old"))
+    old.finish(ok=True)
+    clock.advance(timedelta(hours=25))
+    fresh = RequestWork(deps, "request:fresh")
+    fresh.session.add(sample(deps, "fresh"))
+    fresh.finish(ok=True)
+    # By now Slack's retries are over and a captured request's signature is long stale
+    # (five minutes), so the old keys need not be kept.
+    assert prune_delivery_keys(deps) == 2
+    with deps.session_factory() as session:
+        assert sorted(session.scalars(select(ProcessedDelivery.key))) == [
+            "request:fresh",
+            "work:fresh",
+        ]

@@ -107,3 +107,20 @@ def test_the_list_stays_within_slacks_limits() -> None:
     for forged in ("", "{}", '{"f": 1}', "not json", '{"f":1,"r":2,"v":3,"c":null,"n":1,"x":0}'):
         with pytest.raises(BadInput):
             Press.parse(forged)
+
+
+def test_a_press_keeps_what_was_chosen_for_other_runs_checks(session: Session) -> None:
+    """promptfoo's JSON names checks by metric, its JUnit by assertion type: a press on the
+    JUnit run's list changes that run's names and keeps the JSON's."""
+    feature, _json_run = feature_with_run(session)
+    wrong_answers.choose(session, CLOCK, feature, ["cites-source"], PM)
+    path = EVAL_FIXTURES / "real" / "promptfoo.junit.xml"
+    with path.open("rb") as stream:
+        junit = store_run(session, CLOCK, feature, Upload(stream, path.name, "cli"))
+    listed = wrong_answers.listing(feature, junit)
+    assert not listed.chosen and listed.means == "wrong = failed correctness"  # no name matches
+    version = feature.wrong_choice_version
+    pressed = wrong_answers.toggle(session, CLOCK, feature, junit, "icontains", False, version, PM)
+    assert isinstance(pressed, Changed) and pressed.listing.means == "wrong = failed llm-rubric"
+    assert feature.wrong_checks_json is not None
+    assert feature.wrong_checks_json["checks"] == ["cites-source", "llm-rubric"]

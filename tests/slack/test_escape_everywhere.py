@@ -31,6 +31,7 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.domain import checklist
 from bot.domain.checklist import Step
+from bot.domain.mrkdwn import escape
 from bot.domain.options import Option
 from bot.domain.reframe import Claim, Dimension
 from bot.domain.reframe_wording import answer
@@ -251,20 +252,38 @@ def render_everything(deps: Deps, clock: ManualClock, h: Hostile) -> list[Render
             out.append(Rendered("nudge", kickoff_blocks.nudge(feature, [PM, ENG], second)))
         out.append(Rendered("reading", *kickoff_blocks.reading(feature.id, h.said, h.impact)))
         for step in checklist.ORDER:
-            question = checklist.QUESTIONS[step]
+            question = checklist.ITEMS[step].question
             out.append(Rendered(f"question {step}", *kickoff_blocks.question(question, feature.id)))
         edit = outcomes.Change(Step.ERROR_IMPACT, before=h.impact, after=h.said)
         every_step = tuple(checklist.ORDER)
         for outcome in (
             outcomes.Clarify(feature, h.said),
-            outcomes.Noted(feature, targets, every_step, ask=checklist.QUESTIONS[Step.FALLBACK]),
+            outcomes.Noted(
+                feature, targets, every_step, ask=checklist.ITEMS[Step.FALLBACK].question
+            ),
             outcomes.Noted(feature, targets, every_step, complete=True),
+            outcomes.Noted(
+                feature,
+                targets,
+                (),
+                (edit,),
+                (outcomes.Dispute(Step.ERROR_IMPACT, ((PM, h.said), (ENG, h.impact))),),
+                (h.said,),
+                (h.said,),
+                still_open=checklist.ITEMS[Step.FALLBACK].question,
+            ),
+            outcomes.Explained(feature, h.said, Step.LATENCY),
             outcomes.Changed(feature, targets, (edit,), complete=True),
             outcomes.Proposed(feature, targets, proposed, Step.ERROR_IMPACT),
+            outcomes.Proposed(feature, targets, proposed, Step.ERROR_IMPACT, revises=agreed),
             outcomes.Signed(feature, targets, proposed, Role.PM),
+            outcomes.Withdrawn(feature, targets, agreed, proposed, PM),
             outcomes.Agreed(feature, targets, proposed),
         ):
             say(session, deps, outcome)
+        stale = kickoff_blocks.stale_reply(feature, proposed, targets)
+        out.append(Rendered("stale press", stale))
+        out.append(Rendered("retired", *kickoff_blocks.retired(escape(h.said), [])))  # our own text
 
         # A run in: the thread's numbers and the channel alert.
         run = add_run(session, clock, feature, h)

@@ -27,7 +27,7 @@ from tests.support.figures import Figures
 from tests.support.serve import ServeProcess
 
 ANSWERS = ["10%", "a refund", "say I'm not sure", "CSAT ≥ 4.2", "2 s", "$0.01 per query", "cost"]
-TITLES = [question.title for question in checklist.QUESTIONS.values()]
+TITLES = [question.title for question in (item.question for item in checklist.ITEMS.values())]
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.domain import checklist
+from bot.domain.agreement import VersionStatus
 from bot.domain.checklist import AGREED, REVIEW
 from bot.domain.said import Markup, Said
 from bot.domain.targets import Targets
@@ -84,19 +85,53 @@ def start(
         listening=False,
     )
     feature.target_versions.append(
-        TargetVersion(version=1, status="draft", values_json={}, created_at=now, changed_by=user_id)
+        TargetVersion(
+            version=1,
+            status=VersionStatus.DRAFT,
+            values_json={},
+            created_at=now,
+            changed_by=user_id,
+        )
     )
     session.add(feature)
     session.flush()
     return feature
 
 
+# Versions no longer in play: an earlier agreed one, a proposal a later edit replaced, one its
+# proposer withdrew. They stay as the record; the current version is the newest other one.
+CLOSED = frozenset({VersionStatus.SUPERSEDED, VersionStatus.REPLACED, VersionStatus.WITHDRAWN})
+
+
 def current_version(feature: Feature) -> TargetVersion:
-    return feature.target_versions[-1]
+    """The version in play: the open draft (before agreement, or a proposed change), else the
+    agreed one."""
+    open_versions = [v for v in feature.target_versions if v.status not in CLOSED]
+    return open_versions[-1] if open_versions else feature.target_versions[-1]
+
+
+def lock(session: Session, feature: Feature) -> None:
+    """Hold the feature for the rest of this transaction, then re-read its versions and
+    sign-offs: every sign-off and change to one kickoff runs one after another, on one replica
+    or several. A no-op UPDATE takes PostgreSQL's row lock (another transaction waits for our
+    commit) and SQLite's write lock; what we read after it is what the last commit left."""
+    session.flush()
+    session.execute(
+        update(Feature)
+        .where(Feature.id == feature.id)
+        .values(last_activity_at=Feature.last_activity_at)
+    )
+    session.refresh(feature)
+    session.expire(feature, ["target_versions"])
+    for version in feature.target_versions:
+        session.refresh(version)
+        session.expire(version, ["signoffs"])
 
 
 def agreed_version(feature: Feature) -> TargetVersion | None:
-    return next((v for v in reversed(feature.target_versions) if v.status == "agreed"), None)
+    return next(
+        (v for v in reversed(feature.target_versions) if v.status is VersionStatus.AGREED), None
+    )
 
 
 def targets_of(version: TargetVersion) -> Targets:

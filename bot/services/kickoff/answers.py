@@ -1,22 +1,37 @@
 """Replies and buttons that answer the checklist, and a language model's reading held for a
-yes/no. Slack-free; returns an outcome (`outcomes`) or None when there is nothing to say."""
+yes/no. Every reply is read against every item (bot/domain/parsing/reply.py); what it says goes
+into the draft by the rules of `draft`. Slack-free; returns an outcome or None when there is
+nothing to say (chatter, a remark to a colleague)."""
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.domain import checklist, parsing
+from bot.domain import checklist
 from bot.domain.checklist import AGREED, REVIEW, Step
-from bot.domain.parsing import Parsed, Unclear
+from bot.domain.parsing import Context, Kind, Reading, Unclear, read_reply
 from bot.domain.said import Said
-from bot.services.kickoff import MAX_ANSWER_CHARS, current_version, targets_of
-from bot.services.kickoff.changes import change
-from bot.services.kickoff.outcomes import Clarify, Noted, Outcome
+from bot.services.kickoff import MAX_ANSWER_CHARS, agreed_version, current_version, targets_of
+from bot.services.kickoff.changes import change, withdraw
+from bot.services.kickoff.draft import Effect, apply_facts, dispute_of, disputed, value_from_json
+from bot.services.kickoff.outcomes import Clarify, Explained, Noted, Outcome
 from bot.store.models import Answer, Feature
 
+# "withdraw", "withdraw my change", "please withdraw the proposal."
+WITHDRAW = re.compile(
+    r"^\s*(?:please\s+)?withdraw(?:\s+(?:the|my|this|that)\s+(?:change|proposal))?\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
 YES = {"yes", "y", "yep", "yeah", "correct", "right", "that's right", "thats right", "ok"}
 NO = {"no", "n", "nope", "wrong", "not quite"}
+TOO_LONG = (
+    f"That reply is longer than {MAX_ANSWER_CHARS:,} characters, so I didn't store it. Could "
+    "you give me the short version?"
+)
 
 
 def answer(
@@ -27,48 +42,139 @@ def answer(
     said: Said,
     *,
     bot_user: str | None = None,
+    model: bool = False,
 ) -> Outcome | None:
-    """A reply typed in the kickoff thread. None when there is nothing to answer (chatter)."""
-    text = said.text.strip()
-    if len(text) > MAX_ANSWER_CHARS:
-        return Clarify(
-            feature,
-            f"That reply is longer than {MAX_ANSWER_CHARS:,} characters, so I didn't "
-            "store it. Could you give me the short version?",
-        )
-    edit = parsing.parse_edit_request(text)
-    if edit is not None:
-        step_key, rest = edit
+    """A reply typed in the kickoff thread. With `model` (a language model is configured), a
+    reply that answers nothing we could place comes back as a Clarify with `reader_unsure`
+    and no text of our own, for the model to try; without one it gets no reply."""
+    said = said.strip()
+    word = said.text.lower().strip(" .!")
+    if held_reading(feature) is not None and (word in YES or word in NO):
+        return confirm_reading(session, clock, feature, user_id, accept=word in YES)
+    agreed = agreed_version(feature)
+    if agreed is not None and feature.stage == REVIEW and WITHDRAW.match(said.text):
+        return withdraw(session, clock, feature, user_id)
+    targets = targets_of(current_version(feature))
+    focus = None if feature.stage in (REVIEW, AGREED) else Step(feature.stage)
+    context = Context(
+        focus,
+        {step: checklist.value_of(targets, step) for step in checklist.ORDER},
+        checklist.names(),
+        bot_user,
+    )
+    reading = read_reply(said, context)
+    if reading.kind is Kind.TOO_LONG:
+        return Clarify(feature, TOO_LONG)
+    if reading.edit is not None:
+        step, rest = reading.edit
         value_text, _, reason = rest.partition(" because ")
-        return change(
-            session, clock, feature, user_id, Step(step_key), value_text, reason.strip() or None
-        )
-    if feature.stage in (REVIEW, AGREED):
+        return change(session, clock, feature, user_id, step, value_text, reason.strip() or None)
+    if feature.stage == AGREED or agreed is not None:
+        # Agreed targets, and a proposal to change them, change only by an explicit, reasoned
+        # edit from a signer (changes.change): never by a fact read out of chatter.
         return None
-    pending = feature.pending_json
-    if pending and pending.get("step") == feature.stage:
-        word = text.lower().strip(" .!")
-        if word in YES or word in NO:
-            return confirm_reading(session, clock, feature, user_id, accept=word in YES)
-    return _take_answer(session, clock, feature, user_id, Step(feature.stage), text)
+    now = clock.now()
+    facts = [(fact.step, fact.value, said.text) for fact in reading.facts]
+    before = feature.stage
+    effect = apply_facts(session, feature, user_id, facts, now, concedes=reading.agrees)
+    if not facts:
+        session.add(
+            Answer(
+                feature_id=feature.id,
+                step=(focus or Step.ERROR_RATE).value,
+                text=said.text[:MAX_ANSWER_CHARS],
+                user_id=user_id,
+                accepted=False,
+                value_json=None,
+                at=now,
+            )
+        )
+    if reading.kind is not Kind.ANSWER and not effect.noted:
+        if model and focus is not None and reading.kind is Kind.CHATTER and _worth_a_look(reading):
+            ours = checklist.parse_answer(focus, reading.leftover)
+            follow_up = ours.reply if isinstance(ours, Unclear) else ""
+            return Clarify(feature, follow_up, focus, reader_unsure=True)
+        return None  # chatter, a remark to a colleague, "will check and come back"
+    explanations = tuple(checklist.ITEMS[step].explanation for step in reading.questions)
+    follow_ups = tuple(f.text for f in reading.follow_ups)
+    if not (effect.noted or effect.changes or effect.disputes):
+        if follow_ups:
+            first = reading.follow_ups[0].step
+            return Clarify(feature, "\n".join(follow_ups + explanations), first, reader_unsure=True)
+        if explanations:
+            return Explained(feature, " ".join(explanations), reading.questions[0])
+        return None
+    return _noted(feature, effect, before, follow_ups, explanations)
 
 
-def hold_reading(feature: Feature, step: Step, reading: str, clarify: str) -> None:
+def _worth_a_look(reading: Reading) -> bool:
+    """Words we could not place that might still be an answer ("a handful per batch, tops")."""
+    return len([w for w in reading.leftover.split() if len(w) > 2]) >= 2
+
+
+def _noted(
+    feature: Feature,
+    effect: Effect,
+    before: str,
+    follow_ups: tuple[str, ...],
+    explanations: tuple[str, ...],
+) -> Noted:
+    targets = targets_of(current_version(feature))
+    complete = feature.stage == REVIEW
+    ask = still_open = None
+    if not complete and Step(feature.stage) not in disputed(feature):
+        question = checklist.ITEMS[Step(feature.stage)].question
+        if feature.stage != before:
+            ask = question
+        elif not follow_ups:
+            still_open = question
+    return Noted(
+        feature,
+        targets,
+        tuple(effect.noted),
+        tuple(effect.changes),
+        tuple(dispute_of(feature, step) for step in effect.disputes),
+        follow_ups,
+        explanations,
+        ask=ask,
+        still_open=still_open,
+        complete=complete,
+    )
+
+
+def held_reading(feature: Feature) -> dict[str, Any] | None:
+    reading = (feature.pending_json or {}).get("reading")
+    return reading if isinstance(reading, dict) else None
+
+
+def hold_reading(feature: Feature, facts: list[tuple[Step, Any]], clarify: str) -> None:
     """Keep a language model's reading until someone confirms or rejects it."""
-    feature.pending_json = {"step": step.value, "reading": reading, "clarify": clarify}
+    pending = dict(feature.pending_json or {})
+    pending["reading"] = {
+        "facts": [[step.value, checklist.value_to_json(step, value)] for step, value in facts],
+        "clarify": clarify,
+    }
+    feature.pending_json = pending
 
 
 def confirm_reading(
     session: Session, clock: Clock, feature: Feature, user_id: str, accept: bool
 ) -> Outcome | None:
-    pending = feature.pending_json
-    if not pending or pending.get("step") != feature.stage:
-        return None  # a stale button: the question has moved on
-    feature.pending_json = None
-    step = Step(feature.stage)
-    if accept:
-        return _take_answer(session, clock, feature, user_id, step, str(pending["reading"]))
-    return Clarify(feature, str(pending["clarify"]), step)
+    held = held_reading(feature)
+    if held is None:
+        return None  # a stale button: already answered
+    pending = {k: v for k, v in (feature.pending_json or {}).items() if k != "reading"}
+    feature.pending_json = pending or None
+    first = Step(held["facts"][0][0]) if held.get("facts") else None
+    if not accept:
+        return Clarify(feature, str(held.get("clarify") or ""), first)
+    facts = [
+        (Step(step), value_from_json(Step(step), value), "(read by the language model)")
+        for step, value in held.get("facts") or []
+    ]
+    before = feature.stage
+    effect = apply_facts(session, feature, user_id, facts, clock.now())
+    return _noted(feature, effect, before, (), ())
 
 
 def choose(
@@ -77,42 +183,9 @@ def choose(
     """A button press answering a question; a stale button (already answered) is ignored."""
     if feature.stage != step.value:
         return None
-    return _take_answer(session, clock, feature, user_id, step, value)
-
-
-def _take_answer(
-    session: Session, clock: Clock, feature: Feature, user_id: str, step: Step, text: str
-) -> Outcome:
-    now = clock.now()
-    result = checklist.parse_answer(step, text)
-    version = current_version(feature)
-    session.add(
-        Answer(
-            feature_id=feature.id,
-            step=step.value,
-            text=text,
-            user_id=user_id,
-            accepted=isinstance(result, Parsed),
-            value_json=(
-                {"value": checklist.value_to_json(step, result.value)}
-                if isinstance(result, Parsed)
-                else None
-            ),
-            at=now,
-        )
-    )
-    feature.last_activity_at = now
+    result = checklist.parse_answer(step, value)
     if isinstance(result, Unclear):
-        return Clarify(feature, result.reply, step, reader_unsure=True)
-    feature.pending_json = None
-    targets = checklist.apply(targets_of(version), step, result.value)
-    version.values_json = targets.model_dump(mode="json")
-    upcoming = checklist.next_step(targets)
-    feature.stage = upcoming.value if upcoming else REVIEW
-    return Noted(
-        feature,
-        targets,
-        (step,),
-        ask=checklist.QUESTIONS[upcoming] if upcoming else None,
-        complete=upcoming is None,
-    )
+        return Clarify(feature, result.reply, step)
+    before = feature.stage
+    effect = apply_facts(session, feature, user_id, [(step, result.value, value)], clock.now())
+    return _noted(feature, effect, before, (), ())

@@ -21,6 +21,14 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Dispute:
+    """Two people gave different values for one item: who said what (our wording)."""
+
+    step: Step
+    claims: tuple[tuple[str, str], ...]  # (user id, value as we word it)
+
+
+@dataclass(frozen=True)
 class Clarify:
     """Nothing was stored from the reply; a precise question back, the item stays open.
     `reader_unsure`: our reader could not place the reply at all, so a language model may try."""
@@ -33,16 +41,31 @@ class Clarify:
 
 @dataclass(frozen=True)
 class Noted:
-    """Answers stored while the checklist is being filled. `ask` is the first item still
-    missing; when `complete`, every item is in and the summary goes up for sign-off."""
+    """What one reply (or button) did to the draft: answers stored (`steps`), changed, or put
+    in dispute, with follow-ups about what could not be stored and answers to questions back.
+    `ask` is the first item still missing when that is a new one to ask; `still_open` when it
+    is the same item as before; `complete` when every item is in (the summary goes up)."""
 
     feature: Feature
     targets: Targets
     steps: tuple[Step, ...]
     changes: tuple[Change, ...] = ()
-    ask: Question | None = None
-    complete: bool = False
+    disputes: tuple[Dispute, ...] = ()
     follow_ups: tuple[str, ...] = ()
+    explanations: tuple[str, ...] = ()
+    ask: Question | None = None
+    still_open: Question | None = None
+    complete: bool = False
+
+
+@dataclass(frozen=True)
+class Explained:
+    """A question to the bot about an item ("what does p95 mean here?"): one line back; the
+    item stays open."""
+
+    feature: Feature
+    text: str
+    step: Step
 
 
 @dataclass(frozen=True)
@@ -59,12 +82,25 @@ class Changed:
 
 @dataclass(frozen=True)
 class Proposed:
-    """A change to agreed targets: a new draft version that needs both sign-offs again."""
+    """A change to agreed targets: a new draft version that needs both sign-offs again.
+    `revises`: the open proposal this one replaces (an edit of it, kept as its own record)."""
 
     feature: Feature
     targets: Targets
     version: TargetVersion
     step: Step
+    revises: TargetVersion | None = None
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """Its proposer withdrew the open change; the agreed version stays in force."""
+
+    feature: Feature
+    targets: Targets  # the agreed targets, which stay
+    agreed: TargetVersion
+    withdrawn: TargetVersion
+    by: str
 
 
 @dataclass(frozen=True)
@@ -78,6 +114,16 @@ class Signed:
 
 
 @dataclass(frozen=True)
+class Stale:
+    """A sign-off pressed on a summary that no longer shows the version in play: nothing was
+    signed. `targets` and `version` are the current ones, to show the presser."""
+
+    feature: Feature
+    targets: Targets
+    version: TargetVersion
+
+
+@dataclass(frozen=True)
 class Agreed:
     """This sign-off completed the pair: the version is agreed."""
 
@@ -86,4 +132,4 @@ class Agreed:
     version: TargetVersion
 
 
-Outcome = Clarify | Noted | Changed | Proposed | Signed | Agreed
+Outcome = Clarify | Noted | Explained | Changed | Proposed | Withdrawn | Signed | Agreed

@@ -3,35 +3,47 @@
 from __future__ import annotations
 
 from bot.domain import checklist
+from bot.domain.agreement import VersionStatus, fingerprint
 from bot.domain.checklist import Question, Step
 from bot.domain.measure_text import checking_size_line
 from bot.domain.mrkdwn import escape
 from bot.domain.targets import Role, Targets
 from bot.ids import Action
 from bot.slack.blocks import Block, actions, button, context, section
+from bot.slack.wire import ChoiceValue, EditValue, ReadingValue, SignOffValue, WithdrawValue
 from bot.store.models import Feature, TargetVersion
 
 
 def opening(feature: Feature) -> tuple[str, list[Block]]:
     name = escape(feature.name)
-    people = []
-    if feature.pm_user_id:
-        people.append(f"<@{feature.pm_user_id}> (PM)")
-    if feature.engineer_user_id:
-        people.append(f"<@{feature.engineer_user_id}> (engineer)")
-    who = " and ".join(people) if people else "the PM and the engineer"
+    roles = [(feature.pm_user_id, "PM"), (feature.engineer_user_id, "engineer")]
+    starter = f"<@{feature.created_by}>"
+    others = []
+    for user, role in roles:
+        if user == feature.created_by:
+            starter = f"<@{user}> ({role})"  # "@ana (PM) started a kickoff with @raj (engineer)"
+        elif user:
+            others.append(f"<@{user}> ({role})")
+    if others:
+        who = "with " + " and ".join(others)
+    elif any(user for user, _ in roles):
+        who = "and will find the other signer here"
+    else:
+        who = "for the PM and the engineer"
     text = (
-        f"*Kickoff: {name}*\n<@{feature.created_by}> started a kickoff for {who}. Before we build, "
-        "let's agree on four things: how often it may be wrong, what it does when unsure, how we "
-        "measure success, and where the cost/speed line is. Answer in this thread; anyone here "
-        "can answer, and a PM and an engineer sign off at the end."
+        f"*Kickoff: {name}*\n{starter} started a kickoff {who}. Before we build, let's agree on "
+        "four things: how often it may be wrong, what it does when unsure, how we measure "
+        "success, and where the cost/speed line is. Answer in this thread, in your own words and "
+        "as many at once as you like; a PM and an engineer sign off at the end."
     )
     return f"Kickoff: {name}", [section(text)]
 
 
 def question(q: Question, feature_id: int, lead: str = "") -> tuple[str, list[Block]]:
+    """A checklist question (`lead` first, already mrkdwn). Its block id names the item it asks
+    about (`ask:<step>`), which tests count."""
     body = f"{lead}*{q.title}*\n{q.text}"
-    blocks: list[Block] = [section(body)]
+    blocks: list[Block] = [{**section(body), "block_id": f"ask:{q.step.value}"}]
     if q.choices:
         blocks.append(
             actions(
@@ -39,7 +51,7 @@ def question(q: Question, feature_id: int, lead: str = "") -> tuple[str, list[Bl
                     button(
                         choice.label,
                         f"{_choice_action(q.step)}:{choice.value}",
-                        f"{feature_id}:{choice.value}",
+                        ChoiceValue(feature=feature_id, choice=choice.value).encode(),
                     )
                     for choice in q.choices
                 ),
@@ -49,6 +61,34 @@ def question(q: Question, feature_id: int, lead: str = "") -> tuple[str, list[Bl
     return f"{q.title}: {q.text}", blocks
 
 
+def line(text: str, asks: Step | None = None) -> tuple[str, list[Block]]:
+    """One short message (already mrkdwn); `asks` marks a follow-up question about an item."""
+    block = section(text)
+    if asks is not None:
+        block["block_id"] = f"ask:{asks.value}"
+    return text, [block]
+
+
+def agreed_note(
+    feature: Feature, version: TargetVersion, targets: Targets
+) -> tuple[str, list[Block]]:
+    """The short line in the thread when the targets are agreed (the summary above becomes the
+    record), with how many test cases it takes to check them."""
+    signers = " and ".join(
+        f"<@{s.user_id}> ({'PM' if s.role == Role.PM.value else 'engineer'})"
+        for s in version.signoffs
+    )
+    text = (
+        f":handshake: *{escape(feature.name)}*: targets agreed (version {version.version}), "
+        f"signed by {signers}. The summary above is the record."
+    )
+    blocks = [section(text)]
+    size = checking_size_line(targets)
+    if size is not None:
+        blocks.append(context(size))
+    return text, blocks
+
+
 def _choice_action(step: Step) -> str:
     return (Action.FALLBACK_CHOICE if step is Step.FALLBACK else Action.TRADEOFF_CHOICE).value
 
@@ -56,7 +96,7 @@ def _choice_action(step: Step) -> str:
 def bullets(targets: Targets) -> list[str]:
     """One line per answer, user text escaped."""
     return [
-        f"• *{checklist.STEP_NAMES[step].capitalize()}*: "
+        f"• *{checklist.ITEMS[step].label.capitalize()}*: "
         + escape(checklist.describe(targets, step))
         for step in checklist.ORDER
     ]
@@ -75,36 +115,74 @@ def summary(feature: Feature, version: TargetVersion, targets: Targets) -> tuple
     blocks: list[Block] = [
         section(title + "\n" + "\n".join(lines)),
         context(status_line),
-        actions(
-            *(
-                button(
-                    f"Edit {checklist.STEP_NAMES[step]}",
-                    f"{Action.EDIT_ANSWER.value}:{step.value}",
-                    f"{feature.id}:{step.value}",
-                )
-                for step in checklist.ORDER
-            ),
-            block_id="edit",
-        ),
-        actions(
-            button(
-                "Sign off as PM" + (" ✓" if Role.PM.value in signed else ""),
-                Action.SIGN_PM.value,
-                f"{feature.id}:{version.version}",
-                style="primary",
-            ),
-            button(
-                "Sign off as engineer" + (" ✓" if Role.ENGINEER.value in signed else ""),
-                Action.SIGN_ENGINEER.value,
-                f"{feature.id}:{version.version}",
-                style="primary",
-            ),
-            block_id="signoff",
-        ),
+        edit_buttons(feature),
+        signoff_buttons(feature, version, targets),
     ]
     if signed:
         blocks.append(context(signoff_line(version)))
     return f"{escape(feature.name)}: targets version {version.version}, awaiting sign-off", blocks
+
+
+def signoff_buttons(feature: Feature, version: TargetVersion, targets: Targets) -> Block:
+    """Sign-off buttons that carry what they sign: this version and a fingerprint of the
+    values shown above them. A proposal also offers its withdrawal."""
+    signed = {s.role for s in version.signoffs}
+    value = SignOffValue(
+        feature=feature.id, version=version.version, fingerprint=fingerprint(targets)
+    )
+    elements = [
+        button(
+            "Sign off as PM" + (" ✓" if Role.PM.value in signed else ""),
+            Action.SIGN_PM.value,
+            value.encode(),
+            style="primary",
+        ),
+        button(
+            "Sign off as engineer" + (" ✓" if Role.ENGINEER.value in signed else ""),
+            Action.SIGN_ENGINEER.value,
+            value.encode(),
+            style="primary",
+        ),
+    ]
+    if version.status is VersionStatus.DRAFT and version.version > 1 and version.changed_by:
+        withdrawal = WithdrawValue(feature=feature.id, version=version.version)
+        elements.append(
+            button("Withdraw this change", Action.WITHDRAW_CHANGE.value, withdrawal.encode())
+        )
+    return actions(*elements, block_id="signoff")
+
+
+def stale_reply(feature: Feature, version: TargetVersion, targets: Targets) -> str:
+    """To whoever pressed an out-of-date summary: nothing signed, and the numbers now."""
+    lines = "\n".join(bullets(targets))
+    return (
+        f"Nothing was signed: that summary of *{escape(feature.name)}* showed numbers that have "
+        f"changed since. Version {version.version} now reads:\n{lines}\n"
+        "If these are right, sign the newest summary in the kickoff thread."
+    )
+
+
+RETIRED = "Out of date: these numbers have changed since. Sign the newest summary in this thread."
+
+
+def retired(text: str, blocks: list[Block] | None) -> tuple[str, list[Block]]:
+    """An old summary with its buttons taken away, so nothing can be signed from it."""
+    kept = [block for block in blocks or [] if block.get("type") != "actions"]
+    return text, [*kept, context(RETIRED)]
+
+
+def edit_buttons(feature: Feature) -> Block:
+    return actions(
+        *(
+            button(
+                f"Edit {checklist.ITEMS[step].label}",
+                f"{Action.EDIT_ANSWER.value}:{step.value}",
+                EditValue(feature=feature.id, step=step).encode(),
+            )
+            for step in checklist.ORDER
+        ),
+        block_id="edit",
+    )
 
 
 def signoff_line(version: TargetVersion) -> str:
@@ -115,7 +193,9 @@ def signoff_line(version: TargetVersion) -> str:
     return "Signed: " + ", ".join(parts)
 
 
-def agreed(feature: Feature, version: TargetVersion, targets: Targets) -> tuple[str, list[Block]]:
+def agreed(
+    feature: Feature, version: TargetVersion, targets: Targets, *, in_thread: bool = False
+) -> tuple[str, list[Block]]:
     lines = bullets(targets)
     text = (
         f":handshake: *{escape(feature.name)}: targets agreed (version {version.version})*\n"
@@ -123,6 +203,8 @@ def agreed(feature: Feature, version: TargetVersion, targets: Targets) -> tuple[
     )
     fallback = f"{escape(feature.name)}: targets agreed"
     blocks = [section(text), context(signoff_line(version))]
+    if in_thread:  # the summary, retired: no sign-off buttons, but answers can still change
+        blocks.append(edit_buttons(feature))
     size = checking_size_line(targets)  # how many test cases it takes to check these numbers
     if size is not None:
         blocks.append(context(size))
@@ -130,14 +212,37 @@ def agreed(feature: Feature, version: TargetVersion, targets: Targets) -> tuple[
 
 
 def change_announcement(
-    feature: Feature, version: TargetVersion, step: Step, targets: Targets
+    feature: Feature,
+    version: TargetVersion,
+    step: Step,
+    targets: Targets,
+    revises: TargetVersion | None = None,
 ) -> str:
+    earlier = f" (revising version {revises.version})" if revises is not None else ""
     return (
-        f"<@{version.changed_by}> proposes changing the agreed *{checklist.STEP_NAMES[step]}* of "
-        f"*{escape(feature.name)}* to {escape(checklist.describe(targets, step))}, because: "
-        f"_{escape(version.reason or '')}_. Version {version.version} needs both sign-offs again "
-        "in the kickoff thread; until then version "
-        f"{version.version - 1} stays in force."
+        f"<@{version.changed_by}> proposes changing the agreed *{checklist.ITEMS[step].label}* "
+        f"of *{escape(feature.name)}* to {escape(checklist.describe(targets, step))}{earlier}, "
+        f"because: _{escape(version.reason or '')}_. Version {version.version} needs both "
+        "sign-offs again in the kickoff thread; until then the agreed version stays in force."
+    )
+
+
+def withdrawn_summary(
+    feature: Feature, withdrawn: TargetVersion, agreed_targets: Targets
+) -> tuple[str, list[Block]]:
+    """A withdrawn proposal's summary: what stays in force, and no buttons."""
+    lines = "\n".join(bullets(agreed_targets))
+    text = (
+        f"*{escape(feature.name)}: version {withdrawn.version} was withdrawn*; the agreed "
+        f"targets stay:\n{lines}"
+    )
+    return f"{escape(feature.name)}: proposal withdrawn", [section(text)]
+
+
+def withdrawal(feature: Feature, agreed: TargetVersion, withdrawn: TargetVersion, by: str) -> str:
+    return (
+        f"<@{by}> withdrew the proposed change to *{escape(feature.name)}* (version "
+        f"{withdrawn.version}). The agreed version {agreed.version} stays in force."
     )
 
 
@@ -147,7 +252,7 @@ def nudge(feature: Feature, waiting_on: list[str], second: bool) -> str:
     if step == checklist.REVIEW:
         what = "the sign-offs"
     else:
-        what = f"an answer to *{checklist.QUESTIONS[Step(step)].title}*"
+        what = f"an answer to *{checklist.ITEMS[Step(step)].question.title}*"
     if second:
         return (
             f"Last reminder from me, {who}: the kickoff of *{escape(feature.name)}* still needs "
@@ -163,11 +268,12 @@ def reading(feature_id: int, answer: str, described: str) -> tuple[str, list[Blo
         f"I read “{quoted}” as: *{escape(described)}*. Is that right? "
         "(You can also reply yes or no.)"
     )
+    pressed = ReadingValue(feature=feature_id).encode()
     return text, [
         section(text),
         actions(
-            button("Yes, that's right", Action.CONFIRM_READING.value, str(feature_id), "primary"),
-            button("No", Action.REJECT_READING.value, str(feature_id)),
+            button("Yes, that's right", Action.CONFIRM_READING.value, pressed, "primary"),
+            button("No", Action.REJECT_READING.value, pressed),
             block_id="reading",
         ),
     ]

@@ -8,6 +8,7 @@ from bot.domain import checklist
 from bot.domain.checklist import Step
 from bot.domain.mrkdwn import clip
 from bot.ids import Block, View
+from bot.slack.wire import EditForm, NoteForm
 
 
 def _text_input(
@@ -28,19 +29,23 @@ def _text_input(
 
 
 def edit_answer(feature_id: int, step: Step, need_reason: bool) -> dict[str, Any]:
-    name = checklist.STEP_NAMES[step]
     blocks = [
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": checklist.QUESTIONS[step].text[:3000]},
+            "text": {"type": "mrkdwn", "text": checklist.ITEMS[step].question.text[:3000]},
         },
-        _text_input(Block.EDIT_VALUE.value, f"New {name}", "Type it as you would in the thread"),
+        _text_input(
+            Block.EDIT_VALUE.value,
+            checklist.ITEMS[step].new_label,
+            "Type it as you would in the thread",
+        ),
     ]
     if need_reason:
         blocks.append(
             _text_input(Block.EDIT_REASON.value, "Why the change?", "Kept in the history", True)
         )
-    return _form(View.EDIT_ANSWER, f"{feature_id}:{step.value}", "Change an answer", blocks)
+    metadata = EditForm(feature=feature_id, step=step).encode()
+    return _form(View.EDIT_ANSWER, metadata, "Change an answer", blocks)
 
 
 def decision_note(
@@ -57,7 +62,8 @@ def decision_note(
             max_length=max_length,
         ),
     ]
-    return _form(View.DECISION_NOTE, f"{feature_id}:{decision_id}", "Note on a decision", blocks)
+    metadata = NoteForm(feature=feature_id, decision=decision_id).encode()
+    return _form(View.DECISION_NOTE, metadata, "Note on a decision", blocks)
 
 
 def _form(view: View, metadata: str, title: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:

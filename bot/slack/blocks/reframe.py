@@ -7,6 +7,7 @@ from bot.domain.checklist import AGREED
 from bot.domain.mrkdwn import clip, escape
 from bot.ids import Action
 from bot.slack.blocks import Block, actions, button, context, section
+from bot.slack.wire import KickoffPointerValue
 from bot.store.models import Feature
 
 LISTENING_HINT = (
@@ -21,7 +22,7 @@ NO_FEATURE = (
 
 def kickoff_button(feature_id: int | None) -> Block:
     label = "Start a kickoff" if feature_id is None else "Agree on a target"
-    value = "" if feature_id is None else str(feature_id)
+    value = KickoffPointerValue(feature=feature_id).encode()
     return actions(button(label, Action.START_KICKOFF.value, value, style="primary"))
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from bot.domain import report_text as words
 from bot.domain import tradeoff_text as tables
+from bot.domain.checklist import Step
 from bot.domain.mrkdwn import clip, escape
 from bot.domain.options import OPTION_NAMES, Option
 from bot.domain.report import ReportModel
 from bot.domain.style import MRKDWN, Style
 from bot.ids import Action
 from bot.slack.blocks import Block, actions, button, context, section
+from bot.slack.wire import DecisionValue, NoteValue
 from bot.store.models import Feature
 
 TRADEOFF_ROWS = 15  # the table's latest labels; more would not fit a message
@@ -25,9 +27,11 @@ SLACK_STYLE = MRKDWN
 RAW_STYLE = Style(esc=lambda text: text.replace("<", "‹").replace(">", "›"))
 
 
-def decision_value(feature_id: int, report_id: int, option: Option, step: str = "") -> str:
+def decision_value(
+    feature_id: int, report_id: int, option: Option, step: Step | None = None
+) -> str:
     """What a decision button carries: feature, report, option (and for C the step to reopen)."""
-    return f"{feature_id}:{report_id}:{option.value}" + (f":{step}" if step else "")
+    return DecisionValue(feature=feature_id, report=report_id, option=option, step=step).encode()
 
 
 def _buttons(model: ReportModel) -> Block | None:
@@ -35,14 +39,17 @@ def _buttons(model: ReportModel) -> Block | None:
     if report_id is None or plan is None:
         return None
     feature_id = model.inputs.feature_id
-    step = plan.revisit_step.value
+    step = plan.revisit_step
     return actions(
         *[
             button(
                 line.button,
                 f"{Action.DECISION.value}:{line.option.value}",
                 decision_value(
-                    feature_id, report_id, line.option, step if line.option.value == "C" else ""
+                    feature_id,
+                    report_id,
+                    line.option,
+                    step if line.option is Option.REVISIT_TARGET else None,
                 ),
             )
             for line in plan.lines
@@ -116,7 +123,8 @@ def decision_confirmation(
         f"*{escape(feature.name)}*. Noted with the date; the next reports will show the numbers "
         "before and after."
     )
-    note = button("Add a note", Action.DECISION_NOTE.value, f"{feature.id}:{decision_id}")
+    value = NoteValue(feature=feature.id, decision=decision_id).encode()
+    note = button("Add a note", Action.DECISION_NOTE.value, value)
     return line, [section(line), actions(note)]
 
 

@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.domain import checklist
+from bot.domain.agreement import VersionStatus
 from bot.domain.checklist import AGREED, REVIEW, Step
 from bot.domain.mrkdwn import escape
 from bot.domain.report import ReportModel
 from bot.domain.report_text import headline
 from bot.domain.targets import Targets
+from bot.services.kickoff import current_version
 from bot.services.outbox import Undelivered
 from bot.slack.blocks import Block, context, header, section
 from bot.slack.blocks.kickoff import bullets
@@ -26,7 +28,7 @@ def stage_words(feature: Feature) -> str:
         return "targets agreed"
     if feature.stage == REVIEW:
         return "awaiting sign-off"
-    return f"kickoff in progress: {checklist.QUESTIONS[Step(feature.stage)].title}"
+    return f"kickoff in progress: {checklist.ITEMS[Step(feature.stage)].question.title}"
 
 
 def unchecked_note(count: int) -> str:
@@ -66,7 +68,7 @@ def feature_blocks(
 
 def _feature_blocks(feature: Feature) -> list[Block]:
     versions = feature.target_versions
-    agreed = next((v for v in reversed(versions) if v.status == "agreed"), None)
+    agreed = next((v for v in reversed(versions) if v.status is VersionStatus.AGREED), None)
     where = f"in <#{feature.channel_id}> — {stage_words(feature)}"
     lines = [f"*{escape(feature.name)}* (`{feature.slug}`) {where}"]
     if agreed is not None:
@@ -76,8 +78,9 @@ def _feature_blocks(feature: Feature) -> list[Block]:
             f"<@{s.user_id}> ({'PM' if s.role == 'pm' else 'engineer'})" for s in agreed.signoffs
         )
         footer = f"Version {agreed.version}, signed by {signers}"
-        if versions[-1] is not agreed:
-            footer += f"; version {versions[-1].version} awaits sign-off"
+        current = current_version(feature)
+        if current is not agreed:
+            footer += f"; version {current.version} awaits sign-off"
         return [section("\n".join(lines)), context(footer)]
     return [section("\n".join(lines))]
 

@@ -3,68 +3,66 @@ thread are fetched and stored after the ack, by bot/jobs/file_drop.py.)"""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from slack_bolt import Ack
 
 from bot.deps import Deps
 from bot.domain.mrkdwn import escape
+from bot.domain.wording import format_number
 from bot.errors import BadInput
 from bot.jobs import rejudge
-from bot.services import kickoff, outbox, tokens, wrong_answers
+from bot.services import outbox, samples, tokens, wrong_answers
 from bot.services.access import Need
 from bot.slack.listeners.lookup import commanded_feature
-from bot.store.models import MetricSample
 
 METRIC_USAGE = (
     "Usage: `/align metric <feature> <name> <value>`, "
-    "e.g. `/align metric support-answers CSAT 4.3`."
+    "e.g. `/align metric support-answers CSAT 4.3`; `/align metric <feature> undo` takes back "
+    "your last one."
 )
 TOKEN_USAGE = (
     "Usage: `/align token <feature>` for a new upload token, or `--revoke` to cancel them all."
 )
 
 
-def _number(text: str) -> float:
-    try:
-        value = float(text.replace(",", "").rstrip("%"))
-    except ValueError:
-        raise BadInput(f"`{escape(text[:40])}` is not a number. {METRIC_USAGE}") from None
-    if not math.isfinite(value):
-        raise BadInput(f"`{escape(text[:40])}` is not a number. {METRIC_USAGE}")
-    return value
-
-
 def metric(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
-    """`/align metric F <name> <value>`: one reading of a success measure (CSAT, weekly users…)."""
+    """`/align metric F <name> <value>`: one reading of a success measure (CSAT, weekly users…),
+    checked against the measure as agreed; `/align metric F undo` takes back your last one."""
+    if len(args) == 2 and args[1].lower() == "undo":
+        with deps.unit_of_work() as session:
+            feature = commanded_feature(session, deps, command, args[0], Need.ACT)
+            removed = samples.undo_last(session, feature, command["user_id"])
+            text = (
+                f"Removed *{escape(removed.name)}* = {format_number(removed.value)} for "
+                f"*{escape(feature.name)}*."
+            )
+        ack(response_type="ephemeral", text=text)
+        return
     if len(args) < 3:
         raise BadInput(METRIC_USAGE)
-    key, name, value = args[0], " ".join(args[1:-1]), _number(args[-1])
+    key, name, typed = args[0], " ".join(args[1:-1]), args[-1]
     if len(name) > 80:
         raise BadInput("Please keep the measure's name under 80 characters.")
     with deps.unit_of_work() as session:
         feature = commanded_feature(session, deps, command, key, Need.ACT)
-        version = kickoff.agreed_version(feature) or kickoff.current_version(feature)
-        agreed = [m.name for m in kickoff.targets_of(version).success_metrics]
-        # Use the agreed spelling, so "csat" and "CSAT" are one series.
-        name = next((known for known in agreed if known.lower() == name.lower()), name)
-        session.add(
-            MetricSample(
-                feature_id=feature.id,
-                name=name,
-                value=value,
-                at=deps.clock.now(),
-                by=command["user_id"],
-            )
+        recorded = samples.record(
+            session, deps.clock, feature, command["user_id"], name, typed, METRIC_USAGE
         )
-        feature_name = feature.name
-    ack(response_type="ephemeral", text=noted_text(name, value, feature_name, agreed))
+        feature_name, slug = feature.name, feature.slug
+    ack(
+        response_type="ephemeral",
+        text=noted_text(recorded.name, recorded.value, feature_name, recorded.agreed, slug),
+    )
 
 
-def noted_text(name: str, value: float, feature_name: str, agreed: list[str]) -> str:
+def noted_text(
+    name: str, value: float, feature_name: str, agreed: list[str], slug: str = ""
+) -> str:
     """The reply to a recorded sample; names the agreed measures when this one is not one."""
-    text = f"Noted: *{escape(name)}* = {value:g} for *{escape(feature_name)}*."
+    text = f"Noted: *{escape(name)}* = {format_number(value)} for *{escape(feature_name)}*."
+    if slug:
+        text += f" A typo? `/align metric {escape(slug)} undo` takes it back."
     if agreed and name not in agreed:
         text += f" (agreed measures: {escape(', '.join(agreed))})"
     return text

@@ -20,16 +20,25 @@ from bot.ids import Action, Block, Command, View
 from bot.jobs import reading as reading_job
 from bot.services import access, inbox, kickoff, outbox
 from bot.services.access import Need
-from bot.services.kickoff import answers, changes, signoff
-from bot.services.kickoff.outcomes import Clarify, Signed
+from bot.services.kickoff import answers, changes, signoff, summary
+from bot.services.kickoff.outcomes import Clarify, Stale
 from bot.slack import text as slack_text
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
-from bot.slack.listeners.kickoff_replies import say
+from bot.slack.listeners.kickoff_replies import say, stale_press
 from bot.slack.listeners.lookup import clicked_feature
+from bot.slack.wire import (
+    ChoiceValue,
+    EditForm,
+    EditValue,
+    ReadingValue,
+    SignOffValue,
+    WithdrawValue,
+)
 from bot.store.models import Feature
 
 KICKOFF_GONE = "That kickoff no longer exists."
+STALE_SUMMARY = "That summary is out of date; sign the newest one in the kickoff thread."
 NAME_TAKEN = "That name is already taken in this workspace. Pick another name."
 # Message subtypes that are still a person talking (file drops, thread broadcasts).
 HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast"}
@@ -57,7 +66,8 @@ def register(app: App, deps: Deps) -> None:
     @app.action(re.compile(f"^({Action.FALLBACK_CHOICE.value}|{Action.TRADEOFF_CHOICE.value}):"))
     def choice(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        feature_id, value = action["value"].split(":", 1)
+        pressed = ChoiceValue.decode(action.get("value"))
+        feature_id, value = str(pressed.feature), pressed.choice
         step = (
             Step.FALLBACK
             if action["action_id"].startswith(Action.FALLBACK_CHOICE.value)
@@ -71,57 +81,78 @@ def register(app: App, deps: Deps) -> None:
 
     @app.action(re.compile(f"^({Action.SIGN_PM.value}|{Action.SIGN_ENGINEER.value})$"))
     def sign(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Sign what the pressed summary showed; a summary that is out of date signs nothing,
+        is retired, and the presser is shown the current numbers."""
         ack()
-        feature_id = action["value"].split(":", 1)[0]
+        shown = SignOffValue.decode(action.get("value"), STALE_SUMMARY)
         role = Role.PM if action["action_id"] == Action.SIGN_PM.value else Role.ENGINEER
+        message = body.get("message") or {}
         with deps.unit_of_work() as session:
-            feature = _feature(session, deps, body, feature_id)
-            outcome = signoff.sign(session, deps.clock, feature, body["user"]["id"], role)
-            message = body.get("message") or {}
-            version = kickoff.current_version(feature)
-            if message.get("ts") and isinstance(outcome, Signed):
-                text, blocks = kickoff_blocks.summary(feature, version, outcome.targets)
-                outbox.update(
-                    session,
-                    deps.clock,
-                    team_id=feature.team_id,
-                    channel_id=feature.channel_id,
-                    ts=message["ts"],
-                    text=text,
-                    blocks=blocks,
-                )
+            feature = _feature(session, deps, body, str(shown.feature))
+            outcome = signoff.sign(
+                session,
+                deps.clock,
+                feature,
+                body["user"]["id"],
+                role,
+                shown_version=shown.version,
+                shown_fingerprint=shown.fingerprint,
+            )
+            ts = str(message.get("ts") or "") or None
+            if isinstance(outcome, Stale):
+                stale_press(session, deps, feature, outcome, body, ts)
+                return
+            if ts is not None:  # the summary pressed is the one to update
+                summary.adopt(session, feature, ts)
             say(session, deps, outcome)
+
+    @app.action(Action.WITHDRAW_CHANGE.value)
+    def withdraw(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """The proposer takes back an open change to agreed targets."""
+        ack()
+        pressed = WithdrawValue.decode(action.get("value"), STALE_SUMMARY)
+        with deps.unit_of_work() as session:
+            feature = _feature(session, deps, body, str(pressed.feature))
+            if kickoff.current_version(feature).version != pressed.version:
+                raise Conflict("That proposal is no longer the open one; see the newest summary.")
+            say(session, deps, changes.withdraw(session, deps.clock, feature, body["user"]["id"]))
 
     @app.action(re.compile(f"^{Action.EDIT_ANSWER.value}:"))
     def edit(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        feature_id, step = action["value"].split(":", 1)
+        pressed = EditValue.decode(action.get("value"))
         with deps.unit_of_work() as session:
-            feature = _feature(session, deps, body, feature_id)
-            agreed = kickoff.current_version(feature).status == "agreed"
-            view = modals.edit_answer(feature.id, Step(step), need_reason=agreed)
+            feature = _feature(session, deps, body, str(pressed.feature))
+            agreed = kickoff.agreed_version(feature) is not None  # a change needs a reason
+            view = modals.edit_answer(feature.id, pressed.step, need_reason=agreed)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.view(View.EDIT_ANSWER.value)
     def edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        feature_id, step = view["private_metadata"].split(":", 1)
+        form = EditForm.decode(view.get("private_metadata"))
+        feature_id, step = str(form.feature), form.step
         values = view["state"]["values"]
         value_text = values[Block.EDIT_VALUE.value]["value"]["value"] or ""
         reason = (values.get(Block.EDIT_REASON.value) or {}).get("value", {}).get("value")
         with deps.unit_of_work() as session:
             try:
                 feature = _feature(session, deps, body, feature_id)
+                outcome = changes.change(
+                    session, deps.clock, feature, body["user"]["id"], step, value_text, reason
+                )
             except UserFacingError as refused:  # shown in the form, which stays open
+                session.rollback()
                 ack(
                     response_action="errors",
-                    errors={Block.EDIT_VALUE.value: plain(refused.message)[:150]},
+                    errors={Block.EDIT_VALUE.value: _plain(refused.message)},
                 )
                 return
-            outcome = changes.change(
-                session, deps.clock, feature, body["user"]["id"], Step(step), value_text, reason
-            )
             if isinstance(outcome, Clarify):
-                ack(response_action="errors", errors={Block.EDIT_VALUE.value: outcome.text[:150]})
+                # Under the field it is about: the reason, when that is what is missing.
+                field = Block.EDIT_VALUE.value
+                if Block.EDIT_REASON.value in values and "reason" in outcome.text:
+                    field = Block.EDIT_REASON.value
+                ack(response_action="errors", errors={field: _plain(outcome.text)})
                 session.rollback()
                 return
             say(session, deps, outcome)
@@ -132,12 +163,19 @@ def register(app: App, deps: Deps) -> None:
         ack()
         accept = action["action_id"] == Action.CONFIRM_READING.value
         with deps.unit_of_work() as session:
-            feature = _feature(session, deps, body, action["value"])
+            feature = _feature(
+                session, deps, body, str(ReadingValue.decode(action.get("value")).feature)
+            )
             outcome = answers.confirm_reading(
                 session, deps.clock, feature, body["user"]["id"], accept
             )
             if outcome is not None:
                 say(session, deps, outcome)
+
+
+def _plain(message: str) -> str:
+    """A reply as a form's error under a field: plain text, and short (Slack shows 150)."""
+    return plain(message)[:150]
 
 
 def _feature(session: Session, deps: Deps, body: dict[str, Any], feature_id: str) -> Feature:
@@ -184,7 +222,7 @@ def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:
         blocks=blocks,
         response_url=command.get("response_url"),
     )
-    first = checklist.QUESTIONS[checklist.ORDER[0]]
+    first = checklist.ITEMS[checklist.ORDER[0]].question
     outbox.say(session, deps.clock, feature, *kickoff_blocks.question(first, feature.id))
 
 
@@ -197,7 +235,13 @@ def answer(deps: Deps, session: Session, feature: Feature, body: dict[str, Any])
     access.require_after_ack(deps.directory, feature, str(event["user"]), Need.ACT, KICKOFF_GONE)
     said = slack_text.read(event.get("text"))
     outcome = answers.answer(
-        session, deps.clock, feature, event["user"], said, bot_user=slack_text.bot_user_of(body)
+        session,
+        deps.clock,
+        feature,
+        event["user"],
+        said,
+        bot_user=slack_text.bot_user_of(body),
+        model=deps.llm is not None,
     )
     if outcome is None:
         return

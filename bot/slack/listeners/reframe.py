@@ -25,6 +25,7 @@ from bot.services.reframe import Job
 from bot.slack import text as slack_text
 from bot.slack.blocks import reframe as reframe_blocks
 from bot.slack.listeners.lookup import commanded_feature
+from bot.slack.wire import KickoffPointerValue
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,8 @@ def register(app: App, deps: Deps) -> None:
         target = outbox.ReplyTarget.from_body(body)
         if target is None:
             return
-        key = str(action.get("value") or "")
+        pressed = KickoffPointerValue.decode(action.get("value"))
+        key = str(pressed.feature) if pressed.feature is not None else ""
         with deps.unit_of_work() as session:
             feature = kickoff.get_feature(session, target.team_id, key) if key else None
             if feature is not None and target.user_id is not None:

@@ -24,6 +24,7 @@ from bot.slack.blocks import modals
 from bot.slack.blocks import report as report_blocks
 from bot.slack.listeners.lookup import clicked_feature, commanded_feature
 from bot.slack.middleware import work_of
+from bot.slack.wire import DecisionValue, NoteForm, NoteValue
 
 REPORT_USAGE = "Usage: `/align report <feature>`, e.g. `/align report support-answers`."
 
@@ -54,18 +55,6 @@ def report_command(deps: Deps, command: dict[str, Any], args: list[str], ack: Ac
     ack(response_type="ephemeral", text=f"Posting the report for *{escape(name)}* in its channel.")
 
 
-def _parse(value: str) -> tuple[str, int, Option, Step | None]:
-    parts = value.split(":")
-    if len(parts) < 3 or not parts[1].isdigit():
-        raise BadInput(STALE_BUTTON)
-    try:
-        option = Option(parts[2])
-        step = Step(parts[3]) if len(parts) > 3 and parts[3] else None
-    except ValueError:
-        raise BadInput(STALE_BUTTON) from None
-    return parts[0], int(parts[1]), option, step
-
-
 def register(app: App, deps: Deps) -> None:
     @app.action(re.compile(f"^{Action.DECISION.value}(:|$)"))
     def decide(
@@ -76,17 +65,18 @@ def register(app: App, deps: Deps) -> None:
         context: BoltContext,
     ) -> None:
         ack()
-        feature_key, report_id, option, step = _parse(str(action.get("value") or ""))
+        pressed = DecisionValue.decode(action.get("value"), STALE_BUTTON)
+        report_id, option, step = pressed.report, pressed.option, pressed.step
         user_id = body["user"]["id"]
         message_ts = (body.get("container") or {}).get("message_ts")
         work = work_of(context)
-        feature = clicked_feature(work.session, deps, body, feature_key, FEATURE_GONE)
+        feature = clicked_feature(work.session, deps, body, str(pressed.feature), FEATURE_GONE)
         decision, created = report_service.record_decision(
             work.session, deps.clock, feature, report_id, option.value, user_id
         )
         if option is Option.REVISIT_TARGET:
             # The kickoff's own change flow: a new version that needs both sign-offs.
-            agreed = kickoff.current_version(feature).status == "agreed"
+            agreed = kickoff.agreed_version(feature) is not None  # a change needs a reason
             view = modals.edit_answer(feature.id, step or Step.ERROR_RATE, need_reason=agreed)
             work.commit()  # stored before we call Slack, never inside the transaction
             client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -103,7 +93,8 @@ def register(app: App, deps: Deps) -> None:
         context: BoltContext,
     ) -> None:
         ack()
-        feature_id, decision_id = _ids(str(action.get("value") or ""))
+        note = NoteValue.decode(action.get("value"), STALE_BUTTON)
+        feature_id, decision_id = note.feature, note.decision
         work = work_of(context)
         feature = clicked_feature(work.session, deps, body, str(feature_id), FEATURE_GONE)
         decision = report_service.decision_of(work.session, feature, decision_id)
@@ -117,7 +108,8 @@ def register(app: App, deps: Deps) -> None:
     def note_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
     ) -> None:
-        feature_id, decision_id = _ids(str(view.get("private_metadata") or ""))
+        form = NoteForm.decode(view.get("private_metadata"), STALE_BUTTON)
+        feature_id, decision_id = form.feature, form.decision
         values = view["state"]["values"]
         text = values[Block.DECISION_NOTE.value]["value"]["value"] or ""
         user_id = body["user"]["id"]
@@ -136,11 +128,3 @@ def register(app: App, deps: Deps) -> None:
         thread = report_service.report_ts(work.session, decision)
         outbox.say(work.session, deps.clock, feature, line, blocks, where=thread)
         ack()
-
-
-def _ids(value: str) -> tuple[int, int]:
-    try:
-        first, second = value.split(":", 1)
-        return int(first), int(second)
-    except ValueError:
-        raise BadInput(STALE_BUTTON) from None

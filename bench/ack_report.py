@@ -1,0 +1,138 @@
+"""bench/ack.py's verdicts against the targets, its markdown table and its section of
+docs/performance.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.common import replace_doc_section
+
+SECTION = "## Ack latency (bench/ack.py)"
+FLOORS = {"floor": "uvicorn", "floor_waitress": "waitress"}  # app name -> bench/floor_app.py stack
+APPS = (*FLOORS, "ours")
+TARGET_P50_RATIO = 2.0  # at concurrency 1, against the uvicorn floor
+TARGET_P99_RATIO = 1.3  # at 16 and 64
+TARGET_THROUGHPUT_RATIO = 0.7  # at 16 and 64
+TARGET_RSS_MB = 150.0
+
+
+def verdicts(levels: list[dict[str, Any]], memory: dict[str, Any]) -> dict[str, Any]:
+    """Against the uvicorn floor: p50 at 1, p99 and throughput at 16 and 64; idle memory."""
+    single = levels[0]["ratios"]["floor"]["p50"]
+    loaded = [level for level in levels if level["concurrency"] > 1]
+    p99 = {str(level["concurrency"]): level["ratios"]["floor"]["p99"] for level in loaded}
+    rate = {str(level["concurrency"]): level["ratios"]["floor"]["throughput"] for level in loaded}
+    rss = memory["ours_idle_rss_mb"]
+    return {
+        "p50_ratio_at_1": {
+            "value": single,
+            "target": TARGET_P50_RATIO,
+            "met": single <= TARGET_P50_RATIO,
+        },
+        "p99_ratio": {
+            "value": p99,
+            "target": TARGET_P99_RATIO,
+            "met": all(ratio <= TARGET_P99_RATIO for ratio in p99.values()),
+        },
+        "throughput_ratio": {
+            "value": rate,
+            "target": TARGET_THROUGHPUT_RATIO,
+            "met": all(ratio >= TARGET_THROUGHPUT_RATIO for ratio in rate.values()),
+        },
+        "idle_rss_mb": {"value": rss, "target": TARGET_RSS_MB, "met": rss < TARGET_RSS_MB},
+    }
+
+
+LABELS = {"floor": "floor (uvicorn)", "floor_waitress": "floor (waitress)", "ours": "ours"}
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = [
+        "| concurrency | app | p50 ms | p90 ms | p99 ms | max ms | req/s | server CPU ms/req "
+        "| errors | ours/uvicorn floor p50, p99, req/s | ours/waitress floor p50, p99, req/s |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for level in result["levels"]:
+        for name in APPS:
+            stats = level[name]
+            cells = [
+                str(level["concurrency"]),
+                LABELS[name],
+                *(f"{stats[key]:.2f}" for key in ("p50_ms", "p90_ms", "p99_ms")),
+                f"{stats['max_ms']:.1f}",
+                f"{stats['req_per_s']:,.0f}",
+                f"{stats['server_cpu_ms_per_request']:.2f}",
+                str(stats["errors"]),
+            ]
+            for floor in FLOORS:
+                r = level["ratios"][floor]
+                cells.append(
+                    f"{r['p50']:.2f}, {r['p99']:.2f}, {r['throughput']:.2f}"
+                    if name == "ours"
+                    else ""
+                )
+            lines.append("| " + " | ".join(cells) + " |")
+    memory = result["memory"]
+    targets = result["targets"]
+
+    def per_level(key: str) -> str:
+        return ", ".join(f"{ratio:.2f} at {at}" for at, ratio in targets[key]["value"].items())
+
+    rows = [
+        (
+            f"p50 ≤ {TARGET_P50_RATIO:g}× the uvicorn floor's at concurrency 1",
+            f"{targets['p50_ratio_at_1']['value']:.2f}",
+        ),
+        (f"p99 ≤ {TARGET_P99_RATIO:g}× the uvicorn floor's at 16 and 64", per_level("p99_ratio")),
+        (
+            f"req/s ≥ {TARGET_THROUGHPUT_RATIO:g}× the uvicorn floor's at 16 and 64",
+            per_level("throughput_ratio"),
+        ),
+        (f"idle RSS < {TARGET_RSS_MB:g} MB", f"{targets['idle_rss_mb']['value']} MB"),
+    ]
+    lines += [
+        "",
+        f"Idle RSS of `groundline serve`, its processes added up: "
+        f"{memory['ours_idle_rss_mb']} MB, of which the web process "
+        f"{memory['ours_idle_rss_web_process_mb']} MB (uvicorn floor, its processes added up: "
+        f"{memory['floor_idle_rss_mb']} MB; waitress floor {memory['floor_waitress_idle_rss_mb']}"
+        f" MB; ours after the load {memory['ours_rss_after_load_mb']} MB).",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+    ]
+    for (label, measured), verdict in zip(rows, targets.values(), strict=True):
+        lines.append(f"| {label} | {measured} | {'yes' if verdict['met'] else 'no'} |")
+    return "\n".join(lines)
+
+
+def budget_words(budget: dict[str, Any]) -> str:
+    if budget.get("client") == "wrk":
+        return f"client wrk (2 threads), {budget['seconds'] / 2:g} s per app and level"
+    return (
+        f"client bench/loadgen.py, {budget['count']} requests or {budget['seconds']:g} s per "
+        "app and level"
+    )
+
+
+def write_doc_section(result: dict[str, Any], interpretation: str) -> None:
+    """Replace our section of docs/performance.md (other benches own the other sections)."""
+    machine = result["machine"]
+    body = (
+        f"{SECTION}\n\n"
+        "`/align help` over HTTP, signed like Slack signs it, against two floors in the same "
+        "run: a bare Bolt app with one command that only acks (`process_before_response=True`), "
+        "as Bolt's `AsyncApp` under uvicorn with 2 worker processes, uvloop and httptools (the "
+        "true floor), and as Bolt's `App` under waitress with 8 threads "
+        "(`bench/floor_app.py`). Every app and the load generator are separate processes; the "
+        "apps take turns in short rounds and each app's latencies are pooled. Run with "
+        "`.venv/bin/python bench/ack.py` (`--quick` for a smaller run); raw figures in "
+        "`bench/results/ack.json`.\n\n"
+        f"Run of {result['when']} ({'quick' if result['quick'] else 'full'}): "
+        f"{machine['cpus']} × {machine['cpu'] or 'unknown CPU'}, Python {machine['python']}, "
+        f"1-minute load average {machine['load_before']:.1f} before the run "
+        f"(`uptime` after it: {result.get('uptime_after') or 'not read'}); "
+        f"{budget_words(result['budget'])}.\n\n"
+        f"{table(result)}\n\n{interpretation.strip()}\n"
+    )
+    replace_doc_section(body)

@@ -1,0 +1,175 @@
+"""A reply cut into sentences and parts, the way people separate their points in a Slack message:
+lines, bullets, numbered lists, ";", ". ", "—", " / ", parentheses, then commas. A label at the
+start of a sentence ("fallback:", "success =", "cost of an error:") says which item the sentence
+answers. Positions always refer to the reply's text, so a part can be quoted as it was typed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.domain.parsing.tokens import Tok, numbers, words
+from bot.domain.steps import Step
+
+# Pasted code, emoji shortcodes, "+1" and list markers carry no answer: blanked (same length).
+_BLANKED = re.compile(
+    r"```.*?```|```.*$"
+    r"|:[a-z0-9_+'-]+:"
+    r"|(?<![\w+])\+1(?!\d|[.,]\d)"
+    r"|^[ \t]*(?:[0-9]{1,2}[.)]|[-*•·‣◦])(?=[ \t])"
+    r"|<[^<>\s]{1,60}>",  # typed-out tags or mentions ("<@U0EVIL>"): not comparisons
+    re.DOTALL | re.MULTILINE,
+)
+_SENTENCE_END = re.compile(r"\n+|;|!+|\?+|\.(?=\s|$)|\s[—–]\s?|\s-{1,2}\s|\s/\s|[()]|…")
+_COMMA = re.compile(r",(?=\s|$)")
+
+# Sentence openers that name an item ("fallback: …") or only introduce ("from my side: …").
+_LABELS: list[tuple[str, Step | None]] = [
+    *(
+        (label, Step.ERROR_IMPACT)
+        for label in (
+            "cost of an error",
+            "cost of errors",
+            "cost of a mistake",
+            "cost of a wrong answer",
+            "error cost",
+            "impact",
+            "what an error costs",
+        )
+    ),
+    *((label, Step.ERROR_RATE) for label in ("error rate", "errors", "error-wise", "accuracy")),
+    *((label, Step.FALLBACK) for label in ("fallback", "fall back", "when unsure", "if unsure")),
+    *(
+        (label, Step.SUCCESS_METRICS)
+        for label in (
+            "success measures",
+            "success metrics",
+            "success",
+            "measures",
+            "metrics",
+            "kpis",
+            "kpi",
+            "what i care about",
+        )
+    ),
+    *((label, Step.LATENCY) for label in ("latency", "p95", "speed")),
+    *((label, Step.COST) for label in ("cost per query", "cost", "budget", "price")),
+    *((label, Step.TRADEOFF) for label in ("tradeoff", "trade-off", "trade off", "priority")),
+    *(
+        (label, None)
+        for label in (
+            "budget side",
+            "from my side",
+            "from support",
+            "from legal",
+            "to be clear",
+            "context",
+            "fyi",
+            "btw",
+            "then",
+            "ok",
+            "so",
+            "also",
+            "and",
+        )
+    ),
+]
+_LABEL = re.compile(
+    r"^\s*(?P<label>"
+    + "|".join(re.escape(label) for label, _ in sorted(_LABELS, key=lambda x: -len(x[0])))
+    + r")\s*(?::|=)\s*"
+    r"|^\s*(?P<verb>success|what i care about|success measures?)\s+(?:is|are|means)\s+",
+    re.IGNORECASE,
+)
+_LABEL_STEPS = dict(_LABELS)
+
+
+@dataclass
+class Part:
+    """One clause: its text as typed, its tokens (numbers merged) and words."""
+
+    text: str
+    start: int
+    end: int
+    sentence: int
+    label: Step | None = None
+    tokens: list[Tok] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Sentence:
+    text: str
+    start: int
+    end: int
+    index: int
+    question: bool  # ended with "?"
+    label: Step | None
+    parts: list[Part] = field(default_factory=list)
+
+
+def blank(text: str) -> str:
+    """The reply with code blocks, emoji, "+1" and list markers replaced by spaces."""
+    return _BLANKED.sub(lambda match: " " * len(match.group(0)), text)
+
+
+def sentences(text: str) -> list[Sentence]:
+    found: list[Sentence] = []
+    last = 0
+    for match in [*_SENTENCE_END.finditer(text), None]:
+        end = match.start() if match is not None else len(text)
+        _add(found, text, last, end, question=match is not None and "?" in match.group(0))
+        if match is not None:
+            last = match.end()
+    return found
+
+
+def _add(found: list[Sentence], text: str, start: int, end: int, *, question: bool) -> None:
+    chunk = text[start:end]
+    if not chunk.strip():
+        return
+    named_only = _LABEL_STEPS.get(chunk.strip().lower())
+    if named_only is not None:  # "latency" alone, or "fallback — …" naming what follows
+        alone = Sentence(chunk.strip(), start, end, len(found), question, named_only)
+        alone.parts.append(_part(text, start, end, alone.index, named_only))
+        found.append(alone)
+        return
+    label: Step | None = None
+    body_start = start
+    if (named := _LABEL.match(chunk)) is not None:
+        label = _LABEL_STEPS.get((named.group("label") or named.group("verb")).lower())
+        body_start = start + named.end()
+    elif found and found[-1].label is not None and _only_label(found[-1]):
+        label = found[-1].label  # the sentence before was only the label
+    sentence = Sentence(text[body_start:end], body_start, end, len(found), question, label)
+    if not sentence.text.strip():
+        if label is not None:  # "success:" at the end of a line names the next one
+            found.append(Sentence(chunk.strip(), start, end, len(found), question, label))
+        return
+    last = body_start
+    for comma in [*_COMMA.finditer(text, body_start, end), None]:
+        stop = comma.start() if comma is not None else end
+        if text[last:stop].strip():
+            sentence.parts.append(_part(text, last, stop, sentence.index, label))
+        if comma is not None:
+            last = comma.end()
+    found.append(sentence)
+
+
+def _only_label(sentence: Sentence) -> bool:
+    return not sentence.parts or sentence.text.strip().lower() in _LABEL_STEPS
+
+
+def _part(text: str, start: int, end: int, sentence: int, label: Step | None) -> Part:
+    chunk = text[start:end]
+    lead = len(chunk) - len(chunk.lstrip())
+    chunk = chunk.strip()
+    return Part(
+        chunk,
+        start + lead,
+        start + lead + len(chunk),
+        sentence,
+        label,
+        numbers(chunk),
+        words(chunk),
+    )

@@ -1,0 +1,187 @@
+"""(2) What the product does when the model is unsure: say so, hand over to a person, offer
+alternatives, or something of the team's own. Buttons send the kinds' values; typed answers are
+read by what the product is told to do ("hand it over to the billing team", "say it doesn't
+know", "show related articles"). A person's own words are kept as the detail."""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain.parsing.clauses import Part
+from bot.domain.parsing.findings import Finding, Found
+from bot.domain.parsing.results import FALLBACK, Parsed, Unclear, precheck, unclear
+from bot.domain.parsing.tokens import corrected, normalize, quote, words
+from bot.domain.steps import Step
+from bot.domain.targets import Fallback, FallbackKind
+from bot.domain.wording import FALLBACK_LABELS
+
+_HANDOFF = (
+    r"\b(?:hand(?:s|ed|ing)?|pass(?:es)?|route[sd]?|send|sends|transfer(?:s|red)?|forward(?:s)?"
+    r"|kick|punt|bounce)\b(?: it| them| this| that| the (?:conversation|chat|question|case|user))?"
+    r"\s+(?:(?:over|off|back|across)\s+)?to\b"
+    r"|\bhand(?:s|ed)?(?: it| them)? (?:over|off)\b|\bhand-?off\b|\bhandover\b"
+    r"|\bescalat(?:e|es|ed|ing|ion)\b"
+    r"|\b(?:human|person|agent|someone|staff|operator|dispatcher|nurse|pharmacist|expert)s?"
+    r"(?: \w+)? takes? over\b"
+    r"|\b(?:talk|speak) to a (?:human|person|agent)\b"
+)
+_UNSURE = (
+    r"\b(?:say|says|saying|reply|replies|answer|answers|respond|responds|tell|tells|admit)\b"
+    r"[^.;]{0,25}?\b(?:not sure|unsure|does not know|do not know|no idea"
+    r"|not certain|uncertain|not confident|is not sure|cannot tell|am not sure)\b"
+    r"|\bsay(?:s)? so\b|\badmit(?:s|ting)?\b|\babstain\b"
+    r"|\b(?:decline|declines|refuse|refuses) to answer\b|\bi'?m not sure\b"
+)
+_OFFER = (
+    r"\b(?:offer|offers|suggest|suggests|show|shows|list|lists|recommend|recommends)\b"
+    r"[^.;]{0,30}?\b(?:alternatives?|options?|related|similar|articles?|docs?|documents?"
+    r"|results?|recipes?|lessons?|suggestions?|choices?|faqs?|guides?|sheet|links?)\b"
+    r"|\b(?:link|links|point|points|send|sends|direct|directs)\b(?: them| users| people"
+    r"| the user| customers)? to (?:a |an |the |our |some )?(?:[\w-]+ ){0,2}"
+    r"(?:page|article|doc|docs|faq|guide|help|site|tracking)\b"
+)
+_KINDS = [
+    (FallbackKind.ESCALATE_HUMAN, re.compile(_HANDOFF)),
+    (FallbackKind.SAY_UNSURE, re.compile(_UNSURE)),
+    (FallbackKind.OFFER_ALTERNATIVES, re.compile(_OFFER)),
+]
+# One word or two, the way people answer the question itself.
+_SHORT = {
+    FallbackKind.SAY_UNSURE: (
+        "not sure",
+        "unsure",
+        "say so",
+        "admit it",
+        "say unsure",
+        "i do not know",
+        "do not know",
+        "we do not know",
+        "i am not sure",
+        "i m not sure",
+        "no idea",
+    ),
+    FallbackKind.ESCALATE_HUMAN: (
+        "human",
+        "a human",
+        "humans",
+        "person",
+        "a person",
+        "agent",
+        "an agent",
+        "escalate",
+        "handoff",
+        "hand off",
+        "hand over",
+        "human handoff",
+        "support",
+    ),
+    FallbackKind.OFFER_ALTERNATIVES: ("alternatives", "options", "suggestions", "offer options"),
+}
+_NEGATED = re.compile(r"\b(?:not|never|no|without|do not|does not|don't|doesn't)\s+$")
+# Later words win over earlier ones ("hand over — well, just show nothing").
+CHANGE_MARKS = re.compile(r"\b(?:well|actually|instead|rather|scratch that|i mean|or rather)\b")
+# Doing something for the user: what a fallback of the team's own sounds like.
+_BEHAVIOUR = re.compile(
+    r"\b(?:show|shows|ask|asks|tell|tells|send|sends|route|open|opens|display|return|returns"
+    r"|fall back|falls back|redirect|point|give|gives|reply|respond|let|stop|stops|refuse"
+    r"|create|forward|log|flag|hide|skip|default|use|uses|fall|say|says|link|offer|suggest"
+    r"|nothing)\b"
+)
+_EMPTY = {"other", "something else", "none", "nothing", "n a", "na", "no", "ok", "yes"}
+
+
+def kinds_in(text: str) -> list[tuple[int, FallbackKind]]:
+    """(position, kind) of every fallback the text asks for; "don't hand over" does not count."""
+    lowered = corrected(text)
+    found = []
+    for kind, pattern in _KINDS:
+        for match in pattern.finditer(lowered):
+            if _NEGATED.search(lowered[: match.start()]) and kind is not FallbackKind.SAY_UNSURE:
+                continue
+            found.append((match.start(), kind))
+            break
+    return sorted(found, key=lambda item: item[0])
+
+
+def chosen(text: str) -> FallbackKind | None:
+    """The kind asked for: the first one, unless a later one comes after "well", "actually"…"""
+    found = kinds_in(text)
+    if not found:
+        return None
+    marks = [m.start() for m in CHANGE_MARKS.finditer(normalize(text))]
+    if marks and found[-1][0] > marks[-1] > found[0][0]:
+        return found[-1][1]
+    return found[0][1]
+
+
+def _labelled(text: str) -> Fallback | None:
+    """Reads our own wording back: 'Hand over to a human: "billing team"'."""
+    head, colon, detail = text.strip().partition(":")
+    for kind, label in FALLBACK_LABELS.items():
+        if colon and head.strip().lower() == label.lower() and detail.strip():
+            detail = detail.strip()
+            if len(detail) >= 2 and detail[0] == detail[-1] == '"':
+                detail = detail[1:-1]
+            return Fallback(kind=kind, detail=detail.strip())
+    return None
+
+
+def _detail(text: str) -> str:
+    """A person's own words, kept when they say more than the kind (over three words)."""
+    return text.strip() if len(text.split()) > 3 else ""
+
+
+def parse_fallback(text: str) -> Parsed[Fallback] | Unclear:
+    """Buttons send the FallbackKind values; typed answers are read by what they ask for."""
+    if (refusal := precheck(text, FALLBACK, dont_know_is_answer=True)) is not None:
+        return refusal
+    if (labelled := _labelled(text)) is not None:
+        return Parsed(value=labelled)
+    key = " ".join(words(text))
+    for kind, label in FALLBACK_LABELS.items():
+        if kind is not FallbackKind.OTHER and key in (kind.value.replace("_", " "), label.lower()):
+            return Parsed(value=Fallback(kind=kind))
+    if key in _EMPTY:
+        lead = "Happy to record something of your own. What exactly should the product do?"
+        if key not in ("other", "something else"):
+            lead = f'"{quote(text)}" doesn\'t say what the user sees.'
+        return unclear(FALLBACK, lead)
+    for kind, short in _SHORT.items():
+        if key in short:
+            return Parsed(value=Fallback(kind=kind))
+    asked = chosen(text)
+    if asked is not None:
+        return Parsed(value=Fallback(kind=asked, detail=_detail(text)))
+    if len(key.split()) < 2 or len(key) < 6 or not _BEHAVIOUR.search(normalize(text)):
+        lead = f'I\'m not sure what "{quote(text)}" should look like for the user.'
+        return unclear(FALLBACK, lead)
+    return Parsed(value=Fallback(kind=FallbackKind.OTHER, detail=text.strip()))
+
+
+def find(part: Part, *, focus: bool) -> list[Finding]:
+    """A fallback asked for in one part: "hand it to billing support", "say it doesn't know",
+    "if unsure show the top 3 docs". Only what the product is told to do counts; "a partner
+    escalates to their account manager" describes a cost, and the impact reader has it."""
+    kind = chosen(part.text)
+    if kind is None:
+        if (focus or part.label is Step.FALLBACK) and (short := _short(part.text)) is not None:
+            return [Found(Step.FALLBACK, short, part.start, part.end, False)]
+        return []
+    value = Fallback(kind=kind, detail=_detail(part.text))
+    return [Found(Step.FALLBACK, value, part.start, part.end, True)]
+
+
+def _short(text: str) -> Fallback | None:
+    key = " ".join(words(text))
+    for kind, short in _SHORT.items():
+        if key in short:
+            return Fallback(kind=kind)
+    return None
+
+
+def other(text: str) -> Fallback | None:
+    """A fallback of the team's own, when the bot asked for one: something the product does."""
+    key = " ".join(words(text))
+    if len(key.split()) < 3 or not _BEHAVIOUR.search(normalize(text)):
+        return None
+    return Fallback(kind=FallbackKind.OTHER, detail=text.strip())

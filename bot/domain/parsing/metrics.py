@@ -1,0 +1,334 @@
+"""(3) Success measures: a name, a direction and a target, e.g. "CSAT at least 4.2", "NPS >= 40",
+"weekly active users ≥ 10k", "tickets & escalations <= 200 a week", "open rate 35% or more".
+
+A strict ">" or "more than" is stored as at least (and "<" as at most): a test run cannot tell
+4.2 from 4.2001. The target is stored as written, with its unit ("deflection ≥ 30%" → 30, "%").
+When several comparisons sit in one measure ("vendors onboarded in under 5 days ≥ 70%") the
+last one is the target and the rest is its name. A change against today ("tickets down by 20%")
+has nothing to check a number against, so it gets a question."""
+
+from __future__ import annotations
+
+from bot.domain.parsing.clauses import Part
+from bot.domain.parsing.findings import Finding, FollowUp, Found
+from bot.domain.parsing.results import METRICS, Parsed, Unclear, finite, precheck, unclear
+from bot.domain.parsing.tokens import Tok, at, is_negative, numbers, phrases, quote, vocab
+from bot.domain.steps import Step
+from bot.domain.targets import Direction, SuccessMetric
+from bot.domain.wording import format_metric, format_number
+
+_AT_LEAST, _AT_MOST = Direction.AT_LEAST, Direction.AT_MOST
+# Longest first, so "no more than" wins over "more than".
+_COMPARATORS: list[tuple[tuple[str, ...], Direction]] = sorted(
+    [
+        *(
+            (tuple(p.split()), _AT_LEAST)
+            for p in phrases(
+                ">=|>|+|at least|no less than|not less than|no fewer than|min|minimum|more than|"
+                "greater than|above|over|exceeds|exceed|higher than|or more|or higher|or above|"
+                "or better|or greater|up to at least"
+            )
+        ),
+        *(
+            (tuple(p.split()), _AT_MOST)
+            for p in phrases(
+                "<=|<|at most|no more than|not more than|max|maximum|under|below|less than|"
+                "fewer than|lower than|or less|or lower|or fewer|or below|up to|within|down to"
+            )
+        ),
+    ],
+    key=lambda item: -len(item[0]),
+)
+_BY_FIRST: dict[str, list[tuple[tuple[str, ...], Direction]]] = {}
+for _phrase, _direction in _COMPARATORS:
+    _BY_FIRST.setdefault(_phrase[0], []).append((_phrase, _direction))
+_VERBS = {"increase": _AT_LEAST, "raise": _AT_LEAST, "grow": _AT_LEAST, "improve": _AT_LEAST}
+_VERBS |= {"boost": _AT_LEAST, "reach": _AT_LEAST, "hit": _AT_LEAST, "reduce": _AT_MOST}
+_VERBS |= {"cut": _AT_MOST, "decrease": _AT_MOST, "lower": _AT_MOST, "limit": _AT_MOST}
+_VERBS |= {"cap": _AT_MOST, "shrink": _AT_MOST}
+_RELATIVE = vocab("by fewer less more")  # "down by 20%", "20% fewer tickets"
+_EDGES = vocab(
+    "the our a an should be is are must stay keep to of with at target goal then - : = * • . · "
+    "( ) ' \" need needs want we $ and so plus also"
+)
+# Words that introduce measures rather than name them.
+_LEAD_INS = (
+    ("we", "will", "track"),
+    ("we", "ll", "track"),
+    ("we", "want"),
+    ("i", "d", "measure"),
+    ("i", "would", "measure"),
+    ("we", "d", "measure"),
+    ("we", "ll", "measure"),
+    ("measure",),
+    ("track",),
+    ("success", "is"),
+    ("success", "means"),
+    ("and",),
+)
+UNIT_NAMES = {"%": "%", "percent": "%", "pct": "%", "$": "$", "usd": "$", "dollars": "$"}
+UNIT_NAMES |= {"ms": "ms", "msec": "ms", "milliseconds": "ms", "millisecond": "ms", "s": "s"}
+UNIT_NAMES |= {"sec": "s", "secs": "s", "second": "s", "seconds": "s"}
+
+
+_TRAILING: set[tuple[str, ...]] = {
+    ("or", "more"),
+    ("or", "higher"),
+    ("or", "above"),
+    ("or", "better"),
+    ("or", "greater"),
+}
+_TRAILING |= {("or", "less"), ("or", "lower"), ("or", "fewer"), ("or", "below"), ("+",), ("max",)}
+_TRAILING |= {("maximum",), ("min",), ("minimum",), ("at", "most"), ("at", "least"), ("tops",)}
+
+
+def comparators(tokens: list[Tok]) -> list[tuple[int, int, Direction]]:
+    """Comparisons that compare a number: right before it ("at least 4.2", "≤ $5") or, for the
+    trailing kinds, right after it ("35% or more", "500+"); "hand over to one of my agents"
+    holds none."""
+    found = []
+    i = 0
+    while i < len(tokens):
+        for phrase, direction in _BY_FIRST.get(tokens[i].text, []):
+            if all(at(tokens, i + n) == part for n, part in enumerate(phrase)):
+                if _compares(tokens, i, i + len(phrase), phrase):
+                    found.append((i, i + len(phrase), direction))
+                i += len(phrase) - 1
+                break
+        i += 1
+    return found
+
+
+def _compares(tokens: list[Tok], start: int, end: int, phrase: tuple[str, ...]) -> bool:
+    k = end
+    while at(tokens, k) in ("$", "-", "minus"):  # "≤ $5", "≥ -10", "≥ $-0.5"
+        k += 1
+    if k < len(tokens) and tokens[k].kind == "num":
+        return True
+    if phrase in _TRAILING and start > 0:
+        before = start - 1 - (at(tokens, start - 1) in UNIT_NAMES)
+        return before >= 0 and tokens[before].kind == "num"
+    return False
+
+
+def _trim(tokens: list[Tok], *, name: bool = True) -> list[Tok]:
+    """Without lead-ins ("we'll track"), filler words and punctuation at the edges."""
+    start, end = 0, len(tokens)
+    if name:
+        changed = True
+        while changed:
+            changed = False
+            texts = [t.text for t in tokens[start:] if t.text != "'"]
+            for lead in _LEAD_INS:
+                if tuple(texts[: len(lead)]) == lead:
+                    skipped = 0
+                    while skipped < len(lead):
+                        skipped += tokens[start].text != "'"
+                        start += 1
+                    changed = True
+                    break
+    edges = _EDGES if name else vocab(". , ; : ) (")
+    while start < end and (tokens[start].text in edges or (name and tokens[start].text in _VERBS)):
+        start += 1
+    while end > start and tokens[end - 1].text in edges:
+        end -= 1
+    return tokens[start:end]
+
+
+def _span(text: str, tokens: list[Tok]) -> str:
+    return text[tokens[0].start : tokens[-1].end] if tokens else ""
+
+
+def metric(text: str, tokens: list[Tok]) -> SuccessMetric | str | None:
+    """One measure, e.g. "CSAT at least 4.2"; a string says what is missing; None: there is no
+    number in it, so it is not a measure at all."""
+    said = f'"{quote(_span(text, tokens))}"'
+    numbers_at = [i for i, t in enumerate(tokens) if t.kind == "num"]
+    if not numbers_at:
+        return None
+    found = comparators(tokens)
+    verbs = {_VERBS[t.text] for t in tokens if t.text in _VERBS}
+    if any(t.text in _RELATIVE for t in tokens) and (verbs or _has(tokens, ("down", "up"))):
+        return (
+            f"{said} is a change against today, and a test run can only check a level. "
+            "What level should it reach, e.g. tickets ≤ 800?"
+        )
+    if len({d for _, _, d in found}) > 1 and any(t.text in ("but", "and") for t in tokens):
+        return f"{said} says both at least and at most. Which one is it?"  # "over 4 but under 5"
+    if found:
+        # The target is the number right after the last comparison (or just before it:
+        # "35% or more"); everything before that comparison names the measure.
+        first, last, direction = found[-1]
+        after = [i for i in numbers_at if i >= last]
+        before = [i for i in numbers_at if i < first]
+        if after:
+            target, name_tokens = after[0], tokens[: _before_comparisons(found, first, 1)]
+            rest_from = target + 1
+        elif before:
+            target = before[-1]
+            name_tokens, rest_from = tokens[: _before_comparisons(found, target, 0)], last
+        else:
+            return f"I couldn't find a target number in {said}."
+        if not _trim(name_tokens) and after:  # "at least 30% deflection"
+            unit, named_from = _unit(tokens, target, target + 1)
+            name = _trim(tokens[named_from:])
+            if name and finite(tokens[target].value):
+                value = tokens[target].value * (-1 if is_negative(tokens, target) else 1)
+                return SuccessMetric(
+                    name=_span(text, name)[:80], target=value, direction=direction, unit=unit
+                )
+        direction_set = {direction}
+    elif len(numbers_at) == 1 and verbs:
+        target = numbers_at[0]
+        name_tokens, rest_from = tokens[:target], target + 1
+        direction_set = verbs
+    elif len(numbers_at) == 1:
+        target = numbers_at[0]
+        name_tokens, rest_from, direction_set = tokens[:target], target + 1, set()
+    else:
+        return f"I see several numbers in {said}. Which one is the target?"
+    if len(direction_set) > 1:
+        return f"{said} says both at least and at most. Which one is it?"
+    value = tokens[target].value * (-1 if is_negative(tokens, target) else 1)
+    unit, rest_from = _unit(tokens, target, rest_from)
+    name = _trim(name_tokens)
+    trailing = _trim(tokens[rest_from:], name=False)
+    trailing = [t for t in trailing if not (t.text in ("or",) or t.text in UNIT_NAMES)] or []
+    trailing = _trim(trailing, name=False) if trailing else []
+    if not name:
+        name, trailing = trailing, []
+    if not name or not any(c.isalpha() for c in _span(text, name)):
+        return f"I couldn't tell what is measured in {said}."
+    name_text, extra = _span(text, name), _span(text, trailing)
+    if len(name_text) > 80 or len(extra) > 40:
+        return f"{said} is too long for one measure. Try a short name and a target."
+    if not direction_set:
+        n = format_number(value)
+        return f"Should {name_text} be at least {n} or at most {n}?"
+    if not finite(value):
+        return f"The target in {said} is too large."
+    unit = f"{unit} {extra}".strip() if extra else unit
+    return SuccessMetric(name=name_text, target=value, direction=direction_set.pop(), unit=unit)
+
+
+def _before_comparisons(found: list[tuple[int, int, Direction]], end: int, skip: int) -> int:
+    """Where the name ends: before `end` and any comparison that ends right there ("payroll
+    tickets down to ≤ 50", "CSAT ≥ 4.2 or better"); the last `skip` comparisons are the target's
+    own."""
+    for start, stop, _ in reversed(found[: len(found) - skip]):
+        if stop == end:
+            end = start
+    return end
+
+
+def _has(tokens: list[Tok], found: tuple[str, ...]) -> bool:
+    return any(t.text in found for t in tokens)
+
+
+def _unit(tokens: list[Tok], target: int, rest_from: int) -> tuple[str, int]:
+    if at(tokens, target - 1) == "$" or (
+        at(tokens, target - 1) == "-" and at(tokens, target - 2) == "$"
+    ):
+        return "$", rest_from
+    following = at(tokens, target + 1)
+    if following in UNIT_NAMES:
+        return UNIT_NAMES[following], max(rest_from, target + 2)
+    return "", rest_from
+
+
+def items(tokens: list[Tok]) -> list[list[Tok]]:
+    """Measures in one part: split at "and"/"plus"/"also" once the part before has a number."""
+    found: list[list[Tok]] = [[]]
+    has_number = False
+    for tok in tokens:
+        if tok.text in (";", ",") or (tok.text in ("and", "plus", "also", "&") and has_number):
+            found.append([])
+            has_number = False
+        else:
+            found[-1].append(tok)
+            has_number = has_number or tok.kind == "num"
+    return [item for item in found if _trim(item)]
+
+
+def parse_success_metrics(text: str) -> Parsed[list[SuccessMetric]] | Unclear:
+    """One or several measures: "CSAT >= 4.2; deflection rate at least 30%; p95 ≤ 2 s"."""
+    if (refusal := precheck(text, METRICS)) is not None:
+        return refusal
+    metrics: list[SuccessMetric] = []
+    for line in text.splitlines():
+        for item in items(numbers(line)):
+            parsed = metric(line, item)
+            if parsed is None:
+                parsed = f'I couldn\'t find a target number in "{quote(_span(line, item))}".'
+            if isinstance(parsed, str):
+                got = "; ".join(format_metric(m) for m in metrics)
+                return unclear(METRICS, f"I got {got}. {parsed}" if got else parsed)
+            metrics.append(parsed)
+    if not metrics:
+        return unclear(METRICS, f'I couldn\'t find a measure in "{quote(text)}".')
+    return Parsed(value=metrics)
+
+
+_FILLER = vocab("then please tops max ok okay though instead honestly tbh imo i think so fine")
+_ERROR_WORDS = vocab(
+    "wrong errors error mistakes mistake incorrect hallucinations accurate accuracy"
+)
+_LATENCY_WORDS = vocab("latency p95 wait waits waiting respond responds takes load loads")
+_SHORT_TIMES = vocab(
+    "s sec secs second seconds ms millisecond milliseconds min mins minute minutes"
+)
+_MONEY = vocab("$ cent cents ¢ dollar dollars buck bucks usd")
+
+
+def _another_items(item: list[Tok], measure: SuccessMetric) -> bool:
+    """A measure-shaped phrase that is really an error rate, a latency or a cost: "1 in 10
+    wrong max", "nobody waits more than 2 s", "no more than $0.01 per query"."""
+    texts = {t.text for t in item}
+    if texts & _ERROR_WORDS:
+        return True
+    target = next(
+        i for i, t in enumerate(item) if t.kind == "num" and abs(t.value) == abs(measure.target)
+    )
+    unit_after, before = at(item, target + 1), at(item, target - 1)
+    if before in ("$", "usd") or unit_after in _MONEY or measure.unit.startswith("$"):
+        return True
+    if unit_after in _SHORT_TIMES and texts & _LATENCY_WORDS:
+        return True
+    named = [w.lower() for w in measure.name.replace("'", " ").split()]
+    if not named or named[0] in ("per", "a", "an", "/", "each", "every"):
+        return True
+    if all(w in _FILLER for w in named):
+        return True  # "under 1.5 seconds then"
+    return bool(set(named) & {"when", "if", "whatever", "must", "should", "unsure"})
+
+
+def find(part: Part, names_of_items: set[str]) -> list[Finding] | None:
+    """Measures in one part of a reply, or None when the part holds no measure (no comparison
+    and no number with a name), so other readers may look at it. A measure named like another
+    item ("errors <= 4%", "p95 under 2 s") is left to that item."""
+    found: list[Finding] = []
+    for item in items(part.tokens):
+        texts = {t.text for t in item}
+        relative = bool(texts & _RELATIVE) and bool(texts & ({"down", "up"} | set(_VERBS)))
+        has_comparison = bool(comparators(item)) or bool(texts & set(_VERBS)) or relative
+        if not has_comparison and part.label is not Step.SUCCESS_METRICS:
+            continue
+        parsed = metric(part.text, item)
+        if parsed is None or (isinstance(parsed, str) and parsed.startswith("I couldn't tell")):
+            continue  # no name: a bare "under 2s" is for the other readers
+        start = part.start + item[0].start
+        end = part.start + item[-1].end
+        if isinstance(parsed, str):
+            found.append(FollowUp(Step.SUCCESS_METRICS, unclear(METRICS, parsed).reply, start))
+            continue
+        if _names_an_item(parsed.name, names_of_items) or _another_items(item, parsed):
+            return None
+        found.append(Found(Step.SUCCESS_METRICS, [parsed], start, end, True))
+    return found or None
+
+
+def _names_an_item(name: str, names_of_items: set[str]) -> bool:
+    lowered = " ".join(name.lower().replace("-", " ").split())
+    return lowered in names_of_items or any(
+        lowered.startswith(word + " ") or lowered == word for word in names_of_items
+    )

@@ -1,0 +1,426 @@
+"""Reading a whole reply against every item of the checklist at once.
+
+A reply is cut into sentences and parts (`clauses`); each part is offered to the readers in
+turn: a sentence about what a wrong answer costs claims its part first (its numbers are part of
+the story, not budgets), then success measures (a name, a comparison, a target), then latency,
+cost and error rate (numbers with their units), the fallback and the priority (by what the
+words ask for). When nothing in the reply answers any item, the item the bot asked about last
+gets one more look at the whole reply, with that item's own rules. Questions, chatter, remarks
+to a colleague and promises to answer later are recognised as such and answer nothing."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bot.domain.parsing import cost, fallback, impact, latency, metrics, rate, tradeoff
+from bot.domain.parsing.clauses import Part, Sentence, blank, sentences
+from bot.domain.parsing.edits import agrees, corrects, parse_edit_request
+from bot.domain.parsing.findings import Finding, FollowUp, Found
+from bot.domain.parsing.results import MAX_ANSWER_CHARS, Parsed, Unclear
+from bot.domain.parsing.tokens import content_words, normalize, words
+from bot.domain.said import Markup, Said
+from bot.domain.steps import Step
+from bot.domain.targets import Fallback, FallbackKind, SuccessMetric, TradeoffPriority
+from bot.domain.wording import format_number
+
+
+class Kind(StrEnum):
+    ANSWER = "answer"  # facts, follow-ups, an edit request, or a question to the bot
+    CHATTER = "chatter"  # thanks, emoji, lunch: nothing for the checklist
+    COLLEAGUE = "colleague"  # addressed to someone else ("@raj did security look at this?")
+    LATER = "later"  # "will check with legal and come back"
+    HOSTILE = "hostile"  # "ignore previous instructions…"
+    TOO_LONG = "too_long"
+
+
+@dataclass(frozen=True)
+class Fact:
+    step: Step
+    value: Any
+    said: str  # the words it was read from
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the reader needs to know about the kickoff: the item asked about last, the values
+    stored so far (a second number next to the stored one is a new value, "8% is high, make it
+    3%"), and the words that name each item."""
+
+    focus: Step | None
+    current: dict[Step, Any]
+    names: dict[Step, tuple[str, ...]]
+    bot_user: str | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    kind: Kind
+    facts: tuple[Fact, ...] = ()
+    follow_ups: tuple[FollowUp, ...] = ()
+    questions: tuple[Step, ...] = ()  # items asked about ("what does p95 mean here?")
+    edit: tuple[Step, str] | None = None  # "change error rate to 8% because …"
+    agrees: bool = False
+    leftover: str = ""  # text that answers nothing we could place (for a language model)
+
+
+_HOSTILE = re.compile(
+    r"\b(?:ignore|disregard|forget) (?:all |any |the |your )?(?:previous|prior|above|earlier"
+    r"|system) (?:instructions|prompts?|rules)\b|\bsystem prompt\b|\byou are now\b"
+)
+_CHATTER = re.compile(
+    r"^(?:thanks?|thank you|ty|thx|cheers|lol|haha|nice|cool|great|awesome|ok|okay|k|sure|yes"
+    r"|yep|yeah|no|nope|sounds good|will do|on it|brb|sorry|oops|nvm|never mind|hi|hello|hey"
+    r"|morning|got it|noted|wrong thread|wrong channel|ignore that|my bad|fyi|done|agreed|fine"
+    r"|ack|np|no worries|lgtm|same|this|indeed|right|true|word|perfect)(?:\W+|$)"
+)
+_VAGUE = {
+    Step.ERROR_RATE: (
+        r"\b(?:low|lowest|possible|zero|none|never|few|rare|perfect|minimal|single mistake"
+        r"|no mistakes|no errors|not one)\b"
+    ),
+    Step.LATENCY: r"\b(?:fast|faster|quick|quickly|instant|snappy|asap|realtime|slow)\b",
+    Step.COST: r"\b(?:cheap|cheaper|cheapest|affordable|free|low)\b",
+    Step.TRADEOFF: r"\b(?:both|either|depends|neither|equally|no preference|latency|cost|speed)\b",
+    Step.SUCCESS_METRICS: r"\b(?:at least|at most|more than|less than|increase|reduce)\b",
+}
+
+
+def read_reply(said: Said, context: Context) -> Reading:
+    """Everything a reply says about the checklist."""
+    if len(said.text) > MAX_ANSWER_CHARS:
+        return Reading(Kind.TOO_LONG)
+    text = blank(said.without_markup())
+    lowered = normalize(text)
+    if _HOSTILE.search(lowered):
+        return Reading(Kind.HOSTILE)
+    if _to_colleague(said, text, context.bot_user):
+        return Reading(Kind.COLLEAGUE)
+    if not words(text):
+        return Reading(Kind.CHATTER)
+    edit = parse_edit_request(text.strip(), context.names)
+    if edit is not None:
+        return Reading(Kind.ANSWER, edit=edit)
+    found = sentences(text)
+    for sentence in found:
+        if sentence.question and _proposal(sentence):
+            sentence.question = False  # "5%?", "how about 2 s?": a value put forward
+    questions = tuple(
+        step for s in found if s.question for step in [_asked_about(s.text, context)] if step
+    )
+    statements = [s for s in found if not s.question]
+    findings = _read(statements, context)
+    facts, follow_ups = _resolve(findings, text, said.text, context)
+    kind = Kind.ANSWER
+    if not facts and not follow_ups:
+        if any(impact.deferred(s.text) for s in found) and not questions:
+            return Reading(Kind.LATER)
+        kept = [p for s in statements for p in s.parts if not _idle(p.text)]
+        rest = said.text[kept[0].start : kept[-1].end].strip() if kept else ""
+        if rest and context.focus is not None and not questions:
+            facts, follow_ups = _focused(rest, context)
+        if not facts and not follow_ups and not questions:
+            return Reading(Kind.CHATTER, agrees=agrees(text), leftover=rest)
+    placed = {fact.said for fact in facts}
+    leftover = " ".join(s.text.strip() for s in statements if s.text.strip() not in placed)
+    return Reading(
+        kind,
+        tuple(facts),
+        tuple(follow_ups),
+        questions,
+        agrees=agrees(text),
+        leftover=leftover.strip(),
+    )
+
+
+def _to_colleague(said: Said, text: str, bot_user: str | None) -> bool:
+    """Opens by naming someone other than the bot, or asks a question of someone named."""
+    if said.starts_with_mention_of(exclude=bot_user) is not None:
+        return True
+    others = [s for s in said.spans if s.kind is Markup.USER and s.target != bot_user]
+    return bool(others) and text.rstrip().endswith("?")
+
+
+def _proposal(sentence: Sentence) -> bool:
+    tokens = [t for part in sentence.parts for t in part.tokens]
+    has_number = any(
+        t.kind == "num" and (i == 0 or tokens[i - 1].text not in ("per", "/"))
+        for i, t in enumerate(tokens)
+    )
+    return has_number and content_words(tokens) <= 2
+
+
+def _idle(text: str) -> bool:
+    """A sentence that is chatter or a promise for later, never an answer."""
+    flat = " ".join(words(text))
+    if not flat:
+        return True
+    if impact.deferred(text):
+        return True
+    if _CHATTER.match(flat) and len(flat.split()) <= 4 and not any(c.isdigit() for c in flat):
+        return True
+    return flat in ("wrong thread", "sorry wrong thread", "wrong channel")
+
+
+def _asked_about(text: str, context: Context) -> Step | None:
+    """The item a question to the bot is about, if any."""
+    lowered = " " + " ".join(words(text)) + " "
+    checks = [
+        (Step.LATENCY, (" p95 ", " latency ", " percentile ", " response time ")),
+        (Step.COST, (" per query ", " per 1k ", " per token ", " cost ", " per 1000 ")),
+        (Step.TRADEOFF, (" gives way ", " give way ", " tradeoff ", " trade off ")),
+        (Step.FALLBACK, (" fallback ", " fall back ", " unsure ")),
+        (Step.SUCCESS_METRICS, (" success ", " measure ", " measures ", " metric ", " kpi ")),
+        (Step.ERROR_RATE, (" error rate ", " wrong ", " errors ", " error ", " accuracy ")),
+        (Step.ERROR_IMPACT, (" cost of an error ", " impact ")),
+    ]
+    for step, needles in checks:
+        if any(needle in lowered for needle in needles):
+            return step
+    return None
+
+
+def _read(statements: list[Sentence], context: Context) -> list[Finding]:
+    """Findings in every part, in reading order."""
+    found: list[Finding] = []
+    item_names = {name for names in context.names.values() for name in names}
+    item_names -= set(context.names.get(Step.SUCCESS_METRICS, ()))
+    item_names |= {"errors", "error", "wrong answers", "accuracy", "latency", "p95", "cost"}
+    for sentence in statements:
+        if sentence.label is Step.ERROR_IMPACT:
+            said = sentence.text.strip()
+            found.append(Found(Step.ERROR_IMPACT, said, sentence.start, sentence.end, True))
+            continue
+        if sentence.label in (Step.FALLBACK, Step.TRADEOFF) and sentence.parts:
+            found += _labelled(sentence)
+            continue
+        if _revises_fallback(sentence, found, context):
+            continue
+        story: Found | None = None
+        for part in sentence.parts:
+            if _idle(part.text):
+                continue
+            if story is not None and not _strong(_part(part, context, item_names)):
+                story = Found(Step.ERROR_IMPACT, story.value, story.start, part.end, True)
+                continue
+            if story is not None:
+                found.append(_story(story, sentence))
+                story = None
+            if impact.framed(part.text) and part.label is None:
+                story = Found(Step.ERROR_IMPACT, part.text, part.start, part.end, True)
+                continue
+            found += _part(part, context, item_names)
+        if story is not None:
+            found.append(_story(story, sentence))
+    return found
+
+
+def _revises_fallback(sentence: Sentence, found: list[Finding], context: Context) -> bool:
+    """ "hand over to a human — well, it's agent assist, so just show nothing": a sentence
+    that opens by taking back a fallback just given says the one that holds."""
+    opener = normalize(sentence.text).strip()
+    if not opener.startswith(("well", "actually", "scratch that", "or rather", "on second")):
+        return False
+    earlier = [f for f in found if isinstance(f, Found) and f.step is Step.FALLBACK]
+    if not earlier or fallback.chosen(sentence.text) is not None:
+        return False
+    own = fallback.other(sentence.text.split(" ", 1)[-1].lstrip(", "))
+    if own is None:
+        return False
+    found.remove(earlier[-1])
+    found.append(Found(Step.FALLBACK, own, sentence.start, sentence.end, True))
+    return True
+
+
+def _story(story: Found, sentence: Sentence) -> Found:
+    text = sentence.text[story.start - sentence.start : story.end - sentence.start].strip()
+    return Found(Step.ERROR_IMPACT, text, story.start, story.end, True)
+
+
+def _strong(findings: list[Finding]) -> bool:
+    """A part that answers an item on its own words ends a story about what an error costs;
+    a bare amount inside the story ("that's a $6 phone call") is part of it."""
+    return any(isinstance(f, Found) and f.strong for f in findings)
+
+
+def _labelled(sentence: Sentence) -> list[Finding]:
+    text = sentence.text.strip()
+    parse = fallback.parse_fallback if sentence.label is Step.FALLBACK else tradeoff.parse_tradeoff
+    result = parse(text)
+    step = sentence.label
+    assert step is not None
+    if isinstance(result, Parsed):
+        return [Found(step, result.value, sentence.start, sentence.end, True)]
+    return [FollowUp(step, result.reply, sentence.start)]
+
+
+def _part(part: Part, context: Context, item_names: set[str]) -> list[Finding]:
+    focus = context.focus
+    label = part.label
+    if label is Step.SUCCESS_METRICS or label is None:
+        measures = metrics.find(part, item_names)
+        if measures is not None:
+            return measures
+    found: list[Finding] = []
+    readers = (
+        (Step.LATENCY, latency.find),
+        (Step.COST, cost.find),
+        (Step.ERROR_RATE, rate.find),
+        (Step.FALLBACK, fallback.find),
+        (Step.TRADEOFF, tradeoff.find),
+    )
+    for step, reader in readers:
+        if label is not None and label is not step:
+            continue
+        found += reader(part, focus=focus is step or label is step)
+    if any(f.step is Step.TRADEOFF for f in found) and not corrects(part.text):
+        # "fine if it takes 5 s": a number inside a stance on the trade-off leaves the budget
+        # already agreed alone.
+        found = [
+            f
+            for f in found
+            if f.step not in (Step.LATENCY, Step.COST) or context.current.get(f.step) is None
+        ]
+    return found
+
+
+def _resolve(
+    findings: list[Finding], text: str, original: str, context: Context
+) -> tuple[list[Fact], list[FollowUp]]:
+    """One value per item: several readings of one item in a reply become the one that was
+    meant, or a question."""
+    facts: list[Fact] = []
+    follow_ups = [f for f in findings if isinstance(f, FollowUp)]
+    by_step: dict[Step, list[Found]] = {}
+    for finding in findings:
+        if isinstance(finding, Found):
+            by_step.setdefault(finding.step, []).append(finding)
+    asked = {f.step for f in follow_ups}
+    for step, found in by_step.items():
+        if step in asked and not any(f.strong for f in found):
+            continue
+        chosen = _choose(step, found, text, original, context.current.get(step))
+        if isinstance(chosen, FollowUp):
+            follow_ups.append(chosen)
+        elif chosen is not None:
+            facts.append(chosen)
+    follow_ups = [f for f in follow_ups if f.step not in {fact.step for fact in facts}]
+    return sorted(facts, key=lambda fact: list(Step).index(fact.step)), _unique(follow_ups)
+
+
+def _unique(follow_ups: list[FollowUp]) -> list[FollowUp]:
+    seen: set[Step] = set()
+    kept = []
+    for follow_up in follow_ups:
+        if follow_up.step not in seen:
+            seen.add(follow_up.step)
+            kept.append(follow_up)
+    return kept
+
+
+def _choose(
+    step: Step, found: list[Found], text: str, original: str, current: Any
+) -> Fact | FollowUp | None:
+    """One value for one item from all its findings in the reply. Words kept as free text come
+    from the reply as the person wrote it (`original`), not from the text the readers saw."""
+    said = original[found[0].start : found[-1].end].strip()
+    if step is Step.SUCCESS_METRICS:
+        measures: list[SuccessMetric] = []
+        for finding in found:
+            for measure in finding.value:
+                if all(m.name.lower() != measure.name.lower() for m in measures):
+                    measures.append(measure)
+        return Fact(step, measures, said)
+    if step is Step.ERROR_IMPACT:
+        return Fact(step, " ".join(original[f.start : f.end].strip() for f in found), said)
+    found = [_own_detail(f, original) for f in found]
+    distinct: list[Found] = []
+    for finding in found:
+        if not any(same(finding.value, d.value) for d in distinct):
+            distinct.append(finding)
+    if len(distinct) > 1:
+        strong = [f for f in distinct if f.strong]
+        if len(strong) == 1 and step is not Step.FALLBACK:
+            distinct = strong
+    if len(distinct) == 1:
+        return Fact(step, distinct[0].value, text[distinct[0].start : distinct[0].end])
+    later = distinct[-1]
+    between = text[distinct[0].end : later.start]
+    if corrects(between) or corrects(text[later.start - 20 : later.start]):
+        return Fact(step, later.value, text[later.start : later.end])
+    new = [f for f in distinct if current is None or not same(f.value, current)]
+    if current is not None and len(new) == 1:
+        return Fact(step, new[0].value, text[new[0].start : new[0].end])
+    if step is Step.FALLBACK:
+        return Fact(step, distinct[0].value, text[distinct[0].start : distinct[0].end])
+    shown = " and ".join(_show(step, f.value) for f in distinct[:3])
+    return FollowUp(step, f"I read {shown}. Which one do you mean?", distinct[0].start)
+
+
+def _own_detail(finding: Found, original: str) -> Found:
+    value = finding.value
+    if isinstance(value, Fallback) and value.detail:
+        detail = original[finding.start : finding.end].strip()
+        value = Fallback(kind=value.kind, detail=detail)
+        return Found(finding.step, value, finding.start, finding.end, finding.strong)
+    return finding
+
+
+def _show(step: Step, value: Any) -> str:
+    if step is Step.ERROR_RATE:
+        return f"{format_number(float(value) * 100)}%"
+    if step is Step.LATENCY:
+        return f"{format_number(float(value) / 1000)} s"
+    if step is Step.COST:
+        return f"${format_number(float(value))} per query"
+    return str(value.value if isinstance(value, StrEnum) else value)
+
+
+def same(left: Any, right: Any) -> bool:
+    """Whether two readings of one item are the same value."""
+    if isinstance(left, float | int) and isinstance(right, float | int):
+        return math.isclose(float(left), float(right), rel_tol=1e-6)
+    if isinstance(left, Fallback) and isinstance(right, Fallback):
+        return left.kind is right.kind and (
+            left.kind is not FallbackKind.OTHER or left.detail == right.detail
+        )
+    if isinstance(left, TradeoffPriority) or isinstance(right, TradeoffPriority):
+        return str(left) == str(right)
+    return bool(left == right)
+
+
+def _focused(rest: str, context: Context) -> tuple[list[Fact], list[FollowUp]]:
+    """Nothing in the reply answered any item: the item asked about gets one more look at the
+    whole reply, with its own rules."""
+    step = context.focus
+    assert step is not None
+    if step is Step.ERROR_IMPACT:
+        if impact.about_cost(rest) and len(rest.split()) >= 2:
+            result = impact.parse_error_impact(rest)
+            if isinstance(result, Parsed):
+                return [Fact(step, result.value, rest)], []
+        return [], []
+    if step is Step.FALLBACK:
+        found = fallback.other(rest)
+        return ([Fact(step, found, rest)], []) if found is not None else ([], [])
+    parse = _SINGLE[step]
+    result = parse(rest)
+    if isinstance(result, Parsed):
+        return [Fact(step, result.value, rest)], []
+    attempt = any(c.isdigit() for c in rest) or bool(re.search(_VAGUE[step], normalize(rest)))
+    if attempt:
+        assert isinstance(result, Unclear)
+        return [], [FollowUp(step, result.reply)]
+    return [], []
+
+
+_SINGLE: dict[Step, Any] = {
+    Step.ERROR_RATE: rate.parse_error_rate,
+    Step.SUCCESS_METRICS: metrics.parse_success_metrics,
+    Step.LATENCY: latency.parse_latency_ms,
+    Step.COST: cost.parse_cost_per_query_usd,
+    Step.TRADEOFF: tradeoff.parse_tradeoff,
+}

@@ -1,0 +1,329 @@
+"""The reply reader (bot/domain/parsing/reply.py): priorities by meaning, several facts in one
+reply, what is not an answer, and properties: it never raises, and it never stores a number
+that is not in the text."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain import checklist
+from bot.domain.checklist import Step
+from bot.domain.parsing import Context, Kind, Parsed, Reading, Unclear, parse_tradeoff, read_reply
+from bot.domain.said import Said
+from bot.domain.targets import FallbackKind, SuccessMetric, TradeoffPriority
+from bot.slack.text import read as from_slack
+
+LATENCY, COST = TradeoffPriority.LATENCY_GIVES, TradeoffPriority.COST_GIVES
+ASK = None
+
+# Which gives way first, said the ways people say it: both directions, with and without
+# negation. None means the reader must ask rather than guess.
+PRIORITIES: list[tuple[str, TradeoffPriority | None]] = [
+    # latency is protected, so cost gives way
+    ("speed is everything", COST),
+    ("nobody waits more than 2 s, pay what it takes", COST),
+    ("we'd rather pay more than make people wait", COST),
+    ("latency is the thing we protect", COST),
+    ("money's no object here, speed is", COST),
+    ("we'll eat the cost, traders won't wait for anything", COST),
+    ("analysts hate waiting", COST),
+    ("speed matters more", COST),
+    ("cost can give", COST),
+    ("we can pay more", COST),
+    # … with a negation
+    ("cost is not the priority", COST),
+    ("cost doesn't matter", COST),
+    ("I wouldn't sacrifice speed for anything", COST),
+    ("we can't let it get any slower", COST),
+    ("latency can't slip", COST),
+    ("drivers can't wait", COST),
+    ("we can't afford slower answers", COST),
+    # cost is protected, so latency gives way
+    ("cost is what matters most", LATENCY),
+    ("the budget is fixed for the year", LATENCY),
+    ("keep it cheap, people can wait", LATENCY),
+    ("latency can slip", LATENCY),
+    ("fine if it takes 5 s", LATENCY),
+    ("slower is fine", LATENCY),
+    ("users will happily wait a few seconds", LATENCY),
+    ("lawyers are used to waiting", LATENCY),
+    ("speed is nice to have, the budget isn't", LATENCY),
+    ("if anything moves it's latency", LATENCY),
+    ("finance will kill us if the bill grows", LATENCY),
+    ("speed matters less than cost here", LATENCY),
+    # … with a negation
+    ("we can't afford a bigger bill", LATENCY),
+    ("the bill must not go up", LATENCY),
+    ("latency isn't critical", LATENCY),
+    ("latency doesn't matter much", LATENCY),
+    ("don't care if it's slower as long as the bill stays flat", LATENCY),
+    ("we don't want to pay more", LATENCY),
+    ("latency is not a concern", LATENCY),
+    # the question's own words
+    ("latency", LATENCY),
+    ("cost", COST),
+    ("ok then cost", COST),
+    # unclear: ask, never guess
+    ("both matter", ASK),
+    ("depends", ASK),
+    ("latency can give but cost can also give", ASK),
+    ("money is tight", ASK),
+    ("hard to say", ASK),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PRIORITIES)
+def test_priorities_by_meaning(text: str, expected: TradeoffPriority | None) -> None:
+    result = parse_tradeoff(text)
+    if expected is None:
+        assert isinstance(result, Unclear) and "gives way" in result.reply
+    else:
+        assert isinstance(result, Parsed) and result.value is expected, result
+
+
+def test_the_priority_table_is_big_enough() -> None:
+    negated = [t for t, _ in PRIORITIES if re.search(r"n't|\bnot\b|\bnobody\b|\bno\b", t)]
+    assert len(PRIORITIES) >= 30
+    assert {e for _, e in PRIORITIES} == {LATENCY, COST, None}
+    assert len(negated) >= 10
+
+
+def context(focus: Step | None = Step.ERROR_RATE, **current: Any) -> Context:
+    values = {step: current.get(step.value) for step in checklist.ORDER}
+    return Context(focus, values, checklist.names(), "U0BOT")
+
+
+def facts(reading: Reading) -> dict[Step, Any]:
+    return {fact.step: fact.value for fact in reading.facts}
+
+
+def test_one_reply_with_every_answer() -> None:
+    reading = read_reply(
+        from_slack(
+            "error rate 15% max, a wrong answer costs us a lost deal. fallback: hand over to a "
+            "human. success: CSAT &gt;= 4.3 and win rate at least 25%. latency under 2 s p95, "
+            "$0.03 per query, and cost gives way first"
+        ),
+        context(),
+    )
+    found = facts(reading)
+    assert found[Step.ERROR_RATE] == pytest.approx(0.15)
+    assert "lost deal" in found[Step.ERROR_IMPACT]
+    assert found[Step.FALLBACK].kind is FallbackKind.ESCALATE_HUMAN
+    assert [(m.name, m.target) for m in found[Step.SUCCESS_METRICS]] == [
+        ("CSAT", 4.3),
+        ("win rate", 25.0),
+    ]
+    assert found[Step.LATENCY] == 2000
+    assert found[Step.COST] == pytest.approx(0.03)
+    assert found[Step.TRADEOFF] is COST
+
+
+def test_a_rate_and_what_it_costs_in_one_line() -> None:
+    reading = read_reply(
+        Said.plain("no more than 1 in 12 wrong — past that sales stops using it"), context()
+    )
+    found = facts(reading)
+    assert found[Step.ERROR_RATE] == pytest.approx(1 / 12)
+    assert found[Step.ERROR_IMPACT] == "past that sales stops using it"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<@U0ENG> did security look at this yet?",
+        "lunch at noon? <@U0MO> you in?",
+        "thanks!",
+        ":+1:",
+        "lol yes that happened last xmas",
+        "will check with <#C0LEGAL|legal> what a wrong quote costs us and come back",
+        "sorry wrong thread",
+        "<!subteam^S0ONCALL|@oncall> fyi",
+    ],
+)
+def test_what_answers_nothing_stores_nothing(text: str) -> None:
+    for focus in (Step.ERROR_RATE, Step.ERROR_IMPACT, Step.FALLBACK, Step.TRADEOFF):
+        reading = read_reply(from_slack(text), context(focus))
+        assert reading.facts == () and reading.follow_ups == (), (focus, reading)
+        assert reading.kind in (Kind.COLLEAGUE, Kind.CHATTER, Kind.LATER)
+
+
+@pytest.mark.parametrize(
+    ("text", "step"),
+    [
+        ("what does p95 mean here?", Step.LATENCY),
+        ("what do you mean by fallback?", Step.FALLBACK),
+        ("why do you need an error rate?", Step.ERROR_RATE),
+        ("what do you mean by which gives way first?", Step.TRADEOFF),
+        ("per query or per 1k? we pay per token", Step.COST),
+        ("<@U0BOT> what's a typical error rate for something like this?", Step.ERROR_RATE),
+    ],
+)
+def test_questions_to_the_bot_are_about_an_item(text: str, step: Step) -> None:
+    reading = read_reply(from_slack(text), context(Step.LATENCY))
+    assert reading.questions == (step,) and reading.facts == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "current", "step", "expected"),
+    [
+        (
+            "hmm 8% is high for anything medical, make it 3%",
+            {"error_rate": 0.08},
+            "error_rate",
+            0.03,
+        ),
+        ("10%, scratch that, 5%", {}, "error_rate", 0.05),
+        ("sorry I meant 1.5 s not 15", {"latency": 15000.0}, "latency", 1500),
+        ("500ms isn't realistic with a bigger model, 1 s", {"latency": 500.0}, "latency", 1000),
+        ("$0.01 is a lot at our volume, $0.002", {"cost": 0.01}, "cost", 0.002),
+    ],
+)
+def test_a_second_value_next_to_the_stored_one_is_the_new_one(
+    text: str, current: dict[str, Any], step: str, expected: float
+) -> None:
+    reading = read_reply(Said.plain(text), context(Step.FALLBACK, **current))
+    assert facts(reading)[Step(step)] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "in_reply"),
+    [
+        ("1.5 s p99", "p95"),
+        ("average 800 ms", "p95"),
+        ("somewhere between 5 and 10%", "range"),
+        ("our budget is $500 a month", "per month"),
+        ("nurse line calls down by 20%", "change against today"),
+    ],
+)
+def test_what_cannot_be_stored_as_said_gets_a_precise_question(text: str, in_reply: str) -> None:
+    focus = Step.ERROR_RATE if "%" in text and "calls" not in text else None
+    reading = read_reply(Said.plain(text), context(focus))
+    assert reading.facts == ()
+    assert any(in_reply in f.text for f in reading.follow_ups), reading
+
+
+def test_slack_markup_is_never_a_number_or_a_comparison() -> None:
+    reading = read_reply(
+        from_slack("6% like <@U0ENG> suggested, see <https://wiki.acme.dev/2024|the 2024 doc>"),
+        context(),
+    )
+    assert facts(reading) == {Step.ERROR_RATE: pytest.approx(0.06)}
+    reading = read_reply(from_slack("&lt;@U0EVIL&gt; 1 s, $0.002, cost can give"), context())
+    assert Step.SUCCESS_METRICS not in facts(reading)
+    reading = read_reply(
+        from_slack("NPS &gt;= 40; tickets &amp; escalations &lt;= 200 a week"), context()
+    )
+    names = [m.name for m in facts(reading)[Step.SUCCESS_METRICS]]
+    assert names == ["NPS", "tickets & escalations"]
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+TEXT = st.text(max_size=400) | st.lists(
+    st.sampled_from(
+        [
+            "5%",
+            "one in ten",
+            "97% accurate",
+            "p95",
+            "under",
+            "2 s",
+            "1,5 s",
+            "$0.01",
+            "per",
+            "query",
+            "1k",
+            "&gt;=",
+            "&lt;",
+            "&amp;",
+            "<@U0ENG>",
+            "<!here>",
+            "<https://x.dev/9|9>",
+            "CSAT",
+            "at least",
+            "4,3",
+            "hand over to a human",
+            "say it isn't sure",
+            "cost",
+            "latency",
+            "can give",
+            "not",
+            "actually",
+            "make it",
+            "?",
+            ",",
+            ".",
+            "\n",
+            "—",
+            "🙂",
+            "thanks",
+            "half a second",
+            "a tenth of a cent",
+            "twenty-five",
+            "∞",
+            "-3",
+            "1e309",
+        ]
+    ),
+    max_size=25,
+).map(" ".join)
+
+
+def _numbers(text: str) -> list[float]:
+    found = []
+    for number in re.findall(r"[0-9]+(?:[.,][0-9]+)?", text):
+        whole, _, rest = number.replace(",", ".", 1).partition(".")
+        found.append(float(f"{whole}.{rest}" if rest else whole))
+    return found
+
+
+# The number words among the generated phrases, with their values (written out here, not
+# taken from the reader).
+_WORDS = {"one": 1.0, "ten": 10.0, "twenty": 20.0, "five": 5.0, "half": 0.5, "tenth": 0.1}
+_WORDS |= {"a": 1.0, "an": 1.0}
+
+
+def _in_text(value: float, text: str) -> bool:
+    """The value is a number of the text (digits or one of its number words) in one of the
+    units people use for it, or one such number over another."""
+    words = re.findall(r"[a-z]+", text.lower())
+    given = _numbers(text) + [_WORDS[w] for w in words if w in _WORDS]
+    if "twenty" in words and "five" in words:
+        given.append(25.0)
+    scales = (1.0, 0.01, 100.0, 1000.0, 0.001, 60000.0, 3.6e6, 1e6, 1e-6, 1e-5, 1e-3)
+    candidates = [n * s for n in given for s in scales]
+    candidates += [a / b * s for a in given for b in given if b for s in (1.0, 0.01)]
+    # "97% accurate" is 3% wrong, "right 9 in 10 times" is 1 in 10 wrong
+    candidates += [1 - n / 100 for n in given] + [1 - a / b for a in given for b in given if b]
+    return any(math.isclose(value, c, rel_tol=1e-6) for c in candidates)
+
+
+def _values(value: Any) -> list[float]:
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return [float(value)]
+    if isinstance(value, list):
+        return [m.target for m in value if isinstance(m, SuccessMetric)]
+    return []
+
+
+@settings(max_examples=int(os.environ.get("READER_EXAMPLES", "300")), deadline=None)
+@given(TEXT, st.sampled_from([None, *checklist.ORDER]))
+def test_the_reader_never_raises_and_never_invents_a_number(text: str, focus: Step | None) -> None:
+    reading = read_reply(from_slack(text), context(focus))
+    assert isinstance(reading, Reading)
+    for fact in reading.facts:
+        for value in _values(fact.value):
+            assert _in_text(abs(value), text), (fact, text)
+        if fact.step in (Step.ERROR_IMPACT, Step.FALLBACK):
+            said = fact.value if isinstance(fact.value, str) else fact.value.detail
+            assert said.strip() in from_slack(text).text or said == "", (fact, text)
+    for follow_up in reading.follow_ups:
+        assert follow_up.text.strip()

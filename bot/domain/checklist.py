@@ -147,7 +147,14 @@ ITEMS: dict[Step, Item] = {
         "The fallback is what the product does when the model isn't sure of an answer: say so, "
         "hand over to a person, offer alternatives, or something of your own.",
         "New fallback",
-        lambda value: f"when unsure: {wording.format_fallback(value)}",
+        lambda value: (
+            "when unsure: "
+            + (
+                wording.format_fallback(value)
+                if value.kind is FallbackKind.OTHER
+                else wording.FALLBACK_LABELS[value.kind].lower()
+            )
+        ),
     ),
     Step.SUCCESS_METRICS: Item(
         Step.SUCCESS_METRICS,

@@ -22,6 +22,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.typos import edit_distance
+
 
 class Dimension(StrEnum):
     ACCURACY = "accuracy"
@@ -219,24 +221,7 @@ def _correct(word: str) -> str:
     for keyword in _KEYWORDS:
         if abs(len(keyword) - len(word)) > budget:
             continue
-        distance = _edit_distance(word, keyword, budget)
+        distance = edit_distance(word, keyword, budget)
         if distance <= budget and (best is None or distance < best[0]):
             best = (distance, keyword)
     return best[1] if best is not None else word
-
-
-def _edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance with adjacent swaps counted as one edit; stops early past limit."""
-    previous_previous: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, char_b in enumerate(b, start=1):
-            cost = 0 if char_a == char_b else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
-                current[j] = min(current[j], previous_previous[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous_previous, previous = previous, current
-    return previous[-1]

@@ -291,3 +291,27 @@ def _ship_line(name: str, part: Answer) -> str:
     measured = facts.get("latest run", "no data in the latest run")
     verdict = facts.get("verdict", "no data")
     return f"{name.capitalize()}: {measured}; agreed {agreed}: {verdict}"
+
+
+def nothing_agreed_here(claim: Claim) -> str:
+    """A claim in a channel with no kickoff yet: the question that gets a target, and where to
+    agree on it."""
+    if claim.dimension is Dimension.LATENCY:
+        choices = _choices(tuple(format_latency_ms(c) for c in LATENCY_CHOICES_MS))
+        question = f"How long may 95% of answers take before users give up: {choices}?"
+    elif claim.dimension is Dimension.COST:
+        choices = _choices(tuple(format_cost_per_query(c) for c in COST_CHOICES_USD))
+        question = f"What may one answer cost at most: {choices}?"
+    elif claim.dimension is Dimension.SHIP_IT:
+        choices = _choices(tuple(format_rate(c) for c in ERROR_CHOICES))
+        question = (
+            f"Good enough is a number: how often may it be wrong ({choices}?), how slow and how "
+            "costly may it be?"
+        )
+    else:
+        choices = _choices(tuple(format_rate(c) for c in ERROR_CHOICES))
+        question = f"At what share of wrong answers does this become a problem: {choices}?"
+    return (
+        f"Nothing is agreed in this channel yet, so there is no number to check that against. "
+        f"{question} Agree on it in a kickoff here: `/kickoff <feature name> [@pm] [@engineer]`."
+    )

@@ -158,3 +158,16 @@ class KickoffPointerValue(Wire):
         if raw == "":
             return cls()
         return cls(feature=int(raw)) if raw.isdigit() else None
+
+
+# --- what counts as a wrong answer ------------------------------------------------------------
+class WrongChoiceValue(Wire):
+    """A button under a run's checks (slack/blocks/checks.py): count `check` as a wrong answer
+    or not (`check` None: back to the default), drawn from `version` of the feature's choice,
+    so a press from an older list changes nothing (services/wrong_answers.py)."""
+
+    feature: Id
+    run: Id
+    version: int = Field(ge=0, le=2**31 - 1)
+    check: str | None = Field(default=None, min_length=1, max_length=200)
+    count: bool

@@ -137,3 +137,17 @@ def test_a_slow_model_does_not_delay_the_ack(llm_bot: BotUnderTest, openai: Loca
     assert reply.status == 200 and reply.elapsed_ms < 2400  # well before the model's 3 s
     posts = wait_for_thread_post(llm_bot, thread_ts, count=2)
     assert "error rate at most 5%" in posts[-1]["text"]
+
+
+def test_the_part_of_a_reply_our_reader_could_not_place_goes_to_the_model(
+    llm_bot: BotUnderTest, openai: LocalOpenAI
+) -> None:
+    thread_ts = kickoff(llm_bot)
+    openai.reply_with(json.dumps({"latency_p95_ms": 1500}))
+    said = "10% is our limit. speed-wise the old widget is fine by me, it did 1.5 on the p95 board"
+    llm_bot.driver.message(CHANNEL, said, thread_ts=thread_ts)
+    posts = wait_for_thread_post(llm_bot, thread_ts, count=3)
+    assert "Noted: error rate at most 10%" in json.dumps(posts[1]["blocks"])
+    assert "p95 latency at most 1.5 s" in posts[-1]["text"] and "Is that right" in posts[-1]["text"]
+    asked = json.dumps(openai.requests[-1])
+    assert "it did 1.5 on the p95 board" in asked and "10% is our limit" not in asked

@@ -110,6 +110,70 @@ def test_scripted_kickoff_runs_start_to_finish(tmp_path: Path) -> None:
     assert any(v["max_latency_p95_ms"] == 1500 and v["status"] == "agreed" for v in history)
 
 
+def test_messy_kickoff_script_reads_what_people_type(tmp_path: Path) -> None:
+    """tests/playground/messy-kickoff.txt: several answers at once, chatter, a question back, a
+    remark to a colleague, a disagreement, a correction; then the transcript and the export."""
+    database = f"sqlite:///{tmp_path / 'groundline.db'}"
+    script = (SCRIPTS / "messy-kickoff.txt").read_text()
+    result = run_cli(tmp_path, "playground", "--database", database, stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+
+    def reply(line: str) -> str:
+        (printed,) = answers_to(out, line)
+        return printed
+
+    assert "@ana (PM) started a kickoff with @raj (engineer)" in reply(
+        "/kickoff Refund helper @ana @raj"
+    )
+    first = reply(
+        "ok my take: no more than 1 in 12 wrong — past that support stops trusting it & goes "
+        "back to macros"
+    )
+    assert (
+        "Noted: error rate at most 8.3%; what a wrong answer costs: “past that support stops "
+        "trusting it & goes back to macros”." in first
+    )
+    assert "2 of 4 · When the model isn't sure" in first
+    for quiet in ("@raj did security look at this yet?", "as eng not yet, will ping them tomorrow"):
+        assert reply(quiet).strip() == "(no reply)"
+    assert reply("thanks!").strip() == "(no reply)"
+    assert "95 of every 100 answers" in reply("what does p95 mean here?")
+    budget = reply("as eng p95 under 2s, and we're ok up to $0.005/query")
+    assert "Noted: p95 latency at most 2 s; cost at most $0.005 per query." in budget
+    assert "Still open: *2 of 4 · When the model isn't sure*" in budget
+    fallback = reply("if it doesn't know it should hand over to a human")
+    assert "Noted: when unsure: hand over to a human." in fallback and "3 of 4" in fallback
+    disputed = reply("as eng 1 in 12 is loose for refunds, I'd say 5%")
+    assert "@ana says at most 8.3% of answers wrong; @raj says at most 5% of answers wrong" in (
+        disputed
+    )
+    assert "Noted: error rate at most 5%." in reply("fine, 5% then")
+    assert "CSAT ≥ 4.2; refunds handled end to end ≥ 40%" in reply(
+        "CSAT >= 4,2 and refunds handled end to end at least 40%"
+    )
+    summary = reply("speed is everything, pay what it takes")
+    assert "Noted: Cost gives way first" in summary and "the targets, version 1" in summary
+    changed = reply("actually make that 3 seconds, the refund API is slow")
+    assert "Changed *latency (p95)*: p95 at most 2 s → p95 at most 3 s." in changed
+    assert "bot (edited): *Refund helper: the targets, version 1*" in changed
+    assert out.count("bot: *Refund helper: the targets, version 1*") == 1  # one summary
+    assert "targets agreed (version 1)" in reply("as eng press Sign off as engineer")
+
+    exported = run_cli(tmp_path, "export", "refund-helper")
+    assert exported.returncode == 0, exported.stderr
+    targets = json.loads(exported.stdout)["targets"]
+    assert targets["status"] == "agreed" and targets["max_error_rate"] == 0.05
+    assert targets["max_latency_p95_ms"] == 3000 and targets["max_cost_per_query_usd"] == 0.005
+    assert targets["tradeoff_priority"] == "cost_gives"
+    assert targets["fallback"]["kind"] == "escalate_human"
+    assert targets["error_impact"] == "past that support stops trusting it & goes back to macros"
+    assert [(m["name"], m["target"]) for m in targets["success_metrics"]] == [
+        ("CSAT", 4.2),
+        ("refunds handled end to end", 40.0),
+    ]
+
+
 # --- rendering ------------------------------------------------------------------------------
 def test_blocks_render_as_readable_lines() -> None:
     blocks: list[dict[str, Any]] = [
@@ -203,7 +267,7 @@ def test_press_explains_missing_and_ambiguous_buttons(
     assert printed[0].startswith("! “o” could be")
     printed.clear()
     session.handle("as eng press hand OVER")  # any case, part of a label
-    assert any("Noted: when unsure: Hand over to a human" in line for line in printed)
+    assert any("Noted: when unsure: hand over to a human" in line for line in printed)
 
 
 def test_modal_and_people_errors_keep_the_session_going(

@@ -59,6 +59,16 @@ def test_no_feature_in_the_channel_says_start_a_kickoff(bot: BotUnderTest) -> No
     body = reply.json()
     assert body["response_type"] == "ephemeral" and "/kickoff" in body["text"]
     assert "Start a kickoff" in str(body["blocks"])
+    # Nothing agreed here yet: the question that gets a target, for the claim made.
+    assert "How long may 95% of answers take before users give up: 1 s, 2 s or 5 s?" in body["text"]
+    wrong = bot.driver.command("/align", "reframe it hallucinates", channel_id="C0EMPTY").json()
+    assert (
+        "At what share of wrong answers does this become a problem: 5%, 10% or 20%?"
+        in (wrong["text"])
+    )
+    lunch = bot.driver.command("/align", "reframe lunch at noon?", channel_id="C0EMPTY").json()
+    assert "couldn't tell which agreed number" in lunch["text"]  # not a claim: no reframe
+    assert "/kickoff" not in lunch["text"] and "blocks" not in lunch
 
 
 def test_reframe_needs_text_and_a_claim(bot: BotUnderTest) -> None:
@@ -104,6 +114,7 @@ def test_shortcut_without_a_feature_or_a_claim_answers_privately(bot: BotUnderTe
     bot.settle()
     (private,) = bot.slack.ephemeral_messages("C0EMPTY", "U0PM")
     assert "/kickoff" in private["text"]
+    assert "At what share of wrong answers does this become a problem" in private["text"]
     bot.driver.press(private, label="Start a kickoff", user="U0PM")
     bot.settle()
     explained = str(bot.slack.calls_to("response_url")[-1].params["text"])

@@ -16,7 +16,8 @@ from bot.ingest.model import CheckKind
 from bot.services import wrong_answers
 from bot.services.evals import Upload, store_run
 from bot.services.wrong_answers import Changed, CheckRow, Listing, Stale
-from bot.slack.blocks.checks import MAX_BUTTONS, Press, choice_message
+from bot.slack.blocks.checks import MAX_BUTTONS, choice_message
+from bot.slack.wire import WrongChoiceValue
 from bot.store.db import make_engine, make_session_factory, session_scope, upgrade
 from bot.store.models import EvalRun, Feature
 from tests.support.paths import EVAL_FIXTURES
@@ -99,14 +100,21 @@ def test_the_list_stays_within_slacks_limits() -> None:
     buttons = [b["accessory"] for b in blocks if "accessory" in b]
     assert len(buttons) == MAX_BUTTONS - 2 and "xxx" not in str(buttons)
     assert all(len(b["text"]["text"]) <= 75 and len(b["value"]) <= 2000 for b in buttons)
-    pressed = Press.parse(buttons[0]["value"])
-    assert (pressed.f, pressed.r, pressed.v, pressed.c, pressed.n) == (1, 2, 3, "check-0", False)
+    pressed = WrongChoiceValue.decode(buttons[0]["value"])
+    assert (pressed.feature, pressed.run, pressed.version, pressed.check, pressed.count) == (
+        1,
+        2,
+        3,
+        "check-0",
+        False,
+    )
     assert "…and 17 more checks" in str(blocks)
     assert "&lt;fast&gt; &amp; cheap" in text and "<fast>" not in text
     assert blocks[-1]["elements"][0]["text"]["text"] == "Back to the default"
-    for forged in ("", "{}", '{"f": 1}', "not json", '{"f":1,"r":2,"v":3,"c":null,"n":1,"x":0}'):
+    extra = '{"feature":1,"run":2,"version":3,"check":null,"count":true,"x":0}'
+    for forged in ("", "{}", '{"feature": 1}', "not json", extra, '{"feature":0,"run":2}'):
         with pytest.raises(BadInput):
-            Press.parse(forged)
+            WrongChoiceValue.decode(forged)
 
 
 def test_a_press_keeps_what_was_chosen_for_other_runs_checks(session: Session) -> None:

@@ -173,3 +173,14 @@ def _part(text: str, start: int, end: int, sentence: int, label: Step | None) ->
         numbers(chunk),
         words(chunk),
     )
+
+
+def split_part(part: Part, at: int) -> tuple[Part, Part]:
+    """A part cut in two at an offset of its text ("4% and a wrong answer costs…")."""
+    head, tail = part.text[:at], part.text[at:]
+    lead = len(tail) - len(tail.lstrip())
+    first = Part(head.rstrip(), part.start, part.start + len(head.rstrip()), part.sentence)
+    second = Part(tail.strip(), part.start + at + lead, part.end, part.sentence)
+    for piece in (first, second):
+        piece.tokens, piece.words = numbers(piece.text), words(piece.text)
+    return first, second

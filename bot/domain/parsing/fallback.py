@@ -17,7 +17,7 @@ from bot.domain.wording import FALLBACK_LABELS
 
 _HANDOFF = (
     r"\b(?:hand(?:s|ed|ing)?|pass(?:es)?|route[sd]?|send|sends|transfer(?:s|red)?|forward(?:s)?"
-    r"|kick|punt|bounce)\b(?: it| them| this| that| the (?:conversation|chat|question|case|user))?"
+    r"|kick|punt|bounce)\b(?: it| them| this| that| him| her| (?:the|their|our) [\w-]+)?"
     r"\s+(?:(?:over|off|back|across)\s+)?to\b"
     r"|\bhand(?:s|ed)?(?: it| them)? (?:over|off)\b|\bhand-?off\b|\bhandover\b"
     r"|\bescalat(?:e|es|ed|ing|ion)\b"
@@ -73,7 +73,6 @@ _SHORT = {
         "hand off",
         "hand over",
         "human handoff",
-        "support",
     ),
     FallbackKind.OFFER_ALTERNATIVES: ("alternatives", "options", "suggestions", "offer options"),
 }
@@ -164,7 +163,7 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
     escalates to their account manager" describes a cost, and the impact reader has it."""
     kind = chosen(part.text)
     if kind is None:
-        if (focus or part.label is Step.FALLBACK) and (short := _short(part.text)) is not None:
+        if (short := _short(part.text)) is not None:  # "human", even before it is asked
             return [Found(Step.FALLBACK, short, part.start, part.end, False)]
         return []
     value = Fallback(kind=kind, detail=_detail(part.text))

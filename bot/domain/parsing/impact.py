@@ -57,6 +57,31 @@ _DEFERRAL = re.compile(
 _EMPTY = vocab("none nothing na no nope whatever same ok yes")
 
 
+_CONSEQUENCE_NOUNS = vocab(
+    "churn refund refunds complaint complaints chargeback chargebacks escalation escalations "
+    "lawsuit fine fines penalty outage downtime returns rework confusion embarrassment"
+)
+_STORY_START = re.compile(
+    r"\b(?:and|but|so|plus|because)\s+(?=(?:(?:a|an|the|one|every|each|any)\s+)?"
+    r"(?:[\w'-]+\s+){0,2}?" + _WRONG + r"\b)"
+)
+
+
+def consequence(word: str) -> bool:
+    """One word that names what a wrong answer costs ("churn", "refunds")."""
+    return word.strip().lower() in _CONSEQUENCE_NOUNS
+
+
+def story_start(text: str) -> int:
+    """Where a sentence about a wrong answer's cost starts after an answer to something else
+    ("4% and a wrong answer costs us a ticket" → at "a wrong"), or 0."""
+    lowered = normalize(text)
+    match = _STORY_START.search(lowered)
+    if match is None or not any(c.isdigit() for c in lowered[: match.start()]):
+        return 0
+    return match.end()
+
+
 def framed(text: str) -> bool:
     """Reads as what a wrong answer costs: "a wrong refund answer = a refund we eat"."""
     lowered = normalize(text).strip()

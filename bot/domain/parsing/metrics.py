@@ -64,6 +64,10 @@ _LEAD_INS = (
     ("track",),
     ("success", "is"),
     ("success", "means"),
+    ("we", "d", "judge", "it", "on"),
+    ("we", "would", "judge", "it", "on"),
+    ("judge", "it", "on"),
+    ("judged", "on"),
     ("and",),
 )
 UNIT_NAMES = {"%": "%", "percent": "%", "pct": "%", "$": "$", "usd": "$", "dollars": "$"}
@@ -179,6 +183,8 @@ def metric(text: str, tokens: list[Tok]) -> SuccessMetric | str | None:
                 )
         direction_set = {direction}
     elif len(numbers_at) == 1 and verbs:
+        if not any(t.text in _VERBS for t in tokens[: numbers_at[0]]):
+            return None  # "10% is our limit": a noun, not "limit escalations to 10%"
         target = numbers_at[0]
         name_tokens, rest_from = tokens[:target], target + 1
         direction_set = verbs
@@ -325,6 +331,21 @@ def find(part: Part, names_of_items: set[str]) -> list[Finding] | None:
             return None
         found.append(Found(Step.SUCCESS_METRICS, [parsed], start, end, True))
     return found or None
+
+
+def unnamed(measure: SuccessMetric) -> bool:
+    """Named only by filler ("…, say at most 2,000 a month"): the name is in the part before."""
+    named = [w.lower() for w in measure.name.replace("'", " ").split()]
+    return bool(named) and all(w in _FILLER or w in ("say", "about", "roughly") for w in named)
+
+
+def renamed(measure: SuccessMetric, text: str) -> SuccessMetric | None:
+    """The measure named by `text` (the clause before it), without its lead-in."""
+    name = _trim(numbers(text))
+    shown = _span(text, name)
+    if not name or len(shown) > 80 or any(t.kind == "num" for t in name):
+        return None
+    return measure.model_copy(update={"name": shown})
 
 
 def _names_an_item(name: str, names_of_items: set[str]) -> bool:

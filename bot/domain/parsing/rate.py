@@ -155,7 +155,7 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
     short = content_words(tokens) <= 3
     found: list[Finding] = []
     for rate, i, after, bare, accuracy in rates(tokens):
-        if bare and not (focus and short and _alone(tokens)):
+        if bare and not (focus and content_words(tokens) <= 1 and _alone(tokens)):
             continue
         if not bare and not (context or accuracy or short or focus):
             continue
@@ -176,5 +176,6 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
 
 
 def _alone(tokens: list[Tok]) -> bool:
-    """A bare number with no unit of something else nearby ("ok 5", "5 then")."""
-    return not any(t.text in ("$", "s", "ms", "sec", "seconds", "cents", "cent") for t in tokens)
+    """A bare number with no unit or name of something else nearby ("ok 5", "5 then")."""
+    others = {"$", "s", "ms", "sec", "seconds", "cents", "cent", "p95", "p99", "latency", "cost"}
+    return not any(t.text in others for t in tokens)

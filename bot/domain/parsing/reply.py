@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from bot.domain.parsing import cost, fallback, impact, latency, metrics, rate, tradeoff
-from bot.domain.parsing.clauses import Part, Sentence, blank, sentences
+from bot.domain.parsing.clauses import Part, Sentence, blank, sentences, split_part
 from bot.domain.parsing.edits import agrees, corrects, parse_edit_request
 from bot.domain.parsing.findings import Finding, FollowUp, Found
 from bot.domain.parsing.results import MAX_ANSWER_CHARS, Parsed, Unclear
@@ -25,7 +26,7 @@ from bot.domain.parsing.tokens import content_words, normalize, words
 from bot.domain.said import Markup, Said
 from bot.domain.steps import Step
 from bot.domain.targets import Fallback, FallbackKind, SuccessMetric, TradeoffPriority
-from bot.domain.wording import format_number
+from bot.domain.wording import format_number, format_rate
 
 
 class Kind(StrEnum):
@@ -42,6 +43,7 @@ class Fact:
     step: Step
     value: Any
     said: str  # the words it was read from
+    correction: bool = False  # said as a change of mind: "actually", "make that", "more like"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ class Context:
     current: dict[Step, Any]
     names: dict[Step, tuple[str, ...]]
     bot_user: str | None = None
+    # A value as it will be stored and shown (1/12 is kept as 8.3%), so "1 in 12" said again
+    # is recognised as the stored 8.3%.
+    shown: Callable[[Step, Any], Any] = lambda step, value: value
 
 
 @dataclass(frozen=True)
@@ -124,8 +129,16 @@ def read_reply(said: Said, context: Context) -> Reading:
             facts, follow_ups = _focused(rest, context)
         if not facts and not follow_ups and not questions:
             return Reading(Kind.CHATTER, agrees=agrees(text), leftover=rest)
-    placed = {fact.said for fact in facts}
-    leftover = " ".join(s.text.strip() for s in statements if s.text.strip() not in placed)
+    spans = [(f.start, f.end) for f in findings if isinstance(f, Found)]
+    unplaced = [
+        p
+        for sentence in statements
+        for p in sentence.parts
+        if not _idle(p.text)
+        and content_words(p.tokens) >= 3
+        and not any(a < p.end and p.start < b for a, b in spans)
+    ]
+    leftover = " … ".join(said.text[p.start : p.end].strip() for p in unplaced)
     return Reading(
         kind,
         tuple(facts),
@@ -200,9 +213,11 @@ def _read(statements: list[Sentence], context: Context) -> list[Finding]:
         if _revises_fallback(sentence, found, context):
             continue
         story: Found | None = None
+        previous: tuple[Part, int] | None = None  # a part that answered nothing, and when
         for part in sentence.parts:
             if _idle(part.text):
                 continue
+            before = len(found)
             if story is not None and not _strong(_part(part, context, item_names)):
                 story = Found(Step.ERROR_IMPACT, story.value, story.start, part.end, True)
                 continue
@@ -210,9 +225,16 @@ def _read(statements: list[Sentence], context: Context) -> list[Finding]:
                 found.append(_story(story, sentence))
                 story = None
             if impact.framed(part.text) and part.label is None:
+                k = impact.story_start(part.text)
+                if k > 0:  # "4% and a wrong answer costs us a ticket": the 4% first
+                    head, part = split_part(part, k)
+                    found += _part(head, context, item_names)
                 story = Found(Step.ERROR_IMPACT, part.text, part.start, part.end, True)
                 continue
             found += _part(part, context, item_names)
+            if previous is not None and previous[1] == before:
+                found[before:] = [_named_by(f, previous[0]) for f in found[before:]]
+            previous = (part, len(found)) if len(found) == before else None
         if story is not None:
             found.append(_story(story, sentence))
     return found
@@ -233,6 +255,19 @@ def _revises_fallback(sentence: Sentence, found: list[Finding], context: Context
     found.remove(earlier[-1])
     found.append(Found(Step.FALLBACK, own, sentence.start, sentence.end, True))
     return True
+
+
+def _named_by(finding: Finding, before: Part) -> Finding:
+    """ "fewer calls to the contact centre, say at most 2,000 a month": the measure's name is
+    the clause before its comparison."""
+    if not isinstance(finding, Found) or finding.step is not Step.SUCCESS_METRICS:
+        return finding
+    measures = []
+    for measure in finding.value:
+        better = metrics.renamed(measure, before.text) if metrics.unnamed(measure) else None
+        measures.append(better or measure)
+    start = before.start if measures != finding.value else finding.start
+    return Found(finding.step, measures, start, finding.end, finding.strong)
 
 
 def _story(story: Found, sentence: Sentence) -> Found:
@@ -302,11 +337,14 @@ def _resolve(
     for step, found in by_step.items():
         if step in asked and not any(f.strong for f in found):
             continue
-        chosen = _choose(step, found, text, original, context.current.get(step))
+        chosen = _choose(step, found, text, original, context)
         if isinstance(chosen, FollowUp):
             follow_ups.append(chosen)
         elif chosen is not None:
-            facts.append(chosen)
+            lead = text[max(0, found[0].start - 40) : found[-1].end]
+            facts.append(
+                Fact(chosen.step, chosen.value, chosen.said, corrects(lead) or corrects(text))
+            )
     follow_ups = [f for f in follow_ups if f.step not in {fact.step for fact in facts}]
     return sorted(facts, key=lambda fact: list(Step).index(fact.step)), _unique(follow_ups)
 
@@ -322,7 +360,7 @@ def _unique(follow_ups: list[FollowUp]) -> list[FollowUp]:
 
 
 def _choose(
-    step: Step, found: list[Found], text: str, original: str, current: Any
+    step: Step, found: list[Found], text: str, original: str, context: Context
 ) -> Fact | FollowUp | None:
     """One value for one item from all its findings in the reply. Words kept as free text come
     from the reply as the person wrote it (`original`), not from the text the readers saw."""
@@ -337,6 +375,8 @@ def _choose(
     if step is Step.ERROR_IMPACT:
         return Fact(step, " ".join(original[f.start : f.end].strip() for f in found), said)
     found = [_own_detail(f, original) for f in found]
+    current = context.current.get(step)
+    found = [Found(f.step, context.shown(step, f.value), f.start, f.end, f.strong) for f in found]
     distinct: list[Found] = []
     for finding in found:
         if not any(same(finding.value, d.value) for d in distinct):
@@ -371,7 +411,7 @@ def _own_detail(finding: Found, original: str) -> Found:
 
 def _show(step: Step, value: Any) -> str:
     if step is Step.ERROR_RATE:
-        return f"{format_number(float(value) * 100)}%"
+        return format_rate(float(value))
     if step is Step.LATENCY:
         return f"{format_number(float(value) / 1000)} s"
     if step is Step.COST:
@@ -398,7 +438,8 @@ def _focused(rest: str, context: Context) -> tuple[list[Fact], list[FollowUp]]:
     step = context.focus
     assert step is not None
     if step is Step.ERROR_IMPACT:
-        if impact.about_cost(rest) and len(rest.split()) >= 2:
+        one_word = len(rest.split()) == 1 and impact.consequence(rest)  # "churn", "refunds"
+        if impact.about_cost(rest) and (len(rest.split()) >= 2 or one_word):
             result = impact.parse_error_impact(rest)
             if isinstance(result, Parsed):
                 return [Fact(step, result.value, rest)], []

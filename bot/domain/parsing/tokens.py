@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.domain.typos import nearest
+
 # Numbers ("1,000.5", "2,5" with a decimal comma, ".5"), words (letters first, then letters or
 # digits: "p95"), or one symbol.
 _TOKEN_RE = re.compile(
@@ -127,28 +129,7 @@ _KEEP = vocab(
 def correct(word: str) -> str:
     if len(word) < 5 or word in _KEYWORDS or word in _KEEP or not word.isalpha():
         return word
-    budget = 2 if len(word) >= 9 else 1
-    for keyword in sorted(_KEYWORDS):
-        if abs(len(keyword) - len(word)) <= budget and _distance(word, keyword, budget) <= budget:
-            return keyword
-    return word
-
-
-def _distance(a: str, b: str, limit: int) -> int:
-    """Edit distance with adjacent swaps as one edit; stops early past `limit`."""
-    before: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, char_b in enumerate(b, start=1):
-            cost = 0 if char_a == char_b else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
-                current[j] = min(current[j], before[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        before, previous = previous, current
-    return previous[-1]
+    return nearest(word, _KEYWORDS, 2 if len(word) >= 9 else 1) or word
 
 
 # --- numbers in words, fractions and multipliers -------------------------------------------------
@@ -233,6 +214,10 @@ def _word_number(tokens: list[Tok], i: int) -> tuple[float, int] | None:
         elif w in _SCALES:
             total, current = total + max(current, 1.0) * _SCALES[w], 0.0
             last = "scale"
+        elif w == "and" and j > i and (at(tokens, j + 1), at(tokens, j + 2)) == ("a", "half"):
+            current += 0.5  # "two and a half"
+            j += 3
+            break
         elif not (w == "and" and j > i and at(tokens, j + 1) in _SMALL.keys() | _TENS.keys()):
             break
         j += 1

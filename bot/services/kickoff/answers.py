@@ -6,6 +6,7 @@ nothing to say (chatter, a remark to a colleague)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -61,6 +62,7 @@ def answer(
         {step: checklist.value_of(targets, step) for step in checklist.ORDER},
         checklist.names(),
         bot_user,
+        checklist.as_shown,
     )
     reading = read_reply(said, context)
     if reading.kind is Kind.TOO_LONG:
@@ -75,8 +77,11 @@ def answer(
         return None
     now = clock.now()
     facts = [(fact.step, fact.value, said.text) for fact in reading.facts]
+    corrected = {fact.step for fact in reading.facts if fact.correction}
     before = feature.stage
-    effect = apply_facts(session, feature, user_id, facts, now, concedes=reading.agrees)
+    effect = apply_facts(
+        session, feature, user_id, facts, now, concedes=reading.agrees, corrected=corrected
+    )
     if not facts:
         session.add(
             Answer(
@@ -104,7 +109,10 @@ def answer(
         if explanations:
             return Explained(feature, " ".join(explanations), reading.questions[0])
         return None
-    return _noted(feature, effect, before, follow_ups, explanations)
+    noted = _noted(feature, effect, before, follow_ups, explanations)
+    if model and not noted.complete and _worth_a_look(reading):
+        return replace(noted, unplaced=reading.leftover)  # the model may read the rest
+    return noted
 
 
 def _worth_a_look(reading: Reading) -> bool:

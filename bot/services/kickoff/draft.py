@@ -2,11 +2,13 @@
 
 - an item nobody has answered takes the value;
 - the same value again changes nothing;
-- a different value from the person who gave the current one (or anyone's explicit "change …
-  to …") replaces it, said back as a change from → to;
-- a different value from someone else opens a disagreement: the item is open again, both values
-  are named and the bot asks which holds. It is settled when someone gives a value one of the
-  others gave (or one of the two says "fine"), or when they all land on the same value.
+- a different value said as a change of mind ("actually 8%", "make that 3 seconds", "more
+  like 10%"), from the person who gave the current one, or in an explicit "change … to …",
+  replaces it, said back as a change from → to;
+- a different value from someone else, said plainly ("I'd say 5%"), opens a disagreement: the
+  item is open again, both values are named and the bot asks which holds. It is settled when
+  someone gives a value one of the others gave (or one of the two says "fine"), when they all
+  land on the same value, or when someone changes their mind to a value of their own.
 
 The cost of an error and a fallback of the team's own are words, not numbers: a later version
 replaces the earlier one whoever writes it.
@@ -78,9 +80,11 @@ def apply_facts(
     *,
     concedes: bool = False,
     explicit: bool = False,
+    corrected: frozenset[Step] | set[Step] = frozenset(),
 ) -> Effect:
     """Apply (step, value, words) facts said by one person; `concedes`: they said "fine" to an
-    open disagreement; `explicit`: an edit request, which always replaces."""
+    open disagreement; `explicit`: an edit request, which always replaces; `corrected`: the
+    items said as a change of mind."""
     version = current_version(feature)
     targets = targets_of(version)
     before = targets
@@ -97,7 +101,7 @@ def apply_facts(
             targets,
             open_disputes,
             effect,
-            explicit=explicit,
+            explicit=explicit or step in corrected,
         )
         session.add(
             Answer(

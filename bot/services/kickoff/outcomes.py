@@ -56,6 +56,7 @@ class Noted:
     ask: Question | None = None
     still_open: Question | None = None
     complete: bool = False
+    unplaced: str = ""  # words no reader could place, for a language model to try
 
 
 @dataclass(frozen=True)

@@ -13,37 +13,15 @@ A button's label holds at most 75 characters and its value 2,000
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
 from bot.domain.mrkdwn import escape
-from bot.errors import BadInput
 from bot.ids import Action
 from bot.services.wrong_answers import Changed, CheckRow, Listing, Stale
 from bot.slack.blocks import Block, actions, button, context, section
+from bot.slack.wire import WrongChoiceValue
 
 MAX_BUTTONS = 40
-MAX_NAME = 200  # longer check names are chosen with `/align wrong` (the value has room, Slack's
-# label does not, and nobody reads a 200-character button)
+MAX_NAME = 200  # longer check names are chosen with `/align wrong` (nobody reads such a button)
 STALE_VALUE = "That button is out of date; the thread's latest list of checks has current ones."
-
-
-class Press(BaseModel):
-    """What a check's button carries: feature, run, the choice's version it was drawn from,
-    the check (None: back to the default) and whether to count it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    f: int
-    r: int
-    v: int
-    c: str | None
-    n: bool
-
-    @classmethod
-    def parse(cls, value: str) -> Press:
-        try:
-            return cls.model_validate_json(value)
-        except ValidationError:
-            raise BadInput(STALE_VALUE) from None
 
 
 def choice_message(listing: Listing) -> tuple[str, list[Block]]:
@@ -69,8 +47,10 @@ def choice_message(listing: Listing) -> tuple[str, list[Block]]:
         blocks.append(context(f"…and {more} more checks: choose those with `/align wrong`."))
     blocks.append(context(how))
     if listing.chosen:
-        value = Press(f=listing.feature_id, r=listing.run_id, v=listing.version, c=None, n=True)
-        default = button("Back to the default", Action.WRONG_CHOICE.value, value.model_dump_json())
+        value = WrongChoiceValue(
+            feature=listing.feature_id, run=listing.run_id, version=listing.version, count=True
+        )
+        default = button("Back to the default", Action.WRONG_CHOICE.value, value.encode())
         blocks.append(actions(default))
     return text, blocks
 
@@ -86,9 +66,15 @@ def _row_text(check: CheckRow) -> str:
 
 def _toggle(listing: Listing, check: CheckRow) -> Block:
     count = not check.counted
-    value = Press(f=listing.feature_id, r=listing.run_id, v=listing.version, c=check.name, n=count)
+    value = WrongChoiceValue(
+        feature=listing.feature_id,
+        run=listing.run_id,
+        version=listing.version,
+        check=check.name,
+        count=count,
+    )
     label = f"Count {check.name}" if count else f"Don't count {check.name}"
-    return button(label, Action.WRONG_CHOICE.value, value.model_dump_json())
+    return button(label, Action.WRONG_CHOICE.value, value.encode())
 
 
 def changed_line(user_id: str, feature_name: str, change: Changed) -> str:

@@ -47,8 +47,9 @@ def reply_blocks(
     return blocks
 
 
-def no_feature_blocks() -> list[Block]:
-    return [section(NO_FEATURE), kickoff_button(None)]
+def no_feature_blocks(question: str = NO_FEATURE) -> list[Block]:
+    """No kickoff in this channel: the question that gets a target, and a button to start one."""
+    return [section(question), kickoff_button(None)]
 
 
 def listening_announcement(feature: Feature, user_id: str, turn_on: bool) -> str:

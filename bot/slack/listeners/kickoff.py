@@ -21,7 +21,7 @@ from bot.jobs import reading as reading_job
 from bot.services import access, inbox, kickoff, outbox
 from bot.services.access import Need
 from bot.services.kickoff import answers, changes, signoff, summary
-from bot.services.kickoff.outcomes import Clarify, Stale
+from bot.services.kickoff.outcomes import Clarify, Noted, Stale
 from bot.slack import text as slack_text
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
@@ -255,3 +255,7 @@ def answer(deps: Deps, session: Session, feature: Feature, body: dict[str, Any])
         reading_job.queue(deps, session, feature, event, said.text, outcome.step, outcome.text)
         return
     say(session, deps, outcome)
+    if isinstance(outcome, Noted) and outcome.unplaced and deps.llm is not None:
+        # Part of the reply was placed; the model may read the rest for the items still open.
+        step = checklist.Step(feature.stage)
+        reading_job.queue(deps, session, feature, event, outcome.unplaced, step, "")

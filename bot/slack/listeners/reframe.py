@@ -15,6 +15,7 @@ from slack_bolt import Ack, App
 from bot.deps import Deps
 from bot.domain.mrkdwn import escape
 from bot.domain.reframe import recognise
+from bot.domain.reframe_wording import nothing_agreed_here
 from bot.errors import BadInput, NotFound
 from bot.ids import Action, Shortcut
 from bot.jobs import reframe as reframe_job
@@ -52,10 +53,13 @@ def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
     with deps.unit_of_work() as session:
         feature = service.feature_in_channel(session, team_id, channel_id)
         if feature is None:
+            if claim is None:
+                raise BadInput(NOT_A_CLAIM)  # "lunch at noon?": not a claim, no reframe
+            question = nothing_agreed_here(claim)
             ack(
                 response_type="ephemeral",
-                text=reframe_blocks.NO_FEATURE,
-                blocks=reframe_blocks.no_feature_blocks(),
+                text=question,
+                blocks=reframe_blocks.no_feature_blocks(question),
             )
             return
         # The answer is posted in the feature's channel: acting there, members only.
@@ -120,8 +124,12 @@ def register(app: App, deps: Deps) -> None:
         with deps.unit_of_work() as session:
             feature = service.feature_in_channel(session, team_id, channel_id)
             if feature is None:
-                blocks = reframe_blocks.no_feature_blocks()
-                outbox.ephemeral(session, deps.clock, private, reframe_blocks.NO_FEATURE, blocks)
+                if claim is None:
+                    outbox.ephemeral(session, deps.clock, private, NOT_A_CLAIM)
+                    return
+                question = nothing_agreed_here(claim)
+                blocks = reframe_blocks.no_feature_blocks(question)
+                outbox.ephemeral(session, deps.clock, private, question, blocks)
                 return
             access.require(deps.directory, feature, user_id, Need.ACT, reframe_blocks.NO_FEATURE)
             if claim is None:

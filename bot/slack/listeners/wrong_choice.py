@@ -15,9 +15,10 @@ from bot.services.access import Need
 from bot.services.outbox import ReplyTarget
 from bot.services.wrong_answers import Stale
 from bot.slack.blocks import checks as checks_blocks
-from bot.slack.blocks.checks import Press
+from bot.slack.blocks.checks import STALE_VALUE
 from bot.slack.listeners.lookup import clicked_feature
 from bot.slack.middleware import work_of
+from bot.slack.wire import WrongChoiceValue
 
 FEATURE_GONE = "That feature no longer exists."
 
@@ -28,16 +29,16 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
         ack()
-        press = Press.parse(str(action.get("value") or ""))
+        press = WrongChoiceValue.decode(action.get("value"), STALE_VALUE)
         user_id = str(body["user"]["id"])
         message_ts = (body.get("container") or {}).get("message_ts")
         work = work_of(context)
         session = work.session
         # What counts as wrong changes every number judged: the feature's people decide.
-        feature = clicked_feature(session, deps, body, str(press.f), FEATURE_GONE, Need.STEER)
-        run = wrong_answers.run_of(session, feature, press.r)
+        feature = clicked_feature(session, deps, body, str(press.feature), FEATURE_GONE, Need.STEER)
+        run = wrong_answers.run_of(session, feature, press.run)
         outcome = wrong_answers.toggle(
-            session, deps.clock, feature, run, press.c, press.n, press.v, user_id
+            session, deps.clock, feature, run, press.check, press.count, press.version, user_id
         )
         # The pressed list shows the choice as it now is, whoever changed it.
         text, blocks = checks_blocks.choice_message(outcome.listing)

@@ -40,6 +40,7 @@ from bot.services import inbox, outbox
 from bot.services.outbox import ReplyTarget
 from bot.store.models import InboxMessage
 from bot.store.queue import claim_heads
+from bot.store.states import InboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ class InboxWorker:
                     ["team_id", "channel_id", "conversation"],
                     now=self.deps.clock.now(),
                     lease=LEASE,
-                    open_statuses=("pending", "working"),
+                    open_statuses=(InboxStatus.PENDING, InboxStatus.WORKING),
                     limit=1,
                 )
                 if not claimed:
@@ -163,7 +164,7 @@ class InboxWorker:
                     claim = self._claim_job(session, row, job)
                 else:
                     self.handle(self.deps, session, row.body_json)
-                    row.status = "done"
+                    row.status = InboxStatus.DONE
         except NotReadyYet as exc:
             assert row_id is not None
             self._not_yet(row_id, str(exc))
@@ -198,7 +199,7 @@ class InboxWorker:
             if claim is not None:
                 row.attempts -= 1  # the claim counted one; waiting is not a failure
             age = (now - row.received_at).total_seconds()
-            row.status = "pending"
+            row.status = InboxStatus.PENDING
             row.next_attempt_at = now + timedelta(seconds=min(max(age / 4, 0.5), 30.0))
 
     def _failed(self, row_id: int, error: str, retry_in: float | None = None) -> None:
@@ -211,7 +212,7 @@ class InboxWorker:
             if row.attempts >= MAX_ATTEMPTS:
                 self._give_up(session, row)
                 return
-            row.status = "pending"
+            row.status = InboxStatus.PENDING
             delay = retry_in if retry_in is not None else 2**row.attempts
             row.next_attempt_at = self.deps.clock.now() + timedelta(seconds=delay)
 
@@ -220,11 +221,11 @@ class InboxWorker:
             row = session.get(InboxMessage, row_id)
             if row is None:
                 return
-            row.status = "done"
+            row.status = InboxStatus.DONE
             _tell(session, self.deps, row.body_json, message)
 
     def _give_up(self, session: Session, row: InboxMessage) -> None:
-        row.status = "failed"
+        row.status = InboxStatus.FAILED
         log.error("gave up on inbox item %s: %s", row.id, row.last_error)
         said = row.body_json.get("gave_up") if inbox.job_of(row.body_json) else None
         _tell(session, self.deps, row.body_json, str(said or apology(row.id)))
@@ -294,10 +295,10 @@ class InboxWorker:
             update(InboxMessage)
             .where(
                 InboxMessage.id == claim.row_id,
-                InboxMessage.status == "working",
+                InboxMessage.status == InboxStatus.WORKING,
                 InboxMessage.attempts == claim.number,
             )
-            .values(status="done")
+            .values(status=InboxStatus.DONE)
         )
         if getattr(marked, "rowcount", 0) == 1:
             return True
@@ -313,7 +314,7 @@ class InboxWorker:
             if row.attempts >= MAX_ATTEMPTS:
                 self._give_up(session, row)
                 return
-            row.status = "pending"
+            row.status = InboxStatus.PENDING
             row.next_attempt_at = self.deps.clock.now() + timedelta(seconds=2**row.attempts)
 
     def renew_leases(self, force: bool = False) -> None:
@@ -333,7 +334,7 @@ class InboxWorker:
                     update(InboxMessage)
                     .where(
                         InboxMessage.id == row_id,
-                        InboxMessage.status == "working",
+                        InboxMessage.status == InboxStatus.WORKING,
                         InboxMessage.attempts == number,
                     )
                     .values(next_attempt_at=until)
@@ -341,7 +342,7 @@ class InboxWorker:
 
 
 def _still_ours(row: InboxMessage, claim: Claim) -> bool:
-    return row.status == "working" and row.attempts == claim.number
+    return row.status == InboxStatus.WORKING and row.attempts == claim.number
 
 
 def _tell(session: Session, deps: Deps, body: dict[str, Any], message: str) -> None:

@@ -19,6 +19,7 @@ from bot.services import outbox
 from bot.services import reports as report_service
 from bot.slack.blocks.report import report_message
 from bot.store.models import Feature, Report
+from bot.store.states import ReportStatus
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def queue_report(deps: Deps, feature_id: int, period: str) -> int | None:
                 feature_id=feature.id,
                 idempotency_key=key,
                 period=period,
-                status="pending",
+                status=ReportStatus.PENDING,
                 attempts=0,
                 created_at=now,
                 channel_id=feature.channel_id,

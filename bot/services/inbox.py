@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.deps import AlreadyHandled, Deps
 from bot.store.db import insert_one
 from bot.store.models import InboxMessage
+from bot.store.states import InboxStatus
 
 JOB = "job"  # the key naming a job's kind in an inbox body
 LEGACY_REFRAME = "reframe_job"  # how reframe jobs were stored before jobs had kinds
@@ -114,7 +115,7 @@ def _row(
         "team_id": str(team_id or "")[:32],
         "channel_id": str(channel_id or "")[:32],
         "conversation": conversation[:80],
-        "status": "pending",
+        "status": InboxStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,
         "received_at": now,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.store.models import Feature, OutboxMessage
+from bot.store.states import OutboxKind, OutboxStatus
 
 Blocks = list[dict[str, Any]]
 
@@ -60,7 +61,9 @@ class ReplyTarget:
 
 def _queue(session: Session, clock: Clock, **fields: Any) -> OutboxMessage:
     now = clock.now()
-    row = OutboxMessage(status="pending", attempts=0, next_attempt_at=now, created_at=now, **fields)
+    row = OutboxMessage(
+        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now, **fields
+    )
     session.add(row)
     return row
 
@@ -83,7 +86,7 @@ def post(
     return _queue(
         session,
         clock,
-        kind="message",
+        kind=OutboxKind.MESSAGE,
         team_id=team_id,
         channel_id=channel_id,
         text=text,
@@ -141,7 +144,7 @@ def kickoff_root(
     return _queue(
         session,
         clock,
-        kind="kickoff_root",
+        kind=OutboxKind.KICKOFF_ROOT,
         team_id=team_id,
         channel_id=channel_id,
         feature_id=feature_id,
@@ -163,7 +166,7 @@ def ephemeral(
     return _queue(
         session,
         clock,
-        kind="response" if target.response_url else "ephemeral",
+        kind=OutboxKind.RESPONSE if target.response_url else OutboxKind.EPHEMERAL,
         team_id=target.team_id,
         channel_id=target.channel_id,
         user_id=target.user_id,
@@ -189,7 +192,7 @@ def update(
     return _queue(
         session,
         clock,
-        kind="update",
+        kind=OutboxKind.UPDATE,
         team_id=team_id,
         channel_id=channel_id,
         thread_ts=ts,
@@ -224,13 +227,17 @@ def undelivered(session: Session, feature_ids: Iterable[int]) -> dict[int, Undel
     of_features = OutboxMessage.feature_id.in_(ids)
     failed = (
         select(func.max(OutboxMessage.id))
-        .where(of_features, OutboxMessage.status == "failed", OutboxMessage.report_id.is_(None))
-        .where(OutboxMessage.kind.in_(("message", "update", "file")))
+        .where(
+            of_features,
+            OutboxMessage.status == OutboxStatus.FAILED,
+            OutboxMessage.report_id.is_(None),
+        )
+        .where(OutboxMessage.kind.in_((OutboxKind.MESSAGE, OutboxKind.UPDATE, OutboxKind.FILE)))
         .group_by(OutboxMessage.feature_id)
     )
     last_sent = session.execute(
         select(OutboxMessage.feature_id, func.max(OutboxMessage.id))
-        .where(of_features, OutboxMessage.status == "sent")
+        .where(of_features, OutboxMessage.status == OutboxStatus.SENT)
         .group_by(OutboxMessage.feature_id)
     )
     sent = {feature_id: row_id for feature_id, row_id in last_sent}

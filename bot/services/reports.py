@@ -45,6 +45,7 @@ from bot.store.models import (
     OutboxMessage,
     Report,
 )
+from bot.store.states import OutboxKind, OutboxStatus, ReportStatus
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,9 @@ def _run_at(session: Session, feature_id: int, moment: datetime) -> RunFacts | N
 def _previous_report(
     session: Session, feature: Feature, report_id: int | None
 ) -> PreviousReport | None:
-    query = select(Report).where(Report.feature_id == feature.id, Report.status != "failed")
+    query = select(Report).where(
+        Report.feature_id == feature.id, Report.status != ReportStatus.FAILED
+    )
     if report_id is not None:
         query = query.where(Report.id < report_id)
     report = session.scalar(query.order_by(Report.id.desc()).limit(1))
@@ -222,7 +225,7 @@ def queue_chart(session: Session, clock: Clock, feature: Feature, report: Report
     now = clock.now()
     session.add(
         OutboxMessage(
-            kind="file",
+            kind=OutboxKind.FILE,
             team_id=feature.team_id,
             channel_id=feature.channel_id,
             feature_id=feature.id,
@@ -235,7 +238,7 @@ def queue_chart(session: Session, clock: Clock, feature: Feature, report: Report
                 }
             ],
             dedup_key=f"report-chart:{report.id}",
-            status="pending",
+            status=OutboxStatus.PENDING,
             attempts=0,
             next_attempt_at=now,
             created_at=now,

@@ -13,6 +13,7 @@ from bot.domain import schedule as sched
 from bot.domain.checklist import AGREED
 from bot.domain.schedule import Schedule
 from bot.store.models import Feature, Report
+from bot.store.states import ReportStatus
 
 # A report missed by more than this (the bot was down) is skipped, not posted late.
 GRACE = timedelta(hours=6)
@@ -96,7 +97,7 @@ def last_report_failures(session: Session, feature_ids: Iterable[int]) -> dict[i
     )
     rows = session.execute(
         select(Report.feature_id, Report.last_error).where(
-            Report.id.in_(latest), Report.status == "failed"
+            Report.id.in_(latest), Report.status == ReportStatus.FAILED
         )
     )
     return {feature_id: error or "unknown error" for feature_id, error in rows}

@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from bot.domain.agreement import VersionStatus
+from bot.store.states import InboxStatus, OutboxKind, OutboxStatus, ReportStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -262,7 +263,7 @@ class Report(Base):
     )
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     period: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # pending | posted | failed
+    status: Mapped[ReportStatus] = mapped_column(StrEnumText(ReportStatus))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None]
@@ -323,8 +324,7 @@ class OutboxMessage(Base):
     dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     team_id: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str] = mapped_column(String(32))
-    # kind: message | ephemeral | response | kickoff_root | update | file
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[OutboxKind] = mapped_column(StrEnumText(OutboxKind))
     feature_id: Mapped[int | None] = mapped_column(
         ForeignKey("features.id", ondelete="CASCADE"), index=True
     )
@@ -336,7 +336,9 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     blocks_json: Mapped[list[Any] | None] = mapped_column(JSON)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|failed
+    status: Mapped[OutboxStatus] = mapped_column(
+        StrEnumText(OutboxStatus), default=OutboxStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -367,7 +369,7 @@ class InboxMessage(Base):
     # Messages of one conversation (thread, or the channel's top level) are handled in order.
     conversation: Mapped[str] = mapped_column(String(80))
     body_json: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(16))  # pending | working | done | failed
+    status: Mapped[InboxStatus] = mapped_column(StrEnumText(InboxStatus))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     received_at: Mapped[datetime]

@@ -64,14 +64,16 @@ def work_in_flight(session: Session, *, due_before: datetime | None = None) -> i
     wait on it). With `due_before`, replies waiting for a later retry are not counted."""
     from bot.store.models import InboxMessage, OutboxMessage
     from bot.store.spool import spooled
+    from bot.store.states import InboxStatus, OutboxStatus
 
     inbox = select(func.count()).select_from(InboxMessage)
-    inbox = inbox.where(InboxMessage.status.in_(("pending", "working")))
+    inbox = inbox.where(InboxMessage.status.in_((InboxStatus.PENDING, InboxStatus.WORKING)))
     outbox = select(func.count()).select_from(OutboxMessage)
-    outbox = outbox.where(OutboxMessage.status.in_(("pending", "sending")))
+    outbox = outbox.where(OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
     if due_before is not None:
         outbox = outbox.where(
-            (OutboxMessage.status == "sending") | (OutboxMessage.next_attempt_at <= due_before)
+            (OutboxMessage.status == OutboxStatus.SENDING)
+            | (OutboxMessage.next_attempt_at <= due_before)
         )
     waiting = spooled(session.get_bind().engine.url)
     return waiting + int(session.scalar(inbox) or 0) + int(session.scalar(outbox) or 0)

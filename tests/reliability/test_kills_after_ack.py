@@ -36,8 +36,9 @@ from tests.support.reliability import (
 SEED = 20241203
 TRIALS = scaled(1, 6)
 SLOW_SECONDS = 1.5  # how long the download or the model call takes; the kill lands in it
-# Our reader cannot place it; the model can, and its 7% passes the number guard (7 of ~100).
-UNCLEAR = "they slip on 7 tickets a day across ~100 chats"
+# Our reader cannot place it, so the model is asked; its reading keeps to the reply's numbers
+# (7 of 100), so the number guard lets it be shown back.
+UNCLEAR = "7 bad ones a day out of 100 chats"
 READING = '{"error_rate": 0.07}'
 
 

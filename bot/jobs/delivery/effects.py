@@ -21,32 +21,35 @@ from bot.services import outbox
 from bot.services.outbox import ReplyTarget
 from bot.slack.blocks.undelivered import NOTICE_KEY, kickoff_not_started, notice
 from bot.store.models import Feature, OutboxMessage, Report
+from bot.store.states import OutboxKind, ReportStatus
 
 log = logging.getLogger(__name__)
 
 
 def after_sent(session: Session, row: OutboxMessage, now: datetime) -> None:
-    if row.kind == "kickoff_root" and row.feature_id is not None and row.ts:
+    if row.kind == OutboxKind.KICKOFF_ROOT and row.feature_id is not None and row.ts:
         feature = session.get(Feature, row.feature_id)
         if feature is not None:
             feature.thread_ts = row.ts
-    if row.report_id is not None and row.kind != "file" and row.ts:
+    if row.report_id is not None and row.kind != OutboxKind.FILE and row.ts:
         report = session.get(Report, row.report_id)
         if report is not None:
-            report.status, report.ts, report.posted_at = "posted", row.ts, now
+            report.status, report.ts, report.posted_at = ReportStatus.POSTED, row.ts, now
 
 
 def after_failed(session: Session, clock: Clock, row: OutboxMessage, error: str) -> None:
     """The row will never be sent (Slack refused it for good, or we gave up)."""
     log.warning("outbox message %s (%s) not delivered: %s", row.id, row.kind, error)
-    if row.report_id is not None and row.kind != "file":
+    if row.report_id is not None and row.kind != OutboxKind.FILE:
         report = session.get(Report, row.report_id)
         if report is not None:
-            report.status, report.last_error = "failed", error
-    if row.kind == "kickoff_root":
+            report.status, report.last_error = ReportStatus.FAILED, error
+    if row.kind == OutboxKind.KICKOFF_ROOT:
         _kickoff_not_started(session, clock, row, error)
         return
-    if row.kind in ("ephemeral", "response") or (row.dedup_key or "").startswith(NOTICE_KEY):
+    if row.kind in (OutboxKind.EPHEMERAL, OutboxKind.RESPONSE) or (row.dedup_key or "").startswith(
+        NOTICE_KEY
+    ):
         return  # that was the telling (or a notice about another row): nothing more to say
     if error in BAD_MESSAGE:
         # The channel works; our message did not: say so, plainly, where it should have been.

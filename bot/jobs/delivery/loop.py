@@ -28,6 +28,7 @@ from bot.jobs.delivery.send import ClientFor, Outgoing, Refused, Result, Sent, s
 from bot.store.db import session_scope
 from bot.store.models import Feature, OutboxMessage, Report
 from bot.store.queue import claim_heads
+from bot.store.states import OutboxKind, OutboxStatus, ReportStatus
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class DeliveryWorker:
                 ["team_id", "channel_id"],
                 now=self.deps.clock.now(),
                 lease=LEASE,
-                open_statuses=("pending", "sending"),
+                open_statuses=(OutboxStatus.PENDING, OutboxStatus.SENDING),
                 limit=limit,
                 accept=ready,
             )
@@ -219,21 +220,25 @@ class DeliveryWorker:
                 with session_scope(self.deps.session_factory) as session:
                     row = session.get(OutboxMessage, answer.row_id)
                     if row is not None:
-                        row.status, row.ts, row.sent_at = "sent", answer.ts, self.deps.clock.now()
+                        row.status, row.ts, row.sent_at = (
+                            OutboxStatus.SENT,
+                            answer.ts,
+                            self.deps.clock.now(),
+                        )
 
     def _apply(
         self, session: Session, row: OutboxMessage, answer: Result | Waiting, now: datetime
     ) -> None:
-        if row.status != "sending":
+        if row.status != OutboxStatus.SENDING:
             return  # not ours any more (the lease ran out and another worker took it)
         if isinstance(answer, Sent):
-            row.status, row.sent_at, row.ts = "sent", now, answer.ts
+            row.status, row.sent_at, row.ts = OutboxStatus.SENT, now, answer.ts
             effects.after_sent(session, row, now)
         elif isinstance(answer, Waiting):
             if now - row.created_at > WAIT_FOR:
                 self._give_up(session, row, answer.why)
             else:
-                row.status, row.next_attempt_at = "pending", now + WAIT_STEP
+                row.status, row.next_attempt_at = OutboxStatus.PENDING, now + WAIT_STEP
         elif answer.permanent:
             row.attempts += 1
             self._give_up(session, row, answer.error)
@@ -257,22 +262,22 @@ class DeliveryWorker:
                 self._give_up(session, row, answer.error)
                 return
             wait = min(2**row.attempts, MAX_BACKOFF_SECONDS)
-        row.status, row.next_attempt_at = "pending", now + timedelta(seconds=wait)
+        row.status, row.next_attempt_at = OutboxStatus.PENDING, now + timedelta(seconds=wait)
         log.info("outbox message %s will be retried in %ss (%s)", row.id, wait, answer.error)
 
     def _give_up(self, session: Session, row: OutboxMessage, error: str) -> None:
-        row.status, row.last_error = "failed", error
+        row.status, row.last_error = OutboxStatus.FAILED, error
         effects.after_failed(session, self.deps.clock, row, error)
 
 
 def snapshot(session: Session, row: OutboxMessage) -> Outgoing | Waiting | Refused:
     """What this row sends, or why it cannot go yet (or ever)."""
     thread_ts = row.thread_ts
-    if row.kind == "file":
+    if row.kind == OutboxKind.FILE:
         report = session.get(Report, row.report_id) if row.report_id is not None else None
         thread_ts = report.ts if report is not None else None
         if thread_ts is None:
-            if report is None or report.status == "failed":
+            if report is None or report.status == ReportStatus.FAILED:
                 return Refused(row.id, row.channel_id, "report_not_posted", permanent=True)
             return Waiting(row.id, "report_pending")
     elif row.in_feature_thread and row.feature_id is not None:

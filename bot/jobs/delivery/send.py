@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.errors import NotFound
+from bot.store.states import OutboxKind
 
 ClientFor = Callable[[str], WebClient]
 
@@ -109,11 +110,11 @@ class ResponseUrlRefused(Exception):
 
 
 def _call(client_for: ClientFor, message: Outgoing) -> str | None:
-    if message.kind == "response" and message.response_url:
+    if message.kind == OutboxKind.RESPONSE and message.response_url:
         _respond(message)
         return None
     client = client_for(message.team_id)
-    if message.kind == "ephemeral":
+    if message.kind == OutboxKind.EPHEMERAL:
         client.chat_postEphemeral(
             channel=message.channel_id,
             user=message.user_id or "",
@@ -122,7 +123,7 @@ def _call(client_for: ClientFor, message: Outgoing) -> str | None:
             blocks=message.blocks,
         )
         return None
-    if message.kind == "update" and message.thread_ts:
+    if message.kind == OutboxKind.UPDATE and message.thread_ts:
         client.chat_update(
             channel=message.channel_id,
             ts=message.thread_ts,
@@ -130,7 +131,7 @@ def _call(client_for: ClientFor, message: Outgoing) -> str | None:
             blocks=message.blocks,
         )
         return None
-    if message.kind == "file":  # the report's chart, into the report's thread
+    if message.kind == OutboxKind.FILE:  # the report's chart, into the report's thread
         spec = (message.blocks or [{}])[0]
         client.files_upload_v2(
             channel=message.channel_id,

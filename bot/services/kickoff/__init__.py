@@ -20,6 +20,7 @@ from bot.domain.said import Markup, Said
 from bot.domain.targets import Targets
 from bot.errors import BadInput, Conflict
 from bot.store.models import Feature, OutboxMessage, TargetVersion
+from bot.store.states import OutboxKind, OutboxStatus
 
 MAX_ANSWER_CHARS = 4000
 MAX_NAME_CHARS = 80
@@ -130,7 +131,7 @@ def lock(session: Session, feature: Feature) -> None:
 
 def agreed_version(feature: Feature) -> TargetVersion | None:
     return next(
-        (v for v in reversed(feature.target_versions) if v.status is VersionStatus.AGREED), None
+        (v for v in reversed(feature.target_versions) if v.status == VersionStatus.AGREED), None
     )
 
 
@@ -145,8 +146,8 @@ def root_being_posted(session: Session, team_id: str, channel_id: str) -> bool:
             select(OutboxMessage.id).where(
                 OutboxMessage.team_id == team_id,
                 OutboxMessage.channel_id == channel_id,
-                OutboxMessage.kind == "kickoff_root",
-                OutboxMessage.status.in_(("pending", "sending")),
+                OutboxMessage.kind == OutboxKind.KICKOFF_ROOT,
+                OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
             )
         )
         is not None

@@ -38,7 +38,7 @@ def sign(
     if shown_version != version.version or shown_fingerprint != fingerprint(targets):
         return Stale(feature, targets, version)
     if feature.stage != REVIEW:
-        if version.status is VersionStatus.AGREED:
+        if version.status == VersionStatus.AGREED:
             raise Conflict(f"Version {version.version} is already agreed; nothing to sign.")
         raise Conflict("Not every question is answered yet, so there is nothing to sign.")
     role_name = "PM" if role is Role.PM else "engineer"
@@ -72,7 +72,7 @@ def sign(
     agreed = {s.role for s in version.signoffs} == {Role.PM.value, Role.ENGINEER.value}
     if agreed:  # under the lock: no other press of this feature is between our read and here
         for earlier in feature.target_versions:
-            if earlier.status is VersionStatus.AGREED:
+            if earlier.status == VersionStatus.AGREED:
                 earlier.status = VersionStatus.SUPERSEDED
         version.status = VersionStatus.AGREED
         version.agreed_at = now

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.services import outbox
 from bot.store.models import Feature, OutboxMessage
+from bot.store.states import OutboxStatus
 
 Blocks = list[dict[str, Any]]
 
@@ -21,7 +22,7 @@ def showing(session: Session, feature: Feature) -> OutboxMessage | None:
     if feature.summary_outbox_id is None:
         return None
     row = session.get(OutboxMessage, feature.summary_outbox_id)
-    if row is None or row.status == "failed":
+    if row is None or row.status == OutboxStatus.FAILED:
         return None
     return row
 
@@ -53,7 +54,7 @@ def show(
     """Put the summary up to date: edit the one showing, or post it (`new`: a new version is
     proposed, so it gets a message of its own). True when a new message was queued."""
     row = None if new else showing(session, feature)
-    if row is not None and row.status == "pending":
+    if row is not None and row.status == OutboxStatus.PENDING:
         row.text, row.blocks_json = text, blocks  # not sent yet: send the new one instead
         return False
     if row is not None and row.ts:

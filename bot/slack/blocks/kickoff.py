@@ -144,7 +144,7 @@ def signoff_buttons(feature: Feature, version: TargetVersion, targets: Targets) 
             style="primary",
         ),
     ]
-    if version.status is VersionStatus.DRAFT and version.version > 1 and version.changed_by:
+    if version.status == VersionStatus.DRAFT and version.version > 1 and version.changed_by:
         withdrawal = WithdrawValue(feature=feature.id, version=version.version)
         elements.append(
             button("Withdraw this change", Action.WITHDRAW_CHANGE.value, withdrawal.encode())

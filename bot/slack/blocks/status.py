@@ -68,7 +68,7 @@ def feature_blocks(
 
 def _feature_blocks(feature: Feature) -> list[Block]:
     versions = feature.target_versions
-    agreed = next((v for v in reversed(versions) if v.status is VersionStatus.AGREED), None)
+    agreed = next((v for v in reversed(versions) if v.status == VersionStatus.AGREED), None)
     where = f"in <#{feature.channel_id}> — {stage_words(feature)}"
     lines = [f"*{escape(feature.name)}* (`{feature.slug}`) {where}"]
     if agreed is not None:

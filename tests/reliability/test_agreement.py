@@ -1,6 +1,6 @@
 """Atomic agreement: the PM and the engineer press their sign-off buttons at the same moment,
 through signed HTTP to `groundline serve` (one replica, or two behind a balancer on PostgreSQL).
-All trials run at once, each a pair of presses released together. Every trial must end agreed
+Trials run 16 at a time, each a pair of presses released together. Every trial must end agreed
 exactly once: both sign-offs stored, the version agreed, one "targets agreed" note. Before the
 row lock, 7 of 8 such trials on PostgreSQL stayed in review with both sign-offs stored.
 
@@ -31,6 +31,9 @@ from tests.support.reliability import backend_of
 from tests.support.serve import ServeProcess, wait_drained
 
 TRIALS = scaled(16, 200)
+# Trials run this many at a time (twice as many presses at once): a busy team's burst, not a
+# load test (bench/ack.py measures capacity).
+AT_ONCE = 16
 PM, ENG = "U0PM", "U0ENG"
 TARGETS = {
     "max_error_rate": 0.1,
@@ -127,14 +130,17 @@ def test_simultaneous_signoffs_agree_exactly_once(
     try:
         summaries = [feature_in_review(url, slack, index) for index in range(TRIALS)]
         presses: list[Delivered] = []
-        pairs = [
-            threading.Thread(target=lambda s=summary: presses.extend(press_together(drivers, s)))
-            for summary in summaries
-        ]  # every trial at once, each a PM and an engineer pressing together
-        for pair in pairs:
-            pair.start()
-        for pair in pairs:
-            pair.join(timeout=60)
+        for start in range(0, TRIALS, AT_ONCE):
+            pairs = [
+                threading.Thread(
+                    target=lambda s=summary: presses.extend(press_together(drivers, s))
+                )
+                for summary in summaries[start : start + AT_ONCE]
+            ]  # AT_ONCE trials at a time, each a PM and an engineer pressing together
+            for pair in pairs:
+                pair.start()
+            for pair in pairs:
+                pair.join(timeout=60)
         for delivered in presses:
             figures.ack(delivered.elapsed_ms)
             assert delivered.status == 200, delivered.body

@@ -137,11 +137,13 @@ def check_thread(database: Database, slack: LocalSlack, thread: Thread, figures:
     figures.reposts += roots(slack, thread.channel, thread.name) - 1
 
 
-def big_results_file(folder: Path, rows: int) -> Path:
-    path = folder / "many_cases.jsonl"
+def big_results_file(folder: Path, rows: int, trial: int) -> Path:
+    """Each trial's file is its own content: the same content twice is one run (issue 13), and
+    every acknowledged upload here must be a run of its own."""
+    path = folder / f"many_cases-{trial}.jsonl"
     with path.open("w") as handle:
         for i in range(rows):
-            case = {"id": f"case-{i}", "passed": i % 7 != 0, "latency_ms": 200 + i % 900}
+            case = {"id": f"t{trial}-case-{i}", "passed": i % 7 != 0, "latency_ms": 200 + i % 900}
             handle.write(json.dumps({**case, "cost_usd": 0.001 + (i % 5) / 1000}) + "\n")
     return path
 
@@ -177,12 +179,12 @@ def test_sigkill_during_ingests(
     api = report.open("SIGKILL serve during HTTP upload", backend_of(database_url))
     rng = random.Random(SEED + 1)
     serve, database = Serve(database_url, slack, tmp_path), Database(database_url)
-    results = big_results_file(tmp_path, CASES_PER_FILE)
     acknowledged = 0
     try:
         slug = ingest_feature(serve, database)
         env = {"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
-        for _ in range(INGEST_TRIALS):
+        for trial in range(INGEST_TRIALS):
+            results = big_results_file(tmp_path, CASES_PER_FILE, trial)
             command = [sys.executable, "-m", "bot", "ingest", str(results), "--feature", slug]
             started = time.perf_counter()
             process = subprocess.Popen(
@@ -198,8 +200,8 @@ def test_sigkill_during_ingests(
             acknowledged += process.returncode == 0
         token_reply = serve.driver.command("/align", f"token {slug}", channel_id="C0INGEST")
         token = next(w.strip("`") for w in token_reply.json()["text"].split() if "gl_" in w)
-        body = results.read_bytes()
-        for _ in range(UPLOAD_TRIALS):
+        for trial in range(UPLOAD_TRIALS):
+            body = big_results_file(tmp_path, CASES_PER_FILE, INGEST_TRIALS + trial).read_bytes()
             timer = serve.kill_later(rng.uniform(0.05, 1.5))
             status, elapsed = upload(serve.process.url, slug, token, body)
             timer.join()

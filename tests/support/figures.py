@@ -117,7 +117,9 @@ class Report:
             "",
             "Kill trials restart `groundline serve` after each SIGKILL and then move the outbox "
             "lease deadline of rows the dead process held into the past: the same as waiting out "
-            "the 60 s lease, without the wait.",
+            "the 60 s lease, without the wait. Likewise the 30 s lease of inbox jobs (a file to "
+            "fetch, a model reading, a reframe) the dead process held, before the new one "
+            "starts.",
             "",
         ]
         return "\n".join(lines)

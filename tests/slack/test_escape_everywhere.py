@@ -46,9 +46,9 @@ from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import reframe as reframe_blocks
 from bot.slack.blocks import report as report_blocks
 from bot.slack.blocks import status
+from bot.slack.kickoff_replies import say
 from bot.slack.listeners import evals as evals_listener
 from bot.slack.listeners import schedule as schedule_listener
-from bot.slack.listeners.kickoff_replies import say
 from bot.store.db import make_engine, make_session_factory, upgrade
 from bot.store.models import (
     Decision,

@@ -22,8 +22,9 @@ from bot.services import reports as report_service
 from bot.services.access import Need
 from bot.slack.blocks import modals
 from bot.slack.blocks import report as report_blocks
-from bot.slack.listeners.lookup import clicked_feature, commanded_feature
+from bot.slack.lookup import clicked_feature
 from bot.slack.middleware import work_of
+from bot.slack.verbs import AlignCall
 from bot.slack.wire import DecisionValue, NoteForm, NoteValue
 
 REPORT_USAGE = "Usage: `/align report <feature>`, e.g. `/align report support-answers`."
@@ -33,26 +34,19 @@ FEATURE_GONE = "That feature no longer exists."
 STALE_BUTTON = "That button is out of date; run `/align report` for a fresh report."
 
 
-def report_command(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
+def report_command(call: AlignCall) -> None:
     """Post the feature's report now, through the same job the schedule uses."""
-    if not args:
+    if not call.args:
         raise BadInput(REPORT_USAGE)
-    key = " ".join(args)
-    with deps.unit_of_work() as session:
-        # Posting in the feature's channel is acting there: members only.
-        feature = commanded_feature(session, deps, command, key, Need.ACT)
-        feature_id, name = feature.id, feature.name
+    # Posting in the feature's channel is acting there: members only.
+    feature = call.feature(" ".join(call.args), Need.ACT)
     # One report per request: a repeated delivery of the same command finds its period taken.
-    request = str(command.get("trigger_id") or uuid.uuid4().hex)
+    request = str(call.command.get("trigger_id") or uuid.uuid4().hex)
     period = f"manual:{hashlib.sha256(request.encode()).hexdigest()[:32]}"
-    report_id = queue_report(deps, feature_id, period)
-    if report_id is None:
-        ack(
-            response_type="ephemeral",
-            text=f"The report for *{escape(name)}* is already on its way.",
-        )
+    if queue_report(call.deps, feature.id, period) is None:
+        call.reply(f"The report for *{escape(feature.name)}* is already on its way.")
         return
-    ack(response_type="ephemeral", text=f"Posting the report for *{escape(name)}* in its channel.")
+    call.reply(f"Posting the report for *{escape(feature.name)}* in its channel.")
 
 
 def register(app: App, deps: Deps) -> None:

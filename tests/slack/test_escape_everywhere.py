@@ -38,7 +38,8 @@ from bot.domain.reframe_wording import answer
 from bot.domain.runs import RunFacts
 from bot.domain.targets import Role, Targets
 from bot.errors import UserFacingError
-from bot.services import access, evals, feedback, kickoff
+from bot.jobs import run_posts
+from bot.services import access, evals, kickoff
 from bot.services import reframe as reframe_service
 from bot.services import reports as report_service
 from bot.services.kickoff import outcomes
@@ -287,7 +288,7 @@ def render_everything(deps: Deps, clock: ManualClock, h: Hostile) -> list[Render
 
         # A run in: the thread's numbers and the channel alert.
         run = add_run(session, clock, feature, h)
-        feedback.after_ingest(session, clock, feature, run)
+        run_posts.after_ingest(session, clock, feature, run)
 
         # The report: labels, failing cases, success measures, a decision with a note.
         report = Report(

@@ -17,8 +17,7 @@ from bot.domain.options import OPTION_NAMES, Option
 from bot.errors import BadInput, UserFacingError
 from bot.ids import Action, Block, View
 from bot.jobs.reports import queue_report
-from bot.services import kickoff, outbox
-from bot.services import reports as report_service
+from bot.services import decisions, kickoff, outbox
 from bot.services.access import Need
 from bot.slack.blocks import modals
 from bot.slack.blocks import report as report_blocks
@@ -65,7 +64,7 @@ def register(app: App, deps: Deps) -> None:
         message_ts = (body.get("container") or {}).get("message_ts")
         work = work_of(context)
         feature = clicked_feature(work.session, deps, body, str(pressed.feature), FEATURE_GONE)
-        decision, created = report_service.record_decision(
+        decision, created = decisions.record_decision(
             work.session, deps.clock, feature, report_id, option.value, user_id
         )
         if option is Option.REVISIT_TARGET:
@@ -91,10 +90,10 @@ def register(app: App, deps: Deps) -> None:
         feature_id, decision_id = note.feature, note.decision
         work = work_of(context)
         feature = clicked_feature(work.session, deps, body, str(feature_id), FEATURE_GONE)
-        decision = report_service.decision_of(work.session, feature, decision_id)
+        decision = decisions.decision_of(work.session, feature, decision_id)
         option = OPTION_NAMES[Option(decision.option)]
         chosen = f"{decision.option}) {option}, for *{escape(feature.name)}*"
-        view = modals.decision_note(feature.id, decision.id, chosen, report_service.NOTE_CHARS)
+        view = modals.decision_note(feature.id, decision.id, chosen, decisions.NOTE_CHARS)
         work.commit()
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -110,15 +109,13 @@ def register(app: App, deps: Deps) -> None:
         work = work_of(context)
         try:
             feature = clicked_feature(work.session, deps, body, str(feature_id), FEATURE_GONE)
-            decision = report_service.note_decision(
-                work.session, feature, decision_id, user_id, text
-            )
+            decision = decisions.note_decision(work.session, feature, decision_id, user_id, text)
         except UserFacingError as refused:  # shown in the form, which stays open
             work.rollback()
             errors = {Block.DECISION_NOTE.value: plain(refused.message)[:150]}
             ack(response_action="errors", errors=errors)
             return
         line, blocks = report_blocks.decision_note_post(user_id, Option(decision.option), text)
-        thread = report_service.report_ts(work.session, decision)
+        thread = decisions.report_ts(work.session, decision)
         outbox.say(work.session, deps.clock, feature, line, blocks, where=thread)
         ack()

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from datetime import timedelta
+from collections.abc import Iterator
 
 import pytest
 from slack_sdk import WebClient
@@ -30,7 +29,18 @@ from bot.localslack.server import LocalSlack
 from bot.services import outbox
 from bot.store.queue import work_in_flight
 from tests.support.bot import BotUnderTest, start_bot
-from tests.support.fates import PERMANENT, PM, TOLD, feature_named, kickoff, rows_in, stage_of
+from tests.support.fates import (
+    PERMANENT,
+    PM,
+    TOLD,
+    TRANSIENT,
+    feature_named,
+    kickoff,
+    retry_waits,
+    rows_in,
+    stage_of,
+    wait_until,
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,21 +58,6 @@ def shared_bot(
     running = start_bot(url, shared_slack, GROUNDLINE_SCHEDULER=False)
     yield running
     running.stop()
-
-
-def wait_until(bot: BotUnderTest, done: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, "the outbox did not get there in time"
-        bot.runtime.deps.outbox_ready.set()
-        bot.runtime.deps.inbox_ready.set()
-        time.sleep(0.02)
-
-
-def nothing_due(bot: BotUnderTest, clock: ManualClock) -> bool:
-    """Everything due on the manual clock has been handled (later retries may wait)."""
-    with bot.session() as session:
-        return work_in_flight(session, due_before=clock.now()) == 0
 
 
 @pytest.mark.parametrize("code", PERMANENT)
@@ -168,12 +163,7 @@ def test_one_rows_failure_in_a_pass_never_touches_another_row(
     bot.runtime.worker = worker
     assert worker.deliver_due() == 2  # both channels' head rows, claimed in the same pass
     worker.start()
-    for _ in range(MAX_ATTEMPTS + 2):  # each retry of the telling, on the test's clock
-        wait_until(bot, lambda: nothing_due(bot, clock))
-        pending = [r for r in rows_in(bot, "C0NOTIN") if r.status != "failed"]
-        if not pending:
-            break
-        clock.advance(max(r.next_attempt_at for r in pending) - clock.now())
+    retry_waits(bot, clock, "C0NOTIN", MAX_ATTEMPTS + 2)  # each retry, on the test's clock
     fine = rows_in(bot, "C0FINE")
     assert [(r.kind, r.status, r.attempts) for r in fine] == [
         ("kickoff_root", "sent", 0),
@@ -196,38 +186,19 @@ def test_one_rows_failure_in_a_pass_never_touches_another_row(
         assert work_in_flight(session) == 0  # no retry forever
 
 
-# Errors trying again may cure (docs.slack.dev/apis/web-api/rate-limits: a 429 carries
-# Retry-After; one without it still must not be retried in a tight loop).
-TRANSIENT = {
-    "internal_error": dict(status=200, error="internal_error"),  # Slack's "transient issue"
-    "http_504": dict(status=504),  # a gateway timeout (503 and 500 are retried inside the call)
-    "ratelimited without Retry-After": dict(status=429, retry_after=None),
-}
-
-
 @pytest.mark.parametrize("fault", list(TRANSIENT))
 def test_transient_errors_are_retried_with_growing_waits_then_given_up(
     clocked_bot: BotUnderTest, clock: ManualClock, fault: str
 ) -> None:
     bot = clocked_bot
-    bot.slack.fail("chat.postMessage", times=100, **TRANSIENT[fault])  # type: ignore[arg-type]
+    bot.slack.fail("chat.postMessage", times=100, **TRANSIENT[fault])
     with bot.session() as session:
         outbox.post(session, clock, team_id="T0LOCAL", channel_id="C0FLAKY", text="flaky")
-    waits: list[float] = []
-    for _ in range(MAX_ATTEMPTS):
-        wait_until(bot, lambda: nothing_due(bot, clock))
-        (row,) = rows_in(bot, "C0FLAKY")
-        if row.status == "failed":
-            break
-        waits.append((row.next_attempt_at - clock.now()).total_seconds())
-        clock.advance(timedelta(seconds=waits[-1]))
+    waits = retry_waits(bot, clock, "C0FLAKY", MAX_ATTEMPTS + 1)
     (row,) = rows_in(bot, "C0FLAKY")
-    error = fault.split()[0]
-    assert (row.status, row.attempts, row.last_error) == ("failed", MAX_ATTEMPTS, error)
+    assert (row.status, row.attempts, row.last_error) == ("failed", MAX_ATTEMPTS, fault)
     assert waits == [2.0**n for n in range(1, MAX_ATTEMPTS)]
     assert len(bot.slack.calls_to("chat.postMessage")) == MAX_ATTEMPTS
-    # Its fate is told: App Home and /align status show no feature for a bare post, so the
-    # record is the row itself, with Slack's last answer.
 
 
 def test_a_timeout_is_a_transient_refusal(slack: LocalSlack) -> None:

@@ -122,6 +122,31 @@ def test_a_thread_reply_slack_refuses_is_recorded_and_told(
     assert TOLD[code] not in json.dumps(status["blocks"])  # a later message got through
 
 
+# Where the channel itself is the trouble (or our access is), a post cannot tell anyone there;
+# a command's response_url needs neither a token nor membership.
+ASKER_TOLD = [code for code in PERMANENT if code not in ("msg_too_long", "invalid_blocks")]
+
+
+@pytest.mark.parametrize("code", ASKER_TOLD)
+def test_a_commands_reply_slack_refuses_is_told_to_whoever_asked(
+    shared_bot: BotUnderTest, code: str
+) -> None:
+    """`/align reframe` in a feature's channel; Slack refuses the reply: whoever asked is told,
+    privately through the command's response_url, what happened and what fixes it."""
+    bot, channel, name = shared_bot, f"C0ASKED{PERMANENT.index(code)}", f"Asked {code}"
+    kickoff(bot, channel, name)
+    bot.slack.fail("chat.postMessage", status=200, error=code, channel=channel)
+    told_before = len(bot.slack.calls_to("response_url"))
+    claim = "reframe the model makes stuff up all the time"
+    assert bot.driver.command("/align", claim, user_id=PM, channel_id=channel).status == 200
+    bot.settle()
+    refused = [r for r in rows_in(bot, channel) if r.status == "failed"]
+    assert [(r.last_error, r.attempts, r.user_id) for r in refused] == [(code, 1, PM)]
+    told = bot.slack.calls_to("response_url")[told_before:]
+    assert len(told) == 1 and TOLD[code] in str(told[0].params["text"])
+    assert "couldn't deliver a message here" in str(told[0].params["text"])
+
+
 def test_a_rate_limit_holds_back_only_its_own_channel(bot: BotUnderTest) -> None:
     """While one channel waits out Slack's Retry-After, a message queued for another channel
     goes at once (it used to wait for the whole pass, which slept inside the retry handler)."""

@@ -71,6 +71,7 @@ def reframe(call: AlignCall) -> None:
         dedup_key=f"reframe:command:{uuid.uuid4().hex}",
         asked_by=call.user,
         asked_text=text,
+        response_url=call.command.get("response_url"),
     )
     reframe_job.queue(call.deps, call.session, job, call.user)
     call.ack()
@@ -95,7 +96,8 @@ def listen(call: AlignCall) -> None:
         feature = here
     listening.set_listening(feature, turn_on)
     said = reframe_blocks.listening_announcement(feature, call.user, turn_on)
-    outbox.say(call.session, call.deps.clock, feature, said, where=outbox.CHANNEL)
+    asked = outbox.ReplyTarget.from_body(call.command)
+    outbox.say(call.session, call.deps.clock, feature, said, where=outbox.CHANNEL, asked=asked)
     state = "on" if turn_on else "off"
     call.reply(f"Listening is {state} for *{escape(feature.name)}* in <#{feature.channel_id}>.")
 
@@ -133,6 +135,7 @@ def register(app: App, deps: Deps) -> None:
             channel_id=channel_id,
             thread_ts=str(thread_ts) if thread_ts else None,
             dedup_key=f"reframe:shortcut:{uuid.uuid4().hex}",
+            response_url=body.get("response_url"),
         )
         reframe_job.queue(deps, session, job, user_id or None)
 

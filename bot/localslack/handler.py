@@ -95,7 +95,8 @@ def make_handler(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
 
 def fault_reply(fault: Fault) -> Reply:
     if fault.status == 429:
-        headers = {"Retry-After": str(fault.retry_after or 0)}
+        # Slack always sends Retry-After; None leaves it out, to test a client that must cope.
+        headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
         return Reply.json({"ok": False, "error": "ratelimited"}, 429, headers)
     if fault.status == 200:
         return Reply.json({"ok": False, "error": fault.error or "fatal_error"})

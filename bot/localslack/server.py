@@ -150,7 +150,8 @@ class LocalSlack:
         """Make the next `times` calls to `method` ("*" = any) fail with this HTTP status; with
         `channel`, only calls naming that channel.
 
-        With status=200 and an `error`, the call answers ok=false with that error code."""
+        With status=200 and an `error`, the call answers ok=false with that error code; with
+        status=429 and `retry_after=None`, the answer has no Retry-After header."""
         retry = retry_after if status == 429 else None
         self.faults.add(Fault(method, times, status, error, retry, channel=channel))
 

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 SENDERS = 16
 IN_FLIGHT = 100  # rows claimed and not yet recorded (queued for the senders meanwhile)
-MAX_ATTEMPTS = 8  # errors other than rate limits, each after a longer wait
+MAX_ATTEMPTS = 8  # errors other than a rate limit with Retry-After, each after a longer wait
 MAX_BACKOFF_SECONDS = 300
 # Slack may ask us to wait (429) for as long as it likes; after this long queued we give up.
 RATE_LIMITED_FOR = timedelta(hours=1)
@@ -249,14 +249,14 @@ class DeliveryWorker:
         self, session: Session, row: OutboxMessage, answer: Refused, now: datetime
     ) -> None:
         row.last_error = answer.error
-        if answer.rate_limited:
+        if answer.rate_limited and answer.retry_after > 0:
             # Only this channel waits, exactly as long as Slack asked (its head row is not
             # due, so nothing after it in the channel is claimed meanwhile).
             if now - row.created_at > RATE_LIMITED_FOR:
                 self._give_up(session, row, answer.error)
                 return
-            wait = max(answer.retry_after, 1.0)
-        else:
+            wait = answer.retry_after
+        else:  # a transient error, or a rate limit that did not say how long: back off, counted
             row.attempts += 1
             if row.attempts >= MAX_ATTEMPTS:
                 self._give_up(session, row, answer.error)

@@ -92,7 +92,10 @@ def send(client_for: ClientFor, message: Outgoing) -> Result:
     except SlackApiError as exc:
         if exc.response.status_code == 429:
             return Refused(message.id, message.channel_id, RATE_LIMITED, False, retry_after(exc))
-        error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+        status = exc.response.status_code
+        if status >= 500:  # Slack's (or a proxy's) trouble, whatever the body says: retry
+            return Refused(message.id, message.channel_id, f"http_{status}")
+        error = str(exc.response.get("error") or f"http_{status}")
         return Refused(message.id, message.channel_id, error, error in PERMANENT)
     except OSError as exc:  # network trouble, or Slack's 5xx on a response_url: retry later
         return Refused(message.id, message.channel_id, f"network: {type(exc).__name__}")
@@ -161,7 +164,9 @@ def _respond(message: Outgoing) -> None:
     }
     if message.blocks:
         payload["blocks"] = message.blocks
-    answer = WebhookClient(message.response_url, timeout=10).send_dict(payload)
+    # No retries inside the call: the row's own backoff retries it, counted (loop.py).
+    hook = WebhookClient(message.response_url, timeout=10, retry_handlers=[])
+    answer = hook.send_dict(payload)
     if answer.status_code == 200:
         return
     if answer.status_code == 429 or answer.status_code >= 500:

@@ -77,6 +77,7 @@ def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> N
             dedup_key=f"reframe:command:{uuid.uuid4().hex}",
             asked_by=command.get("user_id"),
             asked_text=text,
+            response_url=command.get("response_url"),
         )
         reframe_job.queue(deps, session, job, command.get("user_id"))
     deps.inbox_ready.set()
@@ -103,7 +104,8 @@ def listen(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> No
         feature.listening = turn_on
         name = escape(feature.name)
         said = reframe_blocks.listening_announcement(feature, command["user_id"], turn_on)
-        outbox.say(session, deps.clock, feature, said, where=outbox.CHANNEL)
+        asked = outbox.ReplyTarget.from_body(command)
+        outbox.say(session, deps.clock, feature, said, where=outbox.CHANNEL, asked=asked)
         where = f"<#{feature.channel_id}>"
     state = "on" if turn_on else "off"
     ack(response_type="ephemeral", text=f"Listening is {state} for *{name}* in {where}.")
@@ -142,6 +144,7 @@ def register(app: App, deps: Deps) -> None:
                 channel_id=channel_id,
                 thread_ts=str(thread_ts) if thread_ts else None,
                 dedup_key=f"reframe:shortcut:{uuid.uuid4().hex}",
+                response_url=body.get("response_url"),
             )
             reframe_job.queue(deps, session, job, user_id or None)
         deps.inbox_ready.set()

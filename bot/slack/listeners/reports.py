@@ -82,7 +82,8 @@ def register(app: App, deps: Deps) -> None:
             client.views_open(trigger_id=body["trigger_id"], view=view)
         elif created:
             said = report_blocks.decision_confirmation(feature, option, user_id, decision.id)
-            outbox.say(work.session, deps.clock, feature, *said, where=message_ts)
+            asked = outbox.ReplyTarget.from_body(body)
+            outbox.say(work.session, deps.clock, feature, *said, where=message_ts, asked=asked)
 
     @app.action(Action.DECISION_NOTE.value)
     def open_note(

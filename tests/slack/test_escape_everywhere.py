@@ -61,6 +61,7 @@ from bot.store.models import (
     SignOff,
     TargetVersion,
 )
+from tests.support.rows import feature_row
 
 PARTS = ["<!channel>", "<!here>", "<@U0EVIL>", "<https://x.example|y>", "&", "\n", "<", ">"]
 PARTS += ["*", "_", "~", "`", " "]
@@ -178,20 +179,12 @@ def targets_json(h: Hostile) -> dict[str, Any]:
 def hostile_feature(session: Session, clock: ManualClock, h: Hostile) -> Feature:
     """An agreed version 1 and a proposed version 2, every text field hostile."""
     now = clock.now()
-    feature = Feature(
+    feature = feature_row(
+        now,
         team_id=f"T{uuid.uuid4().hex[:10].upper()}",
         name=h.name[:80],
         slug=f"f-{uuid.uuid4().hex[:12]}",
-        channel_id="C0FEAT",
         thread_ts="1700000000.000100",
-        created_by=PM,
-        created_at=now,
-        pm_user_id=PM,
-        engineer_user_id=ENG,
-        stage="review",
-        last_activity_at=now,
-        nudges_sent=0,
-        timezone="UTC",
         listening=True,
     )
     agreed = TargetVersion(

@@ -62,6 +62,14 @@ def write(deps: Deps, payload: dict[str, Any]) -> Done:
         if feature is None:
             return
         where = outbox.CHANNEL if job.thread_ts is None else job.thread_ts
-        outbox.say(session, deps.clock, feature, text, blocks, where=where, dedup_key=job.dedup_key)
+        asked = None
+        if job.response_url:  # if Slack refuses the reply, the asker hears it there
+            asked = outbox.ReplyTarget(
+                job.team_id, job.channel_id, job.asked_by, response_url=job.response_url
+            )
+        key = job.dedup_key
+        outbox.say(
+            session, deps.clock, feature, text, blocks, where=where, dedup_key=key, asked=asked
+        )
 
     return Done(store=store)

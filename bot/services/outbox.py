@@ -81,8 +81,11 @@ def post(
     in_feature_thread: bool = False,
     dedup_key: str | None = None,
     report_id: int | None = None,
+    asked: ReplyTarget | None = None,
 ) -> OutboxMessage:
-    """A message in a channel, or in a thread (given, or the feature's kickoff thread)."""
+    """A message in a channel, or in a thread (given, or the feature's kickoff thread).
+    `asked`: the request it answers; if Slack refuses the message for good, the person who
+    asked is told through that request's response_url (bot/jobs/delivery/effects.py)."""
     return _queue(
         session,
         clock,
@@ -96,6 +99,8 @@ def post(
         in_feature_thread=in_feature_thread,
         dedup_key=dedup_key[:200] if dedup_key else None,
         report_id=report_id,
+        user_id=asked.user_id if asked is not None else None,
+        response_url=asked.response_url if asked is not None else None,
     )
 
 
@@ -109,10 +114,12 @@ def say(
     where: Where = KICKOFF_THREAD,
     dedup_key: str | None = None,
     report_id: int | None = None,
+    asked: ReplyTarget | None = None,
 ) -> OutboxMessage:
     """Say something about a feature where its people talk: in its kickoff thread (the
     default), at the top of its channel (`where=CHANNEL`) or in a thread of that channel
-    (`where=<thread ts>`, e.g. a report's). The one way to post for a feature."""
+    (`where=<thread ts>`, e.g. a report's). The one way to post for a feature. Pass `asked`
+    (the slash command or click it answers) so a refusal is told to whoever asked."""
     in_kickoff_thread = where is KICKOFF_THREAD
     return post(
         session,
@@ -126,6 +133,7 @@ def say(
         in_feature_thread=in_kickoff_thread,
         dedup_key=dedup_key,
         report_id=report_id,
+        asked=asked,
     )
 
 

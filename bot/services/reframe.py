@@ -49,6 +49,7 @@ class Job:
     asked_by: str | None = None  # shown above the reply for slash commands
     asked_text: str | None = None
     listening: bool = False
+    response_url: str | None = None  # a slash command's: tells the asker if Slack refuses
 
     def to_json(self) -> dict[str, Any]:
         """For the inbox: the worker process runs the job."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -82,18 +83,44 @@ class Report:
         if not self.rows:
             return None
         target = DOC if FULL else Path(tempfile.gettempdir()) / "groundline-reliability.md"
-        target.write_text(self.render(), encoding="utf-8")
+        earlier = target.read_text(encoding="utf-8") if FULL and target.exists() else ""
+        target.write_text(self.render(earlier), encoding="utf-8")
         return target
 
-    def render(self) -> str:
+    def render(self, earlier: str = "") -> str:
+        """The table of this run's rows. A full run of only some scenarios keeps the earlier
+        document's other rows, in place, and says which run measured them."""
+        ours = {row_key(f.scenario, f.backend): f.row() for f in self.rows}
+        rows, kept = [], 0
+        for line in table_rows(earlier):
+            key = row_key(*line.split(" | ", 2)[:2])
+            if key in ours:
+                rows.append(ours.pop(key))
+            else:
+                rows.append(line)
+                kept += 1
+        rows.extend(ours.values())
         mode = "full" if FULL else "short"
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         lines = [
             "# Reliability and security figures",
             "",
             f"Written by `tests/reliability` ({mode} run, `scripts/reliability.sh`) on "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()}, "
+            f"{when}, {platform.machine()}, "
             f"{os.cpu_count()} CPUs, Python {platform.python_version()}. Every figure below was "
             "measured by that run; nothing is typed in by hand.",
+            *(
+                [
+                    "",
+                    f"This run measured {len(rows) - kept} of the {len(rows)} rows; the other "
+                    f"{kept} are kept from earlier runs (the earliest on "
+                    f"{first_run(earlier)}; a full run of some scenarios, "
+                    "`scripts/reliability.sh tests/reliability/test_….py`, replaces only "
+                    "their rows).",
+                ]
+                if kept
+                else []
+            ),
             "",
             "- **requests**: signed HTTP requests (and CLI runs) the scenario sent.",
             "- **faults**: faults injected (SIGKILLs, Slack 429/500s, model timeouts, database "
@@ -113,7 +140,7 @@ class Report:
             "| scenario | backend | requests | faults | lost | duplicates | reposts | refused "
             "| worst ack ms | p99 ack ms | seconds |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-            *(figures.row() for figures in self.rows),
+            *rows,
             "",
             "Kill trials restart `groundline serve` after each SIGKILL and then move the outbox "
             "lease deadline of rows the dead process held into the past: the same as waiting out "
@@ -128,3 +155,22 @@ class Report:
 def backends(short: str) -> list[str]:
     """Both databases in full runs; one (alternating by scenario) in the short run."""
     return ["sqlite", "postgresql"] if FULL else [short]
+
+
+def row_key(scenario: str, backend: str) -> tuple[str, str]:
+    """A row's identity across runs: its scenario with the measured numbers in its name left
+    out ("0 of 6 markers echoed raw" and "1 of 6 …" are one row), and its backend."""
+    return re.sub(r"\d+", "#", scenario.strip("| ").strip()), backend.strip()
+
+
+def table_rows(document: str) -> list[str]:
+    lines = [line for line in document.splitlines() if line.startswith("| ")]
+    return lines[1:]  # the header; the |---| line does not start with "| "
+
+
+def first_run(document: str) -> str:
+    """When the kept rows were measured: the earlier document's own first run."""
+    found = re.search(r"the earliest on ([^;]+);", document) or re.search(
+        r"\) on (\d{4}-\d\d-\d\d \d\d:\d\d UTC)", document
+    )
+    return found.group(1) if found else "an earlier run"

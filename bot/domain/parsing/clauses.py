@@ -21,7 +21,8 @@ _BLANKED = re.compile(
     re.DOTALL | re.MULTILINE,
 )
 _SENTENCE_END = re.compile(r"\n+|;|!+|\?+|\.(?=\s|$)|\s[—–]\s?|\s-{1,2}\s|\s/\s|[()]|…")
-_COMMA = re.compile(r",(?=\s|$)")
+# "if something has to give, it's latency": the comma joins a condition to its answer
+_COMMA = re.compile(r"(?<!\bgive),(?=\s|$)")
 
 # Sentence openers that name an item ("fallback: …") or only introduce ("from my side: …").
 _LABELS: list[tuple[str, Step | None]] = [
@@ -142,7 +143,10 @@ def blank(text: str) -> str:
 def sentences(text: str) -> list[Sentence]:
     found: list[Sentence] = []
     last = 0
+    quoted = _quoted_spans(text)
     for match in [*_SENTENCE_END.finditer(text), None]:
+        if match is not None and _inside(match.start(), quoted):
+            continue  # 'says "not sure, check the advisory"': a quote is one piece
         end = match.start() if match is not None else len(text)
         _add(found, text, last, end, question=match is not None and "?" in match.group(0))
         if match is not None:
@@ -172,13 +176,26 @@ def _add(found: list[Sentence], text: str, start: int, end: int, *, question: bo
             found.append(Sentence(chunk.strip(), start, end, len(found), question, label))
         return
     last = body_start
-    for comma in [*_COMMA.finditer(text, body_start, end), None]:
+    quoted = _quoted_spans(text)
+    commas = [c for c in _COMMA.finditer(text, body_start, end) if not _inside(c.start(), quoted)]
+    for comma in [*commas, None]:
         stop = comma.start() if comma is not None else end
         if text[last:stop].strip():
             sentence.parts.append(_part(text, last, stop, sentence.index, label))
         if comma is not None:
             last = comma.end()
     found.append(sentence)
+
+
+_QUOTE = re.compile(r'"[^"\n]{1,80}"|“[^”\n]{1,80}”')
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _QUOTE.finditer(text)]
+
+
+def _inside(offset: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a < offset < b for a, b in spans)
 
 
 def _only_label(sentence: Sentence) -> bool:

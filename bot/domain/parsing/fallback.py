@@ -35,7 +35,8 @@ _HANDOFF = (
     # "tell them to call the branch pharmacist", "ask a human"
     # (a verb, not "fewer calls to the contact centre")
     r"|(?<!fewer )(?<!more )(?<!less )(?<!the )(?<!our )(?<!of )(?<!no )"
-    r"\b(?:call|calls|ring|rings|phone|phones|contact|contacts|ask|asks|email|emails)\b"
+    r"\b(?:call|calls|ring|rings|phone|phones|contact|contacts|ask|asks|email|emails|page|pages"
+    r"|paging|notify|notifies|alert|alerts|wake|wakes)\b"
     r"(?: (?:the|a|an|their|our|your|a real|a live))?(?: (?!to\b|from\b|about\b)[\w-]+){0,2}? "
     + _PEOPLE
     + r"\b"
@@ -46,9 +47,14 @@ _HANDOFF = (
     r"|\b(?:talk|speak) to a (?:human|person|agent)\b"
 )
 _UNSURE = (
-    r"\b(?:say|says|saying|reply|replies|answer|answers|respond|responds|tell|tells|admit)\b"
+    r"\b(?:say|says|saying|reply|replies|answer|answers|respond|responds|tell|tells|admit"
+    r"|write|writes|print|prints|note|notes|mark|marks)\b"
     r"[^.;]{0,25}?\b(?:not sure|unsure|does not know|do not know|no idea"
-    r"|not certain|uncertain|not confident|is not sure|cannot tell|am not sure)\b"
+    r"|not certain|uncertain|not confident|is not sure|cannot tell|am not sure|unclear|unknown"
+    r"|(?:cannot|could not|can not|did not|unable to) (?:confirm|verify|find|tell)"
+    r"|not (?:in|on|from) (?:the )?[\w-]+|not confirmed|unconfirmed|not found)\b"
+    # "write unclear rather than guess", "instead of guessing"
+    r"|\b(?:rather than|instead of) guess(?:ing)?\b"
     r"|\bsay(?:s)? so\b|\badmit(?:s|ting)?\b|\babstain\b"
     r"|\b(?:decline|declines|refuse|refuses) to answer\b|\bi'?m not sure\b"
 )
@@ -59,7 +65,8 @@ _OFFER = (
     r"|substitutions?|itinerar(?:y|ies)|sections?|matches|candidates|size chart)\b"
     # "show the three closest cases", "offer the top three tags", "the 3 next-best itineraries"
     r"|\b(?:offer|offers|suggest|suggests|show|shows|list|lists|recommend|recommends|give"
-    r"|gives|present|presents)\b(?: (?:the|a|an|its|their|our))?(?: (?:top|best|closest"
+    r"|gives|present|presents|link|links|surface|surfaces)\b(?: (?:the|a|an|its|their|our))?"
+    r"(?: (?:top|best|closest"
     r"|nearest|next-best|most relevant|most likely|likely|possible|similar|related|other|few"
     r"|couple of|several|[0-9]+|two|three|four|five))+(?: or (?:[0-9]+|two|three|four|five))?"
     r"(?: [\w-]+){0,2}? (?:[\w-]+s|chart)\b"

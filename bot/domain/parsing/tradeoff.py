@@ -54,6 +54,14 @@ _TEMPLATES: list[tuple[str, int, bool]] = [
     ),
     # "I'd never trade speed for savings"
     (r"(?:would|will|'d)?(?P<neg> not| never)? trade(?: off)? {T}(?: for| to| away)", _GIVE, False),
+    # "if something has to give it's latency", "whatever has to give, it won't be latency"
+    (
+        r"(?:something|whatever|anything|one of them|one) (?:has to|must|needs to|should|will)"
+        r" give,? (?:it|that)(?:(?P<neg> will not be| would not be| is not| is never)|'s| is"
+        r"| will be| would be|'ll be) {T}",
+        _GIVE,
+        False,
+    ),
     # "if I must pick one to give: latency"
     (
         r"(?:one|the one|which one) to give(?: way)?(?: first)?(?: is| would be)?[:,-]? {T}",

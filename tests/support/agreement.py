@@ -13,9 +13,10 @@ from bot.domain.targets import Targets
 from bot.localslack.server import LocalSlack
 from bot.localslack.workspace import BOT_USER_ID
 from bot.slack.blocks import kickoff as kickoff_blocks
-from bot.store.models import Feature, TargetVersion
+from bot.store.models import TargetVersion
+from tests.support.rows import ENG, PM, feature_row
 
-PM, ENG = "U0PM", "U0ENG"
+__all__ = ["ENG", "PM", "TARGETS", "feature_in_review"]
 TARGETS = {
     "max_error_rate": 0.1,
     "error_impact": "a refund",
@@ -34,21 +35,12 @@ def feature_in_review(url: str, slack: LocalSlack, index: int) -> dict[str, obje
     engine = create_engine(url)
     now = datetime.now(UTC)
     with Session(engine, expire_on_commit=False) as session:
-        feature = Feature(
-            team_id="T0LOCAL",
+        feature = feature_row(
+            now,
             name=f"Agreement {index}",
             slug=f"agreement-{index}-{uuid.uuid4().hex[:6]}",
             channel_id=channel,
             thread_ts=thread_ts,
-            created_by=PM,
-            created_at=now,
-            pm_user_id=PM,
-            engineer_user_id=ENG,
-            stage="review",
-            last_activity_at=now,
-            nudges_sent=0,
-            timezone="UTC",
-            listening=False,
         )
         version = TargetVersion(version=1, status="draft", values_json=TARGETS, created_at=now)
         feature.target_versions.append(version)

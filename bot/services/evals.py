@@ -6,6 +6,8 @@ Everything happens in the caller's transaction, so a file that turns out to be b
 What the numbers count: `n` is the cases that got an answer (errored cases are counted apart,
 never as a pass or a fail); latency percentiles and cost per query are over those same answered
 cases, using only the cases whose file gives a latency or a cost.
+
+(Just over 300 lines: the stream, the aggregates and the one transaction belong together.)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.ingest.judging import Tally, failed_names, is_wrong, provisionally_wron
 from bot.ingest.model import ColumnMap
 from bot.services.runs import record_numbers
 from bot.store.models import EvalCase, EvalRun, Feature
+from bot.store.states import RunSource
 
 CHUNK_ROWS = 5000  # rows per INSERT batch: big enough to be fast, small enough to stay lean
 CASE_COLUMNS: tuple[str, ...] = (
@@ -39,7 +42,7 @@ CASE_COLUMNS: tuple[str, ...] = (
     "reason",
     "failed_checks",
 )
-SOURCES = ("cli", "api", "slack_file")
+SOURCES = tuple(RunSource)
 ID_CHARS, LABEL_CHARS, NAME_CHARS, METRIC_CHARS, IDEMPOTENCY_CHARS = 200, 200, 300, 100, 200
 
 

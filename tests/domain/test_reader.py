@@ -255,6 +255,17 @@ def test_numbers_the_blind_set_wrote(text: str, step: Step, expected: float) -> 
             "call",
         ),
         ("it leaves it out and says it couldn't confirm it", FallbackKind.SAY_UNSURE, "confirm"),
+        ("unsure → analyst queue", FallbackKind.ESCALATE_HUMAN, "analyst queue"),
+        (
+            "anything it isn't sure about goes to the nurse line",
+            FallbackKind.ESCALATE_HUMAN,
+            "nurse",
+        ),
+        (
+            "leave the clause highlighted for an attorney to review",
+            FallbackKind.ESCALATE_HUMAN,
+            "attorney",
+        ),
     ],
 )
 def test_a_fallback_in_the_teams_own_words(text: str, kind: FallbackKind, detail: str) -> None:
@@ -297,10 +308,40 @@ def test_measures_as_people_write_them(text: str, expected: list[tuple[str, floa
     [
         ("if something has to give it's latency", LATENCY),
         ("whatever has to give, it won't be latency", COST),
+        ("the budget is the one thing we can't move", LATENCY),
+        ("cheaper matters more than faster here", LATENCY),
+        ("it's fine if it's slow, it's not fine if the bill doubles", LATENCY),
+        ("gives first: cost", COST),
     ],
 )
 def test_what_has_to_give(text: str, expected: TradeoffPriority) -> None:
     assert facts(read_reply(Said.plain(text), context(None))) == {Step.TRADEOFF: expected}
+
+
+@pytest.mark.parametrize(
+    ("text", "story"),
+    [
+        (
+            "0,5% sounds right. a wrong amount gets paid — we've had to claw back overpayments",
+            "a wrong amount gets paid — we've had to claw back overpayments",
+        ),
+        (
+            "from <#C0LEGAL|legal>: a missed clause means we sign something we'd never agree to",
+            "a missed clause means we sign something we'd never agree to",
+        ),
+        (
+            "1 time in fifty. more and teachers pull it from class",
+            "more and teachers pull it from class",
+        ),
+        ("tickets go to the wrong queue and sit there a day", None),
+    ],
+)
+def test_what_a_wrong_answer_costs_as_told(text: str, story: str | None) -> None:
+    """A story goes on after a dash; 'from #legal:' says who speaks; 'more and …' is what
+    happens past the limit; a wrong queue is a story, never a hand-off."""
+    found = facts(read_reply(from_slack(text), context(None)))
+    assert found.get(Step.ERROR_IMPACT) == story
+    assert Step.FALLBACK not in found
 
 
 def test_a_measure_in_minutes_is_at_most_what_was_said() -> None:

@@ -63,8 +63,23 @@ _LABELS: list[tuple[str, Step | None]] = [
         )
     ),
     *((label, Step.LATENCY) for label in ("latency", "p95", "speed")),
-    *((label, Step.COST) for label in ("cost per query", "cost", "budget", "price")),
-    *((label, Step.TRADEOFF) for label in ("tradeoff", "trade-off", "trade off", "priority")),
+    *(
+        (label, Step.COST)
+        for label in ("cost per query", "cost", "budget", "price", "$/q", "$/query", "cost/query")
+    ),
+    *(
+        (label, Step.TRADEOFF)
+        for label in (
+            "tradeoff",
+            "trade-off",
+            "trade off",
+            "priority",
+            "gives first",
+            "gives way first",
+            "first to give",
+            "what gives",
+        )
+    ),
     *(
         (label, None)
         for label in (
@@ -89,8 +104,11 @@ _LABEL = re.compile(
     + "|".join(re.escape(label) for label, _ in sorted(_LABELS, key=lambda x: -len(x[0])))
     + r")\s*(?::|=)\s*"
     r"|^\s*(?P<verb>success|what i care about|success measures?)\s+(?:is|are|means)\s+"
+    # "from #legal: …", "from @ana's side: …": who speaks, not what about
+    r"|^\s*(?P<intro>from\s+[#@]?[\w-]*(?:'s)?(?: side| team)?)\s*:\s*"
     r"|^\s*(?P<unsure>(?:when|if) (?:it(?:'s| is)? |the model is |the bot is |we(?:'re| are) )?"
-    r"(?:unsure|not sure|not confident|in doubt|does ?n[o']t know|can(?:'|no)t tell))\s*[,:→]\s*",
+    r"(?:unsure|not sure|not confident|in doubt|does ?n[o']t know|can(?:'|no)t tell))\s*[,:→]\s*"
+    r"|^\s*(?P<unsure_arrow>unsure|not sure|if in doubt)\s*(?:→|->|=>)\s*",
     re.IGNORECASE,
 )
 _LABEL_STEPS = dict(_LABELS)
@@ -101,8 +119,10 @@ _HEAD = re.compile(r"^\s*(?P<head>[^\W\d_]+(?: [^\W\d_]+){0,3})\s*:\s*")
 def _label_of(chunk: str) -> tuple[Step | None, int] | None:
     """The item a sentence's opening label names, and where its body starts."""
     if (named := _LABEL.match(chunk)) is not None:
-        if named.group("unsure"):
+        if named.group("unsure") or named.group("unsure_arrow"):
             return Step.FALLBACK, named.end()
+        if named.group("intro"):
+            return None, named.end()
         return _LABEL_STEPS.get((named.group("label") or named.group("verb")).lower()), named.end()
     if (head := _HEAD.match(chunk)) is not None:
         typed = " ".join(words(head.group("head")))  # typos corrected

@@ -35,6 +35,7 @@ _FRAMED = [
         + _CONSEQUENCE
     ),
     re.compile(r"^(?:past|beyond|above|over|after) (?:that|this)\b"),
+    re.compile(r"^(?:any )?(?:more|worse|higher)(?: than (?:that|this))?(?: and\b|,)"),
     re.compile(r"^(?:any )?(?:more|worse|higher) than (?:that|this)\b"),
     re.compile(r"^otherwise\b"),
     re.compile(r"\b(?:errors?|mistakes?|wrong answers?) (?:cost|costs|mean|means)\b"),

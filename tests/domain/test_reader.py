@@ -368,6 +368,17 @@ def test_a_dollars_per_query_label_gives_the_unit() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "text", ["whatever the industry does", "the usual", "you tell me", "industry standard I guess"]
+)
+@pytest.mark.parametrize("step", [Step.ERROR_RATE, Step.LATENCY, Step.COST, Step.TRADEOFF])
+def test_an_answer_left_to_others_gets_a_line_asking_for_ones_own(text: str, step: Step) -> None:
+    reading = read_reply(Said.plain(text), context(step))
+    assert reading.facts == ()
+    [asked] = reading.follow_ups
+    assert asked.step is step and text in asked.text and asked.text.count("?") == 1
+
+
 def test_a_measure_in_minutes_is_at_most_what_was_said() -> None:
     [measure] = facts(read_reply(from_slack("reviewer time &lt;= 20 min"), context(None)))[
         Step.SUCCESS_METRICS

@@ -315,3 +315,34 @@ def test_a_question_back_gets_one_line_and_the_item_stays_open(bot: BotUnderTest
     assert "95 of every 100 answers" in explained
     with bot.session() as session:
         assert session.scalars(select(Feature)).one().stage == "error_rate"
+
+
+def test_an_answer_left_to_others_gets_one_line_asking_for_a_number(bot: BotUnderTest) -> None:
+    thread_ts = start(bot)
+    posts = bot_posts(bot, thread_ts)
+    asked = answer(bot, thread_ts, "whatever the industry does")
+    assert bot_posts(bot, thread_ts) == posts + 1
+    assert "whatever the industry does" in asked and "5%, 10% or 1 in 20" in asked
+    with bot.session() as session:
+        feature = session.scalars(select(Feature)).one()
+        assert feature.stage == "error_rate"
+        assert kickoff_targets(feature).get("max_error_rate") is None
+
+
+def test_fine_settles_only_a_dispute_it_can_be_tied_to(bot: BotUnderTest) -> None:
+    thread_ts = start(bot)
+    answer(bot, thread_ts, "10%", user=PM)
+    answer(bot, thread_ts, "10% feels loose, I'd say 5%", user=ENG)
+    answer(bot, thread_ts, "fine", user=OTHER)  # a third person: whose value would it pick?
+    with bot.session() as session:
+        assert kickoff_targets(session.scalars(select(Feature)).one()).get("max_error_rate") is None
+    answer(bot, thread_ts, "a wrong answer means a refund. p95 2 s", user=PM)
+    answer(bot, thread_ts, "2 s is too slow for chat, I'd say 1 s", user=ENG)  # a second dispute
+    answer(bot, thread_ts, "ok", user=PM)  # one of the two, but which dispute?
+    with bot.session() as session:
+        targets = kickoff_targets(session.scalars(select(Feature)).one())
+        assert targets.get("max_error_rate") is None and targets.get("max_latency_p95_ms") is None
+    answer(bot, thread_ts, "fine, 5% then", user=PM)  # tied to one dispute by its value
+    with bot.session() as session:
+        targets = kickoff_targets(session.scalars(select(Feature)).one())
+        assert targets["max_error_rate"] == 0.05 and targets.get("max_latency_p95_ms") is None

@@ -22,8 +22,20 @@ from bot.domain.parsing import cost, fallback, impact, latency, metrics, rate, t
 from bot.domain.parsing.clauses import Part, Sentence, blank, sentences, split_part
 from bot.domain.parsing.edits import agrees, corrects, parse_edit_request
 from bot.domain.parsing.findings import Finding, FollowUp, Found
-from bot.domain.parsing.results import MAX_ANSWER_CHARS, Parsed, Unclear
-from bot.domain.parsing.tokens import content_words, normalize, words
+from bot.domain.parsing.results import COST as COST_ASK
+from bot.domain.parsing.results import FALLBACK as FALLBACK_ASK
+from bot.domain.parsing.results import (
+    IMPACT,
+    MAX_ANSWER_CHARS,
+    METRICS,
+    RATE,
+    Parsed,
+    Unclear,
+    unclear,
+)
+from bot.domain.parsing.results import LATENCY as LATENCY_ASK
+from bot.domain.parsing.results import TRADEOFF as TRADEOFF_ASK
+from bot.domain.parsing.tokens import content_words, normalize, quote, words
 from bot.domain.said import Markup, Said
 from bot.domain.steps import Step
 from bot.domain.targets import Fallback, FallbackKind, SuccessMetric, TradeoffPriority
@@ -95,6 +107,22 @@ _VAGUE = {
 }
 
 
+# "whatever the industry does", "the usual", "you tell me": an answer that hands the choice
+# to someone else gets a line asking for the team's own, and the item stays open
+_LEFT_TO_OTHERS = re.compile(
+    r"\b(?:whatever (?:the industry|everyone|everybody|others|other teams|competitors|is normal"
+    r"|is standard|is typical|is usual|is reasonable|makes sense|you think|you recommend"
+    r"|you suggest)|industry (?:standard|norm|average|benchmark)s?|the usual|best practice"
+    r"|you tell me|you decide|your call|up to you|(?:same as|like) (?:everyone|everybody|others"
+    r"|competitors|the competition|the industry)|what(?:ever)? "
+    r"(?:others|other teams|competitors) (?:do|use)|(?:the )?standard (?:one|number|value)"
+    r"|(?:something|anything) reasonable|a reasonable (?:number|amount|value))\b"
+)
+_ASKS = {Step.ERROR_RATE: RATE, Step.ERROR_IMPACT: IMPACT, Step.FALLBACK: FALLBACK_ASK}
+_ASKS |= {Step.SUCCESS_METRICS: METRICS, Step.LATENCY: LATENCY_ASK, Step.COST: COST_ASK}
+_ASKS |= {Step.TRADEOFF: TRADEOFF_ASK}
+
+
 def read_reply(said: Said, context: Context) -> Reading:
     """Everything a reply says about the checklist."""
     if len(said.text) > MAX_ANSWER_CHARS:
@@ -118,7 +146,7 @@ def read_reply(said: Said, context: Context) -> Reading:
         step for s in found if s.question for step in [_asked_about(s.text, context)] if step
     )
     statements = [s for s in found if not s.question]
-    findings = _read(statements, context)
+    findings = _read(statements, context, text)
     facts, follow_ups = _resolve(findings, text, said.text, context)
     kind = Kind.ANSWER
     if not facts and not follow_ups:
@@ -197,13 +225,17 @@ def _asked_about(text: str, context: Context) -> Step | None:
     return None
 
 
-def _read(statements: list[Sentence], context: Context) -> list[Finding]:
+def _read(statements: list[Sentence], context: Context, text: str) -> list[Finding]:
     """Findings in every part, in reading order."""
     found: list[Finding] = []
     item_names = {name for names in context.names.values() for name in names}
     item_names -= set(context.names.get(Step.SUCCESS_METRICS, ()))
     item_names |= {"errors", "error", "wrong answers", "accuracy", "latency", "p95", "cost"}
+    story: Found | None = None  # what an error costs, told over parts (and across a dash)
     for sentence in statements:
+        if story is not None and (sentence.label is not None or not sentence.parts):
+            found.append(_story(story, text))
+            story = None
         if sentence.label is Step.ERROR_IMPACT:
             said = sentence.text.strip()
             found.append(Found(Step.ERROR_IMPACT, said, sentence.start, sentence.end, True))
@@ -213,7 +245,9 @@ def _read(statements: list[Sentence], context: Context) -> list[Finding]:
             continue
         if _revises_fallback(sentence, found, context):
             continue
-        story: Found | None = None
+        if story is not None and not _dash_between(text, story.end, sentence.start):
+            found.append(_story(story, text))
+            story = None
         previous: tuple[Part, int] | None = None  # a part that answered nothing, and when
         for part in sentence.parts:
             if _idle(part.text):
@@ -225,7 +259,7 @@ def _read(statements: list[Sentence], context: Context) -> list[Finding]:
                 story = Found(Step.ERROR_IMPACT, story.value, story.start, part.end, True)
                 continue
             if story is not None:
-                found.append(_story(story, sentence))
+                found.append(_story(story, text))
                 story = None
             if impact.framed(part.text) and part.label is None and not _rate_only(part):
                 k = impact.story_start(part.text)
@@ -240,9 +274,15 @@ def _read(statements: list[Sentence], context: Context) -> list[Finding]:
             if previous is not None and previous[1] == before:
                 found[before:] = [_named_by(f, previous[0]) for f in found[before:]]
             previous = (part, len(found)) if len(found) == before else None
-        if story is not None:
-            found.append(_story(story, sentence))
+    if story is not None:
+        found.append(_story(story, text))
     return found
+
+
+def _dash_between(text: str, end: int, start: int) -> bool:
+    """ "a wrong amount gets paid — we've had to claw it back": a dash goes on with the story."""
+    gap = text[end:start]
+    return bool(gap.strip()) and all(c in " —–-" for c in gap)
 
 
 def _revises_fallback(sentence: Sentence, found: list[Finding], context: Context) -> bool:
@@ -300,9 +340,9 @@ def _rate_only(part: Part) -> bool:
     return not set(words(rest)) & (impact.COST_WORDS - {"wrong", "bad", "time"})
 
 
-def _story(story: Found, sentence: Sentence) -> Found:
-    text = sentence.text[story.start - sentence.start : story.end - sentence.start].strip()
-    return Found(Step.ERROR_IMPACT, text, story.start, story.end, True)
+def _story(story: Found, text: str) -> Found:
+    told = text[story.start : story.end].strip()
+    return Found(Step.ERROR_IMPACT, told, story.start, story.end, True)
 
 
 def _strong(findings: list[Finding]) -> bool:
@@ -483,6 +523,11 @@ def _focused(rest: str, context: Context) -> tuple[list[Fact], list[FollowUp]]:
     whole reply, with its own rules."""
     step = context.focus
     assert step is not None
+    if _LEFT_TO_OTHERS.search(normalize(rest)):
+        lead = f'"{quote(rest)}" leaves it to others, and a test run checks your own number.'
+        if step in (Step.ERROR_IMPACT, Step.FALLBACK, Step.TRADEOFF):
+            lead = f'"{quote(rest)}" leaves it to others; this one is your team\'s call.'
+        return [], [FollowUp(step, unclear(_ASKS[step], lead).reply)]
     if step is Step.ERROR_IMPACT:
         one_word = len(rest.split()) == 1 and impact.consequence(rest)  # "churn", "refunds"
         if impact.about_cost(rest) and (len(rest.split()) >= 2 or one_word):

@@ -1,5 +1,6 @@
 """The kickoff summary is one message (bot/services/kickoff/summary.py), on a real database:
-a change while the summary waits to be sent rewrites it; once posted it is edited in place."""
+a change while the summary waits to be sent rewrites it; while it is being sent, an edit waits
+for its ts; once posted it is edited in place. Never a second copy."""
 
 from __future__ import annotations
 
@@ -63,12 +64,6 @@ def test_a_change_never_posts_a_second_summary(
     assert posts(factory) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (conv2, issue 11): a change that lands while the first summary is being "
-    "sent (claimed by delivery, no ts yet) posts a second copy; fixing it needs delivery to "
-    "edit a message whose ts it learns later",
-)
 def test_a_change_while_the_summary_is_being_sent_posts_no_second_copy(
     factory: SessionFactory,
 ) -> None:
@@ -77,6 +72,11 @@ def test_a_change_while_the_summary_is_being_sent_posts_no_second_copy(
     with factory() as session:
         feature = session.get(Feature, feature_id)
         assert feature is not None
-        summary.show(session, clock, feature, "v2", BLOCKS)
+        assert not summary.show(session, clock, feature, "v2", BLOCKS)
         session.commit()
     assert posts(factory) == 1
+    with factory() as session:
+        [edit] = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.UPDATE)
+        )
+        assert (edit.text, edit.feature_id, edit.in_feature_thread) == ("v2", feature_id, True)

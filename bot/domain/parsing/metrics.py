@@ -5,7 +5,9 @@ A strict ">" or "more than" is stored as at least (and "<" as at most): a test r
 4.2 from 4.2001. The target is stored as written, with its unit ("deflection ≥ 30%" → 30, "%").
 When several comparisons sit in one measure ("vendors onboarded in under 5 days ≥ 70%") the
 last one is the target and the rest is its name. A change against today ("tickets down by 20%")
-has nothing to check a number against, so it gets a question."""
+has nothing to check a number against, so it gets a question.
+
+Over 300 lines: one reader, whose name, comparison and unit rules depend on each other."""
 
 from __future__ import annotations
 

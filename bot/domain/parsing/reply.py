@@ -6,7 +6,9 @@ the story, not budgets), then success measures (a name, a comparison, a target),
 cost and error rate (numbers with their units), the fallback and the priority (by what the
 words ask for). When nothing in the reply answers any item, the item the bot asked about last
 gets one more look at the whole reply, with that item's own rules. Questions, chatter, remarks
-to a colleague and promises to answer later are recognised as such and answer nothing."""
+to a colleague and promises to answer later are recognised as such and answer nothing.
+
+Over 300 lines: the reading pass and its choosing rules; a split (reading / choosing) is due."""
 
 from __future__ import annotations
 

@@ -3,7 +3,9 @@ either that it may give ("latency can slip", "we can pay more", "fine if it take
 it holds ("speed is everything", "we can't afford a bigger bill", "nobody waits"). A negation
 flips a phrase ("cost is not the priority" = cost may give). Latency giving and cost holding
 both mean LATENCY_GIVES, and the other way round; phrases that disagree, or none at all,
-("both matter", "depends") get a question, never a guess."""
+("both matter", "depends") get a question, never a guess.
+
+Over 300 lines because most of it is the phrase table, which reads best in one place."""
 
 from __future__ import annotations
 

@@ -6,7 +6,9 @@ share the claim, its fence and the giving up; apart, each would need the other's
 Acknowledged work is never lost, and none is done twice:
 
 - A message event or slash command is handled in ONE transaction that also marks it done. A
-  crash rolls all of it back and the item is pending again. What is slow (a download, a model
+  crash rolls all of it back and the item is pending again. No Slack call happens inside it:
+  a membership lookup that is not cached rolls it back, is asked with none open, and the item
+  is handled again. What is slow (a download, a model
   call) the handler does not do: it stores a job, in that same transaction. So an event is done
   exactly when its jobs exist, and Slack's retry of it, refused as a duplicate at the ack, loses
   nothing.
@@ -36,7 +38,8 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.errors import NotReadyYet, UserFacingError
-from bot.services import inbox, outbox
+from bot.services import access, inbox, outbox
+from bot.services.access import LookupNeeded
 from bot.services.outbox import ReplyTarget
 from bot.store.models import InboxMessage
 from bot.store.queue import claim_heads
@@ -50,6 +53,7 @@ LEASE = timedelta(seconds=60)
 JOB_LEASE = timedelta(seconds=30)
 JOB_RENEW_SECONDS = 10.0
 MAX_ATTEMPTS = 5
+LOOKUPS_PER_ITEM = 4  # membership lookups made outside the transaction for one item
 # Waiting for something a moment away (bot.errors.NotReadyYet) is given up only this late.
 NOT_READY_FOR = timedelta(minutes=30)
 # Handles one message event or slash command in the given session.
@@ -135,6 +139,15 @@ class InboxWorker:
 
     def _yield_then_process(self) -> bool:
         self.deps.gate.wait_quiet()
+        for _ in range(LOOKUPS_PER_ITEM):
+            try:
+                with access.lookups_deferred():
+                    return self._process_next()
+            except LookupNeeded as needed:
+                # Rolled back. Ask Slack with no transaction open, then handle the item again
+                # with the answer cached (a check may need two: is it private, who is in it).
+                if not needed.ask(self.deps.directory):
+                    break  # Slack could not say: the handler meets that as access.require says
         return self._process_next()
 
     # --- events and slash commands: one transaction -----------------------------------------
@@ -173,6 +186,8 @@ class InboxWorker:
             assert row_id is not None
             self._settle_with_reply(row_id, exc.message)
             return True
+        except LookupNeeded:
+            raise  # not a failure: a Slack call to make outside the transaction (above)
         except Exception as exc:
             if row_id is None:
                 raise

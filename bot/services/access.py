@@ -18,7 +18,9 @@ so and that nothing was done, and listings leave such features out and say how m
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -53,6 +55,45 @@ class Directory(Protocol):
     def is_private(self, team_id: str, channel_id: str) -> bool: ...
 
     def is_member(self, team_id: str, channel_id: str, user_id: str) -> bool: ...
+
+
+class LookupNeeded(Exception):
+    """Raised by the directory, instead of asking Slack, while lookups are deferred: a
+    transaction is open (the inbox worker's), and no Slack call may happen inside one. The
+    worker rolls back, asks (`directory.is_private`, `is_member`) with none open, and handles
+    the item again with the answer cached."""
+
+    def __init__(self, team_id: str, channel_id: str, user_id: str | None) -> None:
+        super().__init__(f"{team_id}/{channel_id}/{user_id or '-'}")
+        self.team_id, self.channel_id, self.user_id = team_id, channel_id, user_id
+
+    def ask(self, directory: Directory) -> bool:
+        """Ask Slack now, so the answer is cached; False if Slack could not say (the caller
+        then lets the check ask again itself, and treat the failure as `require` says)."""
+        try:
+            directory.is_private(self.team_id, self.channel_id)
+            if self.user_id is not None:
+                directory.is_member(self.team_id, self.channel_id, self.user_id)
+        except DirectoryUnavailable:
+            return False
+        return True
+
+
+_deferring = threading.local()
+
+
+@contextmanager
+def lookups_deferred() -> Iterator[None]:
+    """Inside: a directory lookup that is not cached raises LookupNeeded (this thread only)."""
+    _deferring.on = True
+    try:
+        yield
+    finally:
+        _deferring.on = False
+
+
+def deferring() -> bool:
+    return bool(getattr(_deferring, "on", False))
 
 
 # Slack's answers that will not change by asking again soon.

@@ -34,11 +34,13 @@ from bench.common import (  # noqa: E402
     free_port,
     load_wrk,
     machine,
+    pss_mb,
     rss_mb,
     signed_headers,
     slash_command,
     summarize,
     tree_cpu_seconds,
+    tree_pss_mb,
     tree_rss_mb,
     wait_until_up,
 )
@@ -216,12 +218,17 @@ def measure(
         settled(pids["floor"])
         memory = {
             "ours_idle_rss_mb": round(tree_rss_mb(pids["ours"]), 1),
-            "ours_idle_rss_web_process_mb": round(rss_mb(pids["ours"]), 1),
+            "ours_idle_pss_mb": round(tree_pss_mb(pids["ours"]), 1),
+            "ours_idle_processes": processes(pids["ours"]),
             "floor_idle_rss_mb": round(tree_rss_mb(pids["floor"]), 1),
+            "floor_idle_pss_mb": round(tree_pss_mb(pids["floor"]), 1),
             "floor_waitress_idle_rss_mb": round(rss_mb(pids["floor_waitress"]), 1),
+            "floor_waitress_idle_pss_mb": round(pss_mb(pids["floor_waitress"]), 1),
         }
         levels = [level(ports, pids, concurrency, budget, workdir) for concurrency in LEVELS]
         memory["ours_rss_after_load_mb"] = round(tree_rss_mb(pids["ours"]), 1)
+        memory["ours_pss_after_load_mb"] = round(tree_pss_mb(pids["ours"]), 1)
+        memory["ours_processes_after_load"] = processes(pids["ours"])
     return {
         "bench": "ack",
         "when": started_at,
@@ -232,6 +239,19 @@ def measure(
         "memory": memory,
         "targets": verdicts(levels, memory),
     }
+
+
+def processes(pid: int) -> list[dict[str, Any]]:
+    """Each process of a tree: what it is, its RSS and its PSS."""
+    found = []
+    for each in [pid, *child_pids(pid)]:
+        with open(f"/proc/{each}/comm", encoding="utf-8") as comm:
+            name = comm.read().strip()  # serve names its children (bot/worker_process.py)
+        role = "supervisor" if each == pid else "worker" if name == "groundline-work" else "web"
+        found.append(
+            {"role": role, "rss_mb": round(rss_mb(each), 1), "pss_mb": round(pss_mb(each), 1)}
+        )
+    return found
 
 
 def settled(pid: int, timeout: float = 20.0) -> None:

@@ -107,6 +107,17 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size: each page a process shares counted as its share (a page shared
+    by three processes counts a third in each), from /proc/<pid>/smaps_rollup (Linux 4.14+).
+    Summed over processes forked from one parent, it is what they cost the machine together."""
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no Pss for process {pid}")
+
+
 def children(pid: int) -> list[int]:
     found: list[int] = []
     for task in os.listdir(f"/proc/{pid}/task"):
@@ -119,6 +130,11 @@ def tree_rss_mb(pid: int) -> float:
     """A process and its children together (`serve` runs a worker process beside it): the
     sum of their RSS, which counts shared library pages twice, so it errs high."""
     return rss_mb(pid) + sum(rss_mb(child) for child in children(pid))
+
+
+def tree_pss_mb(pid: int) -> float:
+    """A process and its children together, each shared page counted once."""
+    return pss_mb(pid) + sum(pss_mb(child) for child in children(pid))
 
 
 def cpu_seconds(pid: int) -> float:

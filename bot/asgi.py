@@ -162,12 +162,15 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 class HttpServer:
     """uvicorn on a socket bound here, so `port=0` picks a free one (tests, playground) and a
-    port in use is a clear failure at once; run in a background thread on its own uvloop."""
+    port in use is a clear failure at once, or on one bound before (serve's web processes
+    share the socket their supervisor bound); run in a background thread on its own uvloop."""
 
-    def __init__(self, app: WsgiApp, host: str, port: int) -> None:
+    def __init__(
+        self, app: WsgiApp, host: str, port: int, listening: socket.socket | None = None
+    ) -> None:
         import uvicorn  # here: the worker process never serves HTTP
 
-        self.socket = _bind(host, port)
+        self.socket = listening if listening is not None else bind(host, port)
         self.host = host
         self.port = int(self.socket.getsockname()[1])
         self.asgi = AsgiApp(app)
@@ -203,7 +206,7 @@ class HttpServer:
         self.socket.close()
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listening = socket.socket(family, socket.SOCK_STREAM)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

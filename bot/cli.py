@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Sequence
 
 from bot import logs
@@ -125,36 +123,49 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.SLACK_APP_TOKEN is None:
         settings.require_http_mode()
-    from bot.runtime import Role, Runtime
-
     _require_database(settings)
-    if settings.SLACK_APP_TOKEN is not None:
-        runtime = Runtime(settings)
-    else:
-        # Over HTTP, acks and background work run in two processes (bot/worker_process.py).
-        # Migrations run in a short-lived process of their own, so neither long-lived one
-        # keeps Alembic in memory (about 11 MB each).
-        _migrate_in_child()
-        runtime = Runtime(settings, role=Role.WEB, migrate=False)
+    if settings.SLACK_APP_TOKEN is None:
+        return _serve_http(settings)
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.runtime import Runtime
+    from bot.worker_process import stop_on_signals
+
+    runtime = Runtime(settings)
     try:
         runtime.start()
     except ConfigError:
         runtime.stop()
         raise
-    stop = _stop_on_signals()
-    socket_handler = None
-    if settings.SLACK_APP_TOKEN is not None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        socket_handler = SocketModeHandler(runtime.app, settings.SLACK_APP_TOKEN.get_secret_value())
-        socket_handler.connect()
-        log.info("connected to Slack over Socket Mode")
+    stop = stop_on_signals()
+    socket_handler = SocketModeHandler(runtime.app, settings.SLACK_APP_TOKEN.get_secret_value())
+    socket_handler.connect()
+    log.info("connected to Slack over Socket Mode")
     stop.wait()
     log.info("shutting down")
-    if socket_handler is not None:
-        socket_handler.close()
+    socket_handler.close()
     runtime.stop()
     return 0
+
+
+def _serve_http(settings: Settings) -> int:
+    """Over HTTP, acks and background work run in separate processes: web processes forked
+    from one supervisor, and one worker (bot/web_processes.py)."""
+    from bot.asgi import bind
+    from bot.runtime import Role, Runtime
+    from bot.web_processes import Supervisor
+
+    # Migrations run in a short-lived process of their own, so no long-lived one keeps
+    # Alembic in memory (about 11 MB each).
+    _migrate_in_child()
+    listening = bind(settings.HOST, settings.PORT)  # a port in use: one line, before the rest
+    count = settings.GROUNDLINE_WEB_PROCESSES
+    try:
+        runtime = Runtime(settings, role=Role.WEB, migrate=False, web_processes=count)
+    except BaseException:
+        listening.close()
+        raise
+    return Supervisor(settings, runtime, listening, count).run()
 
 
 def _require_database(settings: Settings) -> None:
@@ -182,34 +193,10 @@ def _migrate_in_child() -> None:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.runtime import Role, Runtime
-    from bot.wake import INBOX, OUTBOX, relay
-    from bot.worker_process import die_with_parent, wake_fd, web_gate
+    from bot.worker_process import run_worker, stop_on_signals
 
-    die_with_parent()
     _require_database(settings)
-    fd = wake_fd()
-    # Started by serve, which has migrated; on its own, it migrates like serve does.
-    runtime = Runtime(settings, role=Role.WORKER, migrate=fd is None)
-    gate = web_gate()
-    if gate is not None:
-        runtime.deps.gate = gate
-    stop = _stop_on_signals()
-    if fd is not None:
-        events = {INBOX: runtime.deps.inbox_ready, OUTBOX: runtime.deps.outbox_ready}
-        relay(fd, events, on_close=stop.set)
-    runtime.start()
-    log.info("worker running")
-    stop.wait()
-    runtime.stop()
-    return 0
-
-
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    return stop
+    return run_worker(settings, stop_on_signals())
 
 
 def _playground(settings: Settings, args: argparse.Namespace) -> int:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     GROUNDLINE_NUDGE_AFTER_HOURS: float = Field(default=24.0, gt=0)
     GROUNDLINE_MAX_UPLOAD_BYTES: int = Field(default=50 * 1024 * 1024, gt=0)
     GROUNDLINE_SCHEDULER: bool = True
+    # Web processes `serve` forks over HTTP to answer Slack (bot/web_processes.py); one per core.
+    GROUNDLINE_WEB_PROCESSES: int = Field(default=2, ge=1, le=64)
     # Days to keep eval runs' per-case rows (0: forever); see bot/jobs/retention.py.
     GROUNDLINE_CASE_RETENTION_DAYS: int = Field(default=90, ge=0)
     # Fernet key(s), comma-separated, to encrypt OAuth tokens at rest (bot/store/sealed.py).

@@ -5,9 +5,9 @@ the interpreter (one process) or for the CPU and the database (serve's two proce
 push the ack past what Slack sees as prompt. Workers therefore wait, briefly and never for long,
 until no Slack request is in flight before taking their next item.
 
-In one process the count of requests in flight is a plain counter. Across serve's two processes
-the web process also writes it to a small shared memory page (a memfd its worker maps), and the
-worker reads it there.
+In one process the count of requests in flight is a plain counter. Across serve's processes each
+web process also writes its count to its own slot of a small shared memory page (a memfd the
+worker maps), and the worker adds the slots up.
 """
 
 from __future__ import annotations
@@ -23,21 +23,25 @@ POLL_SECONDS = 0.0005
 
 
 class SharedCount:
-    """Eight bytes of memory shared with the worker process, through a file descriptor."""
+    """Eight bytes per web process of memory shared with the worker process, through a file
+    descriptor. Each web process writes only its own slot (`slot`, set after the fork), so
+    no two writers race; readers add every slot up."""
 
-    def __init__(self, fd: int | None = None) -> None:
+    def __init__(self, fd: int | None = None, slots: int = 1) -> None:
         if fd is None:
             fd = os.memfd_create("groundline-acks-in-flight", 0)
-            os.ftruncate(fd, COUNT.size)
+            os.ftruncate(fd, COUNT.size * slots)
         self.fd = fd
-        self._memory = mmap.mmap(fd, COUNT.size)
+        size = os.fstat(fd).st_size
+        self.slots = max(size // COUNT.size, 1)
+        self.slot = 0
+        self._memory = mmap.mmap(fd, COUNT.size * self.slots)
 
-    def write(self, value: int) -> None:
-        COUNT.pack_into(self._memory, 0, value)
+    def write(self, value: int, slot: int | None = None) -> None:
+        COUNT.pack_into(self._memory, COUNT.size * (self.slot if slot is None else slot), value)
 
     def read(self) -> int:
-        value: int = COUNT.unpack_from(self._memory, 0)[0]
-        return value
+        return sum(COUNT.unpack_from(self._memory, COUNT.size * i)[0] for i in range(self.slots))
 
 
 class AckGate:

@@ -24,9 +24,10 @@ from bot.slack import after_ack
 from bot.store.db import make_engine, make_session_factory, upgrade
 from bot.store.spool import Spool
 from bot.wake import INBOX, OUTBOX, PipeEnd, RelayedEvent
-from bot.worker_process import WorkerProcess
 
 if TYPE_CHECKING:
+    import socket
+
     from apscheduler.schedulers.background import BackgroundScheduler
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
@@ -37,8 +38,9 @@ SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 class Role(StrEnum):
-    """What one process runs. `serve` over HTTP runs WEB and starts a WORKER beside it;
-    tests, the playground and Socket Mode run ALL in one process."""
+    """What one process runs. `serve` over HTTP runs WEB in its web processes and a WORKER
+    beside them (bot/web_processes.py); tests, the playground and Socket Mode run ALL in one
+    process."""
 
     ALL = "all"
     WEB = "web"  # HTTP and acks only; stored work is handled by the worker process
@@ -54,6 +56,7 @@ class Runtime:
         migrate: bool = True,
         pace_seconds: float = 1.0,
         role: Role = Role.ALL,
+        web_processes: int = 1,
     ) -> None:
         self.settings = settings
         self.role = role
@@ -74,7 +77,7 @@ class Runtime:
         if role is Role.WEB:
             self.deps.inbox_ready = RelayedEvent(self.wake_pipe, INBOX)
             self.deps.outbox_ready = RelayedEvent(self.wake_pipe, OUTBOX)
-            self.acks_in_flight = SharedCount()
+            self.acks_in_flight = SharedCount(slots=web_processes)
             self.deps.gate = AckGate(self.acks_in_flight)
         settings.require_one_install_mode()
         self._client = make_web_client(self.deps)
@@ -96,7 +99,14 @@ class Runtime:
         self.worker = DeliveryWorker(self.deps, self.outbox_client_for, pace_seconds=pace_seconds)
         self.http: HttpServer | None = None
         self.scheduler: BackgroundScheduler | None = None
-        self.worker_process: WorkerProcess | None = None
+
+    def after_fork(self, slot: int) -> None:
+        """In a web process forked from serve's supervisor: connections of our own (the
+        inherited pool is dropped, not closed: it is the supervisor's) and a slot of our own
+        in the shared count of acks in flight."""
+        self.engine.dispose(close=False)
+        if self.acks_in_flight is not None:
+            self.acks_in_flight.slot = slot
 
     def client_for(self, team_id: str) -> WebClient:
         """The client with the right workspace's bot token (the one token, or the installed)."""
@@ -122,9 +132,15 @@ class Runtime:
         assert self.installations is not None
         return oauth_support.installed_bot_token(self.installations, team_id)
 
-    def start(self, host: str | None = None, port: int | None = None) -> Runtime:
-        """Start what this role runs: the workers and scheduler here or in a worker process,
-        and HTTP unless this is the worker. The port is bound first: a port in use is a
+    def start(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        listening: socket.socket | None = None,
+    ) -> Runtime:
+        """Start what this role runs: the workers and scheduler unless this is a web process
+        (serve's supervisor runs the worker process), and HTTP unless this is the worker. The
+        port is bound first (or was, by the supervisor: `listening`): a port in use is a
         ConfigError before anything else has started."""
         if self.role is not Role.WORKER:
             from bot.asgi import HttpServer  # here: the worker process serves no HTTP
@@ -133,11 +149,9 @@ class Runtime:
                 self.wsgi,
                 host or self.settings.HOST,
                 self.settings.PORT if port is None else port,
+                listening,
             )
-        if self.role is Role.WEB:
-            assert self.acks_in_flight is not None
-            self.worker_process = WorkerProcess(self.wake_pipe, self.acks_in_flight).start()
-        else:
+        if self.role is not Role.WEB:
             self.worker.start()
             self.inbox.start()
             if self.settings.GROUNDLINE_SCHEDULER:
@@ -158,8 +172,6 @@ class Runtime:
     def stop(self) -> None:
         if self.http is not None:
             self.http.stop()
-        if self.worker_process is not None:
-            self.worker_process.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         self.inbox.stop()

@@ -179,6 +179,9 @@ def store_run(
     writer.write(batch)
     if totals.rows == 0:  # read_cases says so first; kept so an empty run can never be stored
         raise IngestError(f"{upload.name}: no test cases")
+    # The choice as it is now, held until this run commits: a change made while the file was
+    # read applies to this run, and one made from here on waits, then recounts it.
+    version = lock_choice(session, feature)
     chosen = [upload.metric] if upload.metric else wrong_choice(feature)
     counted, applied = totals.tally.counted(chosen)
     totals.failed = totals.tally.failed(counted)
@@ -187,6 +190,7 @@ def store_run(
     run.checks_json = {
         **checks_record(totals.tally, counted, applied),
         "notes": [*meta.notes, *_skipped_note(meta.skipped)],
+        "choice_version": version,
     }
     _set_aggregates(run, totals)
     label = (upload.label or "").strip() or meta.label
@@ -222,6 +226,15 @@ def store_verdicts(session: Session, run_id: int, counted: frozenset[str]) -> in
                 changes,
             )
         last_id = page[-1][0]
+
+
+def lock_choice(session: Session, feature: Feature) -> int:
+    """Lock the feature's row for this transaction and re-read its wrong-answer choice (what
+    another transaction committed since `feature` was loaded); returns the choice's version."""
+    session.flush()
+    session.execute(select(Feature.id).where(Feature.id == feature.id).with_for_update())
+    session.refresh(feature, ["wrong_checks_json", "wrong_choice_version"])
+    return feature.wrong_choice_version
 
 
 def wrong_choice(feature: Feature) -> list[str] | None:

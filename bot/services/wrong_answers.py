@@ -283,6 +283,7 @@ def rejudge(session: Session, feature: Feature) -> Rejudged:
         record = dict(run.checks_json or {})
         record["checks"] = [{**c, "counted": c["name"] in counted} for c in record["checks"]]
         record["chosen"] = applied
+        record["choice_version"] = feature.wrong_choice_version
         record["wrong_means"] = wrong_means(kinds, counted, applied)
         run.checks_json = record
         redone, latest = redone + 1, run

@@ -97,12 +97,25 @@ def test_a_non_signer_cannot_rewrite_an_open_change_and_every_edit_is_its_own_re
 def test_a_reason_must_say_something(bot: BotUnderTest) -> None:
     thread_ts = to_summary(bot)
     agree(bot, thread_ts)
-    for empty in ("because .", "because yes", "because idk", "because ¯\\_(ツ)_/¯"):
+    empties = {
+        "because .": "“.” doesn't say why",
+        "because yes": "“yes” doesn't say why",
+        "because idk": "“idk” doesn't say why",
+        "because ¯\\_(ツ)_/¯": "“¯\\_(ツ)_/¯” doesn't say why",
+        "bc": "“bc” doesn't say why",
+        "-": "“-” doesn't say why",
+        "— whatever": "“whatever” doesn't say why",
+        "": "needs a reason that says why",
+    }
+    for empty, line in empties.items():
         say(bot, thread_ts, f"change latency to 1.5 s {empty}", user=PM)
+        said = thread_messages(bot, thread_ts)[-1]["text"]
+        assert line in said and "Nothing was changed" in said, (empty, said)
     assert [v.version for v in versions(bot)] == [1]
-    assert "reason" in thread_messages(bot, thread_ts)[-1]["text"]
-    say(bot, thread_ts, "change latency to 1.5 s because users leave after a second", user=PM)
+    say(bot, thread_ts, "change latency to 1.5 s bc users leave after a second", user=PM)
     assert [v.version for v in versions(bot)] == [1, 2]
+    assert versions(bot)[-1].reason == "users leave after a second"
+    assert versions(bot)[-1].values_json["max_latency_p95_ms"] == 1500
 
 
 def test_the_proposer_can_withdraw_an_open_change(bot: BotUnderTest) -> None:
@@ -171,3 +184,51 @@ def test_an_older_copy_of_the_summary_loses_its_buttons_when_pressed(bot: BotUnd
     after = bot.slack.message(CHANNEL, old_copy["ts"])
     assert after is not None and "signoff_pm" not in json.dumps(after["blocks"])
     assert "Out of date" in json.dumps(after["blocks"])
+
+
+def test_an_open_change_edited_since_it_was_shown_signs_nothing(bot: BotUnderTest) -> None:
+    """After agreement the PM proposes 8%. A non-signer's 60% is refused; the engineer edits the
+    open change to 9% with a reason, but Slack refuses to update the summary (edited meanwhile),
+    so the 8% summary still shows working buttons. Both signers press it: nothing is signed,
+    each is shown 9%, and the agreed 10% stays in force until the 9% summary is signed."""
+    thread_ts = to_summary(bot)
+    agree(bot, thread_ts)
+    say(bot, thread_ts, "change error rate to 8% because support tickets doubled", user=PM)
+    shown = latest_summary(bot, thread_ts)  # shows 8%, its buttons sign version 2
+    assert "8%" in json.dumps(shown["blocks"])
+    say(bot, thread_ts, "change error rate to 60% because I say so", user=OTHER)
+    assert "only the people who signed" in told(bot, OTHER)
+
+    bot.slack.fail("chat.update", status=200, error="cant_update_message")
+    say(bot, thread_ts, "change error rate to 9% because 8% is too tight for launch", user=ENG)
+    assert "8%" in json.dumps(bot.slack.message(CHANNEL, shown["ts"]))  # Slack kept the old one
+
+    old_value = next(  # what the engineer's screen still holds: the 8% summary's button
+        element["value"]
+        for block in shown["blocks"]
+        for element in block.get("elements", [])
+        if element.get("action_id") == "signoff_engineer"
+    )
+    press(bot, shown, "Sign off as PM", PM)
+    pressed = bot.driver.press(shown, label="Sign off as engineer", user=ENG, value=old_value)
+    assert pressed.status == 200
+    bot.settle()
+    v1, v2, v3 = versions(bot)
+    assert (v1.status, v2.status, v3.status) == ("agreed", "replaced", "draft")
+    assert [s.target_version_id for s in signoffs(bot)].count(v2.id) == 0
+    assert [s.target_version_id for s in signoffs(bot)].count(v3.id) == 0
+    for person in (PM, ENG):
+        assert "Nothing was signed" in told(bot, person) and "9%" in told(bot, person)
+    assert stage(bot) == "review"
+
+    # The press brought the summary up to date; signing it agrees 9%, the engineer's change.
+    now = bot.slack.message(CHANNEL, shown["ts"])
+    assert now is not None and "9%" in json.dumps(now["blocks"])
+    agree(bot, thread_ts)
+    *_, current = versions(bot)
+    assert (current.version, current.status, current.values_json["max_error_rate"]) == (
+        3,
+        "agreed",
+        0.09,
+    )
+    assert current.changed_by == ENG and "too tight" in (current.reason or "")

@@ -1,4 +1,5 @@
-"""`groundline serve` over HTTP: acks in one process, the work in a child it supervises."""
+"""`groundline serve` over HTTP: acks in web processes forked from a supervisor, the work in
+one worker process beside them; the supervisor replaces whichever dies and leaves none behind."""
 
 from __future__ import annotations
 
@@ -34,14 +35,46 @@ def alive(pid: int) -> bool:
         return False
 
 
+def named(pid: int) -> str:
+    """serve names its forked children (their command line is serve's)."""
+    try:
+        with open(f"/proc/{pid}/comm") as file:
+            return file.read().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def is_worker(pid: int) -> bool:
+    return named(pid) == "groundline-work"
+
+
+def is_web(pid: int) -> bool:
+    return named(pid).startswith("groundline-web")
+
+
 def the_worker(pid: int, other_than: int | None = None, timeout: float = 20.0) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = {child for child in children(pid) if child != other_than and alive(child)}
+        found = {
+            child
+            for child in children(pid)
+            if child != other_than and alive(child) and is_worker(child)
+        }
         if len(found) == 1:
             return found.pop()
         time.sleep(0.05)
     raise AssertionError(f"serve ({pid}) has no single live worker process")
+
+
+def the_web_processes(pid: int, count: int, timeout: float = 20.0) -> set[int]:
+    deadline = time.monotonic() + timeout
+    found: set[int] = set()
+    while time.monotonic() < deadline:
+        found = {child for child in children(pid) if alive(child) and is_web(child)}
+        if len(found) == count:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"serve ({pid}) has {len(found)} web processes, not {count}")
 
 
 def wait_gone(pid: int, timeout: float = 10.0) -> None:
@@ -80,19 +113,52 @@ def test_a_dead_worker_is_replaced_and_the_worker_dies_with_serve(
             wait_gone(first)
             second = the_worker(serve_pid, other_than=first)
             kickoff_answered(driver, slack, "C0SECOND", "Feature two")
+            web = the_web_processes(serve_pid, 2)
         finally:
             server.kill()
-        wait_gone(second)  # asked Linux for SIGKILL when its parent dies
+        for child in {second, *web}:
+            wait_gone(child)  # each asked Linux for SIGKILL when its parent dies
         assert "restarting it" in server.log_path.read_text()
 
 
-def test_sigterm_stops_both_processes_cleanly(database_url: str, tmp_path: Path) -> None:
+def test_a_dead_web_process_is_replaced_and_slack_still_answered(
+    database_url: str, tmp_path: Path
+) -> None:
     with LocalSlack(bot_token="xoxb-test-token") as slack:
-        server = ServeProcess(database_url, slack, tmp_path).start()
+        server = ServeProcess(database_url, slack, tmp_path, GROUNDLINE_WEB_PROCESSES="2").start()
+        assert server.process is not None
+        serve_pid = server.process.pid
+        try:
+            driver = SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, slack)
+            web = the_web_processes(serve_pid, 2)
+            worker = the_worker(serve_pid)
+            crashed = min(web)
+            os.kill(crashed, signal.SIGKILL)  # as if it had crashed mid-request
+            wait_gone(crashed)
+            # The other one answers while the dead one is replaced.
+            kickoff_answered(driver, slack, "C0DURING", "Feature during")
+            after = the_web_processes(serve_pid, 2)
+            assert crashed not in after and max(web) in after
+            assert the_worker(serve_pid) == worker  # the worker was not disturbed
+            for number in range(6):
+                assert driver.command("/align", "help", channel_id=f"C0H{number}").status == 200
+            kickoff_answered(driver, slack, "C0AFTER", "Feature after")
+        finally:
+            assert server.stop() == 0
+        assert "starting another" in server.log_path.read_text()
+
+
+def test_sigterm_stops_every_process_cleanly(database_url: str, tmp_path: Path) -> None:
+    with LocalSlack(bot_token="xoxb-test-token") as slack:
+        server = ServeProcess(database_url, slack, tmp_path, GROUNDLINE_WEB_PROCESSES="3").start()
         assert server.process is not None
         worker = the_worker(server.process.pid)
+        web = the_web_processes(server.process.pid, 3)
         assert server.stop() == 0
-        wait_gone(worker)
+        for child in {worker, *web}:
+            wait_gone(child)
+        log = server.log_path.read_text()
+        assert "did not stop in time" not in log, log[-2000:]
 
 
 def test_groundline_worker_on_its_own_handles_what_was_stored(

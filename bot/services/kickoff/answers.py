@@ -27,6 +27,9 @@ WITHDRAW = re.compile(
     r"^\s*(?:please\s+)?withdraw(?:\s+(?:the|my|this|that)\s+(?:change|proposal))?\s*[.!]*\s*$",
     re.IGNORECASE,
 )
+# Where a typed edit's reason starts: "… because …", "… bc …", "… since …", "… - …", "… — …".
+# A cue with nothing after it ("change latency to 1.5 s bc") is an empty reason, refused.
+REASON_CUE = re.compile(r"\s+(?:because|bc|b/c|cause|cuz|since)\b\s*|\s+[-–—]+(?:\s+|$)", re.I)
 YES = {"yes", "y", "yep", "yeah", "correct", "right", "that's right", "thats right", "ok"}
 NO = {"no", "n", "nope", "wrong", "not quite"}
 TOO_LONG = (
@@ -69,8 +72,8 @@ def answer(
         return Clarify(feature, TOO_LONG)
     if reading.edit is not None:
         step, rest = reading.edit
-        value_text, _, reason = rest.partition(" because ")
-        return change(session, clock, feature, user_id, step, value_text, reason.strip() or None)
+        value_text, reason = _value_and_reason(rest)
+        return change(session, clock, feature, user_id, step, value_text, reason)
     if feature.stage == AGREED or agreed is not None:
         # Agreed targets, and a proposal to change them, change only by an explicit, reasoned
         # edit from a signer (changes.change): never by a fact read out of chatter.
@@ -197,3 +200,14 @@ def choose(
     before = feature.stage
     effect = apply_facts(session, feature, user_id, [(step, result.value, value)], clock.now())
     return _noted(feature, effect, before, (), ())
+
+
+def _value_and_reason(rest: str) -> tuple[str, str | None]:
+    """ "8% because tickets doubled" → ("8%", "tickets doubled"); "8% bc" → ("8%", "bc");
+    "8%" → ("8%", None). A cue with nothing after it is kept as the (empty) reason it is, so
+    the refusal can quote it."""
+    cue = REASON_CUE.search(rest)
+    if cue is None:
+        return rest, None
+    reason = rest[cue.end() :].strip()
+    return rest[: cue.start()], reason or cue.group().strip()

@@ -76,13 +76,7 @@ def _propose(
             "propose a change or edit one. Ask one of them, or share your reason in the thread."
         )
     if not says_something(reason):
-        example = f"`change {checklist.ITEMS[step].label} to … because <why>`"
-        return Clarify(
-            feature,
-            "These targets were agreed, so a change needs a reason that says why, for the "
-            f"record (not just “because”). Try: {example}",
-            step,
-        )
+        return Clarify(feature, no_reason(step, reason), step)
     assert reason is not None
     now = clock.now()
     feature.last_activity_at = now
@@ -103,6 +97,20 @@ def _propose(
     feature.stage = REVIEW
     session.flush()
     return Proposed(feature, targets, new, step, revises=revises)
+
+
+def no_reason(step: Step, reason: str | None) -> str:
+    """The refusal of a change to agreed targets whose reason is missing or says nothing,
+    quoting what was given ("because .", "bc", "-") so the person sees what fell short."""
+    example = f"`change {checklist.ITEMS[step].label} to … because <why>`"
+    given = " ".join((reason or "").split())[:60]
+    opening = (
+        f"“{given}” doesn't say why, and these targets were agreed: a change needs a reason "
+        "for the record."
+        if given
+        else "These targets were agreed, so a change needs a reason that says why, for the record."
+    )
+    return f"{opening} Nothing was changed. Try: {example}"
 
 
 def withdraw(session: Session, clock: Clock, feature: Feature, user_id: str) -> Withdrawn:

@@ -23,6 +23,7 @@ from bot.ids import Event
 from bot.jobs import reframe as reframe_job
 from bot.services import kickoff, listening, outbox
 from bot.services import reframe as service
+from bot.services.access import DirectoryUnavailable
 from bot.services.reframe import Job
 from bot.slack import text as slack_text
 
@@ -85,6 +86,18 @@ def register(app: App, deps: Deps) -> None:
             thread_ts = listening.thread_of_reply(session, team_id, channel_id, ts)
             if thread_ts is None:
                 return  # a reaction on anything but a listening reply
+            if not _member(deps, team_id, channel_id, user_id):
+                return  # only the channel's members steer what we say in it
             if listening.mute(session, deps.clock, team_id, channel_id, thread_ts, user_id):
                 target = outbox.ReplyTarget(team_id, channel_id, user_id, thread_ts=thread_ts)
                 outbox.ephemeral(session, deps.clock, target, MUTED)
+
+
+def _member(deps: Deps, team_id: str, channel_id: str, user_id: str) -> bool:
+    """In the channel, as Slack says (services/access.py's "act"); when Slack cannot say, no:
+    the reply stays, which is the state nobody asked to change."""
+    try:
+        return deps.directory.is_member(team_id, channel_id, user_id)
+    except DirectoryUnavailable as exc:
+        log.warning("reaction by %s not taken: membership unknown (%s)", user_id, exc.error)
+        return False

@@ -8,10 +8,10 @@ Acknowledged work is never lost, and none is done twice:
 - A message event or slash command is handled in ONE transaction that also marks it done. A
   crash rolls all of it back and the item is pending again. No Slack call happens inside it:
   a membership lookup that is not cached rolls it back, is asked with none open, and the item
-  is handled again. What is slow (a download, a model
-  call) the handler does not do: it stores a job, in that same transaction. So an event is done
-  exactly when its jobs exist, and Slack's retry of it, refused as a duplicate at the ack, loses
-  nothing.
+  is handled again with the answer (or Slack's failure to give one). What is slow (a download,
+  a model call) the handler does not do: it stores a job, in that same transaction. So an event
+  is done exactly when its jobs exist, and Slack's retry of it, refused as a duplicate at the
+  ack, loses nothing.
 - A job's claim is committed first (a lease, renewed while the work runs); its slow part runs
   on the background pool with no transaction open; its result is stored in the transaction that
   marks it done. That last step is fenced by the claim's number: a job whose lease another
@@ -139,16 +139,17 @@ class InboxWorker:
 
     def _yield_then_process(self) -> bool:
         self.deps.gate.wait_quiet()
+        failed = None
         for _ in range(LOOKUPS_PER_ITEM):
             try:
-                with access.lookups_deferred():
+                with access.lookups_deferred(failed):
                     return self._process_next()
             except LookupNeeded as needed:
                 # Rolled back. Ask Slack with no transaction open, then handle the item again
-                # with the answer cached (a check may need two: is it private, who is in it).
-                if not needed.ask(self.deps.directory):
-                    break  # Slack could not say: the handler meets that as access.require says
-        return self._process_next()
+                # with the answer cached (a check may need two: is it private, who is in it),
+                # or with Slack's failure to say, which the check treats as it always does.
+                failed = needed.ask(self.deps.directory)
+        return self._process_next()  # a handler needing still more lookups asks them itself
 
     # --- events and slash commands: one transaction -----------------------------------------
     def _process_next(self) -> bool:

@@ -17,8 +17,9 @@ from urllib.parse import parse_qs, unquote
 from bot.deps import Deps
 from bot.errors import BadInput, Conflict, NotFound
 from bot.ingest.model import column_map
+from bot.jobs import run_posts
 from bot.server import Environ, Route, StartResponse, json_response
-from bot.services import evals, feedback, kickoff, tokens, uploads, verdicts
+from bot.services import evals, kickoff, tokens, uploads, verdicts
 from bot.services.export import run_json
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ def _handle(deps: Deps, environ: Environ, start_response: StartResponse) -> list
             payload["duplicate"] = True
             payload["message"] = evals.duplicate_line(feature, stored.run)
             return json_response(start_response, "200 OK", payload)
-        feedback.after_ingest(session, deps.clock, feature, stored.run)
+        run_posts.after_ingest(session, deps.clock, feature, stored.run)
     return json_response(start_response, "201 Created", payload)
 
 

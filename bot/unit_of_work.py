@@ -71,7 +71,8 @@ class RequestWork:
             return
         self._session.commit()
         self.committed = True
-        self._deps.outbox_ready.set()
+        self._deps.outbox_ready.set()  # what it queued may go now
+        self._deps.inbox_ready.set()
 
     def rollback(self) -> None:
         if self._session is not None:

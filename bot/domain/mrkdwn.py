@@ -44,3 +44,9 @@ def plain(text: str) -> str:
     text = _LINK.sub(lambda m: m.group(1), text)
     text = _EMPHASIS.sub("", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def thread_link(channel_id: str, ts: str) -> str:
+    """The web link to a message (Slack's permalink form: the ts without its dot); Slack opens
+    it in the app for anyone who may see the channel."""
+    return f"https://slack.com/archives/{channel_id}/p{ts.replace('.', '')}"

@@ -4,6 +4,9 @@ plain words, or the question that gets a target. Pure: facts in, text out.
 Every number in an answer's text is also in its `facts`, formatted the same way; a language
 model may reword the facts, and the number guard (bot.llm.only_allowed_numbers) checks its
 wording against them.
+
+(Just over 300 lines on purpose: every answer to every kind of claim, side by side, so their
+facts and wording stay alike.)
 """
 
 from __future__ import annotations

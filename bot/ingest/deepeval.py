@@ -8,7 +8,6 @@ a case none of whose metrics could judge it counts as errored.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,7 +15,7 @@ from bot.ingest.case_ids import CaseIds
 from bot.ingest.jsonstream import JsonStream
 from bot.ingest.kinds import deepeval_kind
 from bot.ingest.model import CaseRow, Check, IngestError, RunMeta, clip
-from bot.ingest.values import read_amount, read_bool, read_text
+from bot.ingest.values import finite_number, mapping, read_amount, read_bool, read_text
 
 
 def read_deepeval(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[CaseRow]:
@@ -43,7 +42,7 @@ def _run(
             for index in stream.items():
                 yield ids.of(_row(stream.value(), f"{name}: test case {index + 1}", index))
         elif key == "hyperparameters" and stream.peek() == "{":
-            model = read_text(_mapping(stream.value()).get("model"))
+            model = read_text(mapping(stream.value()).get("model"))
             meta.label = meta.label or model
         else:
             stream.skip()
@@ -58,7 +57,7 @@ def _row(raw: object, where: str, index: int) -> CaseRow:
     if metrics is not None and not isinstance(metrics, list):
         raise IngestError(f"{where}: field 'metricsData' should be a list")
     checks = [check for m in metrics or [] if (check := _check(m, where)) is not None]
-    errors = [read_text(_mapping(m).get("error")) for m in metrics or []]
+    errors = [read_text(mapping(m).get("error")) for m in metrics or []]
     errored = bool(metrics) and not checks
     passed: bool | None = None
     if not errored:
@@ -79,7 +78,7 @@ def _row(raw: object, where: str, index: int) -> CaseRow:
 
 
 def _check(raw: object, where: str) -> Check | None:
-    metric = _mapping(raw)
+    metric = mapping(raw)
     name = read_text(metric.get("name"))
     if name is None:
         raise IngestError(f"{where}: a metric has no 'name'")
@@ -89,8 +88,8 @@ def _check(raw: object, where: str) -> Check | None:
         name=name,
         passed=read_bool(metric.get("success"), where, f"{name}.success"),
         kind=deepeval_kind(name),
-        score=_finite(metric.get("score")),
-        threshold=_finite(metric.get("threshold")),
+        score=finite_number(metric.get("score")),
+        threshold=finite_number(metric.get("threshold")),
         tool_type=name,
     )
 
@@ -98,19 +97,9 @@ def _check(raw: object, where: str) -> Check | None:
 def _reason(checks: list[Check], metrics: list[Any], errors: list[str | None]) -> str | None:
     failed = {c.name for c in checks if not c.passed}
     for metric in metrics:
-        entry = _mapping(metric)
+        entry = mapping(metric)
         if read_text(entry.get("name")) in failed:
             why = read_text(entry.get("reason"))
             return clip(f"{entry.get('name')} failed" + (f": {why}" if why else ""))
     error = next((e for e in errors if e), None)
     return clip(error)
-
-
-def _finite(value: object) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}

@@ -12,7 +12,7 @@ from typing import Any
 from bot.ingest.jsonstream import JsonStream
 from bot.ingest.kinds import by_name, inspect_kind
 from bot.ingest.model import CaseRow, Check, IngestError, RunMeta, clip
-from bot.ingest.values import FALSE_WORDS, TRUE_WORDS, read_amount, read_text, shown
+from bot.ingest.values import FALSE_WORDS, TRUE_WORDS, mapping, read_amount, read_text, shown
 
 # Inspect's letter grades: correct, incorrect, partial, no answer. Only full credit passes.
 GRADE_PASSES = {"C": True, "I": False, "P": False, "N": False}
@@ -39,10 +39,10 @@ def read_inspect(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[CaseR
 
 def read_eval_section(header: object, meta: RunMeta) -> tuple[str | None, int]:
     """The log's `eval` section: the model (the run's label), epochs, Inspect's version."""
-    header = _mapping(header)
+    header = mapping(header)
     meta.tool = "inspect"
-    meta.tool_version = read_text(_mapping(header.get("packages")).get("inspect_ai"))
-    configured = _mapping(header.get("config")).get("epochs")
+    meta.tool_version = read_text(mapping(header.get("packages")).get("inspect_ai"))
+    configured = mapping(header.get("config")).get("epochs")
     epochs = configured if isinstance(configured, int) and configured > 1 else 1
     return read_text(header.get("model")), epochs
 
@@ -60,7 +60,7 @@ def sample_row(raw: object, where: str, model: str | None, epochs: int) -> CaseR
     case_id = sample_id if epochs == 1 else f"{sample_id} (epoch {epoch})"
     error = raw.get("error")
     errored = error is not None
-    scores = _mapping(raw.get("scores"))
+    scores = mapping(raw.get("scores"))
     checks = _checks(scores, where)
     passed: bool | None = None
     if not errored:
@@ -83,7 +83,7 @@ def sample_row(raw: object, where: str, model: str | None, epochs: int) -> CaseR
 def _checks(scores: Mapping[str, Any], where: str) -> list[Check]:
     checks: list[Check] = []
     for scorer, score in scores.items():
-        value = _mapping(score).get("value")
+        value = mapping(score).get("value")
         parts = value.items() if isinstance(value, Mapping) else [(None, value)]
         for part, part_value in parts:  # a scorer that returns several named values
             name = scorer if part is None else f"{scorer}.{part}"
@@ -143,8 +143,8 @@ def _seconds_to_ms(raw: Mapping[str, Any], where: str) -> float | None:
 def _cost(usage: object, where: str) -> float | None:
     """Newer Inspect versions record a cost per model; older ones none (then unknown)."""
     costs = [
-        read_amount(_mapping(per_model).get("total_cost"), where, "total_cost")
-        for per_model in _mapping(usage).values()
+        read_amount(mapping(per_model).get("total_cost"), where, "total_cost")
+        for per_model in mapping(usage).values()
     ]
     known = [cost for cost in costs if cost is not None]
     return sum(known) if known else None
@@ -161,7 +161,7 @@ def _question(value: object) -> str | None:
 
 def _content_text(content: object) -> str | None:
     if isinstance(content, list):
-        parts = [read_text(_mapping(part).get("text")) for part in content]
+        parts = [read_text(mapping(part).get("text")) for part in content]
         return clip(" ".join(part for part in parts if part))
     return read_text(content)
 
@@ -177,9 +177,5 @@ def _failure_reason(scores: Mapping[str, Any], checks: list[Check]) -> str | Non
     if not failed:
         return None
     scorer = failed[0].split(".")[0]
-    explanation = read_text(_mapping(scores.get(scorer)).get("explanation"))
+    explanation = read_text(mapping(scores.get(scorer)).get("explanation"))
     return clip(f"{', '.join(failed)} failed" + (f": {explanation}" if explanation else ""))
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}

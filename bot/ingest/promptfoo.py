@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
@@ -11,7 +10,7 @@ from bot.ingest.jsonstream import JsonStream
 from bot.ingest.kinds import promptfoo_kind
 from bot.ingest.model import CaseRow, Check, IngestError, RunMeta, clip, merge_checks
 from bot.ingest.tabular import json_lines
-from bot.ingest.values import first_text, read_amount, read_bool, read_text
+from bot.ingest.values import finite_number, first_text, mapping, read_amount, read_bool, read_text
 
 ERROR_REASON = 2  # promptfoo's ResultFailureReason: 0 none, 1 an assertion failed, 2 an error
 
@@ -43,7 +42,7 @@ def read_promptfoo(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[Cas
 def _row(raw: object, where: str, index: int) -> CaseRow:
     if not isinstance(raw, dict):
         raise IngestError(f"{where}: expected an object")
-    grading = _mapping(raw.get("gradingResult"))
+    grading = mapping(raw.get("gradingResult"))
     failure_reason = raw.get("failureReason")
     errored = failure_reason == ERROR_REASON or (
         failure_reason is None and bool(raw.get("error")) and not grading
@@ -53,8 +52,8 @@ def _row(raw: object, where: str, index: int) -> CaseRow:
         if "success" not in raw:
             raise IngestError(f"{where}: field 'success' is missing")
         passed = read_bool(raw["success"], where, "success")
-    test = _mapping(raw.get("testCase"))
-    variables = _mapping(raw.get("vars")) or _mapping(test.get("vars"))
+    test = mapping(raw.get("testCase"))
+    variables = mapping(raw.get("vars")) or mapping(test.get("vars"))
     description = read_text(test.get("description"))
     return CaseRow(
         case_id=description or f"test {_test_number(raw, index)}",
@@ -98,7 +97,7 @@ def _component_checks(components: object) -> Iterator[Check]:
     for component in components:
         if not isinstance(component, Mapping):
             continue
-        assertion = _mapping(component.get("assertion"))
+        assertion = mapping(component.get("assertion"))
         kind_name = read_text(assertion.get("type"))
         if kind_name == "assert-set":
             yield from _component_checks(component.get("componentResults"))
@@ -112,20 +111,10 @@ def _component_checks(components: object) -> Iterator[Check]:
             name=name,
             passed=verdict,
             kind=promptfoo_kind(kind_name, metric),
-            score=_finite(component.get("score")),
-            threshold=_finite(assertion.get("threshold")),
+            score=finite_number(component.get("score")),
+            threshold=finite_number(assertion.get("threshold")),
             tool_type=kind_name,
         )
-
-
-def _finite(value: object) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def read_promptfoo_jsonl(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]:

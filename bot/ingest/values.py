@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from bot.ingest.model import TEXT_LIMIT, IngestError, clip
 
@@ -16,6 +17,18 @@ def shown(value: object) -> str:
     """A short, quoted rendering of a bad value for an error message."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def finite_number(value: object) -> float | None:
+    """A JSON number that is a real, finite amount (not a boolean, NaN or infinity)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def mapping(value: object) -> Mapping[str, Any]:
+    """A JSON object, or an empty one when a tool wrote something else there."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def read_bool(value: object, where: str, field: str) -> bool:

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.domain.mrkdwn import escape
 from bot.errors import BadInput
+from bot.jobs import run_posts
 from bot.jobs.inbox import Done
-from bot.services import access, evals, feedback, inbox, kickoff, outbox, uploads
+from bot.services import access, evals, inbox, kickoff, outbox, uploads
 from bot.services.access import Need
 from bot.services.inbox import JobKind
 from bot.store.models import Feature
@@ -100,9 +101,9 @@ def fetch_and_store(deps: Deps, payload: dict[str, Any]) -> Done:
             upload = evals.Upload(cast(BinaryIO, content), name, "slack_file")
             stored = uploads.ingest(session, deps.clock, feature, upload)
             if stored.duplicate:
-                outbox.say(session, deps.clock, feature, feedback.duplicate_text(name, stored.run))
+                outbox.say(session, deps.clock, feature, run_posts.duplicate_text(name, stored.run))
             else:
-                feedback.after_ingest(session, deps.clock, feature, stored.run)
+                run_posts.after_ingest(session, deps.clock, feature, stored.run)
 
     return Done(store=store, refused=refused)
 

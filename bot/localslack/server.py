@@ -1,4 +1,6 @@
-"""LocalSlack: a loopback stand-in for Slack's Web API, file hosting and Socket Mode."""
+"""LocalSlack: a loopback stand-in for Slack's Web API, file hosting and Socket Mode. (Over 300
+lines on purpose: one class holds the workspace state every test asserts on and the Web API
+methods that change it.)"""
 
 from __future__ import annotations
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.errors import BadInput, NotFound
-from bot.services.kickoff import slugify
+from bot.services.kickoff import features_named
 from bot.store.db import (
     make_engine,
     make_session_factory,
@@ -35,14 +34,7 @@ def session(settings: Settings) -> Iterator[Session]:
 
 def find_feature(db_session: Session, key: str, team_id: str | None) -> Feature:
     """F is an id or a slug. With several workspaces, a slug may be ambiguous: then --team."""
-    query = select(Feature)
-    if team_id:
-        query = query.where(Feature.team_id == team_id)
-    if key.isdigit():
-        by_id = db_session.scalar(query.where(Feature.id == int(key)))
-        if by_id is not None:
-            return by_id
-    matches = list(db_session.scalars(query.where(Feature.slug == slugify(key))))
+    matches = features_named(db_session, key, team_id or None)
     if not matches:
         raise NotFound(f"unknown feature '{key[:80]}' (give its id or slug; see /align status)")
     if len(matches) > 1:

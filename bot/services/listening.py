@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.store.listening import ListeningThread
-from bot.store.models import OutboxMessage
+from bot.store.models import Feature, OutboxMessage
 
 REPLY_GAP = timedelta(hours=1)
 DEDUP_PREFIX = "reframe:listen:"
@@ -81,3 +81,8 @@ def mute(
         return False
     row.muted_at, row.muted_by = clock.now(), user_id[:32]
     return True
+
+
+def set_listening(feature: Feature, on: bool) -> None:
+    """Turn listening mode on or off for the feature's channel (the caller announces it)."""
+    feature.listening = on

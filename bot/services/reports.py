@@ -1,5 +1,4 @@
-"""Loading what a report needs and recording the team's decisions. (Just over 300 lines: the
-decision records move to a services/decisions.py with the lead's listener cleanup.)
+"""Loading what a report needs (the team's decisions on it are services/decisions.py).
 
 Reads only the aggregates stored on each EvalRun at ingest, so a report costs the same for runs
 of 100 or 100,000 cases; EvalCase is read only for the latest run: a few failing cases' names,
@@ -33,7 +32,6 @@ from bot.domain.report import (
 )
 from bot.domain.runs import RunFacts
 from bot.domain.targets import Targets
-from bot.errors import BadInput, NotFound
 from bot.services import kickoff
 from bot.services.runs import judged_facts, run_facts
 from bot.store.models import (
@@ -51,7 +49,6 @@ log = logging.getLogger(__name__)
 
 FAILING_CASES_SHOWN = 5
 DECISIONS_SHOWN = 3
-NOTE_CHARS = 2000
 
 
 def agreed_targets(feature: Feature) -> Targets | None:
@@ -244,75 +241,3 @@ def queue_chart(session: Session, clock: Clock, feature: Feature, report: Report
             created_at=now,
         )
     )
-
-
-def record_decision(
-    session: Session,
-    clock: Clock,
-    feature: Feature,
-    report_id: int | None,
-    option: str,
-    user_id: str,
-    note: str | None = None,
-) -> tuple[Decision, bool]:
-    """Store who chose which option, and when. Returns (decision, created); pressing the same
-    button twice keeps the first record."""
-    try:
-        chosen = Option(option.upper())
-    except ValueError:
-        raise BadInput(f"There is no option `{option[:10]}`; choose A, B or C.") from None
-    if report_id is not None:
-        report = session.get(Report, report_id)
-        if report is None or report.feature_id != feature.id:
-            raise NotFound("That report no longer exists.")
-        earlier = session.scalar(
-            select(Decision).where(
-                Decision.report_id == report_id,
-                Decision.option == chosen.value,
-                Decision.by == user_id,
-            )
-        )
-        if earlier is not None:
-            return earlier, False
-    decision = Decision(
-        feature_id=feature.id,
-        report_id=report_id,
-        option=chosen.value,
-        by=user_id,
-        at=clock.now(),
-        note=note[:NOTE_CHARS] if note else None,
-    )
-    session.add(decision)
-    session.flush()
-    return decision, True
-
-
-def decision_of(session: Session, feature: Feature, decision_id: int) -> Decision:
-    decision = session.get(Decision, decision_id)
-    if decision is None or decision.feature_id != feature.id:
-        raise NotFound("That decision no longer exists.")
-    return decision
-
-
-def report_ts(session: Session, decision: Decision) -> str | None:
-    """The ts of the report a decision was taken on: its thread is where notes go."""
-    report = session.get(Report, decision.report_id) if decision.report_id else None
-    return report.ts if report is not None else None
-
-
-def note_decision(
-    session: Session, feature: Feature, decision_id: int, user_id: str, text: str
-) -> Decision:
-    """Keep why the team chose an option. Only the person who chose it writes the note (the
-    record says who decided and why); a new note replaces the old one."""
-    decision = decision_of(session, feature, decision_id)
-    if decision.by != user_id:
-        # Shown in the form, which is plain text: no mention.
-        raise BadInput("Only the person who chose this option can add its note.")
-    note = text.strip()
-    if not note:
-        raise BadInput("Write the note, or close this form.")
-    if len(note) > NOTE_CHARS:
-        raise BadInput(f"Keep the note under {NOTE_CHARS:,} characters.")
-    decision.note = note
-    return decision

@@ -4,7 +4,7 @@ GROUNDLINE_ENCRYPTION_KEY is set. Several keys, comma-separated, allow a rotatio
 encrypts, any of them decrypts.
 
 Without a key the tokens are stored as Slack gave them (README, "Secrets"). A value written
-before the key was set is read as it is and encrypted at the next start (`seal_stored`).
+before the key was set is read as it is and encrypted at the next start (`check_stored`).
 """
 
 from __future__ import annotations

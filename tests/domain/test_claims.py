@@ -37,7 +37,7 @@ from bot.domain.run_verdicts import check_text, judge_run
 from bot.domain.runs import CheckTally, RunFacts
 from bot.domain.targets import Direction, SuccessMetric, Targets, TradeoffPriority
 from bot.domain.tradeoff_text import TABLE_TITLE
-from bot.services.feedback import numbers_lines
+from bot.jobs.run_posts import numbers_lines
 from tests.support.evals import exact_p95_ranks
 
 Z = 1.959963984540054

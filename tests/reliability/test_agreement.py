@@ -28,6 +28,7 @@ from bot.store.models import Feature, SignOff, TargetVersion
 from tests.support.bot import SIGNING_SECRET
 from tests.support.figures import FULL, Report, scaled
 from tests.support.reliability import backend_of
+from tests.support.rows import feature_row
 from tests.support.serve import ServeProcess, wait_drained
 
 TRIALS = scaled(16, 200)
@@ -53,21 +54,12 @@ def feature_in_review(url: str, slack: LocalSlack, index: int) -> dict[str, obje
     engine = create_engine(url)
     now = datetime.now(UTC)
     with Session(engine, expire_on_commit=False) as session:
-        feature = Feature(
-            team_id="T0LOCAL",
+        feature = feature_row(
+            now,
             name=f"Agreement {index}",
             slug=f"agreement-{index}-{uuid.uuid4().hex[:6]}",
             channel_id=channel,
             thread_ts=thread_ts,
-            created_by=PM,
-            created_at=now,
-            pm_user_id=PM,
-            engineer_user_id=ENG,
-            stage="review",
-            last_activity_at=now,
-            nudges_sent=0,
-            timezone="UTC",
-            listening=False,
         )
         version = TargetVersion(version=1, status="draft", values_json=TARGETS, created_at=now)
         feature.target_versions.append(version)

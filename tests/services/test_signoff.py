@@ -20,6 +20,7 @@ from bot.services.kickoff import changes, current_version, signoff
 from bot.services.kickoff.outcomes import Agreed, Clarify, Proposed, Signed, Stale, Withdrawn
 from bot.store.db import SessionFactory, make_engine, make_session_factory, upgrade
 from bot.store.models import Feature, TargetVersion
+from tests.support.rows import feature_row
 
 PM, ENG, OTHER = "U0PM", "U0ENG", "U0OTHER"
 VALUES = {
@@ -50,22 +51,7 @@ def clock() -> ManualClock:
 def in_review(factory: SessionFactory) -> int:
     now = datetime.now(UTC)
     with factory() as session:
-        feature = Feature(
-            team_id="T0LOCAL",
-            name="Search",
-            slug="search",
-            channel_id="C0FEAT",
-            thread_ts="1.1",
-            created_by=PM,
-            created_at=now,
-            pm_user_id=PM,
-            engineer_user_id=ENG,
-            stage="review",
-            last_activity_at=now,
-            nudges_sent=0,
-            timezone="UTC",
-            listening=False,
-        )
+        feature = feature_row(now)
         feature.target_versions.append(
             TargetVersion(version=1, status="draft", values_json=dict(VALUES), created_at=now)
         )

@@ -38,7 +38,8 @@ from bot.domain.reframe_wording import answer
 from bot.domain.runs import RunFacts
 from bot.domain.targets import Role, Targets
 from bot.errors import UserFacingError
-from bot.services import access, evals, feedback, kickoff
+from bot.jobs import run_posts
+from bot.services import access, evals, kickoff
 from bot.services import reframe as reframe_service
 from bot.services import reports as report_service
 from bot.services.kickoff import outcomes
@@ -46,9 +47,9 @@ from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import reframe as reframe_blocks
 from bot.slack.blocks import report as report_blocks
 from bot.slack.blocks import status
+from bot.slack.kickoff_replies import say
 from bot.slack.listeners import evals as evals_listener
 from bot.slack.listeners import schedule as schedule_listener
-from bot.slack.listeners.kickoff_replies import say
 from bot.store.db import make_engine, make_session_factory, upgrade
 from bot.store.models import (
     Decision,
@@ -60,6 +61,7 @@ from bot.store.models import (
     SignOff,
     TargetVersion,
 )
+from tests.support.rows import feature_row
 
 PARTS = ["<!channel>", "<!here>", "<@U0EVIL>", "<https://x.example|y>", "&", "\n", "<", ">"]
 PARTS += ["*", "_", "~", "`", " "]
@@ -177,20 +179,12 @@ def targets_json(h: Hostile) -> dict[str, Any]:
 def hostile_feature(session: Session, clock: ManualClock, h: Hostile) -> Feature:
     """An agreed version 1 and a proposed version 2, every text field hostile."""
     now = clock.now()
-    feature = Feature(
+    feature = feature_row(
+        now,
         team_id=f"T{uuid.uuid4().hex[:10].upper()}",
         name=h.name[:80],
         slug=f"f-{uuid.uuid4().hex[:12]}",
-        channel_id="C0FEAT",
         thread_ts="1700000000.000100",
-        created_by=PM,
-        created_at=now,
-        pm_user_id=PM,
-        engineer_user_id=ENG,
-        stage="review",
-        last_activity_at=now,
-        nudges_sent=0,
-        timezone="UTC",
         listening=True,
     )
     agreed = TargetVersion(
@@ -287,7 +281,7 @@ def render_everything(deps: Deps, clock: ManualClock, h: Hostile) -> list[Render
 
         # A run in: the thread's numbers and the channel alert.
         run = add_run(session, clock, feature, h)
-        feedback.after_ingest(session, clock, feature, run)
+        run_posts.after_ingest(session, clock, feature, run)
 
         # The report: labels, failing cases, success measures, a decision with a note.
         report = Report(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.slack.blocks import HELP_LINES
-from bot.slack.listeners.commands import ALIGN_VERBS
+from bot.slack.listeners import ALIGN_VERBS
 
 
 def test_help_lists_every_align_verb_and_only_those() -> None:

@@ -21,7 +21,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.deps import Deps
 from bot.ids import Command, Event, Shortcut
-from bot.slack.listeners.commands import ALIGN_VERBS
+from bot.slack.listeners import ALIGN_VERBS
 from bot.store.db import make_engine, make_session_factory, upgrade
 from tests.support.paths import ROOT
 

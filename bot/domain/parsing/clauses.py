@@ -35,10 +35,19 @@ _LABELS: list[tuple[str, Step | None]] = [
             "error cost",
             "impact",
             "what an error costs",
+            "what a wrong answer costs",
+            "what it costs",
+            "why it matters",
+            "cost of being wrong",
+            "consequence",
+            "consequences",
         )
     ),
     *((label, Step.ERROR_RATE) for label in ("error rate", "errors", "error-wise", "accuracy")),
-    *((label, Step.FALLBACK) for label in ("fallback", "fall back", "when unsure", "if unsure")),
+    *(
+        (label, Step.FALLBACK)
+        for label in ("fallback", "fall back", "when unsure", "if unsure", "unsure")
+    ),
     *(
         (label, Step.SUCCESS_METRICS)
         for label in (
@@ -78,10 +87,27 @@ _LABEL = re.compile(
     r"^\s*(?P<label>"
     + "|".join(re.escape(label) for label, _ in sorted(_LABELS, key=lambda x: -len(x[0])))
     + r")\s*(?::|=)\s*"
-    r"|^\s*(?P<verb>success|what i care about|success measures?)\s+(?:is|are|means)\s+",
+    r"|^\s*(?P<verb>success|what i care about|success measures?)\s+(?:is|are|means)\s+"
+    r"|^\s*(?P<unsure>(?:when|if) (?:it(?:'s| is)? |the model is |the bot is |we(?:'re| are) )?"
+    r"(?:unsure|not sure|not confident|in doubt|does ?n[o']t know|can(?:'|no)t tell))\s*[,:→]\s*",
     re.IGNORECASE,
 )
 _LABEL_STEPS = dict(_LABELS)
+# A label as typed, typos and all ("sucess:", "fallbakc:"), before a colon.
+_HEAD = re.compile(r"^\s*(?P<head>[^\W\d_]+(?: [^\W\d_]+){0,3})\s*:\s*")
+
+
+def _label_of(chunk: str) -> tuple[Step | None, int] | None:
+    """The item a sentence's opening label names, and where its body starts."""
+    if (named := _LABEL.match(chunk)) is not None:
+        if named.group("unsure"):
+            return Step.FALLBACK, named.end()
+        return _LABEL_STEPS.get((named.group("label") or named.group("verb")).lower()), named.end()
+    if (head := _HEAD.match(chunk)) is not None:
+        typed = " ".join(words(head.group("head")))  # typos corrected
+        if typed in _LABEL_STEPS:
+            return _LABEL_STEPS[typed], head.end()
+    return None
 
 
 @dataclass
@@ -136,9 +162,8 @@ def _add(found: list[Sentence], text: str, start: int, end: int, *, question: bo
         return
     label: Step | None = None
     body_start = start
-    if (named := _LABEL.match(chunk)) is not None:
-        label = _LABEL_STEPS.get((named.group("label") or named.group("verb")).lower())
-        body_start = start + named.end()
+    if (labelled := _label_of(chunk)) is not None:
+        label, body_start = labelled[0], start + labelled[1]
     elif found and found[-1].label is not None and _only_label(found[-1]):
         label = found[-1].label  # the sentence before was only the label
     sentence = Sentence(text[body_start:end], body_start, end, len(found), question, label)

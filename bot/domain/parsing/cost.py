@@ -37,6 +37,7 @@ from bot.domain.wording import format_number
 _CURRENCY_AFTER = {"dollar": 1.0, "dollars": 1.0, "usd": 1.0, "buck": 1.0, "bucks": 1.0}
 _CURRENCY_AFTER |= {"¢": 0.01, "c": 0.01, "cent": 0.01, "cents": 0.01, "penny": 0.01}
 _CURRENCY_AFTER |= {"pennies": 0.01}
+_TIME_UNITS = vocab("s sec secs second seconds ms millisecond milliseconds min mins minute minutes")
 _FOREIGN = vocab("€ £ ¥ eur euro euros gbp pound pounds yen inr")
 _PER = vocab("per a an / each every for")
 _QUERY_NOUNS = vocab("query queries request requests call calls answer answers question questions")
@@ -87,6 +88,8 @@ def amounts(tokens: list[Tok]) -> list[Amount]:
             dollars = tok.value  # "0.02 per request": an amount per query, in dollars
         else:
             continue
+        if [at(tokens, k) for k in range(j, j + 3)] == ["and", "a", "half"]:
+            dollars, j = dollars * 1.5, j + 3  # "a cent and a half"
         per, period, after_per = _per(tokens, j)
         found.append(Amount(dollars, i, after_per, per, period, at(tokens, j) != "each"))
         j = after_per
@@ -142,6 +145,13 @@ def _value(amount: Amount, *, bare_is_per_query: bool) -> Parsed[float] | Unclea
     return Parsed(value=float(f"{usd:.12g}"))
 
 
+def _range_ends(span: tuple[float, float, str, str]) -> tuple[str, str]:
+    """ "1-2 cents" is 1 to 2 cents, not $1 to $2."""
+    if _CURRENCY_AFTER.get(span[3]) == 0.01:
+        return f"{format_number(span[0])}¢", f"{format_number(span[1])}¢"
+    return f"${format_number(span[0])}", f"${format_number(span[1])}"
+
+
 def parse_cost_per_query_usd(text: str) -> Parsed[float] | Unclear:
     """US dollars per query: "$10 per 1k" → 0.01, "a cent a query" → 0.01."""
     if (refusal := precheck(text, COST)) is not None:
@@ -150,12 +160,16 @@ def parse_cost_per_query_usd(text: str) -> Parsed[float] | Unclear:
     if any(t.text in _FOREIGN for t in tokens):
         return unclear(COST, "I keep costs in US dollars so runs compare like for like.")
     if (span := find_range(tokens)) is not None:
-        return in_range(COST, span, f"${format_number(span[0])}", f"${format_number(span[1])}")
+        return in_range(COST, span, *_range_ends(span))
     if any(is_negative(tokens, a.start) for a in amounts(tokens)):
         return unclear(COST, "A cost can't be negative.")
     found = amounts(tokens)
     if not found:
-        bare = [t for t in tokens if t.kind == "num"]
+        bare = [
+            t
+            for i, t in enumerate(tokens)
+            if t.kind == "num" and at(tokens, i + 1) not in _TIME_UNITS | {"%", "percent"}
+        ]
         if set(words(text)) & {"free", "nothing", "zero", "none"} or any(
             t.value == 0 for t in bare
         ):
@@ -192,7 +206,7 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
         if amount.per is None and amount.period is None and not (named or focus or alone):
             continue
         if (span := find_range(tokens)) is not None:
-            low, high = f"${format_number(span[0])}", f"${format_number(span[1])}"
+            low, high = _range_ends(span)
             found.append(FollowUp(Step.COST, in_range(COST, span, low, high).reply, start))
             break
         if amount.dollars == 0:

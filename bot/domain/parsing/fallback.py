@@ -15,10 +15,30 @@ from bot.domain.steps import Step
 from bot.domain.targets import Fallback, FallbackKind
 from bot.domain.wording import FALLBACK_LABELS
 
+# People, and places where people answer: who a fallback hands over to.
+_PEOPLE = (
+    r"(?:humans?|persons?|people|agents?|staff|operators?|experts?|specialists?|advis[oe]rs?"
+    r"|lawyers?|attorneys?|paralegals?|counsel|nurses?|doctors?|clinicians?|pharmacists?"
+    r"|coders?|brokers?|caseworkers?|case workers?|adjusters?|reviewers?|moderators?|editors?"
+    r"|commanders?|engineers?|reps?|representatives?|colleagues?|managers?|owners?|teams?"
+    r"|desks?|cent(?:re|er)s?|helpdesk|help desk|service desk|support|officers?|analysts?"
+    r"|accountants?|underwriters?|dispatchers?|tutors?|teachers?|librarians?|someone|somebody"
+    r"|on-?call|queue|hotline|phone line)"
+)
 _HANDOFF = (
     r"\b(?:hand(?:s|ed|ing)?|pass(?:es)?|route[sd]?|send|sends|transfer(?:s|red)?|forward(?:s)?"
     r"|kick|punt|bounce)\b(?: it| them| this| that| him| her| (?:the|their|our) [\w-]+)?"
-    r"\s+(?:(?:over|off|back|across)\s+)?to\b"
+    r"\s+(?:(?:over|off|of|back|across)\s+)?to\b"
+    # "flag it for a paralegal", "signpost residents to the contact centre", "loop in legal"
+    r"|\b(?:flag|refer|signpost|direct|point|loop|page|notify|ping|connect|put|queue)(?:s|ed"
+    r"|ged|ging|ing)?\b[^.;]{0,40}?\b(?:to|for|in|with|through)\b[^.;]{0,30}?\b" + _PEOPLE + r"\b"
+    # "tell them to call the branch pharmacist", "ask a human"
+    # (a verb, not "fewer calls to the contact centre")
+    r"|(?<!fewer )(?<!more )(?<!less )(?<!the )(?<!our )(?<!of )(?<!no )"
+    r"\b(?:call|calls|ring|rings|phone|phones|contact|contacts|ask|asks|email|emails)\b"
+    r"(?: (?:the|a|an|their|our|your|a real|a live))?(?: (?!to\b|from\b|about\b)[\w-]+){0,2}? "
+    + _PEOPLE
+    + r"\b"
     r"|\bhand(?:s|ed)?(?: it| them)? (?:over|off)\b|\bhand-?off\b|\bhandover\b"
     r"|\bescalat(?:e|es|ed|ing|ion)\b"
     r"|\b(?:human|person|agent|someone|staff|operator|dispatcher|nurse|pharmacist|expert)s?"
@@ -35,7 +55,14 @@ _UNSURE = (
 _OFFER = (
     r"\b(?:offer|offers|suggest|suggests|show|shows|list|lists|recommend|recommends)\b"
     r"[^.;]{0,30}?\b(?:alternatives?|options?|related|similar|articles?|docs?|documents?"
-    r"|results?|recipes?|lessons?|suggestions?|choices?|faqs?|guides?|sheet|links?)\b"
+    r"|results?|recipes?|lessons?|suggestions?|choices?|faqs?|guides?|sheet|links?|examples?"
+    r"|substitutions?|itinerar(?:y|ies)|sections?|matches|candidates|size chart)\b"
+    # "show the three closest cases", "offer the top three tags", "the 3 next-best itineraries"
+    r"|\b(?:offer|offers|suggest|suggests|show|shows|list|lists|recommend|recommends|give"
+    r"|gives|present|presents)\b(?: (?:the|a|an|its|their|our))?(?: (?:top|best|closest"
+    r"|nearest|next-best|most relevant|most likely|likely|possible|similar|related|other|few"
+    r"|couple of|several|[0-9]+|two|three|four|five))+(?: or (?:[0-9]+|two|three|four|five))?"
+    r"(?: [\w-]+){0,2}? (?:[\w-]+s|chart)\b"
     r"|\b(?:link|links|point|points|send|sends|direct|directs)\b(?: them| users| people"
     r"| the user| customers)? to (?:a |an |the |our |some )?(?:[\w-]+ ){0,2}"
     r"(?:page|article|doc|docs|faq|guide|help|site|tracking)\b"
@@ -76,6 +103,7 @@ _SHORT = {
     ),
     FallbackKind.OFFER_ALTERNATIVES: ("alternatives", "options", "suggestions", "offer options"),
 }
+_NONE = re.compile(r"\b(?:no|nothing|none|zero)\b")
 _NEGATED = re.compile(r"\b(?:not|never|no|without|do not|does not|don't|doesn't)\s+$")
 # Later words win over earlier ones ("hand over — well, just show nothing").
 CHANGE_MARKS = re.compile(r"\b(?:well|actually|instead|rather|scratch that|i mean|or rather)\b")
@@ -84,7 +112,8 @@ _BEHAVIOUR = re.compile(
     r"\b(?:show|shows|ask|asks|tell|tells|send|sends|route|open|opens|display|return|returns"
     r"|fall back|falls back|redirect|point|give|gives|reply|respond|let|stop|stops|refuse"
     r"|create|forward|log|flag|hide|skip|default|use|uses|fall|say|says|link|offer|suggest"
-    r"|nothing)\b"
+    r"|nothing|comment|comments|post|posts|drop|drops|remove|removes|omit|omits|leave|leaves"
+    r"|stay|stays|silent|quiet|blank|withhold|withholds|hold|holds|mark|marks|label|labels)\b"
 )
 _EMPTY = {"other", "something else", "none", "nothing", "n a", "na", "no", "ok", "yes"}
 
@@ -97,6 +126,8 @@ def kinds_in(text: str) -> list[tuple[int, FallbackKind]]:
         for match in pattern.finditer(lowered):
             if _NEGATED.search(lowered[: match.start()]) and kind is not FallbackKind.SAY_UNSURE:
                 continue
+            if kind is FallbackKind.OFFER_ALTERNATIVES and _NONE.search(match.group(0)):
+                continue  # "show no suggestion": showing nothing is a fallback of its own
             found.append((match.start(), kind))
             break
     return sorted(found, key=lambda item: item[0])

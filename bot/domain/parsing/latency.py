@@ -137,7 +137,9 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
         return [Found(Step.LATENCY, 1000.0, part.start, part.end, True)]
     for ms, i, after in times:
         comparator = at(tokens, i - 1) in ("<", "<=", "under", "below", "within", "max", "than")
-        if not (named or comparator or focus or others <= 3):
+        # "3 s is more realistic with retrieval": a time the part is about
+        subject = i == 0
+        if not (named or comparator or focus or subject or others <= 3):
             continue
         start, end = part.start + tokens[i].start, part.start + tokens[after - 1].end
         if is_negative(tokens, i):

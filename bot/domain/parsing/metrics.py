@@ -72,7 +72,9 @@ _LEAD_INS = (
 )
 UNIT_NAMES = {"%": "%", "percent": "%", "pct": "%", "$": "$", "usd": "$", "dollars": "$"}
 UNIT_NAMES |= {"ms": "ms", "msec": "ms", "milliseconds": "ms", "millisecond": "ms", "s": "s"}
-UNIT_NAMES |= {"sec": "s", "secs": "s", "second": "s", "seconds": "s"}
+UNIT_NAMES |= {"sec": "s", "secs": "s", "second": "s", "seconds": "s", "min": "min"}
+UNIT_NAMES |= {"mins": "min", "minute": "min", "minutes": "min", "hours": "h", "hour": "h"}
+UNIT_NAMES |= {"days": "days", "day": "days"}
 
 
 _TRAILING: set[tuple[str, ...]] = {
@@ -104,6 +106,10 @@ def comparators(tokens: list[Tok]) -> list[tuple[int, int, Direction]]:
 
 
 def _compares(tokens: list[Tok], start: int, end: int, phrase: tuple[str, ...]) -> bool:
+    if phrase in (("min",), ("max",)) and any(
+        t.text in ("<", "<=", ">", ">=") for t in tokens[: max(0, start - 1)]
+    ):
+        return False  # "review time <= 20 min": minutes, after a comparison of its own
     k = end
     while at(tokens, k) in ("$", "-", "minus"):  # "≤ $5", "≥ -10", "≥ $-0.5"
         k += 1
@@ -205,7 +211,7 @@ def metric(text: str, tokens: list[Tok]) -> SuccessMetric | str | None:
         name, trailing = trailing, []
     if not name or not any(c.isalpha() for c in _span(text, name)):
         return f"I couldn't tell what is measured in {said}."
-    name_text, extra = _span(text, name), _span(text, trailing)
+    name_text, extra = _own_name(_span(text, name)), _span(text, trailing)
     if len(name_text) > 80 or len(extra) > 40:
         return f"{said} is too long for one measure. Try a short name and a target."
     if not direction_set:
@@ -215,6 +221,15 @@ def metric(text: str, tokens: list[Tok]) -> SuccessMetric | str | None:
         return f"The target in {said} is too large."
     unit = f"{unit} {extra}".strip() if extra else unit
     return SuccessMetric(name=name_text, target=value, direction=direction_set.pop(), unit=unit)
+
+
+def _own_name(name: str) -> str:
+    """ "starting with what success looks like: reps using it weekly" → "reps using it weekly";
+    a quote left open by the cut ('where is my order" tickets') is dropped."""
+    name = name.rsplit(":", 1)[-1].strip() or name
+    if name.count('"') % 2:
+        name = " ".join(name.replace('"', " ").split())
+    return name
 
 
 def _before_comparisons(found: list[tuple[int, int, Direction]], end: int, skip: int) -> int:
@@ -279,7 +294,9 @@ _FILLER = vocab("then please tops max ok okay though instead honestly tbh imo i 
 _ERROR_WORDS = vocab(
     "wrong errors error mistakes mistake incorrect hallucinations accurate accuracy"
 )
-_LATENCY_WORDS = vocab("latency p95 wait waits waiting respond responds takes load loads")
+_LATENCY_WORDS = vocab(
+    "latency p95 wait waits waiting respond responds takes load loads percentile 95th th"
+)
 _SHORT_TIMES = vocab(
     "s sec secs second seconds ms millisecond milliseconds min mins minute minutes"
 )

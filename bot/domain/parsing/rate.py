@@ -37,6 +37,7 @@ ERROR_WORDS = vocab(
     "bad inaccurate wrongly fail fails"
 )
 _ACCURACY = vocab("accuracy accurate correct")
+_LIMIT_WORDS = vocab("fine ok okay acceptable max tops limit ceiling bar cap maximum most")
 _ZERO_WORDS = vocab("none nothing never zero nil perfect flawless")
 _VAGUE = vocab(
     "low lowest minimal minimum small few rarely rare possible little tiny negligible "
@@ -67,15 +68,14 @@ def _rate_at(tokens: list[Tok], i: int) -> tuple[float, int, bool]:
 
 
 def _says_accuracy(tokens: list[Tok], i: int, after: int) -> bool:
-    """ "97% accurate", "accuracy of 95%", "right 98% of the time", "98% right"."""
+    """ "97% accurate", "accuracy of 95%", "right 98% of the time", "98% right", "right 49
+    times out of 50"."""
     near = {at(tokens, k) for k in range(i - 3, after + 2)}
+    if near & ERROR_WORDS:
+        return False
     if near & _ACCURACY:
         return True
-    return at(tokens, after) == "right" or (
-        at(tokens, i - 1) == "right"
-        and at(tokens, after) == "of"
-        and at(tokens, after + 2) == "time"
-    )
+    return at(tokens, after) == "right" or at(tokens, i - 1) == "right"
 
 
 def rates(tokens: list[Tok]) -> list[tuple[float, int, int, bool, bool]]:
@@ -171,7 +171,10 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
         if isinstance(checked, Unclear):
             found.append(FollowUp(Step.ERROR_RATE, checked.reply, start))
         else:
-            found.append(Found(Step.ERROR_RATE, checked.value, start, end, context or accuracy))
+            # "20% is fine", "3% tops": a share said to be the limit names the item itself
+            limit = short and bool(set(part.words) & _LIMIT_WORDS)
+            strong = context or accuracy or limit
+            found.append(Found(Step.ERROR_RATE, checked.value, start, end, strong))
     return found
 
 

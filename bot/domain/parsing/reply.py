@@ -10,6 +10,7 @@ to a colleague and promises to answer later are recognised as such and answer no
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable
@@ -218,17 +219,21 @@ def _read(statements: list[Sentence], context: Context) -> list[Finding]:
             if _idle(part.text):
                 continue
             before = len(found)
-            if story is not None and not _strong(_part(part, context, item_names)):
+            if story is not None and (
+                _refers_back(part.text) or not _strong(_part(part, context, item_names))
+            ):
                 story = Found(Step.ERROR_IMPACT, story.value, story.start, part.end, True)
                 continue
             if story is not None:
                 found.append(_story(story, sentence))
                 story = None
-            if impact.framed(part.text) and part.label is None:
+            if impact.framed(part.text) and part.label is None and not _rate_only(part):
                 k = impact.story_start(part.text)
                 if k > 0:  # "4% and a wrong answer costs us a ticket": the 4% first
                     head, part = split_part(part, k)
                     found += _part(head, context, item_names)
+                elif _opens_with_rate(part):  # "1 in 10 wrong answers means a lost deal"
+                    found += [f for f in rate.find(part, focus=False) if isinstance(f, Found)]
                 story = Found(Step.ERROR_IMPACT, part.text, part.start, part.end, True)
                 continue
             found += _part(part, context, item_names)
@@ -268,6 +273,31 @@ def _named_by(finding: Finding, before: Part) -> Finding:
         measures.append(better or measure)
     start = before.start if measures != finding.value else finding.start
     return Found(finding.step, measures, start, finding.end, finding.strong)
+
+
+_REFERS_BACK = re.compile(r"^(?:and |but |so )?(?:those|these|that|which|each of those|each)\b")
+
+
+def _refers_back(text: str) -> bool:
+    """ "a refund request and a chargeback, those cost us $15 each": a clause that speaks of
+    the story before it is part of it (its amount is what an error costs, not a budget)."""
+    return bool(_REFERS_BACK.search(normalize(text).strip())) and impact.about_cost(text)
+
+
+def _opens_with_rate(part: Part) -> int:
+    """Where a share of wrong answers that opens the part ends (a token index), or 0."""
+    found = rate.rates(part.tokens)
+    return next((after for _, i, after, bare, _ in found if not bare and i <= 1), 0)
+
+
+def _rate_only(part: Part) -> bool:
+    """ "one in twenty wrong hints is our ceiling": a share of wrong answers as the subject,
+    with nothing about what they cost, is an error rate and not a story."""
+    after = _opens_with_rate(part)
+    if not after:
+        return False
+    rest = part.text[part.tokens[after - 1].end :] if after - 1 < len(part.tokens) else ""
+    return not set(words(rest)) & (impact.COST_WORDS - {"wrong", "bad", "time"})
 
 
 def _story(story: Found, sentence: Sentence) -> Found:
@@ -373,7 +403,7 @@ def _choose(
                     measures.append(measure)
         return Fact(step, measures, said)
     if step is Step.ERROR_IMPACT:
-        return Fact(step, " ".join(original[f.start : f.end].strip() for f in found), said)
+        return Fact(step, _quoted(found, original), said)
     found = [_own_detail(f, original) for f in found]
     current = context.current.get(step)
     found = [Found(f.step, context.shown(step, f.value), f.start, f.end, f.strong) for f in found]
@@ -382,15 +412,17 @@ def _choose(
         if not any(same(finding.value, d.value) for d in distinct):
             distinct.append(finding)
     if len(distinct) > 1:
+        # "latency 2s... no wait, 2.5s": a change of mind in the reply wins over how each
+        # value was said
+        later = distinct[-1]
+        between = text[distinct[-2].end : later.start]
+        if corrects(between) or corrects(text[max(0, later.start - 20) : later.start]):
+            return Fact(step, later.value, text[later.start : later.end])
         strong = [f for f in distinct if f.strong]
         if len(strong) == 1 and step is not Step.FALLBACK:
             distinct = strong
     if len(distinct) == 1:
         return Fact(step, distinct[0].value, text[distinct[0].start : distinct[0].end])
-    later = distinct[-1]
-    between = text[distinct[0].end : later.start]
-    if corrects(between) or corrects(text[later.start - 20 : later.start]):
-        return Fact(step, later.value, text[later.start : later.end])
     new = [f for f in distinct if current is None or not same(f.value, current)]
     if current is not None and len(new) == 1:
         return Fact(step, new[0].value, text[new[0].start : new[0].end])
@@ -398,6 +430,20 @@ def _choose(
         return Fact(step, distinct[0].value, text[distinct[0].start : distinct[0].end])
     shown = " and ".join(_show(step, f.value) for f in distinct[:3])
     return FollowUp(step, f"I read {shown}. Which one do you mean?", distinct[0].start)
+
+
+def _quoted(found: list[Found], original: str) -> str:
+    """The pieces of one story as typed: one span where only punctuation lies between them,
+    an elision mark where other words do (so every piece is the person's own words)."""
+    quoted = original[found[0].start : found[0].end].strip()
+    for before, piece in itertools.pairwise(found):
+        gap = original[before.end : piece.start]
+        text = original[piece.start : piece.end].strip()
+        if any(c.isalnum() for c in gap):
+            quoted += f" … {text}"
+        else:
+            quoted = f"{quoted}{gap}{original[piece.start : piece.end]}".strip()
+    return quoted
 
 
 def _own_detail(finding: Found, original: str) -> Found:

@@ -10,10 +10,14 @@ from dataclasses import dataclass
 
 from bot.domain.typos import nearest
 
-# Numbers ("1,000.5", "2,5" with a decimal comma, ".5"), words (letters first, then letters or
-# digits: "p95"), or one symbol.
+# A time of day ("12:30", "9am"): a word, never a number ("lunch at 12:30?"). Numbers
+# ("1,000.5", "2,5" and "0,004" with a decimal comma, ".5"), words (letters first, then letters
+# or digits: "p95"), or one symbol.
 _TOKEN_RE = re.compile(
-    r"(?P<num>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9])"
+    r"(?P<clock>(?<![\d.,:])(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?![\d:])(?:[ap]m\b)?"
+    r"|(?<![\d.,])(?:1[0-2]|0?[1-9])[ap]m\b)"
+    r"|(?P<num>[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9])"
+    r"|0,[0-9]+(?![0-9,])"
     r"|[0-9]+,[0-9]{1,2}(?![0-9,])"
     r"|[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"
     r"|(?P<word>[^\W\d_][^\W_]*)"
@@ -42,6 +46,8 @@ def tokenize(text: str) -> list[Tok]:
         if kind == "num":
             value = _number(raw)
             tokens.append(Tok(kind, raw, start, end, value))
+        elif kind == "clock":
+            tokens.append(Tok("word", raw.lower(), start, end))
         elif kind == "word":
             tokens.append(Tok(kind, correct(raw.lower()), start, end))
         else:
@@ -51,8 +57,8 @@ def tokenize(text: str) -> list[Tok]:
 
 def _number(raw: str) -> float:
     whole, comma, rest = raw.partition(",")
-    if comma and "," not in rest and len(rest) <= 2 and "." not in rest:
-        return float(f"{whole}.{rest}")  # "2,5" is two and a half
+    if comma and "," not in rest and "." not in rest and (len(rest) <= 2 or whole == "0"):
+        return float(f"{whole}.{rest}")  # "2,5" is two and a half, "0,004" four thousandths
     return float(raw.replace(",", ""))
 
 
@@ -115,7 +121,8 @@ def quote(text: str, limit: int = 60) -> str:
 # Words the readers key on, so "percnet", "latncy" and "escalte" still count. Only words of five
 # letters or more are corrected, one edit each (two for long words), and only towards these.
 _KEYWORDS = vocab(
-    "percent latency escalate request requests queries seconds milliseconds thousand "
+    "percent latency escalate request requests queries seconds milliseconds thousand error "
+    "success fallback "
     "alternatives accurate accuracy mistakes suggest similar related budget priority matters "
     "minutes million human humans answers answer errors wrong support expensive cheaper "
     "response second"
@@ -173,11 +180,30 @@ _FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3, "tenth": 0.1, "fifth
 _FRACTIONS |= {"twentieth": 0.05, "hundredth": 0.01, "thousandth": 0.001}
 # Nouns that make "a"/"an"/"half" a number: "a cent", "half a second", "under a second".
 _COUNTABLE = vocab("cent penny dollar buck second sec minute millisecond percent")
+# "pick one", "the one that gives", "which one": a pronoun, not a number.
+_ONE_AS_PRONOUN = vocab(
+    "pick choose the which that this each every no any another other only single big wide last "
+    "first next new right wrong good bad same one"
+)
+# "a few hundred ms", "several thousand users": no number anyone could check against.
+_VAGUE_COUNT = vocab("few several couple many some hundreds thousands of")
+# "section 3", "page 2", "rev 12", "day one": a reference, not a quantity.
+REFERENCES = vocab(
+    "section sections page pages step steps item items rev revision version v chapter clause "
+    "para paragraph line row table figure fig appendix slide sprint issue pr day week quarter "
+    "phase stage level tier release build room floor gate"
+)
 
 
 def _word_number(tokens: list[Tok], i: int) -> tuple[float, int] | None:
     """Reads a number spelled in words at i; returns (value, index after it)."""
     word = at(tokens, i)
+    before = at(tokens, i - 1)
+    pronoun = word == "one" and before in _ONE_AS_PRONOUN
+    if before in REFERENCES or (pronoun and at(tokens, i + 1) not in ("in", "out")):
+        return None
+    if word in _SCALES and before in _VAGUE_COUNT:
+        return None
     if word in ("a", "an"):
         following = at(tokens, i + 1)
         if following in _SCALES:
@@ -230,6 +256,10 @@ def merge_numbers(tokens: list[Tok]) -> list[Tok]:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
+        if tok.kind == "num" and at(tokens, i - 1) in REFERENCES and tok.value.is_integer():
+            merged.append(Tok("word", tok.text, tok.start, tok.end))  # "section 3"
+            i += 1
+            continue
         if tok.kind == "num":
             value, j = tok.value, i + 1
         elif (spelled := _word_number(tokens, i)) is not None:

@@ -21,23 +21,48 @@ _L = (
     r"(?:latency|speed|response times?|p95|waiting|slowness|lag|performance|time to answer"
     r"|how fast it is|being fast|answers?)"
 )
-_C = r"(?:cost|costs|price|prices|pricing|money|the bill|bill|budget|spend|spending|our spend)"
+_C = (
+    r"(?:cost|costs|price|prices|pricing|money|the bill|bill|budget|spend|spending|our spend"
+    r"|savings|saving money)"
+)
 _GIVE, _HOLD = 1, -1
 # (pattern, topic, stance, already negated); {T} is the topic's words.
 _TEMPLATES: list[tuple[str, int, bool]] = [
     # the topic may give
     (
-        r"{T} (?:(?P<neg>cannot|can not|could not|should not|will not|must not|may not)|can"
-        r"|could|may|should|will|is allowed to|gets to)(?: also| really| easily| probably"
-        r"| just)? (?:give|give way|slip|slide|bend|flex|wait|move|be the one|grow|go up|rise"
-        r"|be higher|be slower)",
+        r"{T} (?:(?P<neg>cannot|can not|could not|should not|will not|must not|may not"
+        r"|would not)|can|could|may|should|will|would(?: have to)?|will have to|has to|have to"
+        r"|is allowed to|gets to)(?: also| really| easily| probably| just)? (?:give|give way"
+        r"|slip|slide|bend|flex|stretch|wait|move|be the one|grow|go up|rise|be higher"
+        r"|be slower)",
         _GIVE,
         False,
     ),
-    (r"{T}(?P<neg> never| does not| do not| will not)? gives?(?: way| first| in)?\b", _GIVE, False),
+    (
+        r"{T}(?P<neg> never| does not| do not| will not)? (?:gives?|bends|slips|flexes"
+        r"|stretches|yields)(?: way| first| in)?\b",
+        _GIVE,
+        False,
+    ),
+    # "cost is the one we'd bend on", "latency is the one that can stretch"
+    (
+        r"{T} (?:is|are|'s) the one (?:that |which |we'd |we would |we will |we'll |we can "
+        r"|i'd |i would )?(?:can |could |will |may |should )?(?:give|gives|bend|bends|stretch"
+        r"|stretches|slip|slips|flex|flexes|move|moves|sacrifice|compromise)",
+        _GIVE,
+        False,
+    ),
+    # "I'd never trade speed for savings"
+    (r"(?:would|will|'d)?(?P<neg> not| never)? trade(?: off)? {T}(?: for| to| away)", _GIVE, False),
+    # "if I must pick one to give: latency"
+    (
+        r"(?:one|the one|which one) to give(?: way)?(?: first)?(?: is| would be)?[:,-]? {T}",
+        _GIVE,
+        True,
+    ),
     (
         r"{T} (?:is|are)(?P<neg> not)? (?:flexible|secondary|negotiable|less important|nice to have"
-        r"|the flexible one|the one that gives|what gives)",
+        r"|the flexible one|the one that gives|what gives|where we (?:compromise|give|bend|flex))",
         _GIVE,
         False,
     ),
@@ -64,8 +89,15 @@ _PLAIN: list[tuple[str, int, int, bool]] = [
         False,
     ),
     (
-        r"(?:slower|longer waits?|a bit slower|waiting)(?: answers)? (?:is|are)(?P<neg> not)? "
+        r"(?:slower|slow|longer waits?|a bit slower|waiting)(?: answers)? (?:is|are)(?P<neg> not)? "
         r"(?:fine|ok|okay|acceptable|alright)",
+        0,
+        _GIVE,
+        False,
+    ),
+    (
+        r"rather (?:it |things |answers |they )?(?:be |was |were |is |got |get )?"
+        r"(?:a bit |a little |somewhat )?slower",
         0,
         _GIVE,
         False,
@@ -89,25 +121,37 @@ _PLAIN: list[tuple[str, int, int, bool]] = [
     (
         r"(?:nobody|no one|noone|users will not|people will not|agents will not"
         r"|traders will not|they will not|drivers cannot|agents cannot|customers will not"
-        r"|we cannot|cannot) waits?\b",
+        # (not "can't wait to ship")
+        r"|we cannot|cannot) waits?\b(?! to\b| for (?:it|this|the launch)\b)",
         0,
         _HOLD,
         True,
     ),
     (r"(?:hate|hates|won't|will not) (?:waiting|wait for anything)", 0, _HOLD, True),
     (
-        r"(?:cannot|can not|must not|can't|should not) (?:let )?(?:it |latency |things |answers )?"
-        r"(?:(?:get |be |go )(?:any )?slower|slip)",
+        r"(?:will not|would not|do not|does not|refuse to) (?:sit (?:there |around )?(?:and )?)?"
+        r"(?:wait|waiting)\b(?! to| for (?:it|this|the launch))",
         0,
         _HOLD,
         True,
     ),
+    (
+        r"(?:cannot|can not|must not|can't|should not|would not|will not|do not) (?:let )?(?:it |"
+        r"latency |things |answers )?(?:(?:get |be |go )(?:any )?slower|slip)",
+        0,
+        _HOLD,
+        True,
+    ),
+    # "speed over savings", "prioritise latency over cost"
+    (_L + r" (?:over|before|ahead of|rather than) " + _C, 0, _HOLD, True),
+    (_C + r" (?:over|before|ahead of|rather than) " + _L, 1, _HOLD, True),
     (r"(?:cannot|can not) afford (?:slower|to be slower|longer|to wait|delays)", 0, _HOLD, True),
     (r"keep (?:it|things|answers|responses) (?:fast|snappy|quick|instant)", 0, _HOLD, True),
     (r"(?:has|needs|have|need) to be (?:fast|snappy|quick|instant)", 0, _HOLD, True),
     # cost may give
     (
-        r"(?:pay|spend)(?: a bit)? (?:more|extra|up|what it takes|whatever it takes)",
+        r"(?:pay|spend)(?: a bit)? (?:more|extra|up|what it takes|whatever it takes|it\b"
+        r"|for it|the difference)",
         1,
         _GIVE,
         False,
@@ -147,6 +191,8 @@ _PLAIN: list[tuple[str, int, int, bool]] = [
     ),
     (r"keep (?:it|things|the bill|costs?|the price|spend) (?:cheap|low|down|flat)", 1, _HOLD, True),
     (r"finance (?:will|would) (?:kill|murder) us", 1, _HOLD, True),
+    (r"(?:do not|never) make it (?:pricier|more expensive|cost more|dearer)", 1, _HOLD, True),
+    (r"blow (?:the|our|through the|through our) (?:budget|bill)", 1, _GIVE, False),
 ]
 _HOLD_TEMPLATES: list[tuple[str, int, bool]] = [
     (
@@ -154,6 +200,7 @@ _HOLD_TEMPLATES: list[tuple[str, int, bool]] = [
         r"|(?:the |our |a |the top |our top )?priority|(?:the |a )?hard (?:line|cap|limit)"
         r"|fixed|firm"
         r"|the constraint|sacred|what matters(?: most)?|the thing (?:that matters|we protect)"
+        r"|what we(?:'re| are)? optimi[sz](?:e|ing) for|the one we protect"
         r"|(?:the )?most important(?: thing)?|the main thing)",
         _HOLD,
         False,
@@ -161,9 +208,16 @@ _HOLD_TEMPLATES: list[tuple[str, int, bool]] = [
     (r"{T}(?P<neg> does not| do not)? matters? (?:most|more|the most|above all)", _HOLD, False),
     (
         r"what (?:really )?matters(?: most)? is {T}|(?:care|cares) (?:most )?about {T}"
-        r"|protect {T}|{T} above all",
+        r"|{T} above all|{T} (?:wins|comes first|trumps)",
         _HOLD,
         True,
+    ),
+    # "prioritise latency", "optimize for cost", "we don't protect the cost number"
+    (
+        r"(?:protect|protects|prioriti[sz]e|prioriti[sz]ing|favou?r|optimi[sz]e for"
+        r"|optimi[sz]ing for)(?: the| our)? {T}",
+        _HOLD,
+        False,
     ),
 ]
 _UNCLEAR = re.compile(
@@ -193,6 +247,8 @@ def _phrases() -> list[_Phrase]:
 
 _ALL = _phrases()
 _NEGATORS = re.compile(r"\b(?:not|never|no|nobody|hardly|cannot)\s+(?:\w+\s+){0,2}$")
+# "neither budget should move", "both can't give": about both budgets, so no stance at all
+_BOTH = re.compile(r"\b(?:neither|both|either)(?: of)?(?: the| our)?\s+$")
 
 
 def stances(text: str) -> list[tuple[int, TradeoffPriority]]:
@@ -203,6 +259,8 @@ def stances(text: str) -> list[tuple[int, TradeoffPriority]]:
     for phrase in _ALL:
         for match in phrase.pattern.finditer(lowered):
             if any(a < match.end() and match.start() < b for a, b in taken):
+                continue
+            if _BOTH.search(lowered[: match.start()]):
                 continue
             stance = phrase.stance
             if not phrase.negated:

@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.domain import checklist
 from bot.domain.agreement import VersionStatus
 from bot.domain.checklist import AGREED, REVIEW
+from bot.domain.mrkdwn import thread_link
 from bot.domain.said import Markup, Said
 from bot.domain.targets import Targets
 from bot.errors import BadInput, Conflict
@@ -60,8 +61,7 @@ def start(
     if existing is not None:
         where = f"<#{existing.channel_id}>"
         if existing.thread_ts:
-            message_id = existing.thread_ts.replace(".", "")
-            link = f"https://slack.com/archives/{existing.channel_id}/p{message_id}"
+            link = thread_link(existing.channel_id, existing.thread_ts)
             where = f"<{link}|this thread> in <#{existing.channel_id}>"
         raise Conflict(
             f"There is already a kickoff for this feature: {where}. "
@@ -168,12 +168,20 @@ def find_by_thread(
 
 def get_feature(session: Session, team_id: str, key: str) -> Feature | None:
     """By id or slug, always within one workspace."""
-    query = select(Feature).where(Feature.team_id == team_id)
+    return next(iter(features_named(session, key, team_id)), None)
+
+
+def features_named(session: Session, key: str, team_id: str | None) -> list[Feature]:
+    """The feature with this id, or else those with this slug: in one workspace, or in all of
+    them when `team_id` is None (the command line, where a slug may be ambiguous)."""
+    query = select(Feature)
+    if team_id is not None:
+        query = query.where(Feature.team_id == team_id)
     if key.isdigit():
         found = session.scalar(query.where(Feature.id == int(key)))
         if found is not None:
-            return found
-    return session.scalar(query.where(Feature.slug == slugify(key)))
+            return [found]
+    return list(session.scalars(query.where(Feature.slug == slugify(key)).order_by(Feature.id)))
 
 
 def features_of(session: Session, team_id: str) -> list[Feature]:

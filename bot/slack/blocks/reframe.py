@@ -4,7 +4,7 @@ is agreed yet."""
 from __future__ import annotations
 
 from bot.domain.checklist import AGREED
-from bot.domain.mrkdwn import clip, escape
+from bot.domain.mrkdwn import clip, escape, thread_link
 from bot.ids import Action
 from bot.slack.blocks import Block, actions, button, context, section
 from bot.slack.wire import KickoffPointerValue
@@ -76,7 +76,7 @@ def kickoff_pointer(feature: Feature | None) -> str:
     name = escape(feature.name)
     if feature.thread_ts is None:
         return f"The kickoff for *{name}* is starting; its thread will appear in a moment."
-    link = f"https://slack.com/archives/{feature.channel_id}/p{feature.thread_ts.replace('.', '')}"
+    link = thread_link(feature.channel_id, feature.thread_ts)
     if feature.stage == AGREED:
         return (
             f"The targets for *{name}* are agreed, but not this one. To add it, reply in "

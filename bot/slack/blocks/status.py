@@ -6,13 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.domain import checklist
-from bot.domain.agreement import VersionStatus
 from bot.domain.checklist import AGREED, REVIEW, Step
 from bot.domain.mrkdwn import escape
 from bot.domain.report import ReportModel
 from bot.domain.report_text import headline
 from bot.domain.targets import Targets
-from bot.services.kickoff import current_version
+from bot.services.kickoff import agreed_version, current_version
 from bot.services.outbox import Undelivered
 from bot.slack.blocks import Block, context, header, section
 from bot.slack.blocks.kickoff import bullets
@@ -67,8 +66,7 @@ def feature_blocks(
 
 
 def _feature_blocks(feature: Feature) -> list[Block]:
-    versions = feature.target_versions
-    agreed = next((v for v in reversed(versions) if v.status == VersionStatus.AGREED), None)
+    agreed = agreed_version(feature)
     where = f"in <#{feature.channel_id}> — {stage_words(feature)}"
     lines = [f"*{escape(feature.name)}* (`{feature.slug}`) {where}"]
     if agreed is not None:

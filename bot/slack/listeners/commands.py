@@ -1,11 +1,12 @@
-"""Slash commands: /kickoff and /align <verb>. Parse, call one service, reply."""
+"""`/align <verb>`: read the verb, hand the call to its handler (the table is wired in
+bot/slack/listeners/__init__.py), and the two verbs that only look: help and status."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
 from bot.deps import Deps
 from bot.domain.mrkdwn import escape
@@ -17,57 +18,42 @@ from bot.services.access import Need
 from bot.slack import blocks
 from bot.slack import text as slack_text
 from bot.slack.blocks import status
-from bot.slack.listeners import evals, reframe, reports, schedule
-from bot.slack.listeners.lookup import commanded_feature
-
-Handler = Callable[[Deps, dict[str, Any], list[str], Ack], None]
+from bot.slack.middleware import work_of
+from bot.slack.verbs import AlignCall, Handler
 
 
-def _help(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
-    ack(response_type="ephemeral", text=blocks.help_text(), blocks=blocks.help_blocks())
+def help_verb(call: AlignCall) -> None:
+    call.reply(blocks.help_text(), blocks.help_blocks())
 
 
-def _status(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
+def status_verb(call: AlignCall) -> None:
     unchecked = 0
-    with deps.unit_of_work() as session:
-        if args:
-            features = [commanded_feature(session, deps, command, " ".join(args), Need.SEE)]
-        else:
-            everything = kickoff.features_of(session, command["team_id"])
-            shown = access.visible(deps.directory, everything, command["user_id"])
-            features, unchecked = shown.features, shown.unchecked
-        failures = schedules.last_report_failures(session, (f.id for f in features))
-        undelivered = outbox.undelivered(session, (f.id for f in features))
-        # One named feature gets its latest numbers; the list stays quick to answer.
-        latest = report_service.latest_of(session, features, deps.clock.now()) if args else None
-        ack(
-            response_type="ephemeral",
-            text=status.status_text(features, failures, unchecked),
-            blocks=status.status_blocks(features, failures, latest, unchecked, undelivered),
-        )
+    session = call.session
+    if call.args:
+        features = [call.feature(" ".join(call.args), Need.SEE)]
+    else:
+        everything = kickoff.features_of(session, call.team)
+        shown = access.visible(call.deps.directory, everything, call.user)
+        features, unchecked = shown.features, shown.unchecked
+    failures = schedules.last_report_failures(session, (f.id for f in features))
+    undelivered = outbox.undelivered(session, (f.id for f in features))
+    # One named feature gets its latest numbers; the list stays quick to answer.
+    now = call.deps.clock.now()
+    latest = report_service.latest_of(session, features, now) if call.args else None
+    call.reply(
+        status.status_text(features, failures, unchecked),
+        status.status_blocks(features, failures, latest, unchecked, undelivered),
+    )
 
 
-ALIGN_VERBS: dict[str, Handler] = {
-    "help": _help,
-    "status": _status,
-    "metric": evals.metric,
-    "token": evals.token,
-    "wrong": evals.wrong,
-    "schedule": schedule.schedule,
-    "report": reports.report_command,
-    "reframe": reframe.reframe,
-    "listen": reframe.listen,
-}
-
-
-def register(app: App, deps: Deps) -> None:
+def register(app: App, deps: Deps, verbs: Mapping[str, Handler]) -> None:
     @app.command(Command.ALIGN.value)
-    def align(ack: Ack, command: dict[str, Any]) -> None:
+    def align(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         words = slack_text.read(command.get("text")).text.split()
         verb = words[0].lower() if words else "help"
-        handler = ALIGN_VERBS.get(verb)
+        handler = verbs.get(verb)
         if handler is None:
             raise BadInput(
                 f"I don't know `/align {escape(verb[:40])}`. Try `/align help` for the list."
             )
-        handler(deps, command, words[1:], ack)
+        handler(AlignCall(deps, command, words[1:], ack, work_of(context)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -25,8 +25,9 @@ from bot.services.kickoff.outcomes import Clarify, Noted, Stale
 from bot.slack import text as slack_text
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
-from bot.slack.listeners.kickoff_replies import say, stale_press
-from bot.slack.listeners.lookup import clicked_feature
+from bot.slack.kickoff_replies import say, stale_press
+from bot.slack.lookup import clicked_feature
+from bot.slack.middleware import work_of
 from bot.slack.wire import (
     ChoiceValue,
     EditForm,
@@ -64,7 +65,9 @@ def register(app: App, deps: Deps) -> None:
         deps.inbox_ready.set()
 
     @app.action(re.compile(f"^({Action.FALLBACK_CHOICE.value}|{Action.TRADEOFF_CHOICE.value}):"))
-    def choice(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    def choice(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
         ack()
         pressed = ChoiceValue.decode(action.get("value"))
         feature_id, value = str(pressed.feature), pressed.choice
@@ -73,104 +76,118 @@ def register(app: App, deps: Deps) -> None:
             if action["action_id"].startswith(Action.FALLBACK_CHOICE.value)
             else Step.TRADEOFF
         )
-        with deps.unit_of_work() as session:
-            feature = _feature(session, deps, body, feature_id)
-            outcome = answers.choose(session, deps.clock, feature, body["user"]["id"], step, value)
-            if outcome is not None:
-                say(session, deps, outcome)
+        session = work_of(context).session
+        feature = _feature(session, deps, body, feature_id)
+        outcome = answers.choose(session, deps.clock, feature, body["user"]["id"], step, value)
+        if outcome is not None:
+            say(session, deps, outcome)
 
     @app.action(re.compile(f"^({Action.SIGN_PM.value}|{Action.SIGN_ENGINEER.value})$"))
-    def sign(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    def sign(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
         """Sign what the pressed summary showed; a summary that is out of date signs nothing,
         is retired, and the presser is shown the current numbers."""
         ack()
         shown = SignOffValue.decode(action.get("value"), STALE_SUMMARY)
         role = Role.PM if action["action_id"] == Action.SIGN_PM.value else Role.ENGINEER
         message = body.get("message") or {}
-        with deps.unit_of_work() as session:
-            feature = _feature(session, deps, body, str(shown.feature))
-            outcome = signoff.sign(
-                session,
-                deps.clock,
-                feature,
-                body["user"]["id"],
-                role,
-                shown_version=shown.version,
-                shown_fingerprint=shown.fingerprint,
-            )
-            ts = str(message.get("ts") or "") or None
-            if isinstance(outcome, Stale):
-                stale_press(session, deps, feature, outcome, body, ts)
-                return
-            if ts is not None:  # the summary pressed is the one to update
-                summary.adopt(session, feature, ts)
-            say(session, deps, outcome)
+        session = work_of(context).session
+        feature = _feature(session, deps, body, str(shown.feature))
+        outcome = signoff.sign(
+            session,
+            deps.clock,
+            feature,
+            body["user"]["id"],
+            role,
+            shown_version=shown.version,
+            shown_fingerprint=shown.fingerprint,
+        )
+        ts = str(message.get("ts") or "") or None
+        if isinstance(outcome, Stale):
+            stale_press(session, deps, feature, outcome, body, ts)
+            return
+        if ts is not None:  # the summary pressed is the one to update
+            summary.adopt(session, feature, ts)
+        say(session, deps, outcome)
 
     @app.action(Action.WITHDRAW_CHANGE.value)
-    def withdraw(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    def withdraw(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
         """The proposer takes back an open change to agreed targets."""
         ack()
         pressed = WithdrawValue.decode(action.get("value"), STALE_SUMMARY)
-        with deps.unit_of_work() as session:
-            feature = _feature(session, deps, body, str(pressed.feature))
-            if kickoff.current_version(feature).version != pressed.version:
-                raise Conflict("That proposal is no longer the open one; see the newest summary.")
-            say(session, deps, changes.withdraw(session, deps.clock, feature, body["user"]["id"]))
+        session = work_of(context).session
+        feature = _feature(session, deps, body, str(pressed.feature))
+        if kickoff.current_version(feature).version != pressed.version:
+            raise Conflict("That proposal is no longer the open one; see the newest summary.")
+        say(session, deps, changes.withdraw(session, deps.clock, feature, body["user"]["id"]))
 
     @app.action(re.compile(f"^{Action.EDIT_ANSWER.value}:"))
-    def edit(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def edit(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
         ack()
         pressed = EditValue.decode(action.get("value"))
-        with deps.unit_of_work() as session:
-            feature = _feature(session, deps, body, str(pressed.feature))
-            agreed = kickoff.agreed_version(feature) is not None  # a change needs a reason
-            view = modals.edit_answer(feature.id, pressed.step, need_reason=agreed)
+        work = work_of(context)
+        session = work.session
+        feature = _feature(session, deps, body, str(pressed.feature))
+        agreed = kickoff.agreed_version(feature) is not None  # a change needs a reason
+        view = modals.edit_answer(feature.id, pressed.step, need_reason=agreed)
+        work.commit()  # never call Slack inside the transaction
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.view(View.EDIT_ANSWER.value)
-    def edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def edit_submitted(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+    ) -> None:
         form = EditForm.decode(view.get("private_metadata"))
         feature_id, step = str(form.feature), form.step
         values = view["state"]["values"]
         value_text = values[Block.EDIT_VALUE.value]["value"]["value"] or ""
         reason = (values.get(Block.EDIT_REASON.value) or {}).get("value", {}).get("value")
-        with deps.unit_of_work() as session:
-            try:
-                feature = _feature(session, deps, body, feature_id)
-                outcome = changes.change(
-                    session, deps.clock, feature, body["user"]["id"], step, value_text, reason
-                )
-            except UserFacingError as refused:  # shown in the form, which stays open
-                session.rollback()
-                ack(
-                    response_action="errors",
-                    errors={Block.EDIT_VALUE.value: _plain(refused.message)},
-                )
-                return
-            if isinstance(outcome, Clarify):
-                # Under the field it is about: the reason, when that is what is missing.
-                field = Block.EDIT_VALUE.value
-                if Block.EDIT_REASON.value in values and "reason" in outcome.text:
-                    field = Block.EDIT_REASON.value
-                ack(response_action="errors", errors={field: _plain(outcome.text)})
-                session.rollback()
-                return
-            say(session, deps, outcome)
+        work = work_of(context)
+        session = work.session
+        try:
+            feature = _feature(session, deps, body, feature_id)
+            outcome = changes.change(
+                session, deps.clock, feature, body["user"]["id"], step, value_text, reason
+            )
+        except UserFacingError as refused:  # shown in the form, which stays open
+            work.rollback()
+            ack(
+                response_action="errors",
+                errors={Block.EDIT_VALUE.value: _plain(refused.message)},
+            )
+            return
+        if isinstance(outcome, Clarify):
+            # Under the field it is about: the reason, when that is what is missing.
+            field = Block.EDIT_VALUE.value
+            if Block.EDIT_REASON.value in values and "reason" in outcome.text:
+                field = Block.EDIT_REASON.value
+            ack(response_action="errors", errors={field: _plain(outcome.text)})
+            work.rollback()
+            return
+        say(session, deps, outcome)
         ack()
 
     @app.action(re.compile(f"^({Action.CONFIRM_READING.value}|{Action.REJECT_READING.value})$"))
-    def confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    def confirm(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
         ack()
         accept = action["action_id"] == Action.CONFIRM_READING.value
-        with deps.unit_of_work() as session:
-            feature = _feature(
-                session, deps, body, str(ReadingValue.decode(action.get("value")).feature)
-            )
-            outcome = answers.confirm_reading(
-                session, deps.clock, feature, body["user"]["id"], accept
-            )
-            if outcome is not None:
-                say(session, deps, outcome)
+        work = work_of(context)
+        session = work.session
+        feature = _feature(
+            session, deps, body, str(ReadingValue.decode(action.get("value")).feature)
+        )
+        outcome = answers.confirm_reading(session, deps.clock, feature, body["user"]["id"], accept)
+        if outcome is not None:
+            say(session, deps, outcome)
 
 
 def _plain(message: str) -> str:

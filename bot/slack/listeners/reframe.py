@@ -10,7 +10,7 @@ import logging
 import uuid
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
 from bot.deps import Deps
 from bot.domain.mrkdwn import escape
@@ -19,13 +19,14 @@ from bot.domain.reframe_wording import nothing_agreed_here
 from bot.errors import BadInput, NotFound
 from bot.ids import Action, Shortcut
 from bot.jobs import reframe as reframe_job
-from bot.services import access, kickoff, outbox
+from bot.services import access, kickoff, listening, outbox
 from bot.services import reframe as service
 from bot.services.access import Need
 from bot.services.reframe import Job
 from bot.slack import text as slack_text
 from bot.slack.blocks import reframe as reframe_blocks
-from bot.slack.listeners.lookup import commanded_feature
+from bot.slack.middleware import work_of
+from bot.slack.verbs import AlignCall
 from bot.slack.wire import KickoffPointerValue
 
 log = logging.getLogger(__name__)
@@ -42,78 +43,68 @@ NOT_A_CLAIM = (
 )
 
 
-def reframe(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
+def reframe(call: AlignCall) -> None:
     """`/align reframe <text>`: the answer is posted in the channel, for everyone to see."""
-    parts = slack_text.read(command.get("text")).text.strip().split(None, 1)
+    parts = slack_text.read(call.command.get("text")).text.strip().split(None, 1)
     text = parts[1].strip() if len(parts) > 1 else ""
     if not text:
         raise BadInput(REFRAME_USAGE)
-    team_id, channel_id = command["team_id"], command["channel_id"]
+    channel_id = call.command["channel_id"]
     claim = recognise(text)
-    with deps.unit_of_work() as session:
-        feature = service.feature_in_channel(session, team_id, channel_id)
-        if feature is None:
-            if claim is None:
-                raise BadInput(NOT_A_CLAIM)  # "lunch at noon?": not a claim, no reframe
-            question = nothing_agreed_here(claim)
-            ack(
-                response_type="ephemeral",
-                text=question,
-                blocks=reframe_blocks.no_feature_blocks(question),
-            )
-            return
-        # The answer is posted in the feature's channel: acting there, members only.
-        access.require(
-            deps.directory, feature, command["user_id"], Need.ACT, reframe_blocks.NO_FEATURE
-        )
+    feature = service.feature_in_channel(call.session, call.team, channel_id)
+    if feature is None:
         if claim is None:
-            raise BadInput(NOT_A_CLAIM)
-        job = Job(
-            feature_id=feature.id,
-            claim=claim,
-            team_id=team_id,
-            channel_id=channel_id,
-            thread_ts=None,
-            dedup_key=f"reframe:command:{uuid.uuid4().hex}",
-            asked_by=command.get("user_id"),
-            asked_text=text,
-            response_url=command.get("response_url"),
-        )
-        reframe_job.queue(deps, session, job, command.get("user_id"))
-    deps.inbox_ready.set()
-    ack()
+            raise BadInput(NOT_A_CLAIM)  # "lunch at noon?": not a claim, no reframe
+        question = nothing_agreed_here(claim)
+        call.reply(question, reframe_blocks.no_feature_blocks(question))
+        return
+    # The answer is posted in the feature's channel: acting there, members only.
+    access.require(call.deps.directory, feature, call.user, Need.ACT, reframe_blocks.NO_FEATURE)
+    if claim is None:
+        raise BadInput(NOT_A_CLAIM)
+    job = Job(
+        feature_id=feature.id,
+        claim=claim,
+        team_id=call.team,
+        channel_id=channel_id,
+        thread_ts=None,
+        dedup_key=f"reframe:command:{uuid.uuid4().hex}",
+        asked_by=call.user,
+        asked_text=text,
+        response_url=call.command.get("response_url"),
+    )
+    reframe_job.queue(call.deps, call.session, job, call.user)
+    call.ack()
 
 
-def listen(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
+def listen(call: AlignCall) -> None:
     """`/align listen [feature] on|off`; without a feature, the one in this channel."""
+    args = call.args
     if not args or args[-1].lower() not in ("on", "off"):
         raise BadInput(LISTEN_USAGE)
     turn_on = args[-1].lower() == "on"
     key = " ".join(args[:-1])
-    with deps.unit_of_work() as session:
-        # Listening changes how the bot behaves in the channel: the feature's people decide.
-        if key:
-            feature = commanded_feature(session, deps, command, key, Need.STEER)
-        else:
-            here = service.feature_in_channel(session, command["team_id"], command["channel_id"])
-            nothing_here = f"There's no feature in this channel. {LISTEN_USAGE}"
-            if here is None:
-                raise BadInput(nothing_here)
-            access.require(deps.directory, here, command["user_id"], Need.STEER, nothing_here)
-            feature = here
-        feature.listening = turn_on
-        name = escape(feature.name)
-        said = reframe_blocks.listening_announcement(feature, command["user_id"], turn_on)
-        asked = outbox.ReplyTarget.from_body(command)
-        outbox.say(session, deps.clock, feature, said, where=outbox.CHANNEL, asked=asked)
-        where = f"<#{feature.channel_id}>"
+    # Listening changes how the bot behaves in the channel: the feature's people decide.
+    if key:
+        feature = call.feature(key, Need.STEER)
+    else:
+        here = service.feature_in_channel(call.session, call.team, call.command["channel_id"])
+        nothing_here = f"There's no feature in this channel. {LISTEN_USAGE}"
+        if here is None:
+            raise BadInput(nothing_here)
+        access.require(call.deps.directory, here, call.user, Need.STEER, nothing_here)
+        feature = here
+    listening.set_listening(feature, turn_on)
+    said = reframe_blocks.listening_announcement(feature, call.user, turn_on)
+    asked = outbox.ReplyTarget.from_body(call.command)
+    outbox.say(call.session, call.deps.clock, feature, said, where=outbox.CHANNEL, asked=asked)
     state = "on" if turn_on else "off"
-    ack(response_type="ephemeral", text=f"Listening is {state} for *{name}* in {where}.")
+    call.reply(f"Listening is {state} for *{escape(feature.name)}* in <#{feature.channel_id}>.")
 
 
 def register(app: App, deps: Deps) -> None:
     @app.shortcut(Shortcut.REFRAME_MESSAGE.value)
-    def reframe_message(ack: Ack, body: dict[str, Any]) -> None:
+    def reframe_message(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         """Reply in the message's thread, for everyone, or privately when we can't help."""
         ack()
         message = body.get("message") or {}
@@ -123,34 +114,35 @@ def register(app: App, deps: Deps) -> None:
         thread_ts = message.get("thread_ts") or message.get("ts")
         private = outbox.ReplyTarget(team_id, channel_id, user_id, thread_ts=thread_ts)
         claim = recognise(slack_text.read(message.get("text")).text)
-        with deps.unit_of_work() as session:
-            feature = service.feature_in_channel(session, team_id, channel_id)
-            if feature is None:
-                if claim is None:
-                    outbox.ephemeral(session, deps.clock, private, NOT_A_CLAIM)
-                    return
-                question = nothing_agreed_here(claim)
-                blocks = reframe_blocks.no_feature_blocks(question)
-                outbox.ephemeral(session, deps.clock, private, question, blocks)
-                return
-            access.require(deps.directory, feature, user_id, Need.ACT, reframe_blocks.NO_FEATURE)
+        session = work_of(context).session
+        feature = service.feature_in_channel(session, team_id, channel_id)
+        if feature is None:
             if claim is None:
                 outbox.ephemeral(session, deps.clock, private, NOT_A_CLAIM)
                 return
-            job = Job(
-                feature_id=feature.id,
-                claim=claim,
-                team_id=team_id,
-                channel_id=channel_id,
-                thread_ts=str(thread_ts) if thread_ts else None,
-                dedup_key=f"reframe:shortcut:{uuid.uuid4().hex}",
-                response_url=body.get("response_url"),
-            )
-            reframe_job.queue(deps, session, job, user_id or None)
-        deps.inbox_ready.set()
+            question = nothing_agreed_here(claim)
+            blocks = reframe_blocks.no_feature_blocks(question)
+            outbox.ephemeral(session, deps.clock, private, question, blocks)
+            return
+        access.require(deps.directory, feature, user_id, Need.ACT, reframe_blocks.NO_FEATURE)
+        if claim is None:
+            outbox.ephemeral(session, deps.clock, private, NOT_A_CLAIM)
+            return
+        job = Job(
+            feature_id=feature.id,
+            claim=claim,
+            team_id=team_id,
+            channel_id=channel_id,
+            thread_ts=str(thread_ts) if thread_ts else None,
+            dedup_key=f"reframe:shortcut:{uuid.uuid4().hex}",
+            response_url=body.get("response_url"),
+        )
+        reframe_job.queue(deps, session, job, user_id or None)
 
     @app.action(Action.START_KICKOFF.value)
-    def start_kickoff(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    def start_kickoff(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
         """Explain how to start the kickoff, or point to the one under way."""
         ack()
         target = outbox.ReplyTarget.from_body(body)
@@ -158,11 +150,11 @@ def register(app: App, deps: Deps) -> None:
             return
         pressed = KickoffPointerValue.decode(action.get("value"))
         key = str(pressed.feature) if pressed.feature is not None else ""
-        with deps.unit_of_work() as session:
-            feature = kickoff.get_feature(session, target.team_id, key) if key else None
-            if feature is not None and target.user_id is not None:
-                try:  # a feature this person may not see is not pointed to
-                    access.require(deps.directory, feature, target.user_id, Need.SEE, "")
-                except NotFound:
-                    feature = None
-            outbox.ephemeral(session, deps.clock, target, reframe_blocks.kickoff_pointer(feature))
+        session = work_of(context).session
+        feature = kickoff.get_feature(session, target.team_id, key) if key else None
+        if feature is not None and target.user_id is not None:
+            try:  # a feature this person may not see is not pointed to
+                access.require(deps.directory, feature, target.user_id, Need.SEE, "")
+            except NotFound:
+                feature = None
+        outbox.ephemeral(session, deps.clock, target, reframe_blocks.kickoff_pointer(feature))

@@ -17,13 +17,13 @@ from bot.domain.options import OPTION_NAMES, Option
 from bot.errors import BadInput, UserFacingError
 from bot.ids import Action, Block, View
 from bot.jobs.reports import queue_report
-from bot.services import kickoff, outbox
-from bot.services import reports as report_service
+from bot.services import decisions, kickoff, outbox
 from bot.services.access import Need
 from bot.slack.blocks import modals
 from bot.slack.blocks import report as report_blocks
-from bot.slack.listeners.lookup import clicked_feature, commanded_feature
+from bot.slack.lookup import clicked_feature
 from bot.slack.middleware import work_of
+from bot.slack.verbs import AlignCall
 from bot.slack.wire import DecisionValue, NoteForm, NoteValue
 
 REPORT_USAGE = "Usage: `/align report <feature>`, e.g. `/align report support-answers`."
@@ -33,26 +33,19 @@ FEATURE_GONE = "That feature no longer exists."
 STALE_BUTTON = "That button is out of date; run `/align report` for a fresh report."
 
 
-def report_command(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
+def report_command(call: AlignCall) -> None:
     """Post the feature's report now, through the same job the schedule uses."""
-    if not args:
+    if not call.args:
         raise BadInput(REPORT_USAGE)
-    key = " ".join(args)
-    with deps.unit_of_work() as session:
-        # Posting in the feature's channel is acting there: members only.
-        feature = commanded_feature(session, deps, command, key, Need.ACT)
-        feature_id, name = feature.id, feature.name
+    # Posting in the feature's channel is acting there: members only.
+    feature = call.feature(" ".join(call.args), Need.ACT)
     # One report per request: a repeated delivery of the same command finds its period taken.
-    request = str(command.get("trigger_id") or uuid.uuid4().hex)
+    request = str(call.command.get("trigger_id") or uuid.uuid4().hex)
     period = f"manual:{hashlib.sha256(request.encode()).hexdigest()[:32]}"
-    report_id = queue_report(deps, feature_id, period)
-    if report_id is None:
-        ack(
-            response_type="ephemeral",
-            text=f"The report for *{escape(name)}* is already on its way.",
-        )
+    if queue_report(call.deps, feature.id, period) is None:
+        call.reply(f"The report for *{escape(feature.name)}* is already on its way.")
         return
-    ack(response_type="ephemeral", text=f"Posting the report for *{escape(name)}* in its channel.")
+    call.reply(f"Posting the report for *{escape(feature.name)}* in its channel.")
 
 
 def register(app: App, deps: Deps) -> None:
@@ -71,7 +64,7 @@ def register(app: App, deps: Deps) -> None:
         message_ts = (body.get("container") or {}).get("message_ts")
         work = work_of(context)
         feature = clicked_feature(work.session, deps, body, str(pressed.feature), FEATURE_GONE)
-        decision, created = report_service.record_decision(
+        decision, created = decisions.record_decision(
             work.session, deps.clock, feature, report_id, option.value, user_id
         )
         if option is Option.REVISIT_TARGET:
@@ -98,10 +91,10 @@ def register(app: App, deps: Deps) -> None:
         feature_id, decision_id = note.feature, note.decision
         work = work_of(context)
         feature = clicked_feature(work.session, deps, body, str(feature_id), FEATURE_GONE)
-        decision = report_service.decision_of(work.session, feature, decision_id)
+        decision = decisions.decision_of(work.session, feature, decision_id)
         option = OPTION_NAMES[Option(decision.option)]
         chosen = f"{decision.option}) {option}, for *{escape(feature.name)}*"
-        view = modals.decision_note(feature.id, decision.id, chosen, report_service.NOTE_CHARS)
+        view = modals.decision_note(feature.id, decision.id, chosen, decisions.NOTE_CHARS)
         work.commit()
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -117,15 +110,13 @@ def register(app: App, deps: Deps) -> None:
         work = work_of(context)
         try:
             feature = clicked_feature(work.session, deps, body, str(feature_id), FEATURE_GONE)
-            decision = report_service.note_decision(
-                work.session, feature, decision_id, user_id, text
-            )
+            decision = decisions.note_decision(work.session, feature, decision_id, user_id, text)
         except UserFacingError as refused:  # shown in the form, which stays open
             work.rollback()
             errors = {Block.DECISION_NOTE.value: plain(refused.message)[:150]}
             ack(response_action="errors", errors=errors)
             return
         line, blocks = report_blocks.decision_note_post(user_id, Option(decision.option), text)
-        thread = report_service.report_ts(work.session, decision)
+        thread = decisions.report_ts(work.session, decision)
         outbox.say(work.session, deps.clock, feature, line, blocks, where=thread)
         ack()

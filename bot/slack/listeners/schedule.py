@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from typing import Any
 
-from slack_bolt import Ack
-
-from bot.deps import Deps
 from bot.domain import schedule as sched
 from bot.domain.checklist import AGREED
 from bot.domain.mrkdwn import escape
 from bot.errors import BadInput, NotFound
 from bot.services import access, kickoff, schedules
 from bot.services.access import Need
+from bot.slack.verbs import AlignCall
 from bot.store.models import Feature
 
 USAGE = (
@@ -63,28 +60,24 @@ def describe(feature: Feature, now: datetime) -> str:
     return text
 
 
-def schedule(deps: Deps, command: dict[str, Any], args: list[str], ack: Ack) -> None:
-    if not args:
+def schedule(call: AlignCall) -> None:
+    if not call.args:
         raise BadInput(USAGE)
-    now = deps.clock.now()
-    with deps.unit_of_work() as session:
-        found = [
-            (key, feature, when)
-            for key, when in readings(args)
-            if (feature := kickoff.get_feature(session, command["team_id"], key)) is not None
-        ]
-        if not found:
-            raise NotFound(access.no_feature(readings(args)[0][0]))
-        key, feature, when = found[0]
-        # Seeing the schedule is seeing the feature; changing it steers the feature.
-        need = Need.STEER if when else Need.SEE
-        access.require(deps.directory, feature, command["user_id"], need, access.no_feature(key))
-        if when:
-            try:
-                schedules.set_schedule(feature, when, now)
-            except sched.ScheduleError as exc:
-                raise BadInput(escape(str(exc))) from None
-        text = describe(feature, now)
+    now = call.deps.clock.now()
+    found = [
+        (key, feature, when)
+        for key, when in readings(call.args)
+        if (feature := kickoff.get_feature(call.session, call.team, key)) is not None
+    ]
+    if not found:
+        raise NotFound(access.no_feature(readings(call.args)[0][0]))
+    key, feature, when = found[0]
+    # Seeing the schedule is seeing the feature; changing it steers the feature.
+    need = Need.STEER if when else Need.SEE
+    access.require(call.deps.directory, feature, call.user, need, access.no_feature(key))
     if when:
-        text = "Done. " + text
-    ack(response_type="ephemeral", text=text)
+        try:
+            schedules.set_schedule(feature, when, now)
+        except sched.ScheduleError as exc:
+            raise BadInput(escape(str(exc))) from None
+    call.reply(("Done. " if when else "") + describe(feature, now))

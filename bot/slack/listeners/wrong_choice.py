@@ -16,7 +16,7 @@ from bot.services.outbox import ReplyTarget
 from bot.services.wrong_answers import Stale
 from bot.slack.blocks import checks as checks_blocks
 from bot.slack.blocks.checks import STALE_VALUE
-from bot.slack.listeners.lookup import clicked_feature
+from bot.slack.lookup import clicked_feature
 from bot.slack.middleware import work_of
 from bot.slack.wire import WrongChoiceValue
 

@@ -1,4 +1,4 @@
-"""The feature a command, click or form names, looked up within the workspace it came from and
+"""The feature a click or form names, looked up within the workspace it came from and
 only if the person may do what they ask (services/access.py has the rules)."""
 
 from __future__ import annotations
@@ -20,13 +20,6 @@ def team_of(body: dict[str, Any]) -> str:
 
 def user_of(body: dict[str, Any]) -> str:
     return str((body.get("user") or {}).get("id") or body.get("user_id") or "")
-
-
-def commanded_feature(
-    session: Session, deps: Deps, command: dict[str, Any], key: str, need: Need
-) -> Feature:
-    """The feature a slash command names, if the person who typed it may `need` it."""
-    return access.find(session, deps.directory, command["team_id"], key, command["user_id"], need)
 
 
 def clicked_feature(

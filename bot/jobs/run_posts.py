@@ -1,6 +1,8 @@
 """What the bot says when a run arrives: headline numbers in the kickoff thread, and a short
 channel alert when the run newly breaches an agreed target (at most one per feature per hour).
-Queued through the outbox in the caller's transaction, so a rolled-back run says nothing."""
+Queued through the outbox in the caller's transaction, so a rolled-back run says nothing. Called
+by every way a run comes in (the command line, the upload API, a file drop), and, like the other
+jobs, it draws Block Kit through slack/blocks (the list of checks with its buttons)."""
 
 from __future__ import annotations
 
@@ -20,9 +22,6 @@ from bot.services import outbox, wrong_answers
 from bot.services.evals import previous_run
 from bot.services.reports import agreed_targets
 from bot.services.runs import judged_facts, run_facts
-
-# The one service that draws Block Kit itself: the list of checks with its buttons goes out
-# from the command line, the API and file drops alike (slack/blocks is pure functions).
 from bot.slack.blocks import checks as checks_blocks
 from bot.store.models import EvalRun, Feature
 

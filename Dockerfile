@@ -85,8 +85,8 @@ RUN set -eu; \
         sleep 0.5; \
     done; \
     worker=no; \
-    for cmdline in /proc/[0-9]*/cmdline; do \
-        if tr '\0' ' ' < "$cmdline" 2>/dev/null | grep -q -- '-m bot worker'; then worker=yes; fi; \
+    for comm in /proc/[0-9]*/comm; do \
+        if [ "$(cat "$comm" 2>/dev/null)" = groundline-work ]; then worker=yes; fi; \
     done; \
     kill -TERM "$server" 2>/dev/null || true; \
     status=0; wait "$server" || status=$?; \

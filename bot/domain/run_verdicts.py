@@ -3,7 +3,8 @@ API's answer: the same verdicts and sentences as the report, as plain data.
 
 Exit codes (the contract's): 0 when every judged measure meets its target, 1 when one misses, 3
 when one is too close to call and none misses. A measure with no data (the run has no timings,
-every case errored) is listed and fails the gate only with `strict`, as exit 1.
+no costs) is listed and fails the gate only with `strict`, as exit 1. A run with nothing judged
+at all (every case errored) fails like a gate with no run: a broken provider must not pass CI.
 """
 
 from __future__ import annotations
@@ -48,9 +49,14 @@ class RunVerdicts(BaseModel):
     measures: list[MeasureVerdict]
     not_judged: list[str]  # targets an eval run does not measure, each with why
 
+    def nothing_judged(self) -> bool:
+        return all(m.verdict is Verdict.NO_DATA for m in self.measures)
+
     def exit_code(self, strict: bool = False) -> Exit:
         verdicts = [m.verdict for m in self.measures]
         if Verdict.MISSES in verdicts or (strict and Verdict.NO_DATA in verdicts):
+            return Exit.MISSES
+        if self.nothing_judged():
             return Exit.MISSES
         if Verdict.TOO_CLOSE in verdicts:
             return Exit.TOO_CLOSE
@@ -151,6 +157,7 @@ def verdicts_json(verdicts: RunVerdicts, strict: bool = False) -> dict[str, Any]
         "result": verdicts.result(strict),
         "exit_code": int(verdicts.exit_code(strict)),
         "strict": strict,
+        "nothing_judged": verdicts.nothing_judged(),  # every case errored: exit 1 regardless
         "measures": [
             {
                 "measure": m.measure,
@@ -189,6 +196,13 @@ def check_text(feature_name: str, verdicts: RunVerdicts, strict: bool = False) -
     if verdicts.not_judged:
         lines.append("Not judged here: " + "; ".join(verdicts.not_judged) + ".")
     code = verdicts.exit_code(strict)
+    if verdicts.nothing_judged():
+        why = "every case errored" if run.n == 0 else "the run has no data for any target"
+        lines.append(
+            f"Result: nothing to judge ({why}), and a gate with nothing to judge fails. "
+            f"Exit code {int(code)}."
+        )
+        return "\n".join(lines)
     names = {
         Exit.MISSES: [m.measure for m in verdicts.measures if m.verdict is Verdict.MISSES]
         + (

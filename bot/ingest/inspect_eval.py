@@ -26,6 +26,7 @@ WANTED = frozenset({"header.json", "summaries.json"})
 MAX_MEMBERS = 2_000_000  # a member per sample and epoch, plus a few
 MAX_HEADER_BYTES = 64 << 20
 MAX_SUMMARY_BYTES = 4 << 30  # what summaries.json may inflate to
+MAX_SAMPLE_CHARS = 16 << 20  # one sample's summary (a long prompt is a few MB), held whole
 
 
 def read_inspect_eval(stream: BinaryIO, meta: RunMeta, name: str) -> Iterator[CaseRow]:
@@ -56,7 +57,7 @@ def read_inspect_eval(stream: BinaryIO, meta: RunMeta, name: str) -> Iterator[Ca
         )
     where = f"{name}: summaries.json"
     with open_member(stream, summaries, MAX_SUMMARY_BYTES, where) as raw:
-        samples = JsonStream(raw.read, where)
+        samples = JsonStream(raw.read, where, MAX_SAMPLE_CHARS)
         for index in samples.items():
             yield sample_row(samples.value(), f"{name}: sample {index + 1}", model, epochs)
         samples.end()

@@ -20,9 +20,15 @@ WHITESPACE = " \t\n\r"
 
 
 class JsonStream:
-    def __init__(self, read: Callable[[int], bytes], name: str) -> None:
+    def __init__(
+        self, read: Callable[[int], bytes], name: str, max_value_chars: int | None = None
+    ) -> None:
+        """`max_value_chars`: the most text one value may span before it is refused. A zip
+        member inflates, so its size says nothing of the upload's: without a bound, one sample
+        a few hundred kilobytes packed would be held whole at hundreds of megabytes."""
         self._read = read
         self._name = name
+        self._max_value = max_value_chars
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self._json = json.JSONDecoder()
         self._buf = ""
@@ -71,6 +77,13 @@ class JsonStream:
     def _ended_early(self) -> IngestError:
         return IngestError(f"{self._name}: the JSON ended early at byte {self._bytes_read}")
 
+    def _too_big(self) -> IngestError:
+        limit = self._max_value or 0
+        return IngestError(
+            f"{self._name}: the entry at byte {self._byte_at(self._pos)} is over "
+            f"{limit >> 20} MiB of text, more than one eval case holds; refused"
+        )
+
     def _bad(self, what: str, pos: int | None = None) -> IngestError:
         at = self._byte_at(self._pos if pos is None else pos)
         return IngestError(f"{self._name}: not valid JSON at byte {at}: {what}")
@@ -112,6 +125,11 @@ class JsonStream:
                 if self._eof:
                     raise self._ended_early() from None
                 want *= 2  # this value is bigger than the buffer: read in larger steps
+                if self._max_value is not None:
+                    held = len(self._buf) - self._pos
+                    if held > self._max_value:
+                        raise self._too_big() from None
+                    want = min(want, self._max_value - held + CHUNK)  # never far past it
                 self._more(want)
                 continue
             if end >= len(self._buf) and not self._eof:

@@ -1,9 +1,9 @@
 """Score columns: CSV exports of Ragas (`to_pandas().to_csv()`), LangSmith and Braintrust.
 
 Such files have no pass/fail column, only scores (0–1) per metric, so each score column becomes
-a check that passes at or above a threshold. An empty or NaN score (Ragas writes NaN when a
-metric could not be computed) judges nothing; a case with no score at all is left out and
-counted as skipped.
+a check that passes at or above a threshold; a boolean evaluator's True/False (LangSmith) reads
+as 1/0. An empty or NaN score (Ragas writes NaN when a metric could not be computed) judges
+nothing; a case with no score at all is left out and counted as skipped.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ SCORE_PREFIXES = ("feedback.", "scores.", "score:")
 ID_COLUMNS = ("id", "example_id", "user_input", "question", "input", "inputs.question", "inputs")
 QUESTION_COLUMNS = ("question", "user_input", "input", "inputs.question", "inputs")
 NAN_WORDS = frozenset({"nan", "na", "n/a", "null", "none"})
+# A boolean evaluator's feedback, as pandas writes it (LangSmith's `feedback.correct`: True).
+BOOLEAN_SCORES = {"true": 1.0, "false": 0.0}
 
 
 def score_columns(names: list[str], extra: list[str]) -> list[str]:
@@ -93,7 +95,7 @@ class ScoreColumns:
             case_id=self._ids.unique(None, guessed),
             passed=None if error else all(check.passed for check in checks),
             errored=error is not None,
-            latency_ms=read_latency(fields, where),
+            latency_ms=_latency(fields, where),
             cost_usd=read_amount(fields.get("cost_usd"), where, "cost_usd"),
             label=first_text(fields, "label", "model"),
             question=first_text(fields, *QUESTION_COLUMNS),
@@ -108,6 +110,8 @@ def _score(value: object, where: str, column: str) -> float | None:
     text = str(value).strip()
     if not text or text.lower() in NAN_WORDS:
         return None
+    if text.lower() in BOOLEAN_SCORES:
+        return BOOLEAN_SCORES[text.lower()]
     try:
         number = float(text)
     except ValueError:
@@ -119,6 +123,16 @@ def _score(value: object, where: str, column: str) -> float | None:
     if math.isinf(number):
         raise IngestError(f"{where}: field '{column}' is infinite, expected a score")
     return number
+
+
+def _latency(fields: Mapping[str, object], where: str) -> float | None:
+    """Ours (`latency_ms`, `latency_s`), else LangSmith's `execution_time`: the target's run,
+    in seconds."""
+    latency = read_latency(fields, where)
+    if latency is None and "execution_time" in fields:
+        seconds = read_amount(fields.get("execution_time"), where, "execution_time")
+        latency = None if seconds is None else seconds * 1000
+    return latency
 
 
 def _short(column: str) -> str:

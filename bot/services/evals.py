@@ -27,6 +27,7 @@ from bot.ingest.judging import Tally, failed_names, is_wrong, provisionally_wron
 from bot.ingest.model import ColumnMap
 from bot.services.runs import record_numbers
 from bot.store.models import EvalCase, EvalRun, Feature
+from bot.store.states import RunSource
 
 CHUNK_ROWS = 5000  # rows per INSERT batch: big enough to be fast, small enough to stay lean
 CASE_COLUMNS: tuple[str, ...] = (
@@ -41,7 +42,7 @@ CASE_COLUMNS: tuple[str, ...] = (
     "reason",
     "failed_checks",
 )
-SOURCES = ("cli", "api", "slack_file")
+SOURCES = tuple(RunSource)
 ID_CHARS, LABEL_CHARS, NAME_CHARS, METRIC_CHARS, IDEMPOTENCY_CHARS = 200, 200, 300, 100, 200
 
 

@@ -24,7 +24,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from bot.domain.agreement import VersionStatus
-from bot.store.states import InboxStatus, OutboxKind, OutboxStatus, ReportStatus
+from bot.domain.options import Option
+from bot.domain.targets import Role
+from bot.store.states import InboxStatus, OutboxKind, OutboxStatus, ReportStatus, RunSource
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -169,7 +171,7 @@ class SignOff(Base):
         ForeignKey("target_versions.id", ondelete="CASCADE")
     )
     user_id: Mapped[str] = mapped_column(String(32))
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(StrEnumText(Role))
     at: Mapped[datetime]
 
     target_version: Mapped[TargetVersion] = relationship(back_populates="signoffs")
@@ -189,7 +191,7 @@ class EvalRun(Base):
         ForeignKey("features.id", ondelete="CASCADE"), index=True
     )
     label: Mapped[str | None] = mapped_column(String(200))
-    source: Mapped[str] = mapped_column(String(32))  # cli | api | slack_file
+    source: Mapped[RunSource] = mapped_column(StrEnumText(RunSource, 32))
     file_format: Mapped[str] = mapped_column(String(16))
     file_name: Mapped[str | None] = mapped_column(String(300))
     metric: Mapped[str | None] = mapped_column(String(100))
@@ -282,7 +284,7 @@ class Decision(Base):
         ForeignKey("features.id", ondelete="CASCADE"), index=True
     )
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
-    option: Mapped[str] = mapped_column(String(32))
+    option: Mapped[Option] = mapped_column(StrEnumText(Option, 32))
     by: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(Text)

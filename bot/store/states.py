@@ -1,4 +1,5 @@
-"""Where a queued row stands, and what kind of post an outbox row is: one StrEnum per column,
+"""Where a queued row stands, what kind of post an outbox row is, where a run came from: one
+StrEnum per column,
 kept in the database as its plain value (models.StrEnumText), so the schema is unchanged."""
 
 from __future__ import annotations
@@ -33,3 +34,11 @@ class ReportStatus(StrEnum):
     PENDING = "pending"
     POSTED = "posted"
     FAILED = "failed"
+
+
+class RunSource(StrEnum):
+    """How an eval run arrived."""
+
+    CLI = "cli"  # groundline ingest
+    API = "api"  # POST /api/v1/features/{feature}/eval-runs
+    SLACK_FILE = "slack_file"  # a file dropped in the feature's thread

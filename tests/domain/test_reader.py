@@ -220,6 +220,11 @@ def test_what_cannot_be_stored_as_said_gets_a_precise_question(text: str, in_rep
         ("a cent and a half per query", Step.COST, 0.015),
         ("latency 2s... no wait, 2.5s", Step.LATENCY, 2500),
         ("3 s is more realistic with retrieval", Step.LATENCY, 3000),
+        (
+            "with the small model we're at 1 in 15 wrong today, I'd cap it at 7%",
+            Step.ERROR_RATE,
+            0.07,
+        ),
     ],
 )
 def test_numbers_the_blind_set_wrote(text: str, step: Step, expected: float) -> None:
@@ -233,6 +238,34 @@ def test_numbers_the_blind_set_wrote(text: str, step: Step, expected: float) -> 
         ("when unsure → flag it for a paralegal", FallbackKind.ESCALATE_HUMAN, "paralegal"),
         ("fallbakc: call the branch pharmacist", FallbackKind.ESCALATE_HUMAN, "pharmacist"),
         ("if unsure, show the three closest cases", FallbackKind.OFFER_ALTERNATIVES, "closest"),
+        (
+            "link the three closest pages and let people pick",
+            FallbackKind.OFFER_ALTERNATIVES,
+            "pages",
+        ),
+        (
+            "when unsure it should page the incident commander",
+            FallbackKind.ESCALATE_HUMAN,
+            "incident",
+        ),
+        ('when unsure it says "not sure, check the advisory"', FallbackKind.SAY_UNSURE, "advisory"),
+        (
+            'it should write "unclear from the call" rather than guess',
+            FallbackKind.SAY_UNSURE,
+            "call",
+        ),
+        ("it leaves it out and says it couldn't confirm it", FallbackKind.SAY_UNSURE, "confirm"),
+        ("unsure → analyst queue", FallbackKind.ESCALATE_HUMAN, "analyst queue"),
+        (
+            "anything it isn't sure about goes to the nurse line",
+            FallbackKind.ESCALATE_HUMAN,
+            "nurse",
+        ),
+        (
+            "leave the clause highlighted for an attorney to review",
+            FallbackKind.ESCALATE_HUMAN,
+            "attorney",
+        ),
     ],
 )
 def test_a_fallback_in_the_teams_own_words(text: str, kind: FallbackKind, detail: str) -> None:
@@ -243,6 +276,72 @@ def test_a_fallback_in_the_teams_own_words(text: str, kind: FallbackKind, detail
 @pytest.mark.parametrize("text", ["a few hundred ms is fine", "lunch at 12:30?", "see section 3"])
 def test_no_number_anyone_could_check_is_stored(text: str) -> None:
     assert facts(read_reply(Said.plain(text), context(None))) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "false positive rate &lt;= 1%, fraud caught &gt;= 85%",
+            [("false positive rate", 1.0, "at_most"), ("fraud caught", 85.0, "at_least")],
+        ),
+        ("attorney time per NDA under 15 min", [("attorney time per NDA", 15.0, "at_most")]),
+        ("docs tickets down to 120 a week or fewer", [("docs tickets", 120.0, "at_most")]),
+        ("escalations 50 a day or less", [("escalations", 50.0, "at_most")]),
+        (
+            "we win if CSAT stays &gt;= 4.3 and deflection gets to 35% or better",
+            [("CSAT", 4.3, "at_least"), ("deflection", 35.0, "at_least")],
+        ),
+    ],
+)
+def test_measures_as_people_write_them(text: str, expected: list[tuple[str, float, str]]) -> None:
+    """A comparison is a measure, not a story ('<=' is no '='); minutes after 'under' are a
+    unit, not 'min'imum; a level reached ('down to … or fewer') is not a change."""
+    found = facts(read_reply(from_slack(text), context(None)))
+    assert list(found) == [Step.SUCCESS_METRICS]
+    measures = [(m.name, m.target, m.direction.value) for m in found[Step.SUCCESS_METRICS]]
+    assert measures == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("if something has to give it's latency", LATENCY),
+        ("whatever has to give, it won't be latency", COST),
+        ("the budget is the one thing we can't move", LATENCY),
+        ("cheaper matters more than faster here", LATENCY),
+        ("it's fine if it's slow, it's not fine if the bill doubles", LATENCY),
+        ("gives first: cost", COST),
+    ],
+)
+def test_what_has_to_give(text: str, expected: TradeoffPriority) -> None:
+    assert facts(read_reply(Said.plain(text), context(None))) == {Step.TRADEOFF: expected}
+
+
+@pytest.mark.parametrize(
+    ("text", "story"),
+    [
+        (
+            "0,5% sounds right. a wrong amount gets paid — we've had to claw back overpayments",
+            "a wrong amount gets paid — we've had to claw back overpayments",
+        ),
+        (
+            "from <#C0LEGAL|legal>: a missed clause means we sign something we'd never agree to",
+            "a missed clause means we sign something we'd never agree to",
+        ),
+        (
+            "1 time in fifty. more and teachers pull it from class",
+            "more and teachers pull it from class",
+        ),
+        ("tickets go to the wrong queue and sit there a day", None),
+    ],
+)
+def test_what_a_wrong_answer_costs_as_told(text: str, story: str | None) -> None:
+    """A story goes on after a dash; 'from #legal:' says who speaks; 'more and …' is what
+    happens past the limit; a wrong queue is a story, never a hand-off."""
+    found = facts(read_reply(from_slack(text), context(None)))
+    assert found.get(Step.ERROR_IMPACT) == story
+    assert Step.FALLBACK not in found
 
 
 def test_a_measure_in_minutes_is_at_most_what_was_said() -> None:

@@ -224,6 +224,7 @@ def test_the_bot_understands_the_corpus(corpus_bot: BotUnderTest, tmp_path: Path
         *(f"  WRONG     {line}" for line in total.wrong),
         *(f"  MISFILED  {line}" for line in total.misfiled),
         *(f"  UNFINISHED {line}" for line in total.unfinished),
+        *(f"  NOT STORED {line}" for line in total.not_stored),
     ]
     if PENDING:
         report.append(f"held to the threshold (all but {', '.join(sorted(PENDING))}):")

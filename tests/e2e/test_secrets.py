@@ -43,10 +43,21 @@ def assert_clean(log: str, secrets: list[str]) -> None:
     assert not shapes, shapes[:3]
 
 
-def test_a_debug_log_holds_no_secret_over_http(tmp_path: Path, slack: LocalSlack) -> None:
+DB_PASSWORD = "db-password-0123456789"
+
+
+def with_password(url: str) -> str:
+    """The database URL with a password in it, as deployments have one (the test server trusts
+    local connections, so any password is accepted and none is checked)."""
+    return url.replace("://postgres@", f"://postgres:{DB_PASSWORD}@", 1)
+
+
+def test_a_debug_log_holds_no_secret_over_http(
+    tmp_path: Path, slack: LocalSlack, database_url: str
+) -> None:
     with LocalOpenAI() as model:
         server = ServeProcess(
-            f"sqlite:///{tmp_path}/groundline.db",
+            with_password(database_url),
             slack,
             tmp_path,
             LOG_LEVEL="DEBUG",
@@ -78,7 +89,8 @@ def test_a_debug_log_holds_no_secret_over_http(tmp_path: Path, slack: LocalSlack
             assert server.stop() == 0
     log = log_of(server)
     assert " DEBUG " in log and "gl_[redacted]" in log  # Bolt did log the token's response
-    assert_clean(log, ["xoxb-test-token", SIGNING_SECRET, OPENAI_KEY, ENCRYPTION_KEY, *minted])
+    secrets = ["xoxb-test-token", SIGNING_SECRET, OPENAI_KEY, ENCRYPTION_KEY, *minted]
+    assert_clean(log, [*secrets, DB_PASSWORD])
 
 
 def test_a_debug_log_holds_no_secret_in_socket_mode(tmp_path: Path) -> None:

@@ -116,6 +116,10 @@ def test_a_reason_must_say_something(bot: BotUnderTest) -> None:
     assert [v.version for v in versions(bot)] == [1, 2]
     assert versions(bot)[-1].reason == "users leave after a second"
     assert versions(bot)[-1].values_json["max_latency_p95_ms"] == 1500
+    say(bot, thread_ts, "change cost to $0.02 per query - the bigger model costs more", user=ENG)
+    *_, dashed = versions(bot)
+    assert (dashed.version, dashed.reason) == (3, "the bigger model costs more")
+    assert dashed.values_json["max_cost_per_query_usd"] == 0.02
 
 
 def test_the_proposer_can_withdraw_an_open_change(bot: BotUnderTest) -> None:

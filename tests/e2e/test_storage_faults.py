@@ -8,14 +8,11 @@ full is not produced here; its refusal, SQLSTATE class 53, takes the same path.)
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,35 +25,15 @@ from bot.store.models import MetricSample
 from tests.support.bot import BotUnderTest, start_bot
 from tests.support.evals import CHANNEL, PM, start_feature
 from tests.support.postgres import PostgresServer
+from tests.support.storage import fill, health, read_only, small_tmpfs
 
-DISK_BYTES = 4 * 1024 * 1024
 MAX_COMMANDS = 300  # enough to fill a 4 MiB disk's last pages many times over
 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs of our own. Needs root: fail with the reason, never skip."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES}", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"these tests mount a small tmpfs and need root: {done.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
-
-
-def health(bot: BotUnderTest) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(f"{bot.url}/healthz", timeout=10) as response:
-            return response.status, json.loads(response.read())["status"]
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())["status"]
+    with small_tmpfs(tmp_path) as disk:
+        yield disk
 
 
 def wait_healthy(bot: BotUnderTest, timeout: float = 20.0) -> None:
@@ -76,13 +53,6 @@ def metric(bot: BotUnderTest, value: int) -> str:
     reply = bot.driver.command("/align", f"metric support-answers CSAT {value}", user_id=PM)
     assert reply.status == 200
     return str(reply.json()["text"])
-
-
-def fill(disk: Path) -> None:
-    with contextlib.suppress(OSError), (disk / "filler").open("wb") as filler:
-        while True:
-            filler.write(b"\0" * 65536)
-            filler.flush()
 
 
 def test_a_full_disk_is_unhealthy_and_no_reply_claims_a_write(
@@ -184,17 +154,6 @@ def test_a_read_only_postgresql_is_unhealthy_and_says_nothing_was_stored(
     finally:
         bot.stop()
         postgres.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def read_only(postgres: PostgresServer, name: str, on: bool) -> None:
-    """New sessions of the database start read-only (or not); existing ones are ended, so the
-    bot's pool reconnects (pool_pre_ping) and gets the setting."""
-    postgres.execute(
-        f"ALTER DATABASE {name} SET default_transaction_read_only = {'on' if on else 'off'}"
-    )
-    postgres.execute(
-        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-    )
 
 
 def choice_message(feature_id: int) -> dict[str, object]:

@@ -72,6 +72,8 @@ def test_an_all_errored_run_says_so_and_alerts(bot: BotUnderTest) -> None:
     )
     assert reply.status == 201
     assert reply.body["n"] == 0 and reply.body["n_errored"] == 4 and reply.body["all_errored"]
+    gate = reply.body["verdicts"]  # the CI gate fails: nothing was judged
+    assert gate["exit_code"] == 1 and gate["nothing_judged"] is True
     assert feature.thread_ts is not None
     text = wait_for_thread_text(bot, feature.thread_ts, "Every case errored")
     assert "4 of 4" in text and "no data" not in text.lower()

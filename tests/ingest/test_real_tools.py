@@ -125,6 +125,17 @@ def raw_cases(path: Path) -> list[Raw]:
             rows = list(csv.DictReader(handle))
         scores = ("non_llm_context_recall", "string_present")
         return [Raw(False, any(r[s] != "" and float(r[s]) < 0.5 for s in scores)) for r in rows]
+    if name.startswith("langsmith"):  # the SDK's to_pandas().to_csv(): feedback.<key> scores
+        with path.open(newline="") as handle:
+            return [
+                Raw(
+                    r["error"] != "",
+                    r["error"] == ""
+                    and (r["feedback.correct"] == "False" or float(r["feedback.grounded"]) < 0.5),
+                    float(r["execution_time"]) * 1000,
+                )
+                for r in csv.DictReader(handle)
+            ]
     raise AssertionError(f"no raw reader for {name}")
 
 
@@ -132,7 +143,7 @@ FIXTURE_NAMES = sorted(path.name for path in REAL.iterdir())
 
 
 def test_every_real_fixture_has_a_raw_reader() -> None:
-    assert len(FIXTURE_NAMES) == 13
+    assert len(FIXTURE_NAMES) == 14
     for name in FIXTURE_NAMES:
         assert raw_cases(REAL / name)
 

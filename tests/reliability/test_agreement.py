@@ -12,63 +12,25 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from bot.domain.targets import Targets
 from bot.localslack.driver import Delivered, SlackDriver
 from bot.localslack.server import LocalSlack
-from bot.localslack.workspace import BOT_USER_ID
-from bot.slack.blocks import kickoff as kickoff_blocks
-from bot.store.models import Feature, SignOff, TargetVersion
+from bot.store.models import Feature, SignOff
+from tests.support.agreement import ENG, PM, feature_in_review
 from tests.support.bot import SIGNING_SECRET
 from tests.support.figures import FULL, Report, scaled
 from tests.support.reliability import backend_of
-from tests.support.rows import feature_row
 from tests.support.serve import ServeProcess, wait_drained
 
 TRIALS = scaled(16, 200)
 # Trials run this many at a time (twice as many presses at once): a busy team's burst, not a
 # load test (bench/ack.py measures capacity).
 AT_ONCE = 16
-PM, ENG = "U0PM", "U0ENG"
-TARGETS = {
-    "max_error_rate": 0.1,
-    "error_impact": "a refund",
-    "fallback": {"kind": "say_unsure", "detail": ""},
-    "success_metrics": [{"name": "CSAT", "target": 4.0, "direction": "at_least", "unit": ""}],
-    "max_latency_p95_ms": 2000.0,
-    "max_cost_per_query_usd": 0.01,
-    "tradeoff_priority": "cost_gives",
-}
-
-
-def feature_in_review(url: str, slack: LocalSlack, index: int) -> dict[str, object]:
-    """A kickoff at its summary, stored directly, and the summary message as Slack holds it."""
-    channel = f"C0AGREE{index:03d}"
-    thread_ts = slack.workspace.add_message(channel, {"user": BOT_USER_ID, "text": "Kickoff"})["ts"]
-    engine = create_engine(url)
-    now = datetime.now(UTC)
-    with Session(engine, expire_on_commit=False) as session:
-        feature = feature_row(
-            now,
-            name=f"Agreement {index}",
-            slug=f"agreement-{index}-{uuid.uuid4().hex[:6]}",
-            channel_id=channel,
-            thread_ts=thread_ts,
-        )
-        version = TargetVersion(version=1, status="draft", values_json=TARGETS, created_at=now)
-        feature.target_versions.append(version)
-        session.add(feature)
-        session.commit()
-        text, blocks = kickoff_blocks.summary(feature, version, Targets.model_validate(TARGETS))
-    engine.dispose()
-    message = {"user": BOT_USER_ID, "text": text, "blocks": blocks, "thread_ts": thread_ts}
-    return slack.workspace.add_message(channel, message)
 
 
 def press_together(drivers: list[SlackDriver], summary: dict[str, object]) -> list[Delivered]:

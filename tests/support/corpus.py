@@ -114,6 +114,7 @@ def _person(name: str, where: str) -> str:
 class Score:
     right: int = 0
     missing: int = 0
+    not_stored: list[str] = field(default_factory=list)  # "thread: item", one per missing fact
     wrong: list[str] = field(default_factory=list)  # stored, and not what was said
     misfiled: list[str] = field(default_factory=list)  # stored where nothing was said
     unfinished: list[str] = field(default_factory=list)  # complete threads with no summary
@@ -131,6 +132,7 @@ class Score:
     def add(self, other: Score) -> None:
         self.right += other.right
         self.missing += other.missing
+        self.not_stored += other.not_stored
         self.wrong += other.wrong
         self.misfiled += other.misfiled
         self.unfinished += other.unfinished
@@ -237,6 +239,7 @@ def score(thread: Thread, targets: dict[str, Any], stage: str) -> Score:
         if item in thread.expect:
             if value in (None, ""):
                 result.missing += 1
+                result.not_stored.append(f"{thread.id}: {item}")
             elif is_right(item, thread.expect[item], value):
                 result.right += 1
             else:

@@ -21,7 +21,8 @@ _BLANKED = re.compile(
     re.DOTALL | re.MULTILINE,
 )
 _SENTENCE_END = re.compile(r"\n+|;|!+|\?+|\.(?=\s|$)|\s[—–]\s?|\s-{1,2}\s|\s/\s|[()]|…")
-_COMMA = re.compile(r",(?=\s|$)")
+# "if something has to give, it's latency": the comma joins a condition to its answer
+_COMMA = re.compile(r"(?<!\bgive),(?=\s|$)")
 
 # Sentence openers that name an item ("fallback: …") or only introduce ("from my side: …").
 _LABELS: list[tuple[str, Step | None]] = [
@@ -62,8 +63,23 @@ _LABELS: list[tuple[str, Step | None]] = [
         )
     ),
     *((label, Step.LATENCY) for label in ("latency", "p95", "speed")),
-    *((label, Step.COST) for label in ("cost per query", "cost", "budget", "price")),
-    *((label, Step.TRADEOFF) for label in ("tradeoff", "trade-off", "trade off", "priority")),
+    *(
+        (label, Step.COST)
+        for label in ("cost per query", "cost", "budget", "price", "$/q", "$/query", "cost/query")
+    ),
+    *(
+        (label, Step.TRADEOFF)
+        for label in (
+            "tradeoff",
+            "trade-off",
+            "trade off",
+            "priority",
+            "gives first",
+            "gives way first",
+            "first to give",
+            "what gives",
+        )
+    ),
     *(
         (label, None)
         for label in (
@@ -88,8 +104,11 @@ _LABEL = re.compile(
     + "|".join(re.escape(label) for label, _ in sorted(_LABELS, key=lambda x: -len(x[0])))
     + r")\s*(?::|=)\s*"
     r"|^\s*(?P<verb>success|what i care about|success measures?)\s+(?:is|are|means)\s+"
+    # "from #legal: …", "from @ana's side: …": who speaks, not what about
+    r"|^\s*(?P<intro>from\s+[#@]?[\w-]*(?:'s)?(?: side| team)?)\s*:\s*"
     r"|^\s*(?P<unsure>(?:when|if) (?:it(?:'s| is)? |the model is |the bot is |we(?:'re| are) )?"
-    r"(?:unsure|not sure|not confident|in doubt|does ?n[o']t know|can(?:'|no)t tell))\s*[,:→]\s*",
+    r"(?:unsure|not sure|not confident|in doubt|does ?n[o']t know|can(?:'|no)t tell))\s*[,:→]\s*"
+    r"|^\s*(?P<unsure_arrow>unsure|not sure|if in doubt)\s*(?:→|->|=>)\s*",
     re.IGNORECASE,
 )
 _LABEL_STEPS = dict(_LABELS)
@@ -100,8 +119,10 @@ _HEAD = re.compile(r"^\s*(?P<head>[^\W\d_]+(?: [^\W\d_]+){0,3})\s*:\s*")
 def _label_of(chunk: str) -> tuple[Step | None, int] | None:
     """The item a sentence's opening label names, and where its body starts."""
     if (named := _LABEL.match(chunk)) is not None:
-        if named.group("unsure"):
+        if named.group("unsure") or named.group("unsure_arrow"):
             return Step.FALLBACK, named.end()
+        if named.group("intro"):
+            return None, named.end()
         return _LABEL_STEPS.get((named.group("label") or named.group("verb")).lower()), named.end()
     if (head := _HEAD.match(chunk)) is not None:
         typed = " ".join(words(head.group("head")))  # typos corrected
@@ -142,7 +163,10 @@ def blank(text: str) -> str:
 def sentences(text: str) -> list[Sentence]:
     found: list[Sentence] = []
     last = 0
+    quoted = _quoted_spans(text)
     for match in [*_SENTENCE_END.finditer(text), None]:
+        if match is not None and _inside(match.start(), quoted):
+            continue  # 'says "not sure, check the advisory"': a quote is one piece
         end = match.start() if match is not None else len(text)
         _add(found, text, last, end, question=match is not None and "?" in match.group(0))
         if match is not None:
@@ -172,13 +196,26 @@ def _add(found: list[Sentence], text: str, start: int, end: int, *, question: bo
             found.append(Sentence(chunk.strip(), start, end, len(found), question, label))
         return
     last = body_start
-    for comma in [*_COMMA.finditer(text, body_start, end), None]:
+    quoted = _quoted_spans(text)
+    commas = [c for c in _COMMA.finditer(text, body_start, end) if not _inside(c.start(), quoted)]
+    for comma in [*commas, None]:
         stop = comma.start() if comma is not None else end
         if text[last:stop].strip():
             sentence.parts.append(_part(text, last, stop, sentence.index, label))
         if comma is not None:
             last = comma.end()
     found.append(sentence)
+
+
+_QUOTE = re.compile(r'"[^"\n]{1,80}"|“[^”\n]{1,80}”')
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _QUOTE.finditer(text)]
+
+
+def _inside(offset: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a < offset < b for a, b in spans)
 
 
 def _only_label(sentence: Sentence) -> bool:

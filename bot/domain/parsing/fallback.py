@@ -10,7 +10,7 @@ import re
 from bot.domain.parsing.clauses import Part
 from bot.domain.parsing.findings import Finding, Found
 from bot.domain.parsing.results import FALLBACK, Parsed, Unclear, precheck, unclear
-from bot.domain.parsing.tokens import corrected, normalize, quote, words
+from bot.domain.parsing.tokens import corrected, normalize, quote, vocab, words
 from bot.domain.steps import Step
 from bot.domain.targets import Fallback, FallbackKind
 from bot.domain.wording import FALLBACK_LABELS
@@ -35,10 +35,18 @@ _HANDOFF = (
     # "tell them to call the branch pharmacist", "ask a human"
     # (a verb, not "fewer calls to the contact centre")
     r"|(?<!fewer )(?<!more )(?<!less )(?<!the )(?<!our )(?<!of )(?<!no )"
-    r"\b(?:call|calls|ring|rings|phone|phones|contact|contacts|ask|asks|email|emails)\b"
+    r"\b(?:call|calls|ring|rings|phone|phones|contact|contacts|ask|asks|email|emails|page|pages"
+    r"|paging|notify|notifies|alert|alerts|wake|wakes)\b"
     r"(?: (?:the|a|an|their|our|your|a real|a live))?(?: (?!to\b|from\b|about\b)[\w-]+){0,2}? "
     + _PEOPLE
     + r"\b"
+    # "unsure → analyst queue", "the nurse line": only who takes over
+    r"|^\s*(?:(?:to|the|a|an|our|their)\s+)*(?!(?:and|but|so|or|then|if)\b)(?:[\w-]+\s+)?"
+    + _PEOPLE
+    + r"(?:\s+(?:queue|line|desk|team|inbox|channel))?\s*$"
+    r"|\b(?:goes|go|going|sent|routed|passed|handed|escalated) (?:straight |directly )?to\b"
+    r"(?: (?:the|a|an|our|their))?(?: (?!wrong\b|bad\b|incorrect\b)[\w-]+){0,2}? " + _PEOPLE + r"\b"
+    r"|\bfor (?:an?|the|our) (?:[\w-]+ )?" + _PEOPLE + r" to (?:review|check|look|confirm|decide)\b"
     r"|\bhand(?:s|ed)?(?: it| them)? (?:over|off)\b|\bhand-?off\b|\bhandover\b"
     r"|\bescalat(?:e|es|ed|ing|ion)\b"
     r"|\b(?:human|person|agent|someone|staff|operator|dispatcher|nurse|pharmacist|expert)s?"
@@ -46,9 +54,14 @@ _HANDOFF = (
     r"|\b(?:talk|speak) to a (?:human|person|agent)\b"
 )
 _UNSURE = (
-    r"\b(?:say|says|saying|reply|replies|answer|answers|respond|responds|tell|tells|admit)\b"
+    r"\b(?:say|says|saying|reply|replies|answer|answers|respond|responds|tell|tells|admit"
+    r"|write|writes|print|prints|note|notes|mark|marks)\b"
     r"[^.;]{0,25}?\b(?:not sure|unsure|does not know|do not know|no idea"
-    r"|not certain|uncertain|not confident|is not sure|cannot tell|am not sure)\b"
+    r"|not certain|uncertain|not confident|is not sure|cannot tell|am not sure|unclear|unknown"
+    r"|(?:cannot|could not|can not|did not|unable to) (?:confirm|verify|find|tell)"
+    r"|not (?:in|on|from) (?:the )?[\w-]+|not confirmed|unconfirmed|not found)\b"
+    # "write unclear rather than guess", "instead of guessing"
+    r"|\b(?:rather than|instead of) guess(?:ing)?\b"
     r"|\bsay(?:s)? so\b|\badmit(?:s|ting)?\b|\babstain\b"
     r"|\b(?:decline|declines|refuse|refuses) to answer\b|\bi'?m not sure\b"
 )
@@ -59,7 +72,8 @@ _OFFER = (
     r"|substitutions?|itinerar(?:y|ies)|sections?|matches|candidates|size chart)\b"
     # "show the three closest cases", "offer the top three tags", "the 3 next-best itineraries"
     r"|\b(?:offer|offers|suggest|suggests|show|shows|list|lists|recommend|recommends|give"
-    r"|gives|present|presents)\b(?: (?:the|a|an|its|their|our))?(?: (?:top|best|closest"
+    r"|gives|present|presents|link|links|surface|surfaces)\b(?: (?:the|a|an|its|their|our))?"
+    r"(?: (?:top|best|closest"
     r"|nearest|next-best|most relevant|most likely|likely|possible|similar|related|other|few"
     r"|couple of|several|[0-9]+|two|three|four|five))+(?: or (?:[0-9]+|two|three|four|five))?"
     r"(?: [\w-]+){0,2}? (?:[\w-]+s|chart)\b"
@@ -103,6 +117,11 @@ _SHORT = {
     ),
     FallbackKind.OFFER_ALTERNATIVES: ("alternatives", "options", "suggestions", "offer options"),
 }
+_GENERIC = vocab(
+    "a an the to it them human humans person people agent agents someone somebody escalate "
+    "hand over off say so show offer options alternatives suggestions unsure not sure i am m "
+    "don t know"
+)
 _NONE = re.compile(r"\b(?:no|nothing|none|zero)\b")
 _NEGATED = re.compile(r"\b(?:not|never|no|without|do not|does not|don't|doesn't)\s+$")
 # Later words win over earlier ones ("hand over — well, just show nothing").
@@ -156,9 +175,13 @@ def _labelled(text: str) -> Fallback | None:
     return None
 
 
-def _detail(text: str) -> str:
-    """A person's own words, kept when they say more than the kind (over three words)."""
-    return text.strip() if len(text.split()) > 3 else ""
+def _detail(text: str, kind: FallbackKind) -> str:
+    """A person's own words, kept when they say more than the kind (over three words, or who
+    takes over: "analyst queue")."""
+    who = kind is FallbackKind.ESCALATE_HUMAN and bool(set(words(text)) - _GENERIC)
+    if len(text.split()) > 3 or who:
+        return text.strip()  # "analyst queue": who, in two words
+    return ""
 
 
 def parse_fallback(text: str) -> Parsed[Fallback] | Unclear:
@@ -181,7 +204,7 @@ def parse_fallback(text: str) -> Parsed[Fallback] | Unclear:
             return Parsed(value=Fallback(kind=kind))
     asked = chosen(text)
     if asked is not None:
-        return Parsed(value=Fallback(kind=asked, detail=_detail(text)))
+        return Parsed(value=Fallback(kind=asked, detail=_detail(text, asked)))
     if len(key.split()) < 2 or len(key) < 6 or not _BEHAVIOUR.search(normalize(text)):
         lead = f'I\'m not sure what "{quote(text)}" should look like for the user.'
         return unclear(FALLBACK, lead)
@@ -197,7 +220,7 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
         if (short := _short(part.text)) is not None:  # "human", even before it is asked
             return [Found(Step.FALLBACK, short, part.start, part.end, False)]
         return []
-    value = Fallback(kind=kind, detail=_detail(part.text))
+    value = Fallback(kind=kind, detail=_detail(part.text, kind))
     return [Found(Step.FALLBACK, value, part.start, part.end, True)]
 
 

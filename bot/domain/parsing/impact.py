@@ -15,8 +15,10 @@ _WRONG = (
     r"(?:wrong|bad|incorrect|wrongly|inaccurate|mis\w+|missed|double|hallucinated|made[ -]up"
     r"|false|broken|outdated|stale|confused)"
 )
+# a bare "=" says what it costs; "<=" and ">=" compare
 _CONSEQUENCE = (
-    r"(?:=|->|→|\bmeans?\b|\bmeaning\b|\bcosts?\b|\bis\b|\bare\b|\bwas\b|\bgets?\b|\bleads?\b"
+    r"(?:(?<![<>!=≤≥])=(?!=)|->|→|\bmeans?\b|\bmeaning\b|\bcosts?\b|\bis\b|\bare\b|\bwas\b"
+    r"|\bgets?\b|\bleads?\b"
     r"|\bsends?\b|\bmakes?\b|\bcan\b|\bcould\b|\bwill\b|\bwould\b|\bbecomes?\b|\bends? up\b"
     r"|\bwastes?\b|\bruins?\b|\bhides?\b|\bslows?\b|\bsits?\b|\bannoys?\b|\bconfuses?\b"
     r"|\bmisleads?\b|\bembarrass\w*|\btells?\b|\blets?\b|\bteaches?\b|\bblocks?\b|\bmoves?\b"
@@ -33,6 +35,8 @@ _FRAMED = [
         + _CONSEQUENCE
     ),
     re.compile(r"^(?:past|beyond|above|over|after) (?:that|this)\b"),
+    re.compile(r"^(?:any )?(?:more|worse|higher)(?: than (?:that|this))?(?: and\b|,)"),
+    re.compile(r"^(?:any )?(?:more|worse|higher) than (?:that|this)\b"),
     re.compile(r"^otherwise\b"),
     re.compile(r"\b(?:errors?|mistakes?|wrong answers?) (?:cost|costs|mean|means)\b"),
     re.compile(r"^(?:if|when) (?:it|they|the model|the bot)\b.{0,20}\bwrong\b"),

@@ -49,7 +49,7 @@ _VERBS |= {"cap": _AT_MOST, "shrink": _AT_MOST}
 _RELATIVE = vocab("by fewer less more")  # "down by 20%", "20% fewer tickets"
 _EDGES = vocab(
     "the our a an should be is are must stay keep to of with at target goal then - : = * • . · "
-    "( ) ' \" need needs want we $ and so plus also"
+    "( ) ' \" need needs want we $ and so plus also stays keeps gets goes"
 )
 # Words that introduce measures rather than name them.
 _LEAD_INS = (
@@ -68,6 +68,11 @@ _LEAD_INS = (
     ("we", "would", "judge", "it", "on"),
     ("judge", "it", "on"),
     ("judged", "on"),
+    ("we", "win", "if"),
+    ("we", "re", "good", "if"),
+    ("we", "are", "good", "if"),
+    ("it", "works", "if"),
+    ("success", "if"),
     ("and",),
 )
 UNIT_NAMES = {"%": "%", "percent": "%", "pct": "%", "$": "$", "usd": "$", "dollars": "$"}
@@ -86,6 +91,10 @@ _TRAILING: set[tuple[str, ...]] = {
 }
 _TRAILING |= {("or", "less"), ("or", "lower"), ("or", "fewer"), ("or", "below"), ("+",), ("max",)}
 _TRAILING |= {("maximum",), ("min",), ("minimum",), ("at", "most"), ("at", "least"), ("tops",)}
+
+
+_COMPARISON_WORDS = {"<", "<=", ">", ">=", "≤", "≥", "under", "below", "within", "over", "above"}
+_COMPARISON_WORDS |= {"less", "fewer", "more", "least", "most", "than", "to"}
 
 
 def comparators(tokens: list[Tok]) -> list[tuple[int, int, Direction]]:
@@ -107,16 +116,19 @@ def comparators(tokens: list[Tok]) -> list[tuple[int, int, Direction]]:
 
 def _compares(tokens: list[Tok], start: int, end: int, phrase: tuple[str, ...]) -> bool:
     if phrase in (("min",), ("max",)) and any(
-        t.text in ("<", "<=", ">", ">=") for t in tokens[: max(0, start - 1)]
+        t.text in _COMPARISON_WORDS for t in tokens[: max(0, start - 1)]
     ):
-        return False  # "review time <= 20 min": minutes, after a comparison of its own
+        return False  # "review time <= 20 min", "under 15 min": minutes, after a comparison
     k = end
     while at(tokens, k) in ("$", "-", "minus"):  # "≤ $5", "≥ -10", "≥ $-0.5"
         k += 1
     if k < len(tokens) and tokens[k].kind == "num":
         return True
     if phrase in _TRAILING and start > 0:
-        before = start - 1 - (at(tokens, start - 1) in UNIT_NAMES)
+        before = start - 1
+        if at(tokens, before) in _PERIODS and at(tokens, before - 1) in ("a", "per", "/", "each"):
+            before -= 2  # "50 a day or less"
+        before -= at(tokens, before) in UNIT_NAMES
         return before >= 0 and tokens[before].kind == "num"
     return False
 
@@ -145,6 +157,16 @@ def _trim(tokens: list[Tok], *, name: bool = True) -> list[Tok]:
     return tokens[start:end]
 
 
+_PERIODS = vocab("day week month hour year incident query call ticket")
+
+
+def _relative(tokens: list[Tok]) -> bool:
+    """ "down by 20%", "20% fewer tickets": a change; "down to 120 a week or fewer" is a level."""
+    return any(
+        t.text in _RELATIVE and at(tokens, i - 1) != "or" for i, t in enumerate(tokens)
+    ) and not any(t.text == "down" and at(tokens, i + 1) == "to" for i, t in enumerate(tokens))
+
+
 def _span(text: str, tokens: list[Tok]) -> str:
     return text[tokens[0].start : tokens[-1].end] if tokens else ""
 
@@ -158,7 +180,7 @@ def metric(text: str, tokens: list[Tok]) -> SuccessMetric | str | None:
         return None
     found = comparators(tokens)
     verbs = {_VERBS[t.text] for t in tokens if t.text in _VERBS}
-    if any(t.text in _RELATIVE for t in tokens) and (verbs or _has(tokens, ("down", "up"))):
+    if _relative(tokens) and (verbs or _has(tokens, ("down", "up"))):
         return (
             f"{said} is a change against today, and a test run can only check a level. "
             "What level should it reach, e.g. tickets ≤ 800?"
@@ -176,7 +198,8 @@ def metric(text: str, tokens: list[Tok]) -> SuccessMetric | str | None:
             rest_from = target + 1
         elif before:
             target = before[-1]
-            name_tokens, rest_from = tokens[: _before_comparisons(found, target, 0)], last
+            name_tokens = tokens[: _before_comparisons(found, target, 0)]
+            rest_from = target + 1 if last == len(tokens) else last  # "120 a week or fewer"
         else:
             return f"I couldn't find a target number in {said}."
         if not _trim(name_tokens) and after:  # "at least 30% deflection"
@@ -205,7 +228,11 @@ def metric(text: str, tokens: list[Tok]) -> SuccessMetric | str | None:
     unit, rest_from = _unit(tokens, target, rest_from)
     name = _trim(name_tokens)
     trailing = _trim(tokens[rest_from:], name=False)
-    trailing = [t for t in trailing if not (t.text in ("or",) or t.text in UNIT_NAMES)] or []
+    if len(trailing) >= 2 and (trailing[-2].text, trailing[-1].text) in _TRAILING:
+        trailing = trailing[:-2]  # "120 a week or fewer": the unit is "a week"
+    trailing = [
+        t for t in trailing if t.text != "or" and (t.text in _PERIODS or t.text not in UNIT_NAMES)
+    ]
     trailing = _trim(trailing, name=False) if trailing else []
     if not name:
         name, trailing = trailing, []
@@ -322,6 +349,8 @@ def _another_items(item: list[Tok], measure: SuccessMetric) -> bool:
         return True
     if all(w in _FILLER for w in named):
         return True  # "under 1.5 seconds then"
+    if named[0] in ("i", "we", "they", "you", "let", "lets"):
+        return True  # "I'd cap it at 7%": a person speaking, not a measure's name
     return bool(set(named) & {"when", "if", "whatever", "must", "should", "unsure"})
 
 
@@ -332,7 +361,7 @@ def find(part: Part, names_of_items: set[str]) -> list[Finding] | None:
     found: list[Finding] = []
     for item in items(part.tokens):
         texts = {t.text for t in item}
-        relative = bool(texts & _RELATIVE) and bool(texts & ({"down", "up"} | set(_VERBS)))
+        relative = _relative(item) and bool(texts & ({"down", "up"} | set(_VERBS)))
         has_comparison = bool(comparators(item)) or bool(texts & set(_VERBS)) or relative
         if not has_comparison and part.label is not Step.SUCCESS_METRICS:
             continue

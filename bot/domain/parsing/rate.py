@@ -38,6 +38,7 @@ ERROR_WORDS = vocab(
 )
 _ACCURACY = vocab("accuracy accurate correct")
 _LIMIT_WORDS = vocab("fine ok okay acceptable max tops limit ceiling bar cap maximum most")
+_NOW = vocab("today currently now presently baseline")
 _ZERO_WORDS = vocab("none nothing never zero nil perfect flawless")
 _VAGUE = vocab(
     "low lowest minimal minimum small few rarely rare possible little tiny negligible "
@@ -174,6 +175,8 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
             # "20% is fine", "3% tops": a share said to be the limit names the item itself
             limit = short and bool(set(part.words) & _LIMIT_WORDS)
             strong = context or accuracy or limit
+            if set(part.words) & _NOW and not limit:
+                strong = False  # "we're at 1 in 15 today, I'd cap it at 7%": today, not the limit
             found.append(Found(Step.ERROR_RATE, checked.value, start, end, strong))
     return found
 

@@ -118,7 +118,7 @@ def read_reply(said: Said, context: Context) -> Reading:
         step for s in found if s.question for step in [_asked_about(s.text, context)] if step
     )
     statements = [s for s in found if not s.question]
-    findings = _read(statements, context)
+    findings = _read(statements, context, text)
     facts, follow_ups = _resolve(findings, text, said.text, context)
     kind = Kind.ANSWER
     if not facts and not follow_ups:
@@ -197,13 +197,17 @@ def _asked_about(text: str, context: Context) -> Step | None:
     return None
 
 
-def _read(statements: list[Sentence], context: Context) -> list[Finding]:
+def _read(statements: list[Sentence], context: Context, text: str) -> list[Finding]:
     """Findings in every part, in reading order."""
     found: list[Finding] = []
     item_names = {name for names in context.names.values() for name in names}
     item_names -= set(context.names.get(Step.SUCCESS_METRICS, ()))
     item_names |= {"errors", "error", "wrong answers", "accuracy", "latency", "p95", "cost"}
+    story: Found | None = None  # what an error costs, told over parts (and across a dash)
     for sentence in statements:
+        if story is not None and (sentence.label is not None or not sentence.parts):
+            found.append(_story(story, text))
+            story = None
         if sentence.label is Step.ERROR_IMPACT:
             said = sentence.text.strip()
             found.append(Found(Step.ERROR_IMPACT, said, sentence.start, sentence.end, True))
@@ -213,7 +217,9 @@ def _read(statements: list[Sentence], context: Context) -> list[Finding]:
             continue
         if _revises_fallback(sentence, found, context):
             continue
-        story: Found | None = None
+        if story is not None and not _dash_between(text, story.end, sentence.start):
+            found.append(_story(story, text))
+            story = None
         previous: tuple[Part, int] | None = None  # a part that answered nothing, and when
         for part in sentence.parts:
             if _idle(part.text):
@@ -225,7 +231,7 @@ def _read(statements: list[Sentence], context: Context) -> list[Finding]:
                 story = Found(Step.ERROR_IMPACT, story.value, story.start, part.end, True)
                 continue
             if story is not None:
-                found.append(_story(story, sentence))
+                found.append(_story(story, text))
                 story = None
             if impact.framed(part.text) and part.label is None and not _rate_only(part):
                 k = impact.story_start(part.text)
@@ -240,9 +246,15 @@ def _read(statements: list[Sentence], context: Context) -> list[Finding]:
             if previous is not None and previous[1] == before:
                 found[before:] = [_named_by(f, previous[0]) for f in found[before:]]
             previous = (part, len(found)) if len(found) == before else None
-        if story is not None:
-            found.append(_story(story, sentence))
+    if story is not None:
+        found.append(_story(story, text))
     return found
+
+
+def _dash_between(text: str, end: int, start: int) -> bool:
+    """ "a wrong amount gets paid — we've had to claw it back": a dash goes on with the story."""
+    gap = text[end:start]
+    return bool(gap.strip()) and all(c in " —–-" for c in gap)
 
 
 def _revises_fallback(sentence: Sentence, found: list[Finding], context: Context) -> bool:
@@ -300,9 +312,9 @@ def _rate_only(part: Part) -> bool:
     return not set(words(rest)) & (impact.COST_WORDS - {"wrong", "bad", "time"})
 
 
-def _story(story: Found, sentence: Sentence) -> Found:
-    text = sentence.text[story.start - sentence.start : story.end - sentence.start].strip()
-    return Found(Step.ERROR_IMPACT, text, story.start, story.end, True)
+def _story(story: Found, text: str) -> Found:
+    told = text[story.start : story.end].strip()
+    return Found(Step.ERROR_IMPACT, told, story.start, story.end, True)
 
 
 def _strong(findings: list[Finding]) -> bool:

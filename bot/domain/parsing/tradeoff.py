@@ -19,11 +19,11 @@ from bot.domain.targets import TradeoffPriority
 
 _L = (
     r"(?:latency|speed|response times?|p95|waiting|slowness|lag|performance|time to answer"
-    r"|how fast it is|being fast|answers?)"
+    r"|how fast it is|being fast|faster|answers?)"
 )
 _C = (
     r"(?:cost|costs|price|prices|pricing|money|the bill|bill|budget|spend|spending|our spend"
-    r"|savings|saving money)"
+    r"|savings|saving money|cheaper|being cheap)"
 )
 _GIVE, _HOLD = 1, -1
 # (pattern, topic, stance, already negated); {T} is the topic's words.
@@ -54,6 +54,14 @@ _TEMPLATES: list[tuple[str, int, bool]] = [
     ),
     # "I'd never trade speed for savings"
     (r"(?:would|will|'d)?(?P<neg> not| never)? trade(?: off)? {T}(?: for| to| away)", _GIVE, False),
+    # "if something has to give it's latency", "whatever has to give, it won't be latency"
+    (
+        r"(?:something|whatever|anything|one of them|one) (?:has to|must|needs to|should|will)"
+        r" give,? (?:it|that)(?:(?P<neg> will not be| would not be| is not| is never)|'s| is"
+        r"| will be| would be|'ll be) {T}",
+        _GIVE,
+        False,
+    ),
     # "if I must pick one to give: latency"
     (
         r"(?:one|the one|which one) to give(?: way)?(?: first)?(?: is| would be)?[:,-]? {T}",
@@ -91,6 +99,13 @@ _PLAIN: list[tuple[str, int, int, bool]] = [
     (
         r"(?:slower|slow|longer waits?|a bit slower|waiting)(?: answers)? (?:is|are)(?P<neg> not)? "
         r"(?:fine|ok|okay|acceptable|alright)",
+        0,
+        _GIVE,
+        False,
+    ),
+    (
+        r"(?:fine|ok|okay|alright) if (?:it is|it's|things are|answers are|it gets)"
+        r" (?:a bit |a little )?slow",
         0,
         _GIVE,
         False,
@@ -201,6 +216,8 @@ _HOLD_TEMPLATES: list[tuple[str, int, bool]] = [
         r"|fixed|firm"
         r"|the constraint|sacred|what matters(?: most)?|the thing (?:that matters|we protect)"
         r"|what we(?:'re| are)? optimi[sz](?:e|ing) for|the one we protect"
+        r"|(?:the )?one thing (?:we|you|i) (?:cannot|can not|will not|do not|must not) (?:move"
+        r"|touch|change|bend)"
         r"|(?:the )?most important(?: thing)?|the main thing)",
         _HOLD,
         False,

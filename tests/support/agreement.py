@@ -1,0 +1,52 @@
+"""A kickoff at its summary, stored directly (no questions asked first), for trials that start
+there: simultaneous sign-offs, stale presses, changes after agreement, replays."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from bot.domain.targets import Targets
+from bot.localslack.server import LocalSlack
+from bot.localslack.workspace import BOT_USER_ID
+from bot.slack.blocks import kickoff as kickoff_blocks
+from bot.store.models import TargetVersion
+from tests.support.rows import ENG, PM, feature_row
+
+__all__ = ["ENG", "PM", "TARGETS", "feature_in_review"]
+TARGETS = {
+    "max_error_rate": 0.1,
+    "error_impact": "a refund",
+    "fallback": {"kind": "say_unsure", "detail": ""},
+    "success_metrics": [{"name": "CSAT", "target": 4.0, "direction": "at_least", "unit": ""}],
+    "max_latency_p95_ms": 2000.0,
+    "max_cost_per_query_usd": 0.01,
+    "tradeoff_priority": "cost_gives",
+}
+
+
+def feature_in_review(url: str, slack: LocalSlack, index: int) -> dict[str, object]:
+    """A kickoff at its summary, stored directly, and the summary message as Slack holds it."""
+    channel = f"C0AGREE{index:03d}"
+    thread_ts = slack.workspace.add_message(channel, {"user": BOT_USER_ID, "text": "Kickoff"})["ts"]
+    engine = create_engine(url)
+    now = datetime.now(UTC)
+    with Session(engine, expire_on_commit=False) as session:
+        feature = feature_row(
+            now,
+            name=f"Agreement {index}",
+            slug=f"agreement-{index}-{uuid.uuid4().hex[:6]}",
+            channel_id=channel,
+            thread_ts=thread_ts,
+        )
+        version = TargetVersion(version=1, status="draft", values_json=TARGETS, created_at=now)
+        feature.target_versions.append(version)
+        session.add(feature)
+        session.commit()
+        text, blocks = kickoff_blocks.summary(feature, version, Targets.model_validate(TARGETS))
+    engine.dispose()
+    message = {"user": BOT_USER_ID, "text": text, "blocks": blocks, "thread_ts": thread_ts}
+    return slack.workspace.add_message(channel, message)

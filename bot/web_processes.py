@@ -37,6 +37,7 @@ RESTART_DELAY_SECONDS = 1.0
 STOP_GRACE_SECONDS = 15.0
 TICK_SECONDS = 1.0
 WORKER = "worker"
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 class Supervisor:
@@ -60,7 +61,7 @@ class Supervisor:
         self._tick = threading.Event()
 
     def run(self) -> int:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in STOP_SIGNALS:
             signal.signal(sig, self._on_stop)
         signal.signal(signal.SIGCHLD, lambda *_: self._tick.set())
         _load_shared_modules()
@@ -87,8 +88,18 @@ class Supervisor:
 
     def _start(self, what: int | str) -> None:
         supervisor = os.getpid()
-        pid = os.fork()
-        if pid == 0:
+        # Held back over the fork: a SIGTERM reaching the child before it has its own handler
+        # would run the supervisor's copy of `_on_stop`, and the child would never stop. The
+        # child lets them through once its handlers are set (`_web`, `_worker`).
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            pid = os.fork()
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            raise
+        if pid != 0:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        else:
             code = 1
             try:
                 die_with_parent(supervisor)
@@ -109,6 +120,7 @@ class Supervisor:
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         # A Ctrl-C reaches the whole terminal's process group: the supervisor stops us.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         os.close(self.wake_read)
         self.runtime.after_fork(slot)
         self.runtime.start(listening=self.listening)
@@ -125,7 +137,9 @@ class Supervisor:
         self.runtime.wake_pipe.replace(None)
         self.runtime.engine.dispose(close=False)  # the supervisor's connections, not ours
         gate = RemoteAckGate(self.acks_in_flight)
-        return run_worker(self.settings, stop_on_signals(), self.wake_read, gate)
+        stop = stop_on_signals()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        return run_worker(self.settings, stop, self.wake_read, gate)
 
     def _reap(self) -> None:
         for pid, what in list(self.children.items()):

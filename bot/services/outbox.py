@@ -210,6 +210,24 @@ def update(
     )
 
 
+def update_summary(
+    session: Session, clock: Clock, feature: Feature, text: str, blocks: Blocks
+) -> OutboxMessage:
+    """Edit the feature's summary once it is posted: for a change that lands while the summary
+    is being sent (delivery learns its ts when the post is recorded, and waits for it)."""
+    return _queue(
+        session,
+        clock,
+        kind=OutboxKind.UPDATE,
+        team_id=feature.team_id,
+        channel_id=feature.channel_id,
+        feature_id=feature.id,
+        in_feature_thread=True,
+        text=text,
+        blocks_json=blocks,
+    )
+
+
 def queued(session: Session, dedup_key: str) -> bool:
     """Whether a message with this dedup key was queued already."""
     found = select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)

@@ -312,6 +312,7 @@ def test_measures_as_people_write_them(text: str, expected: list[tuple[str, floa
         ("cheaper matters more than faster here", LATENCY),
         ("it's fine if it's slow, it's not fine if the bill doubles", LATENCY),
         ("gives first: cost", COST),
+        ("it's an overnight batch job so latency basically doesn't matter", LATENCY),
     ],
 )
 def test_what_has_to_give(text: str, expected: TradeoffPriority) -> None:
@@ -342,6 +343,40 @@ def test_what_a_wrong_answer_costs_as_told(text: str, story: str | None) -> None
     found = facts(read_reply(from_slack(text), context(None)))
     assert found.get(Step.ERROR_IMPACT) == story
     assert Step.FALLBACK not in found
+
+
+def test_what_the_product_tells_the_user_is_no_promise_to_answer_later() -> None:
+    text = "open a jira ticket for the service desk and tell the user someone will get back to them"
+    reading = read_reply(Said.plain(text), context(Step.FALLBACK))
+    assert reading.kind is Kind.ANSWER
+    assert facts(reading)[Step.FALLBACK].kind is FallbackKind.ESCALATE_HUMAN
+    assert read_reply(Said.plain("I'll get back to you on the cost"), context()).kind is Kind.LATER
+
+
+def test_a_piece_of_the_time_or_another_percentile_is_no_budget() -> None:
+    text = "p95 — does that include the airline API? that alone is 2s"
+    assert facts(read_reply(Said.plain(text), context(None))) == {}
+    text = "today the p99 is 40s and the mean is about 12s. as a target I'd say p99 under 60s"
+    reading = read_reply(Said.plain(text), context(None))
+    assert facts(reading) == {}
+    assert any("p95" in f.text for f in reading.follow_ups)
+
+
+def test_a_dollars_per_query_label_gives_the_unit() -> None:
+    assert facts(read_reply(Said.plain("$/q: 0.002"), context(None))) == {
+        Step.COST: pytest.approx(0.002)
+    }
+
+
+@pytest.mark.parametrize(
+    "text", ["whatever the industry does", "the usual", "you tell me", "industry standard I guess"]
+)
+@pytest.mark.parametrize("step", [Step.ERROR_RATE, Step.LATENCY, Step.COST, Step.TRADEOFF])
+def test_an_answer_left_to_others_gets_a_line_asking_for_ones_own(text: str, step: Step) -> None:
+    reading = read_reply(Said.plain(text), context(step))
+    assert reading.facts == ()
+    [asked] = reading.follow_ups
+    assert asked.step is step and text in asked.text and asked.text.count("?") == 1
 
 
 def test_a_measure_in_minutes_is_at_most_what_was_said() -> None:

@@ -33,7 +33,6 @@ from tests.support.kickoff import (
     press,
     say,
     to_summary,
-    told,
     versions,
 )
 from tests.support.paths import EVAL_FIXTURES
@@ -60,29 +59,42 @@ def bot_message(bot: BotUnderTest, thread_ts: str, text: str, blocks: list[Any])
     return bot.slack.workspace.add_message(CHANNEL, message | {"blocks": blocks})
 
 
+def mark(bot: BotUnderTest) -> tuple[int, int]:
+    """Where the private replies stand now, for `since`."""
+    bot.settle()
+    return len(bot.slack.calls_to("response_url")), len(bot.slack.calls_to("chat.postEphemeral"))
+
+
+def since(bot: BotUnderTest, marked: tuple[int, int], user: str = OUTSIDER) -> str:
+    """What `user` was told privately after `marked` (response_url replies and ephemerals)."""
+    bot.settle()
+    responses = bot.slack.calls_to("response_url")[marked[0] :]
+    ephemerals = bot.slack.calls_to("chat.postEphemeral")[marked[1] :]
+    said = [c.params.get("text", "") for c in responses]
+    said += [c.params.get("text", "") for c in ephemerals if c.params.get("user") == user]
+    return "\n".join(str(text) for text in said)
+
+
 def feature_id(bot: BotUnderTest) -> int:
     with bot.session() as session:
         return int(session.scalars(select(Feature.id)).one())
 
 
-@pytest.mark.parametrize("private", [False, True], ids=["public", "private"])
-def test_an_outsider_cannot_withdraw_a_change_nor_answer_a_reading(
-    bot: BotUnderTest, private: bool
-) -> None:
-    thread_ts = agreed_in(bot, private)
+def withdraw_and_reading(bot: BotUnderTest, private: bool, thread_ts: str) -> None:
     say(bot, thread_ts, "change cost to $0.02 per query because the bigger model costs more", PM)
     proposal = latest_summary(bot, thread_ts)
 
+    before = mark(bot)
     press(bot, proposal, "Withdraw this change", OUTSIDER)
     assert [v.status for v in versions(bot)] == ["agreed", "draft"]
-    assert refused(private, told(bot, OUTSIDER))
+    assert refused(private, since(bot, before))
 
     text, blocks = kickoff_blocks.reading(feature_id(bot), "ten percent-ish", "10%")
     reading = bot_message(bot, thread_ts, text, blocks)
-    before = len(told(bot, OUTSIDER))
+    before = mark(bot)
     press(bot, reading, "Yes, that's right", OUTSIDER)
     press(bot, reading, "No", OUTSIDER)
-    assert refused(private, told(bot, OUTSIDER)[before:])
+    assert refused(private, since(bot, before))
     assert [v.status for v in versions(bot)] == ["agreed", "draft"]
 
     press(bot, proposal, "Withdraw this change", PM)  # the proposer still may
@@ -108,21 +120,18 @@ def wrong_choice(bot: BotUnderTest) -> tuple[object, int]:
         return (feature.wrong_checks_json or {}).get("checks"), feature.wrong_choice_version
 
 
-@pytest.mark.parametrize("private", [False, True], ids=["public", "private"])
-def test_an_outsider_cannot_change_what_counts_as_a_wrong_answer(
-    bot: BotUnderTest, private: bool
-) -> None:
-    thread_ts = agreed_in(bot, private)
+def wrong_answer_choice(bot: BotUnderTest, private: bool, thread_ts: str) -> None:
     listing = run_listing(bot, thread_ts)
     with bot.session() as session:
         failed_before = list(session.scalars(select(EvalRun.n_failed)))
     before = wrong_choice(bot)
 
+    said_before = mark(bot)
     press(bot, listing, "Count length", OUTSIDER)
     typed = bot.driver.command(
         "/align", "wrong support-answers length", user_id=OUTSIDER, channel_id="C0ELSE"
     )
-    assert refused(private, told(bot, OUTSIDER))
+    assert refused(private, since(bot, said_before))
     assert refused(private, str(typed.json().get("text")))
     bot.settle()
     assert wrong_choice(bot) == before
@@ -133,25 +142,20 @@ def test_an_outsider_cannot_change_what_counts_as_a_wrong_answer(
     assert wrong_choice(bot)[1] == before[1] + 1
 
 
-@pytest.mark.parametrize("private", [False, True], ids=["public", "private"])
-def test_the_kickoff_pointer_does_not_lead_an_outsider_to_a_private_thread(
-    bot: BotUnderTest, private: bool
-) -> None:
-    thread_ts = agreed_in(bot, private)
+def kickoff_pointer(bot: BotUnderTest, private: bool, thread_ts: str) -> None:
     pointer = bot_message(
         bot, thread_ts, "Agree on a target", [reframe_blocks.kickoff_button(feature_id(bot))]
     )
+    before = mark(bot)
     press(bot, pointer, "Agree on a target", OUTSIDER)
-    said = told(bot, OUTSIDER)
+    said = since(bot, before)
     assert said, "the pointer answered nothing"
     # A public channel's thread is the workspace's to see; a private one's is not given away.
     assert (thread_ts.replace(".", "") in said) is not private
     assert "Support answers" not in said if private else True
 
 
-@pytest.mark.parametrize("private", [False, True], ids=["public", "private"])
-def test_an_outsider_cannot_mute_a_listening_reply(bot: BotUnderTest, private: bool) -> None:
-    agreed_in(bot, private)
+def muting(bot: BotUnderTest, private: bool, thread_ts: str) -> None:
     on = bot.driver.command("/align", "listen support-answers on", user_id=PM, channel_id=CHANNEL)
     assert "Listening is on" in str(on.json().get("text")), on.body
     claim = bot.driver.message(CHANNEL, "honestly the model is hallucinating a lot", user=PM)
@@ -191,3 +195,13 @@ def test_an_outsider_cannot_mute_a_listening_reply(bot: BotUnderTest, private: b
     )
     react(PM)
     assert muted()
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["public", "private"])
+def test_an_outsider_is_refused_every_other_button(bot: BotUnderTest, private: bool) -> None:
+    """One agreed feature (its setup is most of the time), each way in tried in turn."""
+    thread_ts = agreed_in(bot, private)
+    withdraw_and_reading(bot, private, thread_ts)
+    wrong_answer_choice(bot, private, thread_ts)
+    kickoff_pointer(bot, private, thread_ts)
+    muting(bot, private, thread_ts)

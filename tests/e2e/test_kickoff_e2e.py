@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.store.models import Answer, Feature
+from bot.jobs.delivery.loop import DeliveryWorker
+from bot.store.models import Answer, Feature, OutboxMessage
 from tests.support.bot import BotUnderTest
+from tests.support.fates import rows_in, wait_until
 
 CHANNEL = "C0FEAT"
 PM, ENG, OTHER = "U0PM", "U0ENG", "U0OTHER"
@@ -315,3 +317,78 @@ def test_a_question_back_gets_one_line_and_the_item_stays_open(bot: BotUnderTest
     assert "95 of every 100 answers" in explained
     with bot.session() as session:
         assert session.scalars(select(Feature)).one().stage == "error_rate"
+
+
+def test_an_answer_left_to_others_gets_one_line_asking_for_a_number(bot: BotUnderTest) -> None:
+    thread_ts = start(bot)
+    posts = bot_posts(bot, thread_ts)
+    asked = answer(bot, thread_ts, "whatever the industry does")
+    assert bot_posts(bot, thread_ts) == posts + 1
+    assert "whatever the industry does" in asked and "5%, 10% or 1 in 20" in asked
+    with bot.session() as session:
+        feature = session.scalars(select(Feature)).one()
+        assert feature.stage == "error_rate"
+        assert kickoff_targets(feature).get("max_error_rate") is None
+
+
+def test_fine_settles_only_a_dispute_it_can_be_tied_to(bot: BotUnderTest) -> None:
+    thread_ts = start(bot)
+    answer(bot, thread_ts, "10%", user=PM)
+    answer(bot, thread_ts, "10% feels loose, I'd say 5%", user=ENG)
+    answer(bot, thread_ts, "fine", user=OTHER)  # a third person: whose value would it pick?
+    with bot.session() as session:
+        assert kickoff_targets(session.scalars(select(Feature)).one()).get("max_error_rate") is None
+    answer(bot, thread_ts, "a wrong answer means a refund. p95 2 s", user=PM)
+    answer(bot, thread_ts, "2 s is too slow for chat, I'd say 1 s", user=ENG)  # a second dispute
+    answer(bot, thread_ts, "ok", user=PM)  # one of the two, but which dispute?
+    with bot.session() as session:
+        targets = kickoff_targets(session.scalars(select(Feature)).one())
+        assert targets.get("max_error_rate") is None and targets.get("max_latency_p95_ms") is None
+    answer(bot, thread_ts, "fine, 5% then", user=PM)  # tied to one dispute by its value
+    with bot.session() as session:
+        targets = kickoff_targets(session.scalars(select(Feature)).one())
+        assert targets["max_error_rate"] == 0.05 and targets.get("max_latency_p95_ms") is None
+
+
+def test_a_change_while_the_summary_is_being_posted_edits_that_one_summary(
+    bot: BotUnderTest,
+) -> None:
+    """The rare double summary: a change handled while the summary's post is in flight (claimed,
+    no ts yet) used to post a second copy. Now it waits for that post's ts and edits it."""
+    thread_ts = start(bot)
+    bot.runtime.worker.stop()  # held, so the summary's post can be caught in flight
+    for text in PLAIN_ANSWERS:
+        bot.driver.message(CHANNEL, text, user=PM, thread_ts=thread_ts)
+
+    def summary_row() -> OutboxMessage | None:
+        with bot.session() as session:
+            feature = session.scalars(select(Feature)).one()
+            found = feature.summary_outbox_id
+            return session.get(OutboxMessage, found) if found is not None else None
+
+    wait_until(bot, lambda: summary_row() is not None)
+    with bot.session() as session:  # what a delivery worker's claim leaves: sending, no ts
+        row = session.get(OutboxMessage, summary_row().id)  # type: ignore[union-attr]
+        assert row is not None and row.ts is None
+        row.status = "sending"
+        session.commit()
+    bot.driver.message(CHANNEL, "actually make that 8%", user=PM, thread_ts=thread_ts)
+    wait_until(bot, lambda: len(rows_in(bot, CHANNEL)) > 0 and _edit_queued(bot))
+    with bot.session() as session:  # the claim's lease runs out: the post is tried again
+        row = session.get(OutboxMessage, summary_row().id)  # type: ignore[union-attr]
+        assert row is not None
+        row.status = "pending"
+        session.commit()
+    worker = DeliveryWorker(bot.runtime.deps, bot.runtime.outbox_client_for, pace_seconds=0.0)
+    bot.runtime.worker = worker
+    worker.start()
+    bot.settle()
+    summaries = [m for m in thread_messages(bot, thread_ts) if "Sign off as PM" in str(m)]
+    assert len(summaries) == 1
+    assert "8%" in str(summaries[0]) and "10%" not in str(summaries[0].get("blocks"))
+
+
+def _edit_queued(bot: BotUnderTest) -> bool:
+    with bot.session() as session:
+        kind = OutboxMessage.kind == "update"
+        return session.scalar(select(OutboxMessage.id).where(kind)) is not None

@@ -95,10 +95,10 @@ def test_a_run_ingested_while_the_choice_changes_is_judged_by_one_choice(
         )
     )
     presser.start()
-    presser.join(timeout=2)  # PostgreSQL: done; SQLite: waiting for the ingest's write lock
+    presser.join(timeout=1)  # PostgreSQL: done; SQLite: waiting for the ingest's write lock
     if pressed:  # its recount starts now, while the held run is not yet stored
         bot.runtime.deps.inbox_ready.set()
-        time.sleep(1)
+        time.sleep(0.5)
     stream.go.set()
     ingest.join(timeout=30)
     presser.join(timeout=30)

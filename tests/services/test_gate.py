@@ -73,3 +73,20 @@ def test_the_remote_gate_waits_while_acks_are_in_flight() -> None:
     started = time.monotonic()
     worker.wait_quiet(max_seconds=10)
     assert time.monotonic() - started < 1  # nothing in flight: no wait
+
+
+def test_each_web_process_counts_in_its_own_slot_and_the_worker_sees_the_sum() -> None:
+    shared = SharedCount(slots=2)
+    other_process = SharedCount(shared.fd)  # the same memory, mapped again
+    other_process.slot = 1  # what Runtime.after_fork sets in the second web process
+    first, second = AckGate(shared), AckGate(other_process)
+    first.enter()
+    second.enter()
+    second.enter()
+    assert SharedCount(shared.fd).read() == 3
+    second.leave()
+    assert shared.read() == 2
+    # A web process that died with acks in flight: the supervisor clears its slot.
+    shared.write(0, slot=1)
+    first.leave()
+    assert shared.read() == 0

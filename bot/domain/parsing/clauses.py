@@ -142,6 +142,7 @@ class Part:
     label: Step | None = None
     tokens: list[Tok] = field(default_factory=list)
     words: list[str] = field(default_factory=list)
+    dollars_per_query: bool = False  # under a "$/q:" label, a bare number is dollars per query
 
 
 @dataclass
@@ -204,9 +205,12 @@ def _add(found: list[Sentence], text: str, start: int, end: int, *, question: bo
             sentence.parts.append(_part(text, last, stop, sentence.index, label))
         if comma is not None:
             last = comma.end()
+    if _PER_QUERY_LABEL.search(text[start:body_start]) and sentence.parts:
+        sentence.parts[0].dollars_per_query = True
     found.append(sentence)
 
 
+_PER_QUERY_LABEL = re.compile(r"\$\s*/\s*q(?:uery)?\b|\$ per query", re.IGNORECASE)
 _QUOTE = re.compile(r'"[^"\n]{1,80}"|“[^”\n]{1,80}”')
 
 

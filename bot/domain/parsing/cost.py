@@ -196,6 +196,9 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
     named = part.label is Step.COST or bool(set(part.words) & COST_WORDS)
     others = content_words(tokens)
     found: list[Finding] = []
+    bare = [t for t in tokens if t.kind == "num"]
+    if part.dollars_per_query and not amounts(tokens) and len(bare) == 1 and bare[0].value > 0:
+        return [Found(Step.COST, bare[0].value, part.start, part.end, True)]  # "$/q: 0.002"
     for amount in amounts(tokens):
         start = part.start + tokens[amount.start].start
         end = part.start + tokens[max(amount.end - 1, amount.start)].end

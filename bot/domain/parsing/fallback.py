@@ -30,7 +30,8 @@ _HANDOFF = (
     r"|kick|punt|bounce)\b(?: it| them| this| that| him| her| (?:the|their|our) [\w-]+)?"
     r"\s+(?:(?:over|off|of|back|across)\s+)?to\b"
     # "flag it for a paralegal", "signpost residents to the contact centre", "loop in legal"
-    r"|\b(?:flag|refer|signpost|direct|point|loop|page|notify|ping|connect|put|queue)(?:s|ed"
+    r"|\b(?:flag|refer|signpost|direct|point|loop|page|notify|ping|connect|put|queue|open|file"
+    r"|raise|log)(?:s|ed"
     r"|ged|ging|ing)?\b[^.;]{0,40}?\b(?:to|for|in|with|through)\b[^.;]{0,30}?\b" + _PEOPLE + r"\b"
     # "tell them to call the branch pharmacist", "ask a human"
     # (a verb, not "fewer calls to the contact centre")

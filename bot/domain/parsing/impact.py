@@ -58,6 +58,8 @@ _DEFERRAL = re.compile(
     r"back|come back|look|confirm|circle back|follow up|dig)\b|\b(?:come|get|circle) back\b"
     r"|\btbd\b|\bnot sure yet\b|\b(?:i'?ll|i will|we'?ll|we will) (?:ping|ask)\b"
 )
+# "tell the user someone will get back to them": what the product does, not a promise
+_TO_THE_USER = re.compile(r" to (?:them|the user|the customer|users|customers|him|her)\b")
 _EMPTY = vocab("none nothing na no nope whatever same ok yes")
 
 
@@ -94,7 +96,10 @@ def framed(text: str) -> bool:
 
 def deferred(text: str) -> bool:
     """ "will check with legal and come back": an answer promised, not given."""
-    return bool(_DEFERRAL.search(normalize(text)))
+    lowered = normalize(text)
+    return any(
+        not _TO_THE_USER.match(lowered, match.end()) for match in _DEFERRAL.finditer(lowered)
+    )
 
 
 def about_cost(text: str) -> bool:

@@ -133,6 +133,8 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
     others = content_words([t for t in tokens if t.text not in TIME_UNITS])
     found: list[Finding] = []
     times = timed(tokens)
+    if "alone" in part.words and not named:
+        return []  # "that alone is 2s": one piece of the time, not the budget
     if not times and _SUB_SECOND.search(part.text) and (named or focus or others <= 4):
         return [Found(Step.LATENCY, 1000.0, part.start, part.end, True)]
     for ms, i, after in times:

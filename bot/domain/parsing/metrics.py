@@ -322,7 +322,8 @@ _ERROR_WORDS = vocab(
     "wrong errors error mistakes mistake incorrect hallucinations accurate accuracy"
 )
 _LATENCY_WORDS = vocab(
-    "latency p95 wait waits waiting respond responds takes load loads percentile 95th th"
+    "latency p95 wait waits waiting respond responds takes load loads percentile 95th th "
+    "p99 p90 p50 p999 mean average median"
 )
 _SHORT_TIMES = vocab(
     "s sec secs second seconds ms millisecond milliseconds min mins minute minutes"

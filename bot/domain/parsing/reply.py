@@ -22,8 +22,20 @@ from bot.domain.parsing import cost, fallback, impact, latency, metrics, rate, t
 from bot.domain.parsing.clauses import Part, Sentence, blank, sentences, split_part
 from bot.domain.parsing.edits import agrees, corrects, parse_edit_request
 from bot.domain.parsing.findings import Finding, FollowUp, Found
-from bot.domain.parsing.results import MAX_ANSWER_CHARS, Parsed, Unclear
-from bot.domain.parsing.tokens import content_words, normalize, words
+from bot.domain.parsing.results import COST as COST_ASK
+from bot.domain.parsing.results import FALLBACK as FALLBACK_ASK
+from bot.domain.parsing.results import (
+    IMPACT,
+    MAX_ANSWER_CHARS,
+    METRICS,
+    RATE,
+    Parsed,
+    Unclear,
+    unclear,
+)
+from bot.domain.parsing.results import LATENCY as LATENCY_ASK
+from bot.domain.parsing.results import TRADEOFF as TRADEOFF_ASK
+from bot.domain.parsing.tokens import content_words, normalize, quote, words
 from bot.domain.said import Markup, Said
 from bot.domain.steps import Step
 from bot.domain.targets import Fallback, FallbackKind, SuccessMetric, TradeoffPriority
@@ -93,6 +105,22 @@ _VAGUE = {
     Step.TRADEOFF: r"\b(?:both|either|depends|neither|equally|no preference|latency|cost|speed)\b",
     Step.SUCCESS_METRICS: r"\b(?:at least|at most|more than|less than|increase|reduce)\b",
 }
+
+
+# "whatever the industry does", "the usual", "you tell me": an answer that hands the choice
+# to someone else gets a line asking for the team's own, and the item stays open
+_LEFT_TO_OTHERS = re.compile(
+    r"\b(?:whatever (?:the industry|everyone|everybody|others|other teams|competitors|is normal"
+    r"|is standard|is typical|is usual|is reasonable|makes sense|you think|you recommend"
+    r"|you suggest)|industry (?:standard|norm|average|benchmark)s?|the usual|best practice"
+    r"|you tell me|you decide|your call|up to you|(?:same as|like) (?:everyone|everybody|others"
+    r"|competitors|the competition|the industry)|what(?:ever)? "
+    r"(?:others|other teams|competitors) (?:do|use)|(?:the )?standard (?:one|number|value)"
+    r"|(?:something|anything) reasonable|a reasonable (?:number|amount|value))\b"
+)
+_ASKS = {Step.ERROR_RATE: RATE, Step.ERROR_IMPACT: IMPACT, Step.FALLBACK: FALLBACK_ASK}
+_ASKS |= {Step.SUCCESS_METRICS: METRICS, Step.LATENCY: LATENCY_ASK, Step.COST: COST_ASK}
+_ASKS |= {Step.TRADEOFF: TRADEOFF_ASK}
 
 
 def read_reply(said: Said, context: Context) -> Reading:
@@ -495,6 +523,11 @@ def _focused(rest: str, context: Context) -> tuple[list[Fact], list[FollowUp]]:
     whole reply, with its own rules."""
     step = context.focus
     assert step is not None
+    if _LEFT_TO_OTHERS.search(normalize(rest)):
+        lead = f'"{quote(rest)}" leaves it to others, and a test run checks your own number.'
+        if step in (Step.ERROR_IMPACT, Step.FALLBACK, Step.TRADEOFF):
+            lead = f'"{quote(rest)}" leaves it to others; this one is your team\'s call.'
+        return [], [FollowUp(step, unclear(_ASKS[step], lead).reply)]
     if step is Step.ERROR_IMPACT:
         one_word = len(rest.split()) == 1 and impact.consequence(rest)  # "churn", "refunds"
         if impact.about_cost(rest) and (len(rest.split()) >= 2 or one_word):

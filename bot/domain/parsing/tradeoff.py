@@ -44,6 +44,13 @@ _TEMPLATES: list[tuple[str, int, bool]] = [
         _GIVE,
         False,
     ),
+    # "latency basically doesn't matter"
+    (
+        r"{T} (?:basically |really |honestly |kind of |just )?(?:does not|do not) (?:really )?"
+        r"matter",
+        _GIVE,
+        False,
+    ),
     # "cost is the one we'd bend on", "latency is the one that can stretch"
     (
         r"{T} (?:is|are|'s) the one (?:that |which |we'd |we would |we will |we'll |we can "

@@ -280,6 +280,17 @@ def snapshot(session: Session, row: OutboxMessage) -> Outgoing | Waiting | Refus
             if report is None or report.status == ReportStatus.FAILED:
                 return Refused(row.id, row.channel_id, "report_not_posted", permanent=True)
             return Waiting(row.id, "report_pending")
+    elif row.kind == OutboxKind.UPDATE and row.in_feature_thread and row.feature_id is not None:
+        # an edit of the feature's summary queued while that summary was being posted: its ts
+        # is known once the post is recorded
+        feature = session.get(Feature, row.feature_id)
+        shown_id = feature.summary_outbox_id if feature is not None else None
+        shown = session.get(OutboxMessage, shown_id) if shown_id is not None else None
+        if shown is None or shown.status == OutboxStatus.FAILED:
+            return Refused(row.id, row.channel_id, "summary_not_posted", permanent=True)
+        if not shown.ts:
+            return Waiting(row.id, "summary_pending")
+        thread_ts = shown.ts
     elif row.in_feature_thread and row.feature_id is not None:
         feature = session.get(Feature, row.feature_id)
         thread_ts = feature.thread_ts if feature else None

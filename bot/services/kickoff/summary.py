@@ -68,7 +68,11 @@ def show(
             blocks=blocks,
         )
         return False
-    # None yet, or one being sent right now (its ts is a moment away): a new message.
+    if row is not None and row.status == OutboxStatus.SENDING:
+        # being posted right now (its ts is a moment away): edit it once it is there
+        outbox.update_summary(session, clock, feature, text, blocks)
+        return False
+    # None yet: a new message.
     posted = outbox.say(session, clock, feature, text, blocks)
     session.flush()
     feature.summary_outbox_id = posted.id

@@ -6,10 +6,12 @@ share the claim, its fence and the giving up; apart, each would need the other's
 Acknowledged work is never lost, and none is done twice:
 
 - A message event or slash command is handled in ONE transaction that also marks it done. A
-  crash rolls all of it back and the item is pending again. What is slow (a download, a model
-  call) the handler does not do: it stores a job, in that same transaction. So an event is done
-  exactly when its jobs exist, and Slack's retry of it, refused as a duplicate at the ack, loses
-  nothing.
+  crash rolls all of it back and the item is pending again. No Slack call happens inside it:
+  a membership lookup that is not cached rolls it back, is asked with none open, and the item
+  is handled again with the answer (or Slack's failure to give one). What is slow (a download,
+  a model call) the handler does not do: it stores a job, in that same transaction. So an event
+  is done exactly when its jobs exist, and Slack's retry of it, refused as a duplicate at the
+  ack, loses nothing.
 - A job's claim is committed first (a lease, renewed while the work runs); its slow part runs
   on the background pool with no transaction open; its result is stored in the transaction that
   marks it done. That last step is fenced by the claim's number: a job whose lease another
@@ -36,7 +38,8 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.errors import NotReadyYet, UserFacingError
-from bot.services import inbox, outbox
+from bot.services import access, inbox, outbox
+from bot.services.access import LookupNeeded
 from bot.services.outbox import ReplyTarget
 from bot.store.models import InboxMessage
 from bot.store.queue import claim_heads
@@ -50,6 +53,7 @@ LEASE = timedelta(seconds=60)
 JOB_LEASE = timedelta(seconds=30)
 JOB_RENEW_SECONDS = 10.0
 MAX_ATTEMPTS = 5
+LOOKUPS_PER_ITEM = 4  # membership lookups made outside the transaction for one item
 # Waiting for something a moment away (bot.errors.NotReadyYet) is given up only this late.
 NOT_READY_FOR = timedelta(minutes=30)
 # Handles one message event or slash command in the given session.
@@ -135,7 +139,17 @@ class InboxWorker:
 
     def _yield_then_process(self) -> bool:
         self.deps.gate.wait_quiet()
-        return self._process_next()
+        failed = None
+        for _ in range(LOOKUPS_PER_ITEM):
+            try:
+                with access.lookups_deferred(failed):
+                    return self._process_next()
+            except LookupNeeded as needed:
+                # Rolled back. Ask Slack with no transaction open, then handle the item again
+                # with the answer cached (a check may need two: is it private, who is in it),
+                # or with Slack's failure to say, which the check treats as it always does.
+                failed = needed.ask(self.deps.directory)
+        return self._process_next()  # a handler needing still more lookups asks them itself
 
     # --- events and slash commands: one transaction -----------------------------------------
     def _process_next(self) -> bool:
@@ -173,6 +187,8 @@ class InboxWorker:
             assert row_id is not None
             self._settle_with_reply(row_id, exc.message)
             return True
+        except LookupNeeded:
+            raise  # not a failure: a Slack call to make outside the transaction (above)
         except Exception as exc:
             if row_id is None:
                 raise

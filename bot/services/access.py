@@ -18,7 +18,9 @@ so and that nothing was done, and listings leave such features out and say how m
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -53,6 +55,50 @@ class Directory(Protocol):
     def is_private(self, team_id: str, channel_id: str) -> bool: ...
 
     def is_member(self, team_id: str, channel_id: str, user_id: str) -> bool: ...
+
+
+class LookupNeeded(Exception):
+    """Raised by the directory, instead of asking Slack, while lookups are deferred: a
+    transaction is open (the inbox worker's), and no Slack call may happen inside one. The
+    worker rolls back, asks (`ask`) with none open, and handles the item again with the
+    answer cached, or with Slack's failure to say, which `require` then treats as ever."""
+
+    def __init__(self, team_id: str, channel_id: str, user_id: str | None) -> None:
+        super().__init__(f"{team_id}/{channel_id}/{user_id or '-'}")
+        self.team_id, self.channel_id, self.user_id = team_id, channel_id, user_id
+
+    def ask(self, directory: Directory) -> DirectoryUnavailable | None:
+        """Ask Slack now, so the answer is cached; Slack's failure to say, if it failed."""
+        try:
+            directory.is_private(self.team_id, self.channel_id)
+            if self.user_id is not None:
+                directory.is_member(self.team_id, self.channel_id, self.user_id)
+        except DirectoryUnavailable as failed:
+            return failed
+        return None
+
+
+_deferring = threading.local()
+
+
+@contextmanager
+def lookups_deferred(failed: DirectoryUnavailable | None = None) -> Iterator[None]:
+    """Inside (this thread only), a lookup the directory has not cached raises LookupNeeded,
+    or `failed` (what Slack said when it was just asked outside) instead of asking again."""
+    _deferring.state = failed if failed is not None else True
+    try:
+        yield
+    finally:
+        _deferring.state = None
+
+
+def before_slack_lookup(team_id: str, channel_id: str, user_id: str | None) -> None:
+    """The directory calls this before it asks Slack: raises while lookups are deferred."""
+    state = getattr(_deferring, "state", None)
+    if isinstance(state, DirectoryUnavailable):
+        raise state
+    if state:
+        raise LookupNeeded(team_id, channel_id, user_id)
 
 
 # Slack's answers that will not change by asking again soon.

@@ -9,7 +9,8 @@ from a channel loses access within that time. Someone *not* on a kept list is as
 (who just joined can act at once), at most once per RECHECK_SECONDS per person and channel, so
 an outsider pressing away costs few lookups. Failures are not cached and not retried here:
 slash commands and clicks wait for this before their ack, so one short try, and then the
-access service refuses with the reason (fail closed).
+access service refuses with the reason (fail closed). While lookups are deferred (the inbox
+worker's transaction is open), a lookup that is not cached raises (access.LookupNeeded).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.services.access import DirectoryUnavailable
+from bot.services.access import DirectoryUnavailable, before_slack_lookup
 
 CACHE_SECONDS = 60.0
 RECHECK_SECONDS = 2.0
@@ -52,6 +53,7 @@ class SlackDirectory:
         cached = self._fresh(self._private, key)
         if cached is not None:
             return cached
+        before_slack_lookup(team_id, channel_id, None)
         answer = self._call(team_id, channel_id, "conversations_info", channel=channel_id)
         channel = answer.get("channel") or {}
         private = bool(channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim"))
@@ -68,6 +70,7 @@ class SlackDirectory:
             missed = self._misses.get((team_id, channel_id, user_id))
         if kept is not None and missed is not None and time.monotonic() - missed <= RECHECK_SECONDS:
             return False  # asked Slack a moment ago: still not in
+        before_slack_lookup(team_id, channel_id, user_id)
         found = user_id in self.members(team_id, channel_id)
         if not found:
             with self._lock:

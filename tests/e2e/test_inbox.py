@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from bot.clock import ManualClock
 from bot.store.models import Answer, Feature, InboxMessage, OutboxMessage
@@ -61,3 +63,55 @@ def test_reply_racing_the_kickoff_thread_is_retried_not_dropped(
     wait_inbox(bot, "done")
     with bot.session() as session:
         assert [a.text for a in session.scalars(select(Answer))] == ["10%"]
+
+
+LOOKUP_SECONDS = 1.0  # how long the stand-in takes to say who is in the channel
+
+
+def write_lock_free(database_url: str) -> bool:
+    """Could another connection write now? False while a transaction of the bot holds the
+    write lock (SQLite) or sits idle in a transaction for more than a moment (PostgreSQL)."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA busy_timeout = 200")
+                try:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                except OperationalError:
+                    return False
+                connection.exec_driver_sql("ROLLBACK")
+                return True
+            held = connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state LIKE 'idle in transaction%' "
+                    "AND now() - state_change > interval '200 milliseconds'"
+                )
+            )
+            return held == 0
+    finally:
+        engine.dispose()
+
+
+def test_no_slack_call_inside_the_inbox_transaction(bot: BotUnderTest, database_url: str) -> None:
+    """An answer in a kickoff thread needs to know its author is in the channel; the lookup,
+    slow here, happens while no transaction of the inbox worker is open (before, the claim's
+    transaction held SQLite's write lock, or a PostgreSQL row lock, for all of it)."""
+    reply = bot.driver.command("/kickoff", "Looked up", user_id="U0PM", channel_id="C0LOOKUP")
+    assert reply.status == 200
+    bot.settle()
+    with bot.session() as session:
+        feature = session.scalars(select(Feature).where(Feature.name == "Looked up")).one()
+    assert feature.thread_ts is not None
+    asked_before = len(bot.slack.calls_to("conversations.members"))
+    bot.slack.delay("conversations.members", LOOKUP_SECONDS)
+    answer = bot.driver.message("C0LOOKUP", "10%", user="U0PM", thread_ts=feature.thread_ts)
+    assert answer.status == 200
+    time.sleep(0.5)  # the worker has taken the answer and is waiting for Slack
+    assert write_lock_free(bot.runtime.settings.DATABASE_URL)
+    bot.settle(timeout=20)
+    assert len(bot.slack.calls_to("conversations.members")) > asked_before  # it did ask
+    with bot.session() as session:
+        stored = session.scalars(select(Answer).where(Answer.feature_id == feature.id)).all()
+    assert stored, "the answer was handled once the lookup came back"

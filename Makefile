@@ -23,8 +23,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy
 
+# Two workers, each with its own PostgreSQL and stand-ins (tests/support/postgres.py picks a free port).
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 bench: $(STAMP)
 	$(BIN)/python bench/ack.py

@@ -22,8 +22,11 @@ from tests.support.serve import ServeProcess
 def children(pid: int) -> set[int]:
     found: set[int] = set()
     for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as file:
-            found.update(int(child) for child in file.read().split())
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as file:
+                found.update(int(child) for child in file.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a thread that ended after the listing
     return found
 
 

@@ -1,5 +1,6 @@
 """The outbox worker's loop: claims what is due, in order per channel and paced, hands each row
 to a sender thread, and records every answer as it comes back.
+(Just over 300 lines: claiming, pacing and recording share the lease rules.)
 
 Rows are claimed with a lease (status "sending" until a deadline), so several replicas can share
 one PostgreSQL outbox and a crashed worker's rows are picked up again after the lease. Each

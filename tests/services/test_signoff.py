@@ -20,19 +20,11 @@ from bot.services.kickoff import changes, current_version, signoff
 from bot.services.kickoff.outcomes import Agreed, Clarify, Proposed, Signed, Stale, Withdrawn
 from bot.store.db import SessionFactory, make_engine, make_session_factory, upgrade
 from bot.store.models import Feature, TargetVersion
+from tests.support.agreement import TARGETS
 from tests.support.rows import feature_row
 
 PM, ENG, OTHER = "U0PM", "U0ENG", "U0OTHER"
-VALUES = {
-    "max_error_rate": 0.1,
-    "error_impact": "a refund",
-    "fallback": {"kind": "say_unsure", "detail": ""},
-    "success_metrics": [{"name": "CSAT", "target": 4.0, "direction": "at_least", "unit": ""}],
-    "max_latency_p95_ms": 2000.0,
-    "max_cost_per_query_usd": 0.01,
-    "tradeoff_priority": "cost_gives",
-}
-SHOWN = fingerprint(Targets.model_validate(VALUES))
+SHOWN = fingerprint(Targets.model_validate(TARGETS))
 
 
 @pytest.fixture
@@ -53,7 +45,7 @@ def in_review(factory: SessionFactory) -> int:
     with factory() as session:
         feature = feature_row(now)
         feature.target_versions.append(
-            TargetVersion(version=1, status="draft", values_json=dict(VALUES), created_at=now)
+            TargetVersion(version=1, status="draft", values_json=dict(TARGETS), created_at=now)
         )
         session.add(feature)
         session.commit()
@@ -89,7 +81,7 @@ def test_a_press_signs_only_the_values_it_showed(
 ) -> None:
     feature_id = in_review(factory)
     with factory() as session:
-        other = fingerprint(Targets.model_validate(VALUES | {"max_error_rate": 0.5}))
+        other = fingerprint(Targets.model_validate(TARGETS | {"max_error_rate": 0.5}))
         stale = sign(session, clock, feature_id, PM, Role.PM, shown=other)
         assert isinstance(stale, Stale) and stale.targets.max_error_rate == 0.1
         assert feature_in(session, feature_id).target_versions[0].signoffs == []

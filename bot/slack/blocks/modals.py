@@ -8,7 +8,9 @@ from bot.domain import checklist
 from bot.domain.checklist import Step
 from bot.domain.mrkdwn import clip
 from bot.ids import Block, View
+from bot.services.kickoff import agreed_version
 from bot.slack.wire import EditForm, NoteForm
+from bot.store.models import Feature
 
 
 def _text_input(
@@ -28,7 +30,10 @@ def _text_input(
     }
 
 
-def edit_answer(feature_id: int, step: Step, need_reason: bool) -> dict[str, Any]:
+def edit_answer(feature: Feature, step: Step) -> dict[str, Any]:
+    """The form to change one answer; after agreement a change needs a reason."""
+    need_reason = agreed_version(feature) is not None
+    feature_id = feature.id
     blocks = [
         {
             "type": "section",

@@ -135,8 +135,7 @@ def register(app: App, deps: Deps) -> None:
         work = work_of(context)
         session = work.session
         feature = _feature(session, deps, body, str(pressed.feature))
-        agreed = kickoff.agreed_version(feature) is not None  # a change needs a reason
-        view = modals.edit_answer(feature.id, pressed.step, need_reason=agreed)
+        view = modals.edit_answer(feature, pressed.step)
         work.commit()  # never call Slack inside the transaction
         client.views_open(trigger_id=body["trigger_id"], view=view)
 

@@ -17,7 +17,7 @@ from bot.domain.options import OPTION_NAMES, Option
 from bot.errors import BadInput, UserFacingError
 from bot.ids import Action, Block, View
 from bot.jobs.reports import queue_report
-from bot.services import decisions, kickoff, outbox
+from bot.services import decisions, outbox
 from bot.services.access import Need
 from bot.slack.blocks import modals
 from bot.slack.blocks import report as report_blocks
@@ -69,8 +69,7 @@ def register(app: App, deps: Deps) -> None:
         )
         if option is Option.REVISIT_TARGET:
             # The kickoff's own change flow: a new version that needs both sign-offs.
-            agreed = kickoff.agreed_version(feature) is not None  # a change needs a reason
-            view = modals.edit_answer(feature.id, step or Step.ERROR_RATE, need_reason=agreed)
+            view = modals.edit_answer(feature, step or Step.ERROR_RATE)
             work.commit()  # stored before we call Slack, never inside the transaction
             client.views_open(trigger_id=body["trigger_id"], view=view)
         elif created:

@@ -4,7 +4,6 @@ changing agreed targets."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -18,21 +17,13 @@ from bot.domain.targets import Role, Targets
 from bot.errors import Conflict, Forbidden
 from bot.services.kickoff import changes, current_version, signoff
 from bot.services.kickoff.outcomes import Agreed, Clarify, Proposed, Signed, Stale, Withdrawn
-from bot.store.db import SessionFactory, make_engine, make_session_factory, upgrade
+from bot.store.db import SessionFactory
 from bot.store.models import Feature, TargetVersion
 from tests.support.agreement import TARGETS
 from tests.support.rows import feature_row
 
 PM, ENG, OTHER = "U0PM", "U0ENG", "U0OTHER"
 SHOWN = fingerprint(Targets.model_validate(TARGETS))
-
-
-@pytest.fixture
-def factory(database_url: str) -> Iterator[SessionFactory]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

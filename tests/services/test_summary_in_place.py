@@ -4,7 +4,6 @@ for its ts; once posted it is edited in place. Never a second copy."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -12,20 +11,12 @@ from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from bot.services.kickoff import summary
-from bot.store.db import SessionFactory, make_engine, make_session_factory, upgrade
+from bot.store.db import SessionFactory
 from bot.store.models import Feature, OutboxMessage
 from bot.store.states import OutboxKind, OutboxStatus
 from tests.support.rows import feature_row
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "summary"}}]
-
-
-@pytest.fixture
-def factory(database_url: str) -> Iterator[SessionFactory]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def posts(factory: SessionFactory) -> int:

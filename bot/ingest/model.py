@@ -132,7 +132,16 @@ class Format(StrEnum):
 
 
 class IngestError(BadInput):
-    """A file we cannot read; `message` is one line naming the line, field or byte position."""
+    """A file we cannot read; `message` is one line naming the line, field or byte position.
+    A field name or value quoted from the file may hold newlines or control characters: they
+    are shown escaped, so the message stays one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("".join(_one_line(ch) for ch in message))
+
+
+def _one_line(ch: str) -> str:
+    return ch if ch.isprintable() else ascii(ch)[1:-1]
 
 
 def clip(text: str | None) -> str | None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.ingest import Format, IngestError, read_cases
@@ -100,6 +100,7 @@ FIELDS = st.sampled_from(
 
 
 @given(rows=st.lists(st.dictionaries(FIELDS, JSONISH, max_size=6), max_size=5))
+@example(rows=[{"id": None, "checks": {"\n": None}}])  # a check named with a newline
 @settings(max_examples=200, deadline=None)
 def test_arbitrary_jsonl_rows(rows: list[dict[str, Any]]) -> None:
     data = "\n".join(json.dumps(row) for row in rows).encode()

@@ -26,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import cgroups  # noqa: E402
 from bench.ack_report import APPS, FLOORS, table, verdicts, write_doc_section  # noqa: E402
 from bench.common import (  # noqa: E402
     BOT_TOKEN,
@@ -210,9 +211,13 @@ def measure(
     commands["ours"] = [PYTHON, *GROUNDLINE_SERVE]
     started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     before = machine()
+    groups = {name: cgroups.new_group(name) for name in commands}
     with ExitStack() as running:
+        running.callback(lambda: [cgroups.remove(g) for g in groups.values() if g is not None])
         children = {
-            name: running.enter_context(process(command, env, workdir, workdir / f"{name}.log"))
+            name: running.enter_context(
+                process(command, env, workdir, workdir / f"{name}.log", groups[name])
+            )
             for name, command in commands.items()
         }
         for name in ports:
@@ -234,6 +239,11 @@ def measure(
             "floor_idle_pss_mb": round(tree_pss_mb(pids["floor"]), 1),
             "floor_waitress_idle_rss_mb": round(rss_mb(pids["floor_waitress"]), 1),
             "floor_waitress_idle_pss_mb": round(pss_mb(pids["floor_waitress"]), 1),
+            # What a container's memory limit would count (None where no cgroup could be made).
+            "idle_cgroup_mb": {
+                name: None if group is None else cgroups.charged_mb(group)
+                for name, group in groups.items()
+            },
         }
         levels = [level(ports, pids, concurrency, budget, workdir) for concurrency in LEVELS]
         memory["ours_rss_after_load_mb"] = round(tree_rss_mb(pids["ours"]), 1)

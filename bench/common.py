@@ -14,10 +14,12 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench import cgroups
 from bot.localslack.signing import sign
 
 SIGNING_SECRET = "bench-signing-secret"
@@ -153,11 +155,20 @@ def tree_cpu_seconds(pid: int) -> float:
 
 @contextmanager
 def process(
-    args: list[str], env: dict[str, str], cwd: Path, log: Path
+    args: list[str], env: dict[str, str], cwd: Path, log: Path, cgroup: Path | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process for the length of the block; in a memory cgroup of its own if given
+    (bench/cgroups.py), so everything it forks is charged there."""
     # A file, not a pipe: an unread pipe fills up under waitress's queue warnings and blocks.
     with log.open("wb") as sink:
-        child = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=sink)
+        child = subprocess.Popen(
+            args,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            preexec_fn=None if cgroup is None else partial(cgroups.enter, cgroup),
+        )
     try:
         yield child
     finally:

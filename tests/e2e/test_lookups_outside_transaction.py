@@ -136,9 +136,7 @@ def test_a_cold_membership_lookup_holds_no_transaction(
     try:
         assert no_transaction_during_lookup(bot, database_url)
         # Meanwhile the PM writes to the same feature, and is not kept waiting.
-        steer = bot.driver.command(
-            "/align", f"listen {SLUG} on", user_id=PM, channel_id=CHANNEL
-        )
+        steer = bot.driver.command("/align", f"listen {SLUG} on", user_id=PM, channel_id=CHANNEL)
         assert steer.status == 200 and "Listening is on" in steer.json()["text"]
         assert sender.is_alive(), "the first request finished before Slack answered it"
         assert listening(bot)  # committed while the first request still waits on Slack

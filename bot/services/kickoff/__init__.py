@@ -43,8 +43,16 @@ def read_kickoff_text(said: Said) -> tuple[str, list[str]]:
         raise BadInput("Which feature is this kickoff for? " + USAGE)
     if len(name) > MAX_NAME_CHARS:
         raise BadInput(f"Please keep the feature name under {MAX_NAME_CHARS} characters. {USAGE}")
-    if not slugify(name):
+    slug = slugify(name)
+    if not slug:
         raise BadInput("The feature name needs at least one letter or digit. " + USAGE)
+    if slug.isdigit():
+        # A feature is named by its id or its slug (`groundline ingest --feature 2`); a slug of
+        # only digits would be read as another feature's id, and its numbers stored there.
+        raise BadInput(
+            "A feature name of only digits would read as another feature's number; add a "
+            f"word, e.g. `/kickoff Search {slug}`. " + USAGE
+        )
     if len(mentions) > 1 and mentions[0] == mentions[1]:
         raise BadInput("The PM and the engineer need to be two different people. " + USAGE)
     return name, mentions

@@ -69,7 +69,9 @@ def test_a_name_of_only_digits_is_refused_so_it_cannot_stand_for_another_feature
             "2026 roadmap",
         ]
     # So `--feature 2` can only mean feature id 2, and its run lands there.
-    stored = run_cli(bot, "ingest", str(EVAL_FIXTURES / "real" / "promptfoo.json"), "--feature", "2")
+    stored = run_cli(
+        bot, "ingest", str(EVAL_FIXTURES / "real" / "promptfoo.json"), "--feature", "2"
+    )
     assert stored.returncode == 0, stored.stderr
     with bot.session() as session:
         run = session.scalars(select(EvalRun)).one()

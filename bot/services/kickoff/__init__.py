@@ -7,6 +7,7 @@ an outcome from `outcomes` that the Slack layer renders and queues in the same t
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -31,7 +32,15 @@ USAGE = (
 
 
 def slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """ "Support answers" → "support-answers". A name with no Latin letter or digit keeps its
+    own script's letters, digits and marks ("תשובות תמיכה" → "תשובות-תמיכה"), rather than having
+    no slug at all; Latin names keep the slugs they always had."""
+    lowered = name.lower()
+    ascii_slug = re.sub(r"[^a-z0-9]+", "-", lowered).strip("-")
+    if ascii_slug:
+        return ascii_slug
+    kept = "".join(c if unicodedata.category(c)[0] in "LNM" else " " for c in lowered)
+    return "-".join(kept.split())
 
 
 def read_kickoff_text(said: Said) -> tuple[str, list[str]]:

@@ -49,7 +49,10 @@ def _error(start_response: StartResponse, error: ApiError) -> list[bytes]:
 def _feature_key(path: str) -> str:
     if not path.startswith(PREFIX) or not path.endswith(SUFFIX):
         raise ApiError("404 Not Found", "not_found", "No such endpoint.")
-    key = unquote(path[len(PREFIX) : -len(SUFFIX)])
+    # WSGI hands the path over as latin-1 code points of the raw bytes (PEP 3333); URLs are
+    # UTF-8, so a slug in another script ("サポート回答") is decoded back from those bytes.
+    raw = path[len(PREFIX) : -len(SUFFIX)]
+    key = unquote(raw.encode("latin-1", errors="replace").decode("utf-8", errors="replace"))
     if not key or "/" in key:
         raise ApiError("404 Not Found", "not_found", "No such endpoint.")
     return key

@@ -21,13 +21,16 @@ from bot.jobs import reading as reading_job
 from bot.services import access, inbox, kickoff, outbox
 from bot.services.access import Need
 from bot.services.kickoff import answers, changes, signoff, summary
+from bot.services.kickoff import revisions as revisions_service
 from bot.services.kickoff.outcomes import Clarify, Noted, Stale
+from bot.slack import revisions
 from bot.slack import text as slack_text
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
-from bot.slack.kickoff_replies import say, stale_press
+from bot.slack.kickoff_replies import asked_by, say, stale_press
 from bot.slack.lookup import clicked_feature
 from bot.slack.middleware import work_of
+from bot.slack.revisions import Revision
 from bot.slack.wire import (
     ChoiceValue,
     EditForm,
@@ -80,7 +83,7 @@ def register(app: App, deps: Deps) -> None:
         feature = _feature(session, deps, body, feature_id)
         outcome = answers.choose(session, deps.clock, feature, body["user"]["id"], step, value)
         if outcome is not None:
-            say(session, deps, outcome)
+            say(session, deps, outcome, asked_by(body, feature))
 
     @app.action(re.compile(f"^({Action.SIGN_PM.value}|{Action.SIGN_ENGINEER.value})$"))
     def sign(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
@@ -107,7 +110,7 @@ def register(app: App, deps: Deps) -> None:
             return
         if ts is not None:  # the summary pressed is the one to update
             summary.adopt(session, feature, ts)
-        say(session, deps, outcome)
+        say(session, deps, outcome, asked_by(body, feature))
 
     @app.action(Action.WITHDRAW_CHANGE.value)
     def withdraw(
@@ -120,7 +123,8 @@ def register(app: App, deps: Deps) -> None:
         feature = _feature(session, deps, body, str(pressed.feature))
         if kickoff.current_version(feature).version != pressed.version:
             raise Conflict("That proposal is no longer the open one; see the newest summary.")
-        say(session, deps, changes.withdraw(session, deps.clock, feature, body["user"]["id"]))
+        withdrawn = changes.withdraw(session, deps.clock, feature, body["user"]["id"])
+        say(session, deps, withdrawn, asked_by(body, feature))
 
     @app.action(re.compile(f"^{Action.EDIT_ANSWER.value}:"))
     def edit(
@@ -135,7 +139,7 @@ def register(app: App, deps: Deps) -> None:
         work = work_of(context)
         session = work.session
         feature = _feature(session, deps, body, str(pressed.feature))
-        view = modals.edit_answer(feature, pressed.step)
+        view = modals.edit_answer(feature, pressed.step, body.get("response_url"))
         work.commit()  # never call Slack inside the transaction
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -170,7 +174,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={field: _plain(outcome.text)})
             work.rollback()
             return
-        say(session, deps, outcome)
+        say(session, deps, outcome, asked_by(body, feature, form.reply_to))
         ack()
 
     @app.action(re.compile(f"^({Action.CONFIRM_READING.value}|{Action.REJECT_READING.value})$"))
@@ -186,7 +190,7 @@ def register(app: App, deps: Deps) -> None:
         )
         outcome = answers.confirm_reading(session, deps.clock, feature, body["user"]["id"], accept)
         if outcome is not None:
-            say(session, deps, outcome)
+            say(session, deps, outcome, asked_by(body, feature))
 
 
 def _plain(message: str) -> str:
@@ -200,7 +204,10 @@ def _feature(session: Session, deps: Deps, body: dict[str, Any], feature_id: str
 
 
 def worth_keeping(event: dict[str, Any]) -> bool:
-    """A person's message that is a kickoff answer, a file drop or a possible claim."""
+    """A person's message that is a kickoff answer, a file drop or a possible claim, or a
+    thread reply of theirs edited or deleted."""
+    if event.get("subtype") in (revisions.CHANGED, revisions.DELETED):
+        return revisions.revision_of(event) is not None
     if event.get("bot_id") or event.get("subtype") not in HUMAN_SUBTYPES or not event.get("user"):
         return False
     is_reply = bool(event.get("thread_ts")) and event.get("thread_ts") != event.get("ts")
@@ -275,3 +282,23 @@ def answer(deps: Deps, session: Session, feature: Feature, body: dict[str, Any])
         # Part of the reply was placed; the model may read the rest for the items still open.
         step = checklist.Step(feature.stage)
         reading_job.queue(deps, session, feature, event, outcome.unplaced, step, "")
+
+
+def revised(deps: Deps, session: Session, body: dict[str, Any], revision: Revision) -> None:
+    """After the ack: a reply in a kickoff thread edited or deleted. What was noted from it
+    stands and the thread is told; an edited reply that gave nothing is read as edited."""
+    team_id = str(body.get("team_id") or "")
+    feature = kickoff.find_by_thread(session, team_id, revision.channel, revision.thread_ts)
+    if feature is None:
+        return
+    access.require_after_ack(deps.directory, feature, revision.user, Need.ACT, KICKOFF_GONE)
+    deleted = revision.now is None
+    outcome = revisions_service.revised(
+        session, feature, revision.user, revision.before, deleted=deleted
+    )
+    if outcome is not None:
+        say(session, deps, outcome)
+    elif revision.now is not None:
+        answer(
+            deps, session, feature, {**body, "event": {**revision.now, "channel": revision.channel}}
+        )

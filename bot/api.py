@@ -1,8 +1,9 @@
 """The upload API: `POST /api/v1/features/{feature}/eval-runs` with a per-feature bearer token.
 
 The body is the eval file itself. Oversized bodies are refused from Content-Length before a
-byte is read; the rest is streamed to a spooled temporary file (memory, then disk) and ingested
-in one transaction, so a bad file stores nothing.
+byte is read (a chunked body without one, once it passes the limit); the rest is streamed to a
+spooled temporary file (memory, then disk) and ingested in one transaction, so a bad file stores
+nothing.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ def _error(start_response: StartResponse, error: ApiError) -> list[bytes]:
 def _feature_key(path: str) -> str:
     if not path.startswith(PREFIX) or not path.endswith(SUFFIX):
         raise ApiError("404 Not Found", "not_found", "No such endpoint.")
-    key = unquote(path[len(PREFIX) : -len(SUFFIX)])
+    # WSGI hands the path over as latin-1 code points of the raw bytes (PEP 3333); URLs are
+    # UTF-8, so a slug in another script ("サポート回答") is decoded back from those bytes.
+    raw = path[len(PREFIX) : -len(SUFFIX)]
+    key = unquote(raw.encode("latin-1", errors="replace").decode("utf-8", errors="replace"))
     if not key or "/" in key:
         raise ApiError("404 Not Found", "not_found", "No such endpoint.")
     return key
@@ -68,9 +72,14 @@ def _bearer(environ: Environ) -> str:
     return token.strip()
 
 
-def _content_length(environ: Environ) -> int:
+def _content_length(environ: Environ) -> int | None:
+    """The declared length, or None when the body comes in chunks with no Content-Length
+    (`curl -T -` from a pipe, a client streaming a generator): then it is read to its end."""
+    declared = str(environ.get("CONTENT_LENGTH") or "").strip()
+    if not declared:
+        return None
     try:
-        return max(0, int(environ.get("CONTENT_LENGTH") or 0))
+        return max(0, int(declared))
     except ValueError:
         raise ApiError(
             "400 Bad Request", "bad_request", "Content-Length is not a number."
@@ -85,18 +94,22 @@ def _too_large(limit: int) -> ApiError:
     )
 
 
-def _spool_body(environ: Environ, length: int) -> SpooledTemporaryFile[bytes]:
-    """Copy the body to a spooled file, reading no more than Content-Length promised."""
+def _spool_body(environ: Environ, length: int | None, limit: int) -> SpooledTemporaryFile[bytes]:
+    """Copy the body to a spooled file, reading no more than Content-Length promised, or, with
+    none, to its end and never more than one byte past the upload limit."""
     # Returned open: the caller closes it with `with`.
     spool: SpooledTemporaryFile[bytes] = SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
     source = environ["wsgi.input"]
-    remaining = length
+    remaining = limit + 1 if length is None else length
     while remaining > 0:
         chunk = source.read(min(READ_CHUNK, remaining))
         if not chunk:
             break
         spool.write(chunk)
         remaining -= len(chunk)
+    if length is None and remaining <= 0:
+        spool.close()
+        raise _too_large(limit)
     spool.seek(0)
     return spool
 
@@ -145,11 +158,11 @@ def _handle(deps: Deps, environ: Environ, start_response: StartResponse) -> list
             raise ApiError(
                 "401 Unauthorized", "unauthorized", "That upload token belongs to another feature."
             )
-        if length > limit:
+        if length is not None and length > limit:
             raise _too_large(limit)  # refused before reading the body
         query = _query(environ)
         idempotency_key = _idempotency_key(environ)
-        with _spool_body(environ, length) as body:
+        with _spool_body(environ, length, limit) as body:
             try:
                 upload = evals.Upload(
                     cast(BinaryIO, body),

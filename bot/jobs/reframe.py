@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.deps import Deps
+from bot.domain.mrkdwn import escape
 from bot.domain.reframe_wording import Situation
 from bot.jobs.inbox import Done
 from bot.services import inbox, outbox
@@ -64,9 +65,11 @@ def write(deps: Deps, payload: dict[str, Any]) -> Done:
         where = outbox.CHANNEL if job.thread_ts is None else job.thread_ts
         asked = None
         if job.response_url:  # if Slack refuses the reply, the asker hears it there
-            asked = outbox.ReplyTarget(
+            target = outbox.ReplyTarget(
                 job.team_id, job.channel_id, job.asked_by, response_url=job.response_url
             )
+            what = f"my reply with the numbers agreed for *{escape(feature.name)}*"
+            asked = outbox.Asked(target, what)
         key = job.dedup_key
         outbox.say(
             session, deps.clock, feature, text, blocks, where=where, dedup_key=key, asked=asked

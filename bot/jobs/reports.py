@@ -42,10 +42,12 @@ def render_report(
     return text, list(blocks)
 
 
-def queue_report(deps: Deps, feature_id: int, period: str) -> int | None:
+def queue_report(
+    deps: Deps, feature_id: int, period: str, asked: outbox.Asked | None = None
+) -> int | None:
     """Queue the report of `feature_id` for `period` (e.g. "2026-W48" or "manual:<uuid>").
     Returns the report id, or None when that period's report already exists (or the feature
-    is gone)."""
+    is gone). `asked`: the person who asked for it now, told if Slack refuses it for good."""
     key = report_key(feature_id, period)
     try:
         with deps.unit_of_work() as session:
@@ -76,6 +78,7 @@ def queue_report(deps: Deps, feature_id: int, period: str) -> int | None:
                 where=outbox.CHANNEL,
                 dedup_key=f"report:{key}",
                 report_id=report.id,
+                asked=asked,
             )
             report_service.queue_chart(session, deps.clock, feature, report)
             return report.id

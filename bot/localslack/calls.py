@@ -94,12 +94,43 @@ class Fault:
     channel: str | None = None  # only calls naming this channel (None: any call)
 
 
+class Hold:
+    """One call kept waiting, as a slow Slack would, until `release()` or `longest` seconds:
+    `arrived` is set once the bot is waiting on it, so a test can look around meanwhile."""
+
+    def __init__(self, method: str, longest: float) -> None:
+        self.method = method
+        self.longest = longest
+        self.arrived = threading.Event()
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def wait_here(self) -> None:
+        self.arrived.set()
+        self._released.wait(self.longest)
+
+
 class FaultPlan:
     """Faults queued per method ("*" matches any method); each fires `times` times."""
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
+        self._holds: list[Hold] = []
         self._lock = threading.Lock()
+
+    def add_hold(self, hold: Hold) -> None:
+        with self._lock:
+            self._holds.append(hold)
+
+    def take_hold(self, method: str) -> Hold | None:
+        with self._lock:
+            for hold in self._holds:
+                if hold.method == method:
+                    self._holds.remove(hold)
+                    return hold
+        return None
 
     def add(self, fault: Fault) -> None:
         with self._lock:
@@ -108,6 +139,9 @@ class FaultPlan:
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+            for hold in self._holds:
+                hold.release()
+            self._holds.clear()
 
     def take_delay(self, method: str) -> float:
         return sum(fault.delay for fault in self._take(method, delays=True))

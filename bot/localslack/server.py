@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from bot.localslack import spec
-from bot.localslack.calls import CallLog, CallPredicate, Fault, FaultPlan, RecordedCall
+from bot.localslack.calls import CallLog, CallPredicate, Fault, FaultPlan, Hold, RecordedCall
 from bot.localslack.handler import IncomingRequest, Reply, fault_reply, make_handler
 from bot.localslack.methods import ApiError, WebApi, decode_json_params
 from bot.localslack.socket_mode import SocketModeServer
@@ -160,6 +160,13 @@ class LocalSlack:
     def delay(self, method: str, seconds: float, times: int = 1) -> None:
         self.faults.add(Fault(method, times, delay=seconds))
 
+    def hold(self, method: str, longest: float = 1.5) -> Hold:
+        """Keep the next call to `method` waiting until the returned hold is released (at most
+        `longest` seconds, inside the bot's own timeout); its `arrived` is set meanwhile."""
+        held = Hold(method, longest)
+        self.faults.add_hold(held)
+        return held
+
     # --- workspace setup and inspection ---------------------------------------------------
     def add_user(
         self, user_id: str, name: str | None = None, tz: str = "UTC", real_name: str | None = None
@@ -300,6 +307,9 @@ class LocalSlack:
         pause = self.faults.take_delay(method)
         if pause:
             time.sleep(pause)
+        held = self.faults.take_hold(method)
+        if held is not None:
+            held.wait_here()
         violation = spec.check(method, params)
         if violation is None and method not in self.api.handlers:
             violation = spec.SpecViolation(method, "not implemented by LocalSlack", params)

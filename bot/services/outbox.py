@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, Final, Literal
 
@@ -59,6 +59,39 @@ class ReplyTarget:
         )
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A post a person asked for (by a slash command, a click or a form), and how to tell them
+    if Slack refuses it for good: through their request's response_url, in our words. `what`
+    names the post ("the report for *Support answers*", read as "I couldn't post … in #c");
+    `kept` says what is stored all the same ("Your choice is recorded.")."""
+
+    target: ReplyTarget
+    what: str
+    kept: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        body: dict[str, Any],
+        what: str,
+        kept: str = "",
+        *,
+        reply_to: str | None = None,
+        feature: Feature | None = None,
+    ) -> Asked | None:
+        """From the request's body; `reply_to` is the response_url to use instead (a form
+        has none of its own: it carries its opener's, and names no channel: the `feature`'s).
+        None without a response_url: nothing could tell them later."""
+        target = ReplyTarget.from_body(body)
+        if target is None and feature is not None:
+            target = ReplyTarget.from_body({**body, "channel_id": feature.channel_id})
+        response_url = reply_to or (target.response_url if target is not None else None)
+        if target is None or response_url is None:
+            return None
+        return cls(replace(target, response_url=response_url), what, kept)
+
+
 def _queue(session: Session, clock: Clock, **fields: Any) -> OutboxMessage:
     now = clock.now()
     row = OutboxMessage(
@@ -81,7 +114,7 @@ def post(
     in_feature_thread: bool = False,
     dedup_key: str | None = None,
     report_id: int | None = None,
-    asked: ReplyTarget | None = None,
+    asked: Asked | None = None,
 ) -> OutboxMessage:
     """A message in a channel, or in a thread (given, or the feature's kickoff thread).
     `asked`: the request it answers; if Slack refuses the message for good, the person who
@@ -99,8 +132,9 @@ def post(
         in_feature_thread=in_feature_thread,
         dedup_key=dedup_key[:200] if dedup_key else None,
         report_id=report_id,
-        user_id=asked.user_id if asked is not None else None,
-        response_url=asked.response_url if asked is not None else None,
+        user_id=asked.target.user_id if asked is not None else None,
+        response_url=asked.target.response_url if asked is not None else None,
+        asked_json={"what": asked.what, "kept": asked.kept} if asked is not None else None,
     )
 
 
@@ -114,7 +148,7 @@ def say(
     where: Where = KICKOFF_THREAD,
     dedup_key: str | None = None,
     report_id: int | None = None,
-    asked: ReplyTarget | None = None,
+    asked: Asked | None = None,
 ) -> OutboxMessage:
     """Say something about a feature where its people talk: in its kickoff thread (the
     default), at the top of its channel (`where=CHANNEL`) or in a thread of that channel

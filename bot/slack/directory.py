@@ -10,7 +10,9 @@ from a channel loses access within that time. Someone *not* on a kept list is as
 an outsider pressing away costs few lookups. Failures are not cached and not retried here:
 slash commands and clicks wait for this before their ack, so one short try, and then the
 access service refuses with the reason (fail closed). While lookups are deferred (the inbox
-worker's transaction is open), a lookup that is not cached raises (access.LookupNeeded).
+worker's transaction is open), a lookup that is not cached raises (access.LookupNeeded); during
+a command, click or event listener, it steps out of the request's transaction while Slack is
+asked (bot/unit_of_work.py, `no_transaction_open`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.services.access import DirectoryUnavailable, before_slack_lookup
+from bot.unit_of_work import no_transaction_open
 
 CACHE_SECONDS = 60.0
 RECHECK_SECONDS = 2.0
@@ -54,7 +57,8 @@ class SlackDirectory:
         if cached is not None:
             return cached
         before_slack_lookup(team_id, channel_id, None)
-        answer = self._call(team_id, channel_id, "conversations_info", channel=channel_id)
+        with no_transaction_open():
+            answer = self._call(team_id, channel_id, "conversations_info", channel=channel_id)
         channel = answer.get("channel") or {}
         private = bool(channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim"))
         with self._lock:
@@ -71,7 +75,8 @@ class SlackDirectory:
         if kept is not None and missed is not None and time.monotonic() - missed <= RECHECK_SECONDS:
             return False  # asked Slack a moment ago: still not in
         before_slack_lookup(team_id, channel_id, user_id)
-        found = user_id in self.members(team_id, channel_id)
+        with no_transaction_open():
+            found = user_id in self.members(team_id, channel_id)
         if not found:
             with self._lock:
                 if len(self._misses) >= MAX_MISSES:  # only a throttle: forgetting is safe

@@ -40,21 +40,23 @@ from bot.store.models import Feature
 Blocks = list[Block]
 
 
-def say(session: Session, deps: Deps, outcome: Outcome) -> None:
-    """Queue what an outcome means for the thread (and the channel, for changes)."""
+def say(session: Session, deps: Deps, outcome: Outcome, asked: outbox.Asked | None = None) -> None:
+    """Queue what an outcome means for the thread (and the channel, for changes). `asked`:
+    the click or form it answers (`asked_by`); its first post tells that person if Slack
+    refuses it for good (one telling: the posts after it go to the same channel)."""
     feature = outcome.feature
     version = kickoff.current_version(feature)
     match outcome:
         case Clarify(text=text, step=step):
             # Our reader quotes the person's words back: escaped like any user text.
-            _post(session, deps, feature, *kickoff_blocks.line(escape(text), step))
+            _post(session, deps, feature, *kickoff_blocks.line(escape(text), step), asked)
         case Explained(text=text):
-            _post(session, deps, feature, *kickoff_blocks.line(escape(text)))
+            _post(session, deps, feature, *kickoff_blocks.line(escape(text)), asked)
         case Noted() as noted:
             lines = _noted_lines(noted)
-            _next(session, deps, feature, noted.targets, lines, noted)
+            _next(session, deps, feature, noted.targets, lines, noted, asked)
         case Changed(changes=edits) as changed:
-            _next(session, deps, feature, changed.targets, [_changes_line(edits)], changed)
+            _next(session, deps, feature, changed.targets, [_changes_line(edits)], changed, asked)
         case Proposed(targets=targets, step=step, revises=revises):
             announcement = kickoff_blocks.change_announcement(
                 feature, version, step, targets, revises=revises
@@ -66,6 +68,7 @@ def say(session: Session, deps: Deps, outcome: Outcome) -> None:
                 announcement,
                 [section(announcement)],
                 where=outbox.CHANNEL,
+                asked=asked,
             )
             # A new proposal gets a summary of its own; an edit of one updates that summary.
             text, blocks = kickoff_blocks.summary(feature, version, targets)
@@ -74,7 +77,7 @@ def say(session: Session, deps: Deps, outcome: Outcome) -> None:
             line = kickoff_blocks.withdrawal(feature, agreed, withdrawn, by)
             text, blocks = kickoff_blocks.withdrawn_summary(feature, withdrawn, outcome.targets)
             summary.show(session, deps.clock, feature, text, blocks)
-            _post(session, deps, feature, line, [section(line)])
+            _post(session, deps, feature, line, [section(line)], asked)
             outbox.say(session, deps.clock, feature, line, [section(line)], where=outbox.CHANNEL)
         case Signed(role=role, targets=targets):
             summary.show(
@@ -82,18 +85,40 @@ def say(session: Session, deps: Deps, outcome: Outcome) -> None:
             )
             name = "PM" if role is Role.PM else "engineer"
             line = f"Signed as {name}. Waiting for the other sign-off."
-            _post(session, deps, feature, line, [section(line)])
+            _post(session, deps, feature, line, [section(line)], asked)
         case Agreed(targets=targets):
             text, blocks = kickoff_blocks.agreed(feature, version, targets, in_thread=True)
             summary.show(session, deps.clock, feature, text, blocks)
             text, blocks = kickoff_blocks.agreed(feature, version, targets)
-            _post(session, deps, feature, *kickoff_blocks.agreed_note(feature, version, targets))
+            agreed_note = kickoff_blocks.agreed_note(feature, version, targets)
+            _post(session, deps, feature, *agreed_note, asked)
             if version.version > 1:
                 outbox.say(session, deps.clock, feature, text, blocks, where=outbox.CHANNEL)
 
 
-def _post(session: Session, deps: Deps, feature: Feature, text: str, blocks: Blocks) -> None:
-    outbox.say(session, deps.clock, feature, text, blocks)
+def asked_by(
+    body: dict[str, Any], feature: Feature, reply_to: str | None = None
+) -> outbox.Asked | None:
+    """The person whose click (or form: `reply_to`, its opener's response_url) led to an
+    outcome, to be told if Slack refuses the reply for good."""
+    return outbox.Asked.of(
+        body,
+        f"my reply in the kickoff thread of *{escape(feature.name)}*",
+        "What you did is recorded all the same; `/align status` shows where it stands.",
+        reply_to=reply_to,
+        feature=feature,
+    )
+
+
+def _post(
+    session: Session,
+    deps: Deps,
+    feature: Feature,
+    text: str,
+    blocks: Blocks,
+    asked: outbox.Asked | None = None,
+) -> None:
+    outbox.say(session, deps.clock, feature, text, blocks, asked=asked)
 
 
 def _noted_lines(noted: Noted) -> list[str]:
@@ -133,6 +158,7 @@ def _next(
     targets: Targets,
     lines: list[str],
     outcome: Noted | Changed,
+    asked: outbox.Asked | None,
 ) -> None:
     """After what a reply did: the summary once every answer is in (updated in place when it
     is already up), else the first question still open."""
@@ -143,25 +169,25 @@ def _next(
         text, blocks = kickoff_blocks.summary(feature, version, targets)
         if summary.showing(session, feature) is not None:
             if lead:
-                _post(
-                    session, deps, feature, *kickoff_blocks.line(f"{lead} The summary is updated.")
-                )
+                updated = kickoff_blocks.line(f"{lead} The summary is updated.")
+                _post(session, deps, feature, *updated, asked)
             summary.show(session, deps.clock, feature, text, blocks)
             return
         if lead:
-            _post(session, deps, feature, *kickoff_blocks.line(lead))
+            _post(session, deps, feature, *kickoff_blocks.line(lead), asked)
         summary.show(session, deps.clock, feature, text, blocks)
     elif outcome.ask is not None:
         prefix = f"{lead}\n\n" if lead else ""
-        _post(session, deps, feature, *kickoff_blocks.question(outcome.ask, feature.id, prefix))
+        question = kickoff_blocks.question(outcome.ask, feature.id, prefix)
+        _post(session, deps, feature, *question, asked)
     elif still_open is not None:
         reminder = f"Still open: *{still_open.title}*"
-        _post(session, deps, feature, *kickoff_blocks.line(f"{lead}\n{reminder}".strip()))
+        _post(session, deps, feature, *kickoff_blocks.line(f"{lead}\n{reminder}".strip()), asked)
     elif lead:
         asks = (
             next((d.step for d in outcome.disputes), None) if isinstance(outcome, Noted) else None
         )
-        _post(session, deps, feature, *kickoff_blocks.line(lead, asks))
+        _post(session, deps, feature, *kickoff_blocks.line(lead, asks), asked)
 
 
 def stale_press(

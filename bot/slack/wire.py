@@ -96,8 +96,17 @@ class EditValue(Wire):
         return cls(feature=int(feature), step=Step(step)) if feature.isdigit() else None
 
 
+# A form's submission has no response_url of its own: it carries the one of the click that
+# opened it (Slack's lasts 30 minutes and 5 uses), to tell its sender if Slack then refuses
+# the post it makes (services/outbox.py Asked).
+ReplyTo = Annotated[str, Field(max_length=1000, pattern=r"^https?://\S+$")]
+
+
 class EditForm(EditValue):
-    """The Edit form's private_metadata: the same two things, back with the submission."""
+    """The Edit form's private_metadata: the same two things, back with the submission, and
+    the opening click's response_url."""
+
+    reply_to: ReplyTo | None = None
 
 
 class ReadingValue(Wire):
@@ -144,7 +153,9 @@ class NoteValue(Wire):
 
 
 class NoteForm(NoteValue):
-    """The note form's private_metadata."""
+    """The note form's private_metadata, with the opening click's response_url."""
+
+    reply_to: ReplyTo | None = None
 
 
 # --- reframe --------------------------------------------------------------------------------

@@ -336,6 +336,9 @@ class OutboxMessage(Base):
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     user_id: Mapped[str | None] = mapped_column(String(32))
     response_url: Mapped[str | None] = mapped_column(Text)
+    # A post someone asked for: {"what": …, "kept": …}, our words for telling them if Slack
+    # refuses it (services/outbox.py Asked).
+    asked_json: Mapped[dict[str, str] | None] = mapped_column(JSON)
     text: Mapped[str] = mapped_column(Text)
     blocks_json: Mapped[list[Any] | None] = mapped_column(JSON)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))

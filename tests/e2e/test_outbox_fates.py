@@ -144,7 +144,7 @@ def test_a_commands_reply_slack_refuses_is_told_to_whoever_asked(
     assert [(r.last_error, r.attempts, r.user_id) for r in refused] == [(code, 1, PM)]
     told = bot.slack.calls_to("response_url")[told_before:]
     assert len(told) == 1 and TOLD[code] in str(told[0].params["text"])
-    assert "couldn't deliver a message here" in str(told[0].params["text"])
+    assert "I couldn't post my reply with the numbers agreed for *Asked" in told[0].params["text"]
 
 
 def test_a_rate_limit_holds_back_only_its_own_channel(bot: BotUnderTest) -> None:

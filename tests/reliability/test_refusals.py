@@ -5,6 +5,9 @@ message and once on a question in its thread, and a rate limit on one channel be
 Every refused row must get its fate: recorded with Slack's code, never tried again, the person
 told where a way exists (the `/kickoff` response_url, a notice in the thread, App Home and
 `/align status`), the feature left usable. A refusal without all of that counts as lost.
+
+And once on a post someone asked for (`/align listen`'s note to the channel): told to them
+through their command's response_url (a malformed one: the notice where it should have been).
 """
 
 from __future__ import annotations
@@ -36,11 +39,12 @@ def test_every_message_slack_refuses_gets_a_fate(
             for index, code in enumerate(PERMANENT):
                 root_refused(bot, figures, code, f"C0RR{trial}{index}", f"Root {code} {trial}")
                 reply_refused(bot, figures, code, f"C0RQ{trial}{index}", f"Reply {code} {trial}")
+                asked_refused(bot, figures, code, f"C0RA{trial}{index}", f"Asked {code} {trial}")
     finally:
         report.close(figures)
         bot.stop()
     assert figures.lost == 0 and figures.duplicates == 0
-    assert figures.refused == 2 * TRIALS * len(PERMANENT)
+    assert figures.refused == 3 * TRIALS * len(PERMANENT)
 
 
 def ack(figures: Figures, status: int, elapsed_ms: float) -> None:
@@ -100,6 +104,35 @@ def reply_refused(bot: BotUnderTest, figures: Figures, code: str, channel: str, 
     ack(figures, answered.status, answered.elapsed_ms)
     bot.settle()
     usable = stage_of(bot, feature.id) != before
+    figures.refused += fate
+    figures.lost += not (fate and told and usable)
+    figures.duplicates += posted_twice(bot, channel)
+
+
+def asked_refused(bot: BotUnderTest, figures: Figures, code: str, channel: str, name: str) -> None:
+    """`/align listen F on`, whose note to the channel Slack refuses: the person who asked is
+    told privately which post failed and the fix (a malformed one: a notice in its place), and
+    listening is on all the same."""
+    kickoff(bot, channel, name)
+    figures.requests += 1
+    feature = feature_named(bot, name)
+    assert feature is not None
+    bot.slack.fail("chat.postMessage", status=200, error=code, channel=channel)
+    figures.faults += 1
+    marked = len(bot.slack.calls_to("response_url"))
+    asked = bot.driver.command("/align", f"listen {feature.slug} on", channel_id=channel)
+    ack(figures, asked.status, asked.elapsed_ms)
+    bot.settle()
+    failed = [r for r in rows_in(bot, channel) if r.status == "failed"]
+    fate = [(r.last_error, r.attempts, r.user_id) for r in failed] == [(code, 1, PM)]
+    if code in ("msg_too_long", "invalid_blocks"):
+        texts = [m.get("text", "") for m in bot.slack.bot_messages(channel)]
+        told = any("couldn't deliver a message here" in text for text in texts)
+    else:
+        said = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")[marked:]]
+        told = any("I couldn't post" in text and TOLD[code] in text for text in said)
+    after = feature_named(bot, name)
+    usable = after is not None and after.listening
     figures.refused += fate
     figures.lost += not (fate and told and usable)
     figures.duplicates += posted_twice(bot, channel)

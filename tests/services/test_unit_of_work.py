@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.deps import AlreadyHandled, Deps
 from bot.store.db import make_engine, make_session_factory, upgrade
 from bot.store.models import ProcessedDelivery
-from bot.unit_of_work import RequestWork
+from bot.unit_of_work import RequestWork, SlackCallAfterWrite, no_transaction_open
 
 
 @pytest.fixture
@@ -125,3 +125,40 @@ def test_keys_older_than_a_day_are_forgotten(deps: Deps) -> None:
             "request:fresh",
             "work:fresh",
         ]
+
+
+def test_a_slack_lookup_steps_out_of_the_transaction_and_claims_the_key_again(
+    deps: Deps,
+) -> None:
+    """Only reads so far: rolled back for the lookup (nothing open, nothing kept), then the key
+    is claimed again before the request goes on, so its replay is still refused."""
+    work = RequestWork(deps, "request:lookup")
+    work.enter()
+    try:
+        assert work.session.scalars(select(ProcessedDelivery.key)).all() == ["request:lookup"]
+        with no_transaction_open():
+            assert work._session is not None and not work._session.in_transaction()
+            assert counts(deps) == (0, 0)  # the key's insert went with the rollback
+        work.session.add(sample(deps, "after the lookup"))
+    finally:
+        work.finish(ok=True)
+    assert counts(deps) == (1, 1)
+    replay = RequestWork(deps, "request:lookup")
+    with pytest.raises(AlreadyHandled):
+        _ = replay.session
+    replay.finish(ok=False)
+
+
+def test_a_slack_lookup_after_a_write_is_refused_not_rolled_back(deps: Deps) -> None:
+    work = RequestWork(deps, "request:wrote")
+    work.enter()
+    try:
+        work.session.add(sample(deps, "written first"))
+        with pytest.raises(SlackCallAfterWrite), no_transaction_open():
+            pass
+        work.session.flush()
+        with pytest.raises(SlackCallAfterWrite), no_transaction_open():
+            pass
+    finally:
+        work.finish(ok=True)
+    assert counts(deps) == (1, 1)  # the write was kept, not lost to a rollback

@@ -43,6 +43,8 @@ json_values = st.recursive(
 )
 
 
-@given(st.dictionaries(st.sampled_from(["type", "event", "command", "text", "actions"]), json_values))
+@given(
+    st.dictionaries(st.sampled_from(["type", "event", "command", "text", "actions"]), json_values)
+)
 def test_any_body_shape_gets_a_lane(body: dict[str, Any]) -> None:
     assert on_loop(body) in (True, False)

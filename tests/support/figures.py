@@ -148,8 +148,31 @@ class Report:
             "fetch, a model reading, a reframe) the dead process held, before the new one "
             "starts.",
             "",
+            *WHO_IS_TOLD,
+            "",
         ]
         return "\n".join(lines)
+
+
+# Prose the table's rows rely on; kept here so that a full run writes it again.
+WHO_IS_TOLD = [
+    "Who hears of a refused post. A post someone asked for with a slash command, a button or "
+    "a form carries that request's `response_url` (a form carries its opening click's), and a "
+    "permanent refusal is told to that person there, in our words: which post, Slack's reason "
+    "with its fix (invite the bot, unarchive the channel, reinstall), and what is stored all "
+    "the same (tests/e2e/test_asked_refusals.py: `/align listen`, `/align report`, `/align "
+    "wrong`, the reframe shortcut, a decision, its note, a wrong-answer button, a kickoff "
+    "choice, a sign-off and an edit, on both databases; `/align reframe` in "
+    "tests/e2e/test_outbox_fates.py). A message typed in a thread (a kickoff answer, a file "
+    "drop, a claim in a listening channel) has no `response_url`, and when the bot cannot post "
+    "in that channel Slack gives it no private way to reach the author either (an ephemeral "
+    "needs the same channel; with the bot's access gone nothing works): the refused reply shows, "
+    "with the fix, on the feature in App Home and `/align status` until a later message gets "
+    "through, and a malformed one (`msg_too_long`, `invalid_blocks`) leaves a notice in its "
+    "place. Follow-ups of an asked post in the same channel (a recount after `/align wrong`, "
+    "the kickoff's first question, the summary after a sign-off) are not told again: the first "
+    "telling names the channel's trouble.",
+]
 
 
 def backends(short: str) -> list[str]:

@@ -19,7 +19,7 @@ from bot.domain.mrkdwn import escape
 from bot.jobs.delivery.send import BAD_MESSAGE
 from bot.services import outbox
 from bot.services.outbox import ReplyTarget
-from bot.slack.blocks.undelivered import NOTICE_KEY, kickoff_not_started, notice
+from bot.slack.blocks.undelivered import NOTICE_KEY, kickoff_not_started, not_posted, notice
 from bot.store.models import Feature, OutboxMessage, Report
 from bot.store.states import OutboxKind, ReportStatus
 
@@ -68,7 +68,13 @@ def after_failed(session: Session, clock: Clock, row: OutboxMessage, error: str)
         target = ReplyTarget(
             row.team_id, row.channel_id, row.user_id, response_url=row.response_url
         )
-        outbox.ephemeral(session, clock, target, notice(row.id, error, row.channel_id))
+        asked = row.asked_json or {}
+        told = (
+            not_posted(asked["what"], asked.get("kept", ""), error, row.channel_id, row.id)
+            if asked.get("what")
+            else notice(row.id, error, row.channel_id)
+        )
+        outbox.ephemeral(session, clock, target, told)
     # Otherwise no way reaches the person now (no token, or not in the channel): App Home and
     # `/align status` show the feature's undelivered message with the fix (outbox.undelivered).
 

@@ -7,6 +7,7 @@ an outcome from `outcomes` that the Slack layer renders and queues in the same t
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -31,7 +32,15 @@ USAGE = (
 
 
 def slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """ "Support answers" → "support-answers". A name with no Latin letter or digit keeps its
+    own script's letters, digits and marks ("תשובות תמיכה" → "תשובות-תמיכה"), rather than having
+    no slug at all; Latin names keep the slugs they always had."""
+    lowered = name.lower()
+    ascii_slug = re.sub(r"[^a-z0-9]+", "-", lowered).strip("-")
+    if ascii_slug:
+        return ascii_slug
+    kept = "".join(c if unicodedata.category(c)[0] in "LNM" else " " for c in lowered)
+    return "-".join(kept.split())
 
 
 def read_kickoff_text(said: Said) -> tuple[str, list[str]]:
@@ -43,8 +52,16 @@ def read_kickoff_text(said: Said) -> tuple[str, list[str]]:
         raise BadInput("Which feature is this kickoff for? " + USAGE)
     if len(name) > MAX_NAME_CHARS:
         raise BadInput(f"Please keep the feature name under {MAX_NAME_CHARS} characters. {USAGE}")
-    if not slugify(name):
+    slug = slugify(name)
+    if not slug:
         raise BadInput("The feature name needs at least one letter or digit. " + USAGE)
+    if slug.isdigit():
+        # A feature is named by its id or its slug (`groundline ingest --feature 2`); a slug of
+        # only digits would be read as another feature's id, and its numbers stored there.
+        raise BadInput(
+            "A feature name of only digits would read as another feature's number; add a "
+            f"word, e.g. `/kickoff Search {slug}`. " + USAGE
+        )
     if len(mentions) > 1 and mentions[0] == mentions[1]:
         raise BadInput("The PM and the engineer need to be two different people. " + USAGE)
     return name, mentions

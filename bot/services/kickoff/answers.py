@@ -16,6 +16,7 @@ from bot.domain import checklist
 from bot.domain.checklist import AGREED, REVIEW, Step
 from bot.domain.parsing import Context, Kind, Reading, Unclear, read_reply
 from bot.domain.said import Said
+from bot.domain.targets import Role
 from bot.services.kickoff import MAX_ANSWER_CHARS, agreed_version, current_version, targets_of
 from bot.services.kickoff.changes import change, withdraw
 from bot.services.kickoff.draft import Effect, apply_facts, dispute_of, disputed, value_from_json
@@ -30,6 +31,13 @@ WITHDRAW = re.compile(
 # Where a typed edit's reason starts: "… because …", "… bc …", "… since …", "… - …", "… — …".
 # A cue with nothing after it ("change latency to 1.5 s bc") is an empty reason, refused.
 REASON_CUE = re.compile(r"\s+(?:because|bc|b/c|cause|cuz|since)\b\s*|\s+[-–—]+(?:\s+|$)", re.I)
+# A sign-off typed rather than pressed: "lgtm, signing off", "approved", "signed :+1:".
+TYPED_SIGN_OFF = re.compile(
+    r"\b(?:sign(?:ed|ing|s)?(?:[\s-]?off)?|signoff|lgtm|approved?|approving|ship\s+it)\b"
+    r"|:(?:\+1|thumbsup|white_check_mark|heavy_check_mark):|[👍✅✔]",
+    re.IGNORECASE,
+)
+BUTTONS = {Role.PM: "Sign off as PM", Role.ENGINEER: "Sign off as engineer"}
 YES = {"yes", "y", "yep", "yeah", "correct", "right", "that's right", "thats right", "ok"}
 NO = {"no", "n", "nope", "wrong", "not quite"}
 TOO_LONG = (
@@ -74,6 +82,12 @@ def answer(
         step, rest = reading.edit
         value_text, reason = _value_and_reason(rest)
         return change(session, clock, feature, user_id, step, value_text, reason)
+    if (
+        feature.stage == REVIEW
+        and reading.kind is Kind.CHATTER
+        and TYPED_SIGN_OFF.search(said.text)
+    ):
+        return Clarify(feature, _press_to_sign(feature))
     if feature.stage == AGREED or agreed is not None:
         # Agreed targets, and a proposal to change them, change only by an explicit, reasoned
         # edit from a signer (changes.change): never by a fact read out of chatter.
@@ -116,6 +130,17 @@ def answer(
     if model and not noted.complete and _worth_a_look(reading):
         return replace(noted, unplaced=reading.leftover)  # the model may read the rest
     return noted
+
+
+def _press_to_sign(feature: Feature) -> str:
+    """A sign-off signs exactly the summary it is pressed on, so typing one signs nothing:
+    say which button is still to press."""
+    signed = {signoff.role for signoff in current_version(feature).signoffs}
+    missing = " or ".join(f"*{label}*" for role, label in BUTTONS.items() if role not in signed)
+    return (
+        f"A typed reply doesn't sign anything: press {missing} on the summary above, so what "
+        "is signed is exactly the numbers it shows."
+    )
 
 
 def _worth_a_look(reading: Reading) -> bool:

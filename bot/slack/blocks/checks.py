@@ -98,3 +98,13 @@ def stale_line(stale: Stale) -> str:
         f"{stale.listing.run_id} it is now {escape(stale.listing.means)}. The list shows the "
         "current choice; press again if you still want to change it."
     )
+
+
+def choice_told(name: str) -> tuple[str, str]:
+    """(what, kept) for outbox.Asked: the note of a changed wrong-answer choice, to whoever
+    changed it, if Slack refuses it for good."""
+    return (
+        f"the note in *{escape(name)}*'s kickoff thread that you changed what counts as a "
+        "wrong answer",
+        "Your choice is stored all the same, and the stored runs are being recounted.",
+    )

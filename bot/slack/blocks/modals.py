@@ -30,8 +30,9 @@ def _text_input(
     }
 
 
-def edit_answer(feature: Feature, step: Step) -> dict[str, Any]:
-    """The form to change one answer; after agreement a change needs a reason."""
+def edit_answer(feature: Feature, step: Step, reply_to: str | None = None) -> dict[str, Any]:
+    """The form to change one answer; after agreement a change needs a reason. `reply_to`:
+    the opening click's response_url, back with the submission."""
     need_reason = agreed_version(feature) is not None
     feature_id = feature.id
     blocks = [
@@ -49,14 +50,15 @@ def edit_answer(feature: Feature, step: Step) -> dict[str, Any]:
         blocks.append(
             _text_input(Block.EDIT_REASON.value, "Why the change?", "Kept in the history", True)
         )
-    metadata = EditForm(feature=feature_id, step=step).encode()
+    metadata = EditForm(feature=feature_id, step=step, reply_to=reply_to).encode()
     return _form(View.EDIT_ANSWER, metadata, "Change an answer", blocks)
 
 
 def decision_note(
-    feature_id: int, decision_id: int, chosen: str, max_length: int
+    feature_id: int, decision_id: int, chosen: str, max_length: int, reply_to: str | None = None
 ) -> dict[str, Any]:
-    """Why the team chose an option, in a sentence or two; kept with the decision."""
+    """Why the team chose an option, in a sentence or two; kept with the decision. `reply_to`:
+    the opening click's response_url, back with the submission."""
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": clip(chosen, 3000)}},
         _text_input(
@@ -67,7 +69,7 @@ def decision_note(
             max_length=max_length,
         ),
     ]
-    metadata = NoteForm(feature=feature_id, decision=decision_id).encode()
+    metadata = NoteForm(feature=feature_id, decision=decision_id, reply_to=reply_to).encode()
     return _form(View.DECISION_NOTE, metadata, "Note on a decision", blocks)
 
 

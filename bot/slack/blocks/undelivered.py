@@ -1,8 +1,9 @@
 """Our words when Slack will not take a message: what went wrong, and what fixes it.
 
 Used for the notice posted where a malformed message should have been, the private reply
-through a command's response_url, and App Home and `/align status`, which show a feature's
-last undelivered message until a later one gets through.
+through the response_url of the command, click or form that asked for the post (`not_posted`),
+and App Home and `/align status`, which show a feature's last undelivered message until a later
+one gets through.
 """
 
 from __future__ import annotations
@@ -46,6 +47,15 @@ def notice(row_id: int, error: str, channel_id: str | None = None) -> str:
         f"I couldn't deliver a message here: {reason(error, channel_id)}. "
         f"(It is kept as `outbox-{row_id}`.)"
     )
+
+
+def not_posted(what: str, kept: str, error: str, channel_id: str, row_id: int) -> str:
+    """To the person who asked for a post Slack refused for good, through their request's
+    response_url: which post, why, the fix, and what is stored all the same."""
+    told = f"I couldn't post {what} in <#{channel_id}>: {reason(error, channel_id)}."
+    if kept:
+        told += f" {kept}"
+    return f"{told} (It is kept as `outbox-{row_id}`.)"
 
 
 def kickoff_not_started(name: str, error: str, channel_id: str) -> str:

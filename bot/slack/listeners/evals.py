@@ -9,6 +9,7 @@ from bot.errors import BadInput
 from bot.jobs import rejudge
 from bot.services import outbox, samples, tokens, wrong_answers
 from bot.services.access import Need
+from bot.slack.blocks import checks as checks_blocks
 from bot.slack.verbs import AlignCall
 
 METRIC_USAGE = (
@@ -101,7 +102,8 @@ def wrong(call: AlignCall) -> None:
     feature = call.feature(call.args[0], Need.STEER)
     line = escape(wrong_answers.choose(session, clock, feature, call.args[1:], user))
     rejudge.queue(session, call.deps, feature, user)
-    outbox.say(session, clock, feature, f"<@{user}> {line}. {RECOUNTING}.")
+    asked = outbox.Asked.of(call.command, *checks_blocks.choice_told(feature.name))
+    outbox.say(session, clock, feature, f"<@{user}> {line}. {RECOUNTING}.", asked=asked)
     call.reply(f"Done: you {line}. {RECOUNTING}; the new numbers follow in the kickoff thread.")
 
 

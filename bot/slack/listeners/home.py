@@ -12,13 +12,15 @@ from bot.deps import AlreadyHandled, Deps
 from bot.ids import Event
 from bot.services import access, kickoff, outbox, reports, schedules
 from bot.slack.blocks import status
+from bot.unit_of_work import event_work
 
 
 def register(app: App, deps: Deps) -> None:
     def publish_home(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         team_id = body.get("team_id") or ""
         try:
-            with deps.unit_of_work(delivery_key=f"event:{body.get('event_id')}") as session:
+            # A membership lookup steps out of this transaction while Slack answers.
+            with event_work(deps, f"event:{body.get('event_id')}") as session:
                 # Only what this person may see: a private channel's features to its members.
                 everything = kickoff.features_of(session, team_id)
                 seen = access.visible(deps.directory, everything, str(event["user"]))

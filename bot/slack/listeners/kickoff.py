@@ -26,7 +26,7 @@ from bot.services.kickoff.outcomes import Clarify, Noted, Stale
 from bot.slack import text as slack_text
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
-from bot.slack.kickoff_replies import say, stale_press
+from bot.slack.kickoff_replies import asked_by, say, stale_press
 from bot.slack.lookup import clicked_feature, team_of
 from bot.slack.middleware import work_of
 from bot.slack.wire import (
@@ -81,7 +81,7 @@ def register(app: App, deps: Deps) -> None:
         feature = _feature(session, deps, body, feature_id)
         outcome = answers.choose(session, deps.clock, feature, body["user"]["id"], step, value)
         if outcome is not None:
-            say(session, deps, outcome)
+            say(session, deps, outcome, asked_by(body, feature))
 
     @app.action(re.compile(f"^({Action.SIGN_PM.value}|{Action.SIGN_ENGINEER.value})$"))
     def sign(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
@@ -110,7 +110,8 @@ def register(app: App, deps: Deps) -> None:
         feature = _feature(session, deps, body, str(pressed.feature))
         if kickoff.current_version(feature).version != pressed.version:
             raise Conflict("That proposal is no longer the open one; see the newest summary.")
-        say(session, deps, changes.withdraw(session, deps.clock, feature, body["user"]["id"]))
+        withdrawn = changes.withdraw(session, deps.clock, feature, body["user"]["id"])
+        say(session, deps, withdrawn, asked_by(body, feature))
 
     @app.action(re.compile(f"^{Action.EDIT_ANSWER.value}:"))
     def edit(
@@ -125,7 +126,7 @@ def register(app: App, deps: Deps) -> None:
         work = work_of(context)
         session = work.session
         feature = _feature(session, deps, body, str(pressed.feature))
-        view = modals.edit_answer(feature, pressed.step)
+        view = modals.edit_answer(feature, pressed.step, body.get("response_url"))
         work.commit()  # never call Slack inside the transaction
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -160,7 +161,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={field: _plain(outcome.text)})
             work.rollback()
             return
-        say(session, deps, outcome)
+        say(session, deps, outcome, asked_by(body, feature, form.reply_to))
         ack()
 
     @app.action(re.compile(f"^({Action.CONFIRM_READING.value}|{Action.REJECT_READING.value})$"))
@@ -176,7 +177,7 @@ def register(app: App, deps: Deps) -> None:
         )
         outcome = answers.confirm_reading(session, deps.clock, feature, body["user"]["id"], accept)
         if outcome is not None:
-            say(session, deps, outcome)
+            say(session, deps, outcome, asked_by(body, feature))
 
 
 def _plain(message: str) -> str:
@@ -228,7 +229,7 @@ def sign_stored(deps: Deps, session: Session, body: dict[str, Any]) -> None:
         return
     if ts is not None:  # the summary pressed is the one to update
         summary.adopt(session, feature, ts)
-    say(session, deps, outcome)
+    say(session, deps, outcome, asked_by(body, feature))
 
 
 def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ from bot.services import reframe as service
 from bot.services.access import DirectoryUnavailable
 from bot.services.reframe import Job
 from bot.slack import text as slack_text
+from bot.unit_of_work import event_work
 
 # Human messages: plain ones and replies also sent to the channel. Edits, joins, bot posts: no.
 SPOKEN_SUBTYPES = {None, "thread_broadcast"}
@@ -82,7 +83,8 @@ def register(app: App, deps: Deps) -> None:
             return
         team_id = str(body.get("team_id") or "")
         channel_id, ts = str(item.get("channel") or ""), str(item.get("ts") or "")
-        with deps.unit_of_work(delivery_key=f"event:{body.get('event_id')}") as session:
+        # The membership lookup steps out of this transaction while Slack answers.
+        with event_work(deps, f"event:{body.get('event_id')}") as session:
             thread_ts = listening.thread_of_reply(session, team_id, channel_id, ts)
             if thread_ts is None:
                 return  # a reaction on anything but a listening reply

@@ -96,9 +96,13 @@ def listen(call: AlignCall) -> None:
         feature = here
     listening.set_listening(feature, turn_on)
     said = reframe_blocks.listening_announcement(feature, call.user, turn_on)
-    asked = outbox.ReplyTarget.from_body(call.command)
-    outbox.say(call.session, call.deps.clock, feature, said, where=outbox.CHANNEL, asked=asked)
     state = "on" if turn_on else "off"
+    asked = outbox.Asked.of(
+        call.command,
+        f"the note telling the channel that listening is {state} for *{escape(feature.name)}*",
+        f"Listening is {state} all the same.",
+    )
+    outbox.say(call.session, call.deps.clock, feature, said, where=outbox.CHANNEL, asked=asked)
     call.reply(f"Listening is {state} for *{escape(feature.name)}* in <#{feature.channel_id}>.")
 
 

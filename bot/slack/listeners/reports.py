@@ -42,7 +42,12 @@ def report_command(call: AlignCall) -> None:
     # One report per request: a repeated delivery of the same command finds its period taken.
     request = str(call.command.get("trigger_id") or uuid.uuid4().hex)
     period = f"manual:{hashlib.sha256(request.encode()).hexdigest()[:32]}"
-    if queue_report(call.deps, feature.id, period) is None:
+    asked = outbox.Asked.of(
+        call.command,
+        f"the report for *{escape(feature.name)}*",
+        f"Once that is fixed, `/align report {feature.slug}` posts it again.",
+    )
+    if queue_report(call.deps, feature.id, period, asked) is None:
         call.reply(f"The report for *{escape(feature.name)}* is already on its way.")
         return
     call.reply(f"Posting the report for *{escape(feature.name)}* in its channel.")
@@ -69,12 +74,19 @@ def register(app: App, deps: Deps) -> None:
         )
         if option is Option.REVISIT_TARGET:
             # The kickoff's own change flow: a new version that needs both sign-offs.
-            view = modals.edit_answer(feature, step or Step.ERROR_RATE)
+            reply_to = body.get("response_url")
+            view = modals.edit_answer(feature, step or Step.ERROR_RATE, reply_to)
             work.commit()  # stored before we call Slack, never inside the transaction
             client.views_open(trigger_id=body["trigger_id"], view=view)
         elif created:
             said = report_blocks.decision_confirmation(feature, option, user_id, decision.id)
-            asked = outbox.ReplyTarget.from_body(body)
+            asked = outbox.Asked.of(
+                body,
+                f"the record of your choice ({option.value}) under *{escape(feature.name)}*'s "
+                "report",
+                "Your choice is recorded all the same, and the next reports show the numbers "
+                "before and after.",
+            )
             outbox.say(work.session, deps.clock, feature, *said, where=message_ts, asked=asked)
 
     @app.action(Action.DECISION_NOTE.value)
@@ -93,7 +105,8 @@ def register(app: App, deps: Deps) -> None:
         decision = decisions.decision_of(work.session, feature, decision_id)
         option = OPTION_NAMES[Option(decision.option)]
         chosen = f"{decision.option}) {option}, for *{escape(feature.name)}*"
-        view = modals.decision_note(feature.id, decision.id, chosen, decisions.NOTE_CHARS)
+        reply_to = body.get("response_url")
+        view = modals.decision_note(feature.id, decision.id, chosen, decisions.NOTE_CHARS, reply_to)
         work.commit()
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -117,5 +130,12 @@ def register(app: App, deps: Deps) -> None:
             return
         line, blocks = report_blocks.decision_note_post(user_id, Option(decision.option), text)
         thread = decisions.report_ts(work.session, decision)
-        outbox.say(work.session, deps.clock, feature, line, blocks, where=thread)
+        asked = outbox.Asked.of(
+            body,
+            f"your note on the decision for *{escape(feature.name)}*",
+            "Your note is saved with the decision all the same.",
+            reply_to=form.reply_to,
+            feature=feature,
+        )
+        outbox.say(work.session, deps.clock, feature, line, blocks, where=thread, asked=asked)
         ack()

@@ -59,4 +59,5 @@ def register(app: App, deps: Deps) -> None:
             return
         rejudge.queue(session, deps, feature, user_id)
         line = checks_blocks.changed_line(user_id, feature.name, outcome)
-        outbox.say(session, deps.clock, feature, line)
+        asked = outbox.Asked.of(body, *checks_blocks.choice_told(feature.name))
+        outbox.say(session, deps.clock, feature, line, asked=asked)

@@ -126,6 +126,60 @@ class SlackDriver:
         event["channel_type"] = channel_type(channel)
         return self.event(event)
 
+    def edit(self, channel: str, ts: str, text: str) -> Delivered:
+        """Its author edits a message: the stand-in keeps the new text, and the app gets a
+        `message_changed` event carrying both versions, as Slack sends it
+        (https://docs.slack.dev/reference/events/message/message_changed/)."""
+        typed = composer.pieces(text, self.slack.workspace)
+        with self.slack.workspace.lock:
+            stored = self.slack.workspace.find_message(channel, ts)
+            if stored is None:
+                raise LookupError(f"no message {ts} in {channel}")
+            before = {k: v for k, v in stored.items() if k != "channel"}
+            stored["text"] = composer.wire_text(typed, command=False)
+            stored["blocks"] = composer.rich_text(typed, uuid.uuid4().hex[:4])
+            stored["edited"] = {"user": stored.get("user"), "ts": self.slack.workspace.next_ts()}
+            after = {k: v for k, v in stored.items() if k != "channel"}
+        now = after["edited"]["ts"]
+        return self.event(
+            {
+                "type": "message",
+                "subtype": "message_changed",
+                "hidden": True,
+                "channel": channel,
+                "ts": now,
+                "event_ts": now,
+                "channel_type": channel_type(channel),
+                "message": after,
+                "previous_message": before,
+            }
+        )
+
+    def delete(self, channel: str, ts: str) -> Delivered:
+        """Its author deletes a message: a `message_deleted` event with the message as it was
+        (https://docs.slack.dev/reference/events/message/message_deleted/)."""
+        with self.slack.workspace.lock:
+            kept = self.slack.workspace.channel(channel)
+            gone = [m for m in kept.messages if m["ts"] == ts]
+            if not gone:
+                raise LookupError(f"no message {ts} in {channel}")
+            kept.messages = [m for m in kept.messages if m["ts"] != ts]
+        now = self.slack.workspace.next_ts()
+        before = {k: v for k, v in gone[0].items() if k != "channel"}
+        return self.event(
+            {
+                "type": "message",
+                "subtype": "message_deleted",
+                "hidden": True,
+                "channel": channel,
+                "ts": now,
+                "event_ts": now,
+                "deleted_ts": ts,
+                "channel_type": channel_type(channel),
+                "previous_message": before,
+            }
+        )
+
     def event(self, inner_event: Payload) -> Delivered:
         """Deliver any Events API event (app_home_opened, reaction_added, app_uninstalled...)."""
         event_id = f"Ev{uuid.uuid4().hex[:10].upper()}"

@@ -45,7 +45,9 @@ def conversation_of(event: dict[str, Any]) -> str:
     answers typed after it."""
     if event.get("files"):
         return f"files:{event.get('ts')}"
-    return str(event.get("thread_ts") or "top")[:80]
+    # An edit or deletion names its thread inside the message (message_changed/_deleted).
+    inner = event.get("message") or event.get("previous_message") or {}
+    return str(event.get("thread_ts") or inner.get("thread_ts") or "top")[:80]
 
 
 def accept(deps: Deps, body: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from bot.services import kickoff
 from bot.services.inbox import JobKind
 from bot.slack.listeners import kickoff as kickoff_listener
 from bot.slack.listeners import listening
+from bot.slack.revisions import revision_of
 from bot.store.models import Feature
 
 
@@ -36,6 +37,10 @@ def handle(deps: Deps, session: Session, body: dict[str, Any]) -> None:
         kickoff_listener.sign_stored(deps, session, body)
         return
     event = body.get("event") or {}
+    revision = revision_of(event)
+    if revision is not None:  # a thread reply edited or deleted
+        kickoff_listener.revised(deps, session, body, revision)
+        return
     if event.get("files"):  # an eval file dropped in the thread
         file_drop.take(deps, session, body, event)
         return

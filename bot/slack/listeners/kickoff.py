@@ -22,13 +22,16 @@ from bot.jobs import reading as reading_job
 from bot.services import access, inbox, kickoff, outbox
 from bot.services.access import Need
 from bot.services.kickoff import answers, changes, signoff, summary
+from bot.services.kickoff import revisions as revisions_service
 from bot.services.kickoff.outcomes import Clarify, Noted, Stale
+from bot.slack import revisions
 from bot.slack import text as slack_text
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
 from bot.slack.kickoff_replies import asked_by, say, stale_press
 from bot.slack.lookup import clicked_feature, team_of
 from bot.slack.middleware import work_of
+from bot.slack.revisions import Revision
 from bot.slack.wire import (
     ChoiceValue,
     EditForm,
@@ -191,7 +194,10 @@ def _feature(session: Session, deps: Deps, body: dict[str, Any], feature_id: str
 
 
 def worth_keeping(event: dict[str, Any]) -> bool:
-    """A person's message that is a kickoff answer, a file drop or a possible claim."""
+    """A person's message that is a kickoff answer, a file drop or a possible claim, or a
+    thread reply of theirs edited or deleted."""
+    if event.get("subtype") in (revisions.CHANGED, revisions.DELETED):
+        return revisions.revision_of(event) is not None
     if event.get("bot_id") or event.get("subtype") not in HUMAN_SUBTYPES or not event.get("user"):
         return False
     is_reply = bool(event.get("thread_ts")) and event.get("thread_ts") != event.get("ts")
@@ -298,3 +304,23 @@ def answer(deps: Deps, session: Session, feature: Feature, body: dict[str, Any])
         # Part of the reply was placed; the model may read the rest for the items still open.
         step = checklist.Step(feature.stage)
         reading_job.queue(deps, session, feature, event, outcome.unplaced, step, "")
+
+
+def revised(deps: Deps, session: Session, body: dict[str, Any], revision: Revision) -> None:
+    """After the ack: a reply in a kickoff thread edited or deleted. What was noted from it
+    stands and the thread is told; an edited reply that gave nothing is read as edited."""
+    team_id = str(body.get("team_id") or "")
+    feature = kickoff.find_by_thread(session, team_id, revision.channel, revision.thread_ts)
+    if feature is None:
+        return
+    access.require_after_ack(deps.directory, feature, revision.user, Need.ACT, KICKOFF_GONE)
+    deleted = revision.now is None
+    outcome = revisions_service.revised(
+        session, feature, revision.user, revision.before, deleted=deleted
+    )
+    if outcome is not None:
+        say(session, deps, outcome)
+    elif revision.now is not None:
+        answer(
+            deps, session, feature, {**body, "event": {**revision.now, "channel": revision.channel}}
+        )

@@ -151,3 +151,26 @@ def test_the_part_of_a_reply_our_reader_could_not_place_goes_to_the_model(
     assert "p95 latency at most 1.5 s" in posts[-1]["text"] and "Is that right" in posts[-1]["text"]
     asked = json.dumps(openai.requests[-1])
     assert "it did 1.5 on the p95 board" in asked and "10% is our limit" not in asked
+
+
+def test_a_refused_reply_to_yes_on_a_reading_is_told_to_whoever_pressed(
+    llm_bot: BotUnderTest, openai: LocalOpenAI
+) -> None:
+    """Slack refuses the bot's reply to the press for good: the presser hears it through the
+    click's response_url (tests/e2e/test_asked_refusals.py has the other paths)."""
+    thread_ts = kickoff(llm_bot)
+    openai.reply_with(json.dumps({"error_rate": 0.07}))
+    said = "what our agents manage now: they slip on 7 tickets a day across ~100 chats"
+    llm_bot.driver.message(CHANNEL, said, thread_ts=thread_ts)
+    question = wait_for_thread_post(llm_bot, thread_ts, count=2)[-1]
+    llm_bot.slack.fail("chat.postMessage", status=200, error="is_archived", channel=CHANNEL)
+    marked = len(llm_bot.slack.calls_to("response_url"))
+    llm_bot.driver.press(question, label="Yes, that's right", user="U0ENG")
+    llm_bot.settle()
+    assert stage(llm_bot) == "error_impact"  # the answer is stored all the same
+    told = [
+        str(c.params.get("text"))
+        for c in llm_bot.slack.wait_for("response_url", count=marked + 1)[marked:]
+    ]
+    assert len(told) == 1 and "I couldn't post my reply in the kickoff thread" in told[0]
+    assert "is archived" in told[0] and "recorded all the same" in told[0]

@@ -12,6 +12,7 @@ channel, may act; an outsider may not, and nothing of theirs is stored.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -153,3 +154,24 @@ def test_a_cold_membership_lookup_holds_no_transaction(
     else:
         assert count(bot, stored) == before, told  # refused, and nothing of theirs stored
         assert "Only members of" in told
+
+
+def test_app_home_asks_slack_with_no_transaction_open(bot: BotUnderTest, database_url: str) -> None:
+    """An event listener's lookup too (App Home: a private channel's feature is listed only
+    to its members, so a newcomer's membership is asked of Slack)."""
+    bot.slack.add_channel(CHANNEL, "team", private=True, members=[PM, ENG])
+    thread_ts = start(bot)
+    say(bot, thread_ts, "10%")
+    bot.slack.join(CHANNEL, NEWBIE)
+    published = len(bot.slack.calls_to("views.publish"))
+    held = bot.slack.hold("conversations.members")
+    assert (
+        bot.driver.event({"type": "app_home_opened", "user": NEWBIE, "tab": "home"}).status == 200
+    )
+    assert held.arrived.wait(10), "App Home never asked Slack who is in the channel"
+    try:
+        assert no_transaction_during_lookup(bot, database_url)
+    finally:
+        held.release()
+    home = bot.slack.wait_for("views.publish", count=published + 1)[-1].params["view"]
+    assert "Support answers" in json.dumps(home)  # a member now, so it is listed

@@ -3,8 +3,9 @@ WSGI routes of `bot/server.py` (health, OAuth, the upload API, whose bodies it s
 
 Slack's requests are read on the event loop, and the busiest of them are dispatched there too,
 one at a time: acks that only store what they were given (a message event: one spool file or
-one inbox row; `/kickoff`: the same) or answer without the database (`/align help`). One thread
-that never waits for the interpreter lock answers sooner than eight that take turns
+one inbox row; `/kickoff` and sign-off presses: the same) or answer without the database
+(`/align help`). One thread that never waits for the interpreter lock answers sooner than eight
+that take turns
 (docs/performance.md, "Ack latency"). Everything that may wait — on the database's locks (a
 SQLite writer holds its lock for seconds during a big ingest) or on Slack (`views.open`,
 `views.publish`) — is dispatched on a small thread pool, so it never holds up the loop.
@@ -25,6 +26,7 @@ from a2wsgi import WSGIMiddleware
 from slack_bolt import BoltRequest, BoltResponse
 
 from bot.errors import ConfigError
+from bot.ids import Action
 from bot.server import MAX_SLACK_BODY, WsgiApp
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ DISPATCH_THREADS = 8
 # Events whose listeners only decide and store (bot/slack/listeners/kickoff.py `message_in`).
 ON_LOOP_EVENTS = frozenset({"message"})
 ON_LOOP_COMMANDS = frozenset({"/kickoff"})
+# Presses whose listeners only store (bot/slack/listeners/kickoff.py `sign`).
+ON_LOOP_ACTIONS = frozenset({Action.SIGN_PM.value, Action.SIGN_ENGINEER.value})
 
 
 class TooLarge(Exception):
@@ -108,6 +112,14 @@ def on_loop(body: dict[str, Any]) -> bool:
     if kind == "event_callback":
         event = body.get("event")
         return isinstance(event, dict) and event.get("type") in ON_LOOP_EVENTS
+    if kind == "block_actions":
+        actions = body.get("actions")
+        return (
+            isinstance(actions, list)
+            and len(actions) == 1
+            and isinstance(actions[0], dict)
+            and actions[0].get("action_id") in ON_LOOP_ACTIONS
+        )
     command = body.get("command")
     if isinstance(command, str):
         if command in ON_LOOP_COMMANDS:

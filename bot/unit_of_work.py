@@ -58,6 +58,7 @@ class RequestWork:
 
     def __init__(self, deps: Deps, replay_key: str | None) -> None:
         self._deps = deps
+        self.key = replay_key  # also a stored press's key (bot/services/inbox.py accept_press)
         self._key = replay_key
         self._session: Session | None = None
         self._claimed: str | None = None  # the key, once recorded in the open transaction

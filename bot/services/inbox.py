@@ -1,5 +1,6 @@
-"""Taking work in: a message event or a slash command before the ack (one insert each), and jobs
-(slow work after the ack) from the ack or from the inbox worker's own transaction."""
+"""Taking work in: a message event, a slash command or a sign-off press before the ack (one
+insert each), and jobs (slow work after the ack) from the ack or from the inbox worker's own
+transaction."""
 
 from __future__ import annotations
 
@@ -61,6 +62,16 @@ def accept(deps: Deps, body: dict[str, Any]) -> None:
         key = f"event:{body.get('event_id') or event.get('ts')}"
         channel, conversation = event.get("channel"), conversation_of(event)
     row = _row(deps.clock, key, body.get("team_id") or event.get("team"), channel, conversation)
+    _store(deps, None, {**row, "body_json": body})
+
+
+def accept_press(deps: Deps, body: dict[str, Any], key: str, conversation: str) -> None:
+    """Store a button press whose work waits for a lock (a sign-off): `key` is the request's
+    replay key, so a replayed press is refused here (or, spooled, at import) and runs once.
+    Presses in one `conversation` are handled in arrival order."""
+    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    channel = (body.get("channel") or {}).get("id")
+    row = _row(deps.clock, key, team, channel, conversation)
     _store(deps, None, {**row, "body_json": body})
 
 

@@ -1,9 +1,10 @@
 """What a stored Slack item means once the ack has gone: the inbox worker's one handler.
 
 Acks only store (bot/services/inbox.py). Here, in the inbox worker's transaction, each stored
-item goes to the part that handles it: a kickoff to start, a reframe job, a file drop, an answer
-in a kickoff thread, or a possible claim in a listening channel; and each kind of job (slow work
-after the ack) to its runner. Listener modules never call one another; they meet here.
+item goes to the part that handles it: a kickoff to start, a sign-off press, a reframe job, a
+file drop, an answer in a kickoff thread, or a possible claim in a listening channel; and each
+kind of job (slow work after the ack) to its runner. Listener modules never call one another;
+they meet here.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def handle(deps: Deps, session: Session, body: dict[str, Any]) -> None:
     it stores run once that commits)."""
     if body.get("command") == Command.KICKOFF.value:
         kickoff_listener.start(deps, session, body)
+        return
+    if body.get("type") == "block_actions":  # a sign-off press (the only press stored)
+        kickoff_listener.sign_stored(deps, session, body)
         return
     event = body.get("event") or {}
     revision = revision_of(event)

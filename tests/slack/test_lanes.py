@@ -20,6 +20,9 @@ def test_acks_that_only_store_or_answer_from_a_constant_run_on_the_loop() -> Non
     assert on_loop(command("Support answers", "/kickoff"))
     assert on_loop(command("help")) and on_loop(command("")) and on_loop(command("HELP me"))
     assert on_loop({"type": "url_verification", "challenge": "x"})
+    # A sign-off press is stored and signed after the ack (bot/slack/listeners/kickoff.py).
+    for action_id in ("signoff_pm", "signoff_engineer"):
+        assert on_loop({"type": "block_actions", "actions": [{"action_id": action_id}]})
 
 
 def test_anything_that_may_wait_on_the_database_or_slack_runs_on_a_thread() -> None:
@@ -28,6 +31,9 @@ def test_anything_that_may_wait_on_the_database_or_slack_runs_on_a_thread() -> N
     assert not on_loop({"type": "event_callback", "event": {"type": "app_home_opened"}})
     assert not on_loop({"type": "block_actions", "actions": [{"action_id": "decision:1"}]})
     assert not on_loop({"type": "view_submission", "view": {}})
+    assert not on_loop({"type": "block_actions", "actions": [{"action_id": "kickoff_edit:rate"}]})
+    assert not on_loop({"type": "block_actions", "actions": "signoff_pm"})
+    assert not on_loop({"type": "block_actions", "actions": [{"action_id": "signoff_pm"}] * 2})
 
 
 json_values = st.recursive(
@@ -37,6 +43,8 @@ json_values = st.recursive(
 )
 
 
-@given(st.dictionaries(st.sampled_from(["type", "event", "command", "text"]), json_values))
+@given(
+    st.dictionaries(st.sampled_from(["type", "event", "command", "text", "actions"]), json_values)
+)
 def test_any_body_shape_gets_a_lane(body: dict[str, Any]) -> None:
     assert on_loop(body) in (True, False)

@@ -54,6 +54,13 @@ class Waiting:
     why: str
 
 
+# A reply through a response_url is not a post to the channel: the one-message-per-second per
+# channel limit is chat.postMessage's (https://api.slack.com/apis/rate-limits, "Posting
+# messages"); a response_url takes up to five replies in 30 minutes, each URL its own. So
+# private answers to a burst of presses on one summary neither wait for that pace nor use it.
+UNPACED = frozenset({OutboxKind.RESPONSE})
+
+
 class DeliveryWorker:
     def __init__(self, deps: Deps, client_for: ClientFor, *, pace_seconds: float = 1.0) -> None:
         self.deps = deps
@@ -121,7 +128,7 @@ class DeliveryWorker:
 
     def _send(self, message: Outgoing) -> None:
         answer = send(self.client_for, message)
-        if isinstance(answer, Sent):
+        if isinstance(answer, Sent) and message.kind not in UNPACED:
             self._last_post[message.channel_id] = time.monotonic()
         self._answers.put(answer)
         self.deps.outbox_ready.set()
@@ -136,7 +143,7 @@ class DeliveryWorker:
         def ready(row: OutboxMessage) -> bool:
             if row.id in self._in_flight:
                 return False  # still being sent by us (its lease looked over, e.g. a test clock)
-            if not self._paced(row.channel_id):
+            if row.kind not in UNPACED and not self._paced(row.channel_id):
                 held_back.append(row.id)
                 return False
             return True

@@ -1,4 +1,5 @@
-"""Kickoff listeners: /kickoff, thread replies, the answer/sign-off/edit buttons and the modal."""
+"""Kickoff listeners: /kickoff, thread replies, the answer/sign-off/edit buttons and the modal,
+and the after-ack halves of those that only store (`start`, `answer`, `sign_stored`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.domain.checklist import Step
 from bot.domain.mrkdwn import plain
 from bot.domain.reframe import recognise
 from bot.domain.targets import Role
-from bot.errors import Conflict, UserFacingError
+from bot.errors import Conflict, NotFound, UserFacingError
 from bot.ids import Action, Block, Command, View
 from bot.jobs import reading as reading_job
 from bot.services import access, inbox, kickoff, outbox
@@ -28,7 +29,7 @@ from bot.slack import text as slack_text
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
 from bot.slack.kickoff_replies import asked_by, say, stale_press
-from bot.slack.lookup import clicked_feature
+from bot.slack.lookup import clicked_feature, team_of
 from bot.slack.middleware import work_of
 from bot.slack.revisions import Revision
 from bot.slack.wire import (
@@ -87,30 +88,19 @@ def register(app: App, deps: Deps) -> None:
 
     @app.action(re.compile(f"^({Action.SIGN_PM.value}|{Action.SIGN_ENGINEER.value})$"))
     def sign(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-        """Sign what the pressed summary showed; a summary that is out of date signs nothing,
-        is retired, and the presser is shown the current numbers."""
-        ack()
-        shown = SignOffValue.decode(action.get("value"), STALE_SUMMARY)
-        role = Role.PM if action["action_id"] == Action.SIGN_PM.value else Role.ENGINEER
+        """Ack path: store the press (one insert, or the spool) and sign it after the ack
+        (`sign_stored`). Signing waits for the feature's lock; many people pressing at once
+        would each wait for the others inside Slack's 3 s (docs/performance.md, "Sign-off
+        presses at once"), while storing waits for none."""
+        shown = SignOffValue.decode(action.get("value"), STALE_SUMMARY)  # garbled: said now
+        key = work_of(context).key
+        assert key is not None  # every interaction has one (bot/slack/middleware.py)
         message = body.get("message") or {}
-        session = work_of(context).session
-        feature = _feature(session, deps, body, str(shown.feature))
-        outcome = signoff.sign(
-            session,
-            deps.clock,
-            feature,
-            body["user"]["id"],
-            role,
-            shown_version=shown.version,
-            shown_fingerprint=shown.fingerprint,
-        )
-        ts = str(message.get("ts") or "") or None
-        if isinstance(outcome, Stale):
-            stale_press(session, deps, feature, outcome, body, ts)
-            return
-        if ts is not None:  # the summary pressed is the one to update
-            summary.adopt(session, feature, ts)
-        say(session, deps, outcome, asked_by(body, feature))
+        # In the kickoff thread's queue: handled after what was typed there before it.
+        thread = str(message.get("thread_ts") or "") or f"feature:{shown.feature}"
+        inbox.accept_press(deps, body, key, conversation=thread[:80])
+        deps.inbox_ready.set()
+        ack()
 
     @app.action(Action.WITHDRAW_CHANGE.value)
     def withdraw(
@@ -214,6 +204,38 @@ def worth_keeping(event: dict[str, Any]) -> bool:
     if is_reply or event.get("files"):
         return True
     return recognise(slack_text.read(event.get("text")).text) is not None
+
+
+def sign_stored(deps: Deps, session: Session, body: dict[str, Any]) -> None:
+    """After the ack: sign what the pressed summary showed. A summary that is out of date
+    signs nothing, is retired, and the presser is shown the current numbers; a press that may
+    not sign (someone else's role, signed already) is told why, privately (bot/jobs/inbox.py)."""
+    action = (body.get("actions") or [{}])[0]
+    shown = SignOffValue.decode(action.get("value"), STALE_SUMMARY)
+    role = Role.PM if action.get("action_id") == Action.SIGN_PM.value else Role.ENGINEER
+    user = str(body["user"]["id"])
+    feature = kickoff.get_feature(session, team_of(body), str(shown.feature))
+    if feature is None:
+        raise NotFound(KICKOFF_GONE)
+    # If Slack can't say just now who is in the channel, the press is tried again later.
+    access.require_after_ack(deps.directory, feature, user, Need.ACT, KICKOFF_GONE)
+    outcome = signoff.sign(
+        session,
+        deps.clock,
+        feature,
+        user,
+        role,
+        shown_version=shown.version,
+        shown_fingerprint=shown.fingerprint,
+    )
+    message = body.get("message") or {}
+    ts = str(message.get("ts") or "") or None
+    if isinstance(outcome, Stale):
+        stale_press(session, deps, feature, outcome, body, ts)
+        return
+    if ts is not None:  # the summary pressed is the one to update
+        summary.adopt(session, feature, ts)
+    say(session, deps, outcome, asked_by(body, feature))
 
 
 def start(deps: Deps, session: Session, command: dict[str, Any]) -> None:

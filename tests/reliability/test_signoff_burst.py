@@ -1,0 +1,199 @@
+"""Many sign-off presses on one kickoff at the same moment, through signed HTTP to `groundline
+serve` (one replica on SQLite or PostgreSQL, two replicas on one PostgreSQL).
+
+What a busy channel does when the summary goes up: the PM and the engineer press their buttons,
+press again when nothing seems to happen, colleagues press a button that is not theirs, and
+some press an older copy of the summary further up the thread that shows other numbers. Every
+press is released at once (16, then 64), so they all queue on the one feature.
+
+Each burst must end with the version agreed exactly once (one PM and one engineer sign-off, one
+"targets agreed" note), every press answered exactly once (the two that signed in the thread,
+every other one privately through its response_url, saying why), the older copy's presses
+signing nothing and answered with the current numbers, that copy losing its buttons, and the
+summary still one message, updated in place. The ack of each press is recorded (its
+percentiles are in the row's name, docs/reliability.md); it is not asserted against a time.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from bot.localslack.driver import Delivered, SlackDriver
+from bot.localslack.server import LocalSlack
+from bot.store.models import Feature, SignOff
+from tests.support.agreement import ENG, PM, feature_with_summary
+from tests.support.bot import SIGNING_SECRET
+from tests.support.figures import Report, percentile, scaled
+from tests.support.reliability import backend_of
+from tests.support.serve import ServeProcess, wait_drained
+
+BURSTS = {16: "sixteen", 64: "sixty-four"}
+TRIALS = scaled(1, 5)  # bursts of each size per case
+OLDER = {"max_error_rate": 0.12}  # what the older copy of the summary shows (current: 10%)
+CASES = [("sqlite", 1), ("postgresql", 2), ("postgresql", 1)]
+
+
+def presses_for(size: int) -> list[tuple[str, str, str]]:
+    """(which copy, button, who) for one burst: a quarter on the older copy (the PM, the
+    engineer, someone late), an eighth each the PM and the engineer on their own button
+    (pressing again), the rest colleagues on either button."""
+    buttons = ("Sign off as PM", "Sign off as engineer")
+    plan = [("older", buttons[i % 2], (PM, ENG, f"U0LATE{i:03d}")[i % 3]) for i in range(size // 4)]
+    plan += [("summary", buttons[0], PM)] * (size // 8)
+    plan += [("summary", buttons[1], ENG)] * (size // 8)
+    plan += [("summary", buttons[i % 2], f"U0COLL{i:03d}") for i in range(size - len(plan))]
+    return plan
+
+
+def response_url_of(delivered: Delivered) -> str:
+    payload = json.loads(parse_qs(delivered.request_body.decode())["payload"][0])
+    return str(payload["response_url"]).rsplit("/", 1)[1]
+
+
+def burst(
+    drivers: list[SlackDriver], messages: dict[str, dict[str, Any]], size: int
+) -> list[tuple[tuple[str, str, str], Delivered]]:
+    plan = presses_for(size)
+    start = threading.Barrier(len(plan))
+    results: list[tuple[tuple[str, str, str], Delivered]] = []
+    lock = threading.Lock()
+
+    def press(index: int, which: tuple[str, str, str]) -> None:
+        copy, label, user = which
+        driver = drivers[index % len(drivers)]
+        start.wait(timeout=30)
+        delivered = driver.press(messages[copy], label=label, user=user)
+        with lock:
+            results.append((which, delivered))
+
+    threads = [
+        threading.Thread(target=press, args=(index, which)) for index, which in enumerate(plan)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def check_burst(
+    url: str,
+    slack: LocalSlack,
+    summary: dict[str, Any],
+    older: dict[str, Any],
+    results: list[tuple[tuple[str, str, str], Delivered]],
+) -> list[str]:
+    """What went wrong in one burst (empty: nothing)."""
+    problems: list[str] = []
+    channel, thread_ts = str(summary["channel"]), str(summary["thread_ts"])
+    replies: dict[str, list[str]] = {}
+    for call in slack.calls_to("response_url"):
+        replies.setdefault(str(call.params.get("url_id")), []).append(str(call.params["text"]))
+    unanswered = []
+    for (copy, label, user), delivered in results:
+        said = replies.get(response_url_of(delivered), [])
+        if len(said) > 1:
+            problems.append(f"{user} on the {copy} copy was answered {len(said)} times: {said}")
+        if copy == "older" and not (
+            len(said) == 1 and "Nothing was signed" in said[0] and "10%" in said[0]
+        ):
+            problems.append(f"{user}'s press on the older copy was answered {said}")
+        if not said:
+            unanswered.append((copy, label, user))
+    # The two presses that signed are answered in the thread, not privately.
+    if sorted(unanswered) != sorted(
+        [("summary", "Sign off as PM", PM), ("summary", "Sign off as engineer", ENG)]
+    ):
+        problems.append(f"presses without a private answer: {unanswered}")
+    engine = create_engine(url)
+    with Session(engine) as session:
+        feature = session.scalars(select(Feature).where(Feature.channel_id == channel)).one()
+        version = feature.target_versions[0]
+        signed = session.execute(
+            select(SignOff.role, SignOff.user_id).where(SignOff.target_version_id == version.id)
+        ).all()
+        state = (feature.stage, str(version.status), sorted(map(tuple, signed)))
+    engine.dispose()
+    if state != ("agreed", "agreed", [("engineer", ENG), ("pm", PM)]):
+        problems.append(f"stored: {state}")
+    posts = slack.bot_messages(channel, thread_ts)
+    said_in_thread = Counter(
+        "agreed" if "The summary above is the record" in json.dumps(m) else "signed"
+        for m in posts
+        if "The summary above is the record" in json.dumps(m) or "Signed as" in json.dumps(m)
+    )
+    if said_in_thread != Counter({"agreed": 1, "signed": 1}):
+        problems.append(f"thread lines: {dict(said_in_thread)}")
+    # A summary keeps its Edit buttons (the agreed record too); a retired copy loses them.
+    summaries = [m["ts"] for m in posts if "kickoff_edit:" in json.dumps(m)]
+    if summaries != [summary["ts"]]:
+        problems.append(f"summaries with buttons in the thread: {summaries}")
+    now, before = slack.message(channel, summary["ts"]), slack.message(channel, older["ts"])
+    if now is None or "targets agreed" not in json.dumps(now) or "signoff_pm" in json.dumps(now):
+        problems.append("the summary was not updated in place to the agreed record")
+    if before is None or "signoff_pm" in json.dumps(before):
+        problems.append("the older copy kept its sign-off buttons")
+    return problems
+
+
+@pytest.mark.parametrize(("backend", "replicas"), CASES)
+@pytest.mark.parametrize("size", list(BURSTS))
+def test_a_burst_of_signoff_presses_on_one_kickoff(
+    backend: str,
+    replicas: int,
+    size: int,
+    request: pytest.FixtureRequest,
+    slack: LocalSlack,
+    tmp_path: Path,
+    report: Report,
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path}/burst.db"
+    else:
+        postgres = request.getfixturevalue("postgres")
+        name = f"burst_{uuid.uuid4().hex[:8]}"
+        postgres.execute(f"CREATE DATABASE {name} TEMPLATE groundline_template")
+        url = postgres.url(name)
+    where = "one replica" if replicas == 1 else "two replicas"
+    servers = [
+        ServeProcess(url, slack, tmp_path, GROUNDLINE_SCHEDULER="false").start()
+        for _ in range(replicas)
+    ]
+    drivers = [SlackDriver(f"{s.url}/slack/events", SIGNING_SECRET, slack) for s in servers]
+    figures = report.open("", backend_of(url))
+    problems: list[str] = []
+    try:
+        for trial in range(TRIALS):
+            summary, older = feature_with_summary(url, slack, trial * 100 + size, older=OLDER)
+            assert older is not None
+            results = burst(drivers, {"summary": summary, "older": older}, size)
+            for _, delivered in results:
+                figures.ack(delivered.elapsed_ms)
+                assert delivered.status == 200, delivered.body
+            assert len(results) == size
+            wait_drained(url, timeout=60)
+            found = check_burst(url, slack, summary, older, results)
+            problems += [f"burst {trial}: {problem}" for problem in found]
+            figures.lost += 1 if found else 0
+            figures.refused += size - 2  # every press but the two that signed
+    finally:
+        for server in servers:
+            server.stop()
+        acks = figures.acks_ms
+        figures.scenario = (
+            f"{BURSTS[size]} sign-off presses at once on one kickoff ({where}; ack p50 "
+            f"{percentile(acks, 0.5):.0f} ms, p90 {percentile(acks, 0.9):.0f} ms)"
+        )
+        report.close(figures)
+        print(f"\n{figures.scenario} [{backend}] worst {figures.worst_ms:.0f} ms", flush=True)
+    assert problems == [], problems

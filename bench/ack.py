@@ -26,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import cgroups  # noqa: E402
 from bench.ack_report import APPS, FLOORS, table, verdicts, write_doc_section  # noqa: E402
 from bench.common import (  # noqa: E402
     BOT_TOKEN,
@@ -34,6 +35,7 @@ from bench.common import (  # noqa: E402
     free_port,
     load_wrk,
     machine,
+    pool_wrk,
     pss_mb,
     rss_mb,
     signed_headers,
@@ -142,18 +144,27 @@ def ratios(ours: dict[str, Any], floor: dict[str, Any]) -> dict[str, float]:
 def level_wrk(
     ports: dict[str, int], pids: dict[str, int], concurrency: int, budget: Budget, workdir: Path
 ) -> dict[str, Any]:
-    """With wrk: one timed run per app and level (wrk reports percentiles, not latencies to
-    pool), the apps in turn, in the opposite order at every other level."""
-    order = list(ports) if concurrency % 2 == 0 else list(reversed(ports))
-    stats: dict[str, dict[str, Any]] = {}
-    for name in order:
+    """With wrk: the apps take turns in rounds of a second (A, B, C, C, B, A, ...), after one
+    unmeasured second each; each app's rounds are pooled (`pool_wrk`), so a burst of other
+    work on the machine lands on every app, not on whichever had the turn."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in ports}
+    cpu = dict.fromkeys(ports, 0.0)
+    for name in ports:
         load_wrk(ports[name], concurrency, 1, workdir)  # warm-up, unmeasured
-        cpu_before = tree_cpu_seconds(pids[name])
-        found = load_wrk(ports[name], concurrency, budget.seconds / 2, workdir)
-        cpu = tree_cpu_seconds(pids[name]) - cpu_before
-        found["error_kinds"] = []
-        found["server_cpu_ms_per_request"] = round(cpu * 1000 / max(found["requests"], 1), 3)
-        stats[name] = found
+    for round_number in range(budget.rounds):
+        order = list(ports) if round_number % 2 == 0 else list(reversed(ports))
+        for name in order:
+            cpu_before = tree_cpu_seconds(pids[name])
+            runs[name].append(load_wrk(ports[name], concurrency, 1, workdir))
+            cpu[name] += tree_cpu_seconds(pids[name]) - cpu_before
+    stats: dict[str, dict[str, Any]] = {}
+    for name, found in runs.items():
+        pooled = pool_wrk(found)
+        pooled["error_kinds"] = []
+        pooled["server_cpu_ms_per_request"] = round(
+            cpu[name] * 1000 / max(pooled["requests"], 1), 3
+        )
+        stats[name] = pooled
     return {
         "concurrency": concurrency,
         "load_avg_1m": round(os.getloadavg()[0], 2),
@@ -176,7 +187,7 @@ def run(
 ) -> dict[str, Any]:
     budget = Budget(400, 6.0, 30, 2, client) if quick else Budget(2000, 20.0, 50, 4, client)
     if client == "wrk":
-        budget = Budget(0, 4.0 if quick else 10.0, 0, 1, client)
+        budget = Budget(0, 0.0, 0, 2 if quick else 6, client)  # rounds of one second
     with (
         LocalSlack(bot_token=BOT_TOKEN, team_id=TEAM_ID) as slack,
         tempfile.TemporaryDirectory() as tmp,
@@ -200,9 +211,13 @@ def measure(
     commands["ours"] = [PYTHON, *GROUNDLINE_SERVE]
     started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     before = machine()
+    groups = {name: cgroups.new_group(name) for name in commands}
     with ExitStack() as running:
+        running.callback(lambda: [cgroups.remove(g) for g in groups.values() if g is not None])
         children = {
-            name: running.enter_context(process(command, env, workdir, workdir / f"{name}.log"))
+            name: running.enter_context(
+                process(command, env, workdir, workdir / f"{name}.log", groups[name])
+            )
             for name, command in commands.items()
         }
         for name in ports:
@@ -224,6 +239,11 @@ def measure(
             "floor_idle_pss_mb": round(tree_pss_mb(pids["floor"]), 1),
             "floor_waitress_idle_rss_mb": round(rss_mb(pids["floor_waitress"]), 1),
             "floor_waitress_idle_pss_mb": round(pss_mb(pids["floor_waitress"]), 1),
+            # What a container's memory limit would count (None where no cgroup could be made).
+            "idle_cgroup_mb": {
+                name: None if group is None else cgroups.charged_mb(group)
+                for name, group in groups.items()
+            },
         }
         levels = [level(ports, pids, concurrency, budget, workdir) for concurrency in LEVELS]
         memory["ours_rss_after_load_mb"] = round(tree_rss_mb(pids["ours"]), 1)

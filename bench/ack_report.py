@@ -115,6 +115,7 @@ def table(result: dict[str, Any]) -> str:
         f"{memory.get('floor_waitress_idle_pss_mb', '–')} MB; ours after the load RSS "
         f"{memory['ours_rss_after_load_mb']} MB, PSS {memory.get('ours_pss_after_load_mb', '–')}"
         " MB.",
+        *charged_line(memory.get("idle_cgroup_mb") or {}),
         "",
         "| target | measured | met |",
         "|---|---|---|",
@@ -154,3 +155,20 @@ def write_doc_section(result: dict[str, Any], interpretation: str) -> None:
         f"{table(result)}\n\n{interpretation.strip()}\n"
     )
     replace_doc_section(body)
+
+
+def charged_line(charged: dict[str, dict[str, float] | None]) -> list[str]:
+    """Each app's idle memory as a container's limit counts it (bench/cgroups.py)."""
+    known = {name: figures for name, figures in charged.items() if figures}
+    if not known:
+        return []
+    each = "; ".join(
+        f"{LABELS.get(name, name)} {figures['anon_mb'] + figures['file_mb']:.1f} MB "
+        f"({figures['anon_mb']} anonymous)"
+        for name, figures in known.items()
+    )
+    return [
+        "",
+        f"Charged to a memory cgroup of each app's own at idle (what a container's limit "
+        f"counts; each page once): {each}.",
+    ]

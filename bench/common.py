@@ -14,10 +14,12 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench import cgroups
 from bot.localslack.signing import sign
 
 SIGNING_SECRET = "bench-signing-secret"
@@ -153,11 +155,20 @@ def tree_cpu_seconds(pid: int) -> float:
 
 @contextmanager
 def process(
-    args: list[str], env: dict[str, str], cwd: Path, log: Path
+    args: list[str], env: dict[str, str], cwd: Path, log: Path, cgroup: Path | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process for the length of the block; in a memory cgroup of its own if given
+    (bench/cgroups.py), so everything it forks is charged there."""
     # A file, not a pipe: an unread pipe fills up under waitress's queue warnings and blocks.
     with log.open("wb") as sink:
-        child = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=sink)
+        child = subprocess.Popen(
+            args,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            preexec_fn=None if cgroup is None else partial(cgroups.enter, cgroup),
+        )
     try:
         yield child
     finally:
@@ -235,16 +246,21 @@ def replace_doc_section(body: str) -> None:
     PERFORMANCE_DOC.write_text(text)
 
 
+WRK_QUANTILES = 1000  # quantiles each wrk run reports, so runs can be pooled
 WRK_SCRIPT = """wrk.method = "POST"
 wrk.body = {body}
 {headers}
 done = function(summary, latency, requests)
   local e = summary.errors
+  local quantiles = {{}}
+  for i = 1, {quantiles} do
+    quantiles[i] = string.format("%d", latency:percentile((i - 0.5) * 100 / {quantiles}))
+  end
   io.write(string.format(
-    '{{"requests": %d, "duration_us": %d, "errors": %d, "non2xx": %d, '
-    .. '"p50": %f, "p90": %f, "p99": %f, "max": %f}}\\n',
+    '{{"requests": %d, "duration_us": %d, "errors": %d, "non2xx": %d, "max": %d, '
+    .. '"quantiles_us": [%s]}}\\n',
     summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+    latency.max, table.concat(quantiles, ",")))
 end
 """
 
@@ -259,7 +275,9 @@ def load_wrk(port: int, concurrency: int, seconds: float, workdir: Path) -> dict
         for k, v in signed_headers(body.encode()).items()
     )
     script = workdir / "wrk.lua"
-    script.write_text(WRK_SCRIPT.format(body=json.dumps(body), headers=headers))
+    script.write_text(
+        WRK_SCRIPT.format(body=json.dumps(body), headers=headers, quantiles=WRK_QUANTILES)
+    )
     args = [
         "wrk",
         f"-t{min(2, concurrency)}",
@@ -273,14 +291,43 @@ def load_wrk(port: int, concurrency: int, seconds: float, workdir: Path) -> dict
         args, capture_output=True, text=True, check=True, timeout=seconds + 60
     )
     found = json.loads(finished.stdout.strip().splitlines()[-1])
-    elapsed = found["duration_us"] / 1e6
     return {
         "requests": found["requests"],
         "errors": found["errors"] + found["non2xx"],
+        "elapsed_s": found["duration_us"] / 1e6,
+        "max_ms": found["max"] / 1000,
+        "quantiles_ms": [value / 1000 for value in found["quantiles_us"]],
+    }
+
+
+def pool_wrk(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several wrk runs of one app as one: requests and time added up; each run's quantiles
+    stand for its requests (weighted by them), so a percentile of the pool is one of all the
+    requests, as if they had been timed together (to wrk's 1/1000 resolution)."""
+    weighted = sorted(
+        (value, run["requests"] / len(run["quantiles_ms"]))
+        for run in runs
+        for value in run["quantiles_ms"]
+    )
+    total = sum(weight for _, weight in weighted)
+
+    def percentile(fraction: float) -> float:
+        seen = 0.0
+        for value, weight in weighted:
+            seen += weight
+            if seen >= fraction * total:
+                return value
+        return weighted[-1][0] if weighted else float("nan")
+
+    requests = sum(run["requests"] for run in runs)
+    elapsed = sum(run["elapsed_s"] for run in runs)
+    return {
+        "requests": requests,
+        "errors": sum(run["errors"] for run in runs),
         "elapsed_s": round(elapsed, 3),
-        "req_per_s": round(found["requests"] / elapsed, 1) if elapsed else 0.0,
-        "p50_ms": round(found["p50"] / 1000, 3),
-        "p90_ms": round(found["p90"] / 1000, 3),
-        "p99_ms": round(found["p99"] / 1000, 3),
-        "max_ms": round(found["max"] / 1000, 3),
+        "req_per_s": round(requests / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": round(percentile(0.50), 3),
+        "p90_ms": round(percentile(0.90), 3),
+        "p99_ms": round(percentile(0.99), 3),
+        "max_ms": round(max(run["max_ms"] for run in runs), 3),
     }

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltResponse
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -49,6 +49,11 @@ class AlignCall:
             self.ack(response_type="ephemeral", text=text)
         else:
             self.ack(response_type="ephemeral", text=text, blocks=blocks)
+
+    def reply_encoded(self, body: str) -> None:
+        """Answer only the person who typed it with a reply already encoded as Slack's JSON
+        (an answer that never changes, encoded once)."""
+        self.ack.response = BoltResponse(status=200, body=body)
 
 
 Handler = Callable[[AlignCall], None]

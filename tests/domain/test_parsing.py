@@ -316,6 +316,13 @@ def test_cost_reads(text: str, expected_usd: float) -> None:
         ("€0.01 per query", "US dollars"),
         ("$1 per 1000 tokens", "not per token"),
         ("$20 a month", "not per month"),
+        # The question back reads as English whatever the amount was per (the adversarial
+        # pass found "How many queries a token do you expect" and "not per monthly").
+        ("$1 per 1000 tokens", "How many tokens does one answer use"),
+        ("$2 per million tokens", "How many tokens does one answer use"),
+        ("$500 monthly", "not per month. How many queries a month do you expect"),
+        ("$9k annually", "not per year. How many queries a year do you expect"),
+        ("$30 per seat", "not per seat. How many queries a seat do you expect"),
         ("$0.01-$0.02 per query", "range ($0.01 to $0.02)"),
         ("not sure", "first guess"),
     ],

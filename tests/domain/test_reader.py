@@ -95,6 +95,19 @@ def test_the_priority_table_is_big_enough() -> None:
     assert len(negated) >= 10
 
 
+@pytest.mark.parametrize(
+    "text", ["£5 per 1000", "€20 per 1000 queries", "5 euros per 1000", "¥500 per 1000"]
+)
+@pytest.mark.parametrize("focus", [Step.COST, Step.ERROR_RATE])
+def test_money_in_another_currency_is_never_a_share_of_answers(text: str, focus: Step) -> None:
+    """Found by the adversarial pass: "£5 per 1000" at the cost question was stored as an
+    error rate of 0.5% (a dollar amount never was)."""
+    reading = read_reply(Said.plain(text), context(focus))
+    assert Step.ERROR_RATE not in facts(reading), reading
+    if focus is Step.COST:
+        assert any("US dollars" in f.text for f in reading.follow_ups), reading
+
+
 def context(focus: Step | None = Step.ERROR_RATE, **current: Any) -> Context:
     values = {step: current.get(step.value) for step in checklist.ORDER}
     return Context(focus, values, checklist.names(), "U0BOT")

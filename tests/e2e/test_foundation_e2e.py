@@ -21,6 +21,11 @@ def test_signed_align_help_answers_with_the_command_list(bot: BotUnderTest) -> N
     body = reply.json()
     assert body["response_type"] == "ephemeral"
     assert "/kickoff <feature name>" in body["text"]
+    # Encoded once and reused (bot/slack/listeners/commands.py): still Slack's JSON, with the
+    # blocks, on every call.
+    assert reply.headers["content-type"].startswith("application/json")
+    assert [block["type"] for block in body["blocks"]] == ["section", "section"]
+    assert bot.driver.command("/align", "").json() == body
     assert reply.elapsed_ms < 3000
 
 

@@ -45,6 +45,8 @@ PERIODS = vocab(
     "token tokens month months day days week weeks year years user users hour hours seat seats "
     "mo monthly yearly annually"
 )
+# The noun a period word stands for, to ask about it in a sentence ("$500 monthly").
+_PERIOD_NOUN = {"mo": "month", "monthly": "month", "yearly": "year", "annually": "year"}
 COST_WORDS = vocab("cost costs price budget spend bill pay per query queries")
 _VAGUE = vocab("cheap cheaper cheapest low possible little minimal affordable reasonable budget")
 ZERO = "Every model call costs something, so zero can't be a budget."
@@ -125,10 +127,15 @@ def _per(tokens: list[Tok], j: int) -> tuple[float | None, str | None, int]:
 def _value(amount: Amount, *, bare_is_per_query: bool) -> Parsed[float] | Unclear:
     shown = f"${format_number(amount.dollars)}"
     if amount.period is not None:
+        period = _PERIOD_NOUN.get(amount.period, amount.period)
+        if period == "token":
+            ask = "How many tokens does one answer use"
+        else:
+            ask = f"How many queries a {period} do you expect"
         return unclear(
             COST,
-            f"I track cost per answer, not per {amount.period}. How many queries a "
-            f"{amount.period} do you expect, or what may one query cost at most?",
+            f"I track cost per answer, not per {period}. {ask}, or what may one query "
+            "cost at most?",
         )
     per = amount.per
     if per is None:

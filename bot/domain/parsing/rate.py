@@ -97,15 +97,17 @@ def rates(tokens: list[Tok]) -> list[tuple[float, int, int, bool, bool]]:
     return found
 
 
-_OTHER_UNITS = vocab(
+# Money in any currency: the cost reader asks for dollars; it is never a share of answers.
+_MONEY = vocab("$ usd € £ ¥ eur euro euros gbp pound pounds yen inr")
+_OTHER_UNITS = _MONEY | vocab(
     "s sec secs second seconds ms millisecond milliseconds min mins minute minutes hour hours "
-    "cent cents ¢ dollar dollars buck bucks usd day days week weeks"
+    "cent cents ¢ dollar dollars buck bucks day days week weeks"
 )
 
 
 def _other_quantity(tokens: list[Tok], i: int) -> bool:
-    """Money or time ("$8 per 1k", "2 s"): not a share of answers."""
-    return at(tokens, i - 1) in ("$", "usd") or at(tokens, i + 1) in _OTHER_UNITS
+    """Money or time ("$8 per 1k", "£5 per 1000", "2 s"): not a share of answers."""
+    return at(tokens, i - 1) in _MONEY or at(tokens, i + 1) in _OTHER_UNITS
 
 
 def parse_error_rate(text: str) -> Parsed[float] | Unclear:

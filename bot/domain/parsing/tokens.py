@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 from bot.domain.typos import nearest
 
-# A time of day ("12:30", "9am"): a word, never a number ("lunch at 12:30?"). Numbers
-# ("1,000.5", "2,5" and "0,004" with a decimal comma, ".5"), words (letters first, then letters
-# or digits: "p95"), or one symbol.
+# A time of day ("12:30", "9am"): a word, never a number ("lunch at 12:30?"). Numbers ("1e-3"
+# whole, "1,000.5", "2,5" and "0,004" with a decimal comma, ".5"), words (letters first, then
+# letters or digits: "p95"), or one symbol.
 _TOKEN_RE = re.compile(
     r"(?P<clock>(?<![\d.,:])(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?![\d:])(?:[ap]m\b)?"
     r"|(?<![\d.,])(?:1[0-2]|0?[1-9])[ap]m\b)"
-    r"|(?P<num>[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9])"
+    r"|(?P<num>(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)[eE][-+]?[0-9]{1,3}(?![0-9.])"
+    r"|[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![0-9])"
     r"|0,[0-9]+(?![0-9,])"
     r"|[0-9]+,[0-9]{1,2}(?![0-9,])"
     r"|[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"

@@ -7,13 +7,62 @@ import argparse
 import logging
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot import logs
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, UserFacingError
 
+if TYPE_CHECKING:
+    from bot.deps import Deps
+    from bot.store.models import Report
+
 log = logging.getLogger("groundline")
+
+
+def report_fate(deps: Deps, report_id: int, wait_seconds: float = 10.0) -> Report | None:
+    """The report's row once delivery has settled it (posted or refused), or as it stands
+    after `wait_seconds` (a running bot's worker may have claimed it meanwhile)."""
+    from bot.store.models import Report
+    from bot.store.states import ReportStatus
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with deps.session_factory() as session:
+            report = session.get(Report, report_id)
+            if report is None or report.status != ReportStatus.PENDING:
+                return report
+            if time.monotonic() > deadline:
+                return report
+        time.sleep(0.1)
+
+
+def said_fate(report_id: int, report: Report) -> int:
+    """One line on stderr: posted (0), refused by Slack for good (1, with the fix), or not
+    taken yet (0: it stays queued for the running bot)."""
+    from bot.domain.mrkdwn import plain
+    from bot.slack.blocks.undelivered import reason
+    from bot.store.states import ReportStatus
+
+    if report.status == ReportStatus.POSTED:
+        print(f"posted report {report_id}", file=sys.stderr)
+        return 0
+    if report.status == ReportStatus.FAILED:
+        error = str(report.last_error or "unknown_error")
+        print(
+            f"groundline: Slack refused report {report_id} in channel {report.channel_id} "
+            f"({error}): {plain(reason(error))}. Run this again once that is fixed.",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"groundline: report {report_id} is queued; Slack has not taken it yet, and "
+        "`groundline serve` keeps trying",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -359,10 +408,13 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
         report_id = queue_report(deps, feature_id, period)
         DeliveryWorker(deps, lambda team_id: client).drain(max_seconds=60.0)
         deps.background.shutdown(wait=False)
+        fate = report_fate(deps, report_id) if report_id is not None else None
     finally:
         engine.dispose()
     if report_id is None:
         print(f"groundline: the report for period {period} was already posted", file=sys.stderr)
         return 0
-    print(f"posted report {report_id}", file=sys.stderr)
-    return 0
+    if fate is None:  # its feature was deleted meanwhile
+        print(f"groundline: report {report_id} is gone with its feature", file=sys.stderr)
+        return 1
+    return said_fate(report_id, fate)

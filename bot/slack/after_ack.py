@@ -21,9 +21,9 @@ from bot.jobs import reframe as reframe_job
 from bot.jobs.inbox import JobRunner
 from bot.services import kickoff
 from bot.services.inbox import JobKind
+from bot.slack import revisions
 from bot.slack.listeners import kickoff as kickoff_listener
 from bot.slack.listeners import listening
-from bot.slack.revisions import revision_of
 from bot.store.models import Feature
 
 
@@ -37,9 +37,12 @@ def handle(deps: Deps, session: Session, body: dict[str, Any]) -> None:
         kickoff_listener.sign_stored(deps, session, body)
         return
     event = body.get("event") or {}
-    revision = revision_of(event)
+    revision = revisions.revision_of(event)
     if revision is not None:  # a thread reply edited or deleted
-        kickoff_listener.revised(deps, session, body, revision)
+        again = revisions.revised(deps, session, body, revision, kickoff_listener.KICKOFF_GONE)
+        if again is not None:  # it gave nothing before: read it as edited
+            edited_in, edited = again
+            kickoff_listener.answer(deps, session, edited_in, {**body, "event": edited})
         return
     if event.get("files"):  # an eval file dropped in the thread
         file_drop.take(deps, session, body, event)

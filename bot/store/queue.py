@@ -28,17 +28,21 @@ def claim_heads(
     open_statuses: tuple[str, str],
     limit: int,
     accept: Callable[[Row], bool] | None = None,
+    apart: Callable[[Any], Any] | None = None,
 ) -> list[Row]:
     """Lock and return the head item of up to `limit` groups. `open_statuses` is
     (waiting, working); claimed rows are set to working until now + lease. Heads `accept`
     turns down (e.g. a channel still paced) are left untouched, so a pass that claims nothing
-    writes nothing. The caller's transaction commits the claim; on PostgreSQL SKIP LOCKED
-    keeps replicas apart."""
+    writes nothing. `apart` (a SQL expression of a row) splits each group in two queues that do
+    not wait for each other: rows for which it is true, and the others. The caller's
+    transaction commits the claim; on PostgreSQL SKIP LOCKED keeps replicas apart."""
     table: Any = model
     earlier: Any = aliased(model)
     status: InstrumentedAttribute[str] = table.status
     due: InstrumentedAttribute[datetime] = table.next_attempt_at
     same_group = [getattr(earlier, column) == getattr(table, column) for column in group_by]
+    if apart is not None:
+        same_group.append(apart(earlier) == apart(table))
     query = (
         select(table)
         .where(status.in_(open_statuses), due <= now)

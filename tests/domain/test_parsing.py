@@ -141,7 +141,17 @@ def test_error_impact_refuses_non_answers(text: str) -> None:
         ("offer_alternatives", FallbackKind.OFFER_ALTERNATIVES, ""),
         ("show the search page instead", FallbackKind.OTHER, "show the search page instead"),
         ("Something else: open the FAQ", FallbackKind.OTHER, "open the FAQ"),
-        ("Say it is not sure, then hand over", FallbackKind.SAY_UNSURE, None),
+        # saying it is unsure opens a hand-over; the hand-over is what the user gets (conv3:
+        # the third blind set's writer read "say so and offer to connect them with a claims
+        # specialist" so, and this line was the one reading the other way)
+        ("Say it is not sure, then hand over", FallbackKind.ESCALATE_HUMAN, None),
+        ("say you're not sure and ping the on-call pharmacist", FallbackKind.ESCALATE_HUMAN, None),
+        (
+            'answer "not sure - here are a few related guides"',
+            FallbackKind.OFFER_ALTERNATIVES,
+            None,
+        ),
+        ("say it's unsure and show the one policy page", FallbackKind.SAY_UNSURE, None),
         ("don't hand over to a human, just say it's not sure", FallbackKind.SAY_UNSURE, None),
         ("never escalate; offer similar articles", FallbackKind.OFFER_ALTERNATIVES, None),
     ],
@@ -316,6 +326,13 @@ def test_cost_reads(text: str, expected_usd: float) -> None:
         ("€0.01 per query", "US dollars"),
         ("$1 per 1000 tokens", "not per token"),
         ("$20 a month", "not per month"),
+        # The question back reads as English whatever the amount was per (the adversarial
+        # pass found "How many queries a token do you expect" and "not per monthly").
+        ("$1 per 1000 tokens", "How many tokens does one answer use"),
+        ("$2 per million tokens", "How many tokens does one answer use"),
+        ("$500 monthly", "not per month. How many queries a month do you expect"),
+        ("$9k annually", "not per year. How many queries a year do you expect"),
+        ("$30 per seat", "not per seat. How many queries a seat do you expect"),
         ("$0.01-$0.02 per query", "range ($0.01 to $0.02)"),
         ("not sure", "first guess"),
     ],

@@ -95,6 +95,39 @@ def test_the_priority_table_is_big_enough() -> None:
     assert len(negated) >= 10
 
 
+@pytest.mark.parametrize(
+    "text", ["£5 per 1000", "€20 per 1000 queries", "5 euros per 1000", "¥500 per 1000"]
+)
+@pytest.mark.parametrize("focus", [Step.COST, Step.ERROR_RATE])
+def test_money_in_another_currency_is_never_a_share_of_answers(text: str, focus: Step) -> None:
+    """Found by the adversarial pass: "£5 per 1000" at the cost question was stored as an
+    error rate of 0.5% (a dollar amount never was)."""
+    reading = read_reply(Said.plain(text), context(focus))
+    assert Step.ERROR_RATE not in facts(reading), reading
+    if focus is Step.COST:
+        assert any("US dollars" in f.text for f in reading.follow_ups), reading
+
+
+@pytest.mark.parametrize(
+    ("text", "step", "expected"),
+    [
+        ("$1e-3 per query", Step.COST, 0.001),
+        ("1e-3 dollars per query", Step.COST, 0.001),
+        ("2e3 ms", Step.LATENCY, 2000.0),
+        ("1.5e3 ms", Step.LATENCY, 1500.0),
+        ("5e-2", Step.ERROR_RATE, 0.05),
+    ],
+)
+def test_numbers_in_scientific_notation_are_read_whole(
+    text: str, step: Step, expected: float
+) -> None:
+    """Found by the adversarial pass: "$1e-3 per query" was stored as $3 per query (the 3 of
+    the exponent read as the amount), "1e2%" as 1%."""
+    reading = read_reply(Said.plain(text), context(step))
+    assert facts(reading) == {step: pytest.approx(expected)}, reading
+    assert Step.ERROR_RATE not in facts(read_reply(Said.plain("1e2%"), context()))
+
+
 def context(focus: Step | None = Step.ERROR_RATE, **current: Any) -> Context:
     values = {step: current.get(step.value) for step in checklist.ORDER}
     return Context(focus, values, checklist.names(), "U0BOT")
@@ -466,7 +499,7 @@ TEXT = st.text(max_size=400) | st.lists(
 
 
 def _numbers(text: str) -> list[float]:
-    found = []
+    found = [float(n) for n in re.findall(r"[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]{1,3}", text)]
     for number in re.findall(r"[0-9]+(?:[.,][0-9]+)?", text):
         whole, _, rest = number.replace(",", ".", 1).partition(".")
         found.append(float(f"{whole}.{rest}" if rest else whole))

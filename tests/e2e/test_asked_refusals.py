@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -295,3 +297,35 @@ def test_a_withdraw_button(asked_bot: BotUnderTest) -> None:
     marked = refuse_next_post(bot, channel, "not_in_channel")
     press(bot, proposal, "Withdraw this change")
     told_after(bot, marked, "not_in_channel", "kickoff thread of *Withdraw asked*")
+
+
+def test_groundline_report_post(asked_bot: BotUnderTest) -> None:
+    """The CLI's `--post` waits for Slack's answer: a refusal is one line with the fix and
+    exit 1 (it said "posted report N" whatever Slack answered)."""
+    bot, channel = asked_bot, channel_for(asked_bot)
+    feature = agreed(bot, channel, "Cli asked")
+    refuse_next_post(bot, channel, "not_in_channel")
+    env = {
+        "DATABASE_URL": bot.runtime.settings.DATABASE_URL,
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_API_URL": bot.slack.api_url,
+        "PATH": "/usr/bin:/bin",
+    }
+    refused = subprocess.run(
+        [sys.executable, "-m", "bot", "report", feature.slug, "--post"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert refused.returncode == 1, refused.stderr
+    assert "Slack refused report" in refused.stderr and "not_in_channel" in refused.stderr
+    assert "/invite @Groundline" in refused.stderr and "posted report" not in refused.stderr
+    posted = subprocess.run(
+        [sys.executable, "-m", "bot", "report", feature.slug, "--post"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert posted.returncode == 0 and "posted report" in posted.stderr, posted.stderr

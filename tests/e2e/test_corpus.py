@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from bot.localslack.server import LocalSlack
 from bot.services.export import export_feature
 from bot.store.models import Feature, InboxMessage, OutboxMessage
+from bot.store.spool import spooled
 from tests.support import corpus
 from tests.support.bot import BotUnderTest, start_bot
 
@@ -165,8 +166,11 @@ class Player:
         raise AssertionError(f"{self.thread.id}: the bot never handled {key}")
 
     def drain(self) -> None:
+        """Wait until this channel's stored work is handled (sign-off presses are signed after
+        the ack, from the inbox or first the SQLite spool) and the bot's replies are sent."""
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
+            self.bot.runtime.deps.inbox_ready.set()
             self.bot.runtime.deps.outbox_ready.set()
             with self.bot.session() as session:
                 waiting = session.scalar(
@@ -177,6 +181,18 @@ class Player:
                         OutboxMessage.status.in_(("pending", "sending")),
                     )
                 )
+                waiting += (
+                    session.scalar(
+                        select(func.count())
+                        .select_from(InboxMessage)
+                        .where(
+                            InboxMessage.channel_id == self.channel,
+                            InboxMessage.status.not_in(("done", "failed")),
+                        )
+                    )
+                    or 0
+                )
+            waiting += spooled(self.bot.runtime.settings.DATABASE_URL)  # not yet in the inbox
             if not waiting:
                 return
             time.sleep(0.01)

@@ -36,15 +36,19 @@ from bot.domain.wording import format_number
 
 _CURRENCY_AFTER = {"dollar": 1.0, "dollars": 1.0, "usd": 1.0, "buck": 1.0, "bucks": 1.0}
 _CURRENCY_AFTER |= {"¢": 0.01, "c": 0.01, "cent": 0.01, "cents": 0.01, "penny": 0.01}
-_CURRENCY_AFTER |= {"pennies": 0.01}
+_CURRENCY_AFTER |= {"pennies": 0.01, "dime": 0.1, "dimes": 0.1, "nickel": 0.05}
+_CURRENCY_AFTER |= {"nickels": 0.05}
 _TIME_UNITS = vocab("s sec secs second seconds ms millisecond milliseconds min mins minute minutes")
-_FOREIGN = vocab("€ £ ¥ eur euro euros gbp pound pounds yen inr")
+# "ct" is how euro cents are written ("0,8 ct"): not US cents
+_FOREIGN = vocab("€ £ ¥ eur euro euros gbp pound pounds yen inr ct cts")
 _PER = vocab("per a an / each every for")
 _QUERY_NOUNS = vocab("query queries request requests call calls answer answers question questions")
 PERIODS = vocab(
     "token tokens month months day days week weeks year years user users hour hours seat seats "
     "mo monthly yearly annually"
 )
+# The noun a period word stands for, to ask about it in a sentence ("$500 monthly").
+_PERIOD_NOUN = {"mo": "month", "monthly": "month", "yearly": "year", "annually": "year"}
 COST_WORDS = vocab("cost costs price budget spend bill pay per query queries")
 _VAGUE = vocab("cheap cheaper cheapest low possible little minimal affordable reasonable budget")
 ZERO = "Every model call costs something, so zero can't be a budget."
@@ -68,6 +72,8 @@ def amounts(tokens: list[Tok]) -> list[Amount]:
             continue
         before, after = at(tokens, i - 1), at(tokens, i + 1)
         j = i + 1
+        if before == "of" and at(tokens, i - 2) in ("fraction", "fractions", "part", "sliver"):
+            continue  # "a fraction of a cent": less than the amount, not the amount
         if before in ("$", "usd") or (before == "-" and at(tokens, i - 2) == "$"):
             dollars = tok.value
         elif after in _CURRENCY_AFTER:
@@ -125,10 +131,15 @@ def _per(tokens: list[Tok], j: int) -> tuple[float | None, str | None, int]:
 def _value(amount: Amount, *, bare_is_per_query: bool) -> Parsed[float] | Unclear:
     shown = f"${format_number(amount.dollars)}"
     if amount.period is not None:
+        period = _PERIOD_NOUN.get(amount.period, amount.period)
+        if period == "token":
+            ask = "How many tokens does one answer use"
+        else:
+            ask = f"How many queries a {period} do you expect"
         return unclear(
             COST,
-            f"I track cost per answer, not per {amount.period}. How many queries a "
-            f"{amount.period} do you expect, or what may one query cost at most?",
+            f"I track cost per answer, not per {period}. {ask}, or what may one query "
+            "cost at most?",
         )
     per = amount.per
     if per is None:

@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -57,8 +58,15 @@ class Waiting:
 # A reply through a response_url is not a post to the channel: the one-message-per-second per
 # channel limit is chat.postMessage's (https://api.slack.com/apis/rate-limits, "Posting
 # messages"); a response_url takes up to five replies in 30 minutes, each URL its own. So
-# private answers to a burst of presses on one summary neither wait for that pace nor use it.
+# private answers to a burst of presses on one summary neither wait for that pace nor use it,
+# and they queue apart from the channel's posts (in order among themselves): 62 refusals from
+# one burst of presses used to arrive over a minute, behind each other and the thread's posts.
 UNPACED = frozenset({OutboxKind.RESPONSE})
+
+
+def private_reply(row: Any) -> Any:
+    """The claim's `apart`: private replies through a response_url are their own queue."""
+    return row.kind == OutboxKind.RESPONSE
 
 
 class DeliveryWorker:
@@ -158,6 +166,7 @@ class DeliveryWorker:
                 open_statuses=(OutboxStatus.PENDING, OutboxStatus.SENDING),
                 limit=limit,
                 accept=ready,
+                apart=private_reply,
             )
             claimed = [row.id for row in rows]
         self._held_back = bool(held_back)

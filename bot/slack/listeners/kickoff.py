@@ -16,13 +16,12 @@ from bot.domain.checklist import Step
 from bot.domain.mrkdwn import plain
 from bot.domain.reframe import recognise
 from bot.domain.targets import Role
-from bot.errors import Conflict, NotFound, UserFacingError
+from bot.errors import BadInput, Conflict, NotFound, UserFacingError
 from bot.ids import Action, Block, Command, View
 from bot.jobs import reading as reading_job
 from bot.services import access, inbox, kickoff, outbox
 from bot.services.access import Need
 from bot.services.kickoff import answers, changes, signoff, summary
-from bot.services.kickoff import revisions as revisions_service
 from bot.services.kickoff.outcomes import Clarify, Noted, Stale
 from bot.slack import revisions
 from bot.slack import text as slack_text
@@ -31,7 +30,6 @@ from bot.slack.blocks import modals
 from bot.slack.kickoff_replies import asked_by, say, stale_press
 from bot.slack.lookup import clicked_feature, team_of
 from bot.slack.middleware import work_of
-from bot.slack.revisions import Revision
 from bot.slack.wire import (
     ChoiceValue,
     EditForm,
@@ -45,6 +43,10 @@ from bot.store.models import Feature
 KICKOFF_GONE = "That kickoff no longer exists."
 STALE_SUMMARY = "That summary is out of date; sign the newest one in the kickoff thread."
 NAME_TAKEN = "That name is already taken in this workspace. Pick another name."
+IN_A_DM = (
+    "A kickoff needs a channel the PM and the engineer are both in, so both can answer and sign "
+    "off; this is a direct message. Run `/kickoff` in the feature's channel."
+)
 # Message subtypes that are still a person talking (file drops, thread broadcasts).
 HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
@@ -53,6 +55,8 @@ def register(app: App, deps: Deps) -> None:
     @app.command(Command.KICKOFF.value)
     def start_kickoff(ack: Ack, body: dict[str, Any], command: dict[str, Any]) -> None:
         """Ack path: refuse what can never work at once; store the rest for `start`."""
+        if str(command.get("channel_id") or "").startswith("D"):  # Slack's ids of DMs
+            raise BadInput(IN_A_DM)
         kickoff.read_kickoff_text(slack_text.read(command.get("text")))
         inbox.accept(deps, body)
         deps.inbox_ready.set()
@@ -304,23 +308,3 @@ def answer(deps: Deps, session: Session, feature: Feature, body: dict[str, Any])
         # Part of the reply was placed; the model may read the rest for the items still open.
         step = checklist.Step(feature.stage)
         reading_job.queue(deps, session, feature, event, outcome.unplaced, step, "")
-
-
-def revised(deps: Deps, session: Session, body: dict[str, Any], revision: Revision) -> None:
-    """After the ack: a reply in a kickoff thread edited or deleted. What was noted from it
-    stands and the thread is told; an edited reply that gave nothing is read as edited."""
-    team_id = str(body.get("team_id") or "")
-    feature = kickoff.find_by_thread(session, team_id, revision.channel, revision.thread_ts)
-    if feature is None:
-        return
-    access.require_after_ack(deps.directory, feature, revision.user, Need.ACT, KICKOFF_GONE)
-    deleted = revision.now is None
-    outcome = revisions_service.revised(
-        session, feature, revision.user, revision.before, deleted=deleted
-    )
-    if outcome is not None:
-        say(session, deps, outcome)
-    elif revision.now is not None:
-        answer(
-            deps, session, feature, {**body, "event": {**revision.now, "channel": revision.channel}}
-        )

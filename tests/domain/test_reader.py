@@ -126,6 +126,8 @@ def test_numbers_in_scientific_notation_are_read_whole(
     reading = read_reply(Said.plain(text), context(step))
     assert facts(reading) == {step: pytest.approx(expected)}, reading
     assert Step.ERROR_RATE not in facts(read_reply(Said.plain("1e2%"), context()))
+    # Hypothesis found "1E309PER 1E309" stored as an error rate of NaN (infinity over infinity).
+    assert facts(read_reply(Said.plain("1E309PER 1E309"), context(None))) == {}
 
 
 def context(focus: Step | None = Step.ERROR_RATE, **current: Any) -> Context:

@@ -6,6 +6,7 @@ words and their merging rules read as one table.)"""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -47,6 +48,9 @@ def tokenize(text: str) -> list[Tok]:
         start, end = match.start(), match.end()
         if kind == "num":
             value = _number(raw)
+            if not math.isfinite(value):  # "1e309": no number anyone can check
+                tokens.append(Tok("word", raw.lower(), start, end))
+                continue
             tokens.append(Tok(kind, raw, start, end, value))
         elif kind == "clock":
             tokens.append(Tok("word", raw.lower(), start, end))

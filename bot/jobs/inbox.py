@@ -53,6 +53,7 @@ LEASE = timedelta(seconds=60)
 JOB_LEASE = timedelta(seconds=30)
 JOB_RENEW_SECONDS = 10.0
 MAX_ATTEMPTS = 5
+OPEN = (InboxStatus.PENDING, InboxStatus.WORKING)
 LOOKUPS_PER_ITEM = 4  # membership lookups made outside the transaction for one item
 # Waiting for something a moment away (bot.errors.NotReadyYet) is given up only this late.
 NOT_READY_FOR = timedelta(minutes=30)
@@ -233,12 +234,20 @@ class InboxWorker:
             row.next_attempt_at = self.deps.clock.now() + timedelta(seconds=delay)
 
     def _settle_with_reply(self, row_id: int, message: str) -> None:
+        """Done, and the person told, once: the refusal rolled our claim back, so another
+        replica may have claimed the item meanwhile and be settling it too (or have handled
+        it). Only the transaction that moves it to done tells; the other finds it done."""
         with self.deps.unit_of_work() as session:
-            row = session.get(InboxMessage, row_id)
-            if row is None:
+            settled = session.execute(
+                update(InboxMessage)
+                .where(InboxMessage.id == row_id, InboxMessage.status.in_(OPEN))
+                .values(status=InboxStatus.DONE)
+            )
+            if getattr(settled, "rowcount", 0) != 1:
                 return
-            row.status = InboxStatus.DONE
-            _tell(session, self.deps, row.body_json, message)
+            row = session.get(InboxMessage, row_id)
+            if row is not None:
+                _tell(session, self.deps, row.body_json, message)
 
     def _give_up(self, session: Session, row: InboxMessage) -> None:
         row.status = InboxStatus.FAILED

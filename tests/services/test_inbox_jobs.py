@@ -270,3 +270,27 @@ def test_a_job_waiting_for_slack_spends_no_attempt(deps: Deps) -> None:
         deps.clock.advance(timedelta(seconds=31))
     assert texts(deps) == ["at last"]
     assert job_row(deps).status == "done"
+
+
+def test_a_refusal_two_replicas_both_reached_is_told_once(deps: Deps) -> None:
+    """A refusal rolls back its claim before it settles the item, so another replica may claim
+    it in between, refuse it too and settle it first (seen with sixteen sign-off presses on two
+    replicas: one colleague told twice). The later settle must find it done and tell no one."""
+    body = {
+        "type": "block_actions",
+        "team": {"id": "T0LOCAL"},
+        "channel": {"id": "C0JOBS"},
+        "user": {"id": "U0COLL"},
+        "response_url": "https://hooks.slack.com/actions/T0LOCAL/1/x",
+    }
+    inbox.accept_press(deps, body, "press:one", conversation="1.1")
+
+    def refuse(deps: Deps, session: Session, body: dict[str, Any]) -> None:
+        raise BadInput("<@U0ENG> already signed as engineer.")
+
+    first, second = InboxWorker(deps, refuse, {}), InboxWorker(deps, refuse, {})
+    row_id = job_row(deps).id
+    assert second.process_due() == 1  # claims, refuses, settles, tells
+    first._settle_with_reply(row_id, "<@U0ENG> already signed as engineer.")  # as it would next
+    assert texts(deps) == ["<@U0ENG> already signed as engineer."]
+    assert job_row(deps).status == "done"

@@ -31,6 +31,9 @@ _OP_ALIASES = {"≥": ">=", "⩾": ">=", "=>": ">=", "≤": "<=", "⩽": "<=", "
 _OP_ALIASES |= {"−": "-", "–": "-", "—": "-", "＄": "$", "％": "%", "’": "'", "‘": "'"}
 _OP_ALIASES |= {"→": "->"}
 _WORD_RE = re.compile(r"[^\W_]+")
+_RUN_TOGETHER = {"atleast": ("at", "least"), "atmost": ("at", "most"), "upto": ("up", "to")}
+# Short keywords the edit-distance correction leaves alone (it starts at five letters).
+_SHORT_TYPOS = {"eror": "error", "erors": "errors", "wrng": "wrong", "rong": "wrong"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,11 @@ def tokenize(text: str) -> list[Tok]:
             tokens.append(Tok(kind, raw, start, end, value))
         elif kind == "clock":
             tokens.append(Tok("word", raw.lower(), start, end))
+        elif kind == "word" and raw.lower() in _RUN_TOGETHER:
+            # "atleast 25%": two words typed as one, kept as two so comparisons still read
+            first, second = _RUN_TOGETHER[raw.lower()]
+            tokens.append(Tok(kind, first, start, start + len(first)))
+            tokens.append(Tok(kind, second, start + len(first), end))
         elif kind == "word":
             tokens.append(Tok(kind, correct(raw.lower()), start, end))
         else:
@@ -162,6 +170,8 @@ _KEEP = vocab(
 
 
 def correct(word: str) -> str:
+    if word in _SHORT_TYPOS:
+        return _SHORT_TYPOS[word]
     if len(word) < 5 or word in _KEYWORDS or word in _KEEP or not word.isalpha():
         return word
     return nearest(word, _KEYWORDS, 2 if len(word) >= 9 else 1) or word
@@ -207,7 +217,7 @@ MULTIPLIERS = {"k": 1000.0, "thousand": 1000.0, "million": 1e6}
 _FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3, "tenth": 0.1, "fifth": 0.2}
 _FRACTIONS |= {"twentieth": 0.05, "hundredth": 0.01, "thousandth": 0.001}
 # Nouns that make "a"/"an"/"half" a number: "a cent", "half a second", "under a second".
-_COUNTABLE = vocab("cent penny dollar buck second sec minute millisecond percent")
+_COUNTABLE = vocab("cent penny dime nickel dollar buck second sec minute millisecond percent")
 # "pick one", "the one that gives", "which one": a pronoun, not a number.
 _ONE_AS_PRONOUN = vocab(
     "pick choose the which that this each every no any another other only single big wide last "

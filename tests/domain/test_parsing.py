@@ -141,7 +141,17 @@ def test_error_impact_refuses_non_answers(text: str) -> None:
         ("offer_alternatives", FallbackKind.OFFER_ALTERNATIVES, ""),
         ("show the search page instead", FallbackKind.OTHER, "show the search page instead"),
         ("Something else: open the FAQ", FallbackKind.OTHER, "open the FAQ"),
-        ("Say it is not sure, then hand over", FallbackKind.SAY_UNSURE, None),
+        # saying it is unsure opens a hand-over; the hand-over is what the user gets (conv3:
+        # the third blind set's writer read "say so and offer to connect them with a claims
+        # specialist" so, and this line was the one reading the other way)
+        ("Say it is not sure, then hand over", FallbackKind.ESCALATE_HUMAN, None),
+        ("say you're not sure and ping the on-call pharmacist", FallbackKind.ESCALATE_HUMAN, None),
+        (
+            'answer "not sure - here are a few related guides"',
+            FallbackKind.OFFER_ALTERNATIVES,
+            None,
+        ),
+        ("say it's unsure and show the one policy page", FallbackKind.SAY_UNSURE, None),
         ("don't hand over to a human, just say it's not sure", FallbackKind.SAY_UNSURE, None),
         ("never escalate; offer similar articles", FallbackKind.OFFER_ALTERNATIVES, None),
     ],

@@ -108,7 +108,7 @@ _LABEL = re.compile(
     r"|^\s*(?P<intro>from\s+[#@]?[\w-]*(?:'s)?(?: side| team)?)\s*:\s*"
     r"|^\s*(?P<unsure>(?:when|if) (?:it(?:'s| is)? |the model is |the bot is |we(?:'re| are) )?"
     r"(?:unsure|not sure|not confident|in doubt|does ?n[o']t know|can(?:'|no)t tell))\s*[,:→]\s*"
-    r"|^\s*(?P<unsure_arrow>unsure|not sure|if in doubt)\s*(?:→|->|=>)\s*",
+    r"|^\s*(?P<unsure_arrow>(?:unsure|not sure|if in doubt)(?: [^\W\d_]+)?)\s*(?:→|->|=>)\s*",
     re.IGNORECASE,
 )
 _LABEL_STEPS = dict(_LABELS)
@@ -189,7 +189,13 @@ def _add(found: list[Sentence], text: str, start: int, end: int, *, question: bo
     body_start = start
     if (labelled := _label_of(chunk)) is not None:
         label, body_start = labelled[0], start + labelled[1]
-    elif found and found[-1].label is not None and _only_label(found[-1]):
+    elif (
+        found
+        and found[-1].label is not None
+        and _only_label(found[-1])
+        # "(p95)" in brackets annotates what came before it, not what follows
+        and text[: found[-1].start].rstrip()[-1:] != "("
+    ):
         label = found[-1].label  # the sentence before was only the label
     sentence = Sentence(text[body_start:end], body_start, end, len(found), question, label)
     if not sentence.text.strip():

@@ -36,9 +36,11 @@ from bot.domain.wording import format_number
 
 _CURRENCY_AFTER = {"dollar": 1.0, "dollars": 1.0, "usd": 1.0, "buck": 1.0, "bucks": 1.0}
 _CURRENCY_AFTER |= {"¢": 0.01, "c": 0.01, "cent": 0.01, "cents": 0.01, "penny": 0.01}
-_CURRENCY_AFTER |= {"pennies": 0.01}
+_CURRENCY_AFTER |= {"pennies": 0.01, "dime": 0.1, "dimes": 0.1, "nickel": 0.05}
+_CURRENCY_AFTER |= {"nickels": 0.05}
 _TIME_UNITS = vocab("s sec secs second seconds ms millisecond milliseconds min mins minute minutes")
-_FOREIGN = vocab("€ £ ¥ eur euro euros gbp pound pounds yen inr")
+# "ct" is how euro cents are written ("0,8 ct"): not US cents
+_FOREIGN = vocab("€ £ ¥ eur euro euros gbp pound pounds yen inr ct cts")
 _PER = vocab("per a an / each every for")
 _QUERY_NOUNS = vocab("query queries request requests call calls answer answers question questions")
 PERIODS = vocab(
@@ -70,6 +72,8 @@ def amounts(tokens: list[Tok]) -> list[Amount]:
             continue
         before, after = at(tokens, i - 1), at(tokens, i + 1)
         j = i + 1
+        if before == "of" and at(tokens, i - 2) in ("fraction", "fractions", "part", "sliver"):
+            continue  # "a fraction of a cent": less than the amount, not the amount
         if before in ("$", "usd") or (before == "-" and at(tokens, i - 2) == "$"):
             dollars = tok.value
         elif after in _CURRENCY_AFTER:

@@ -15,7 +15,7 @@ _EDIT_SEPARATORS = ("to", "as", "is", "=", ":", "-", "→")
 CORRECTION = re.compile(
     r"\b(?:actually|make it|make that|let'?s make it|let'?s say|let'?s go with|go with|rather"
     r"|instead|scratch that|on second thought|more like|correction|i meant|i mean|should be"
-    r"|sorry|no wait|wait|well|meet in the middle|then)\b"
+    r"|sorry|no wait|^wait|wait(?=,|\.\.\.| no\b| actually\b)|well|meet in the middle|then)\b"
 )
 _AGREE = re.compile(
     r"^(?:ok(?:ay)?|fine|agreed|sure|deal|fair(?: enough)?|yes|yep|yeah|right|correct"

@@ -46,18 +46,27 @@ _HANDOFF = (
     + _PEOPLE
     + r"(?:\s+(?:queue|line|desk|team|inbox|channel))?\s*$"
     r"|\b(?:goes|go|going|sent|routed|passed|handed|escalated) (?:straight |directly )?to\b"
-    r"(?: (?:the|a|an|our|their))?(?: (?!wrong\b|bad\b|incorrect\b)[\w-]+){0,2}? " + _PEOPLE + r"\b"
+    r"(?: (?:the|a|an|our|their))?(?: (?!wrong\b|bad\b|incorrect\b)[\w&-]+){0,4}? "
+    + _PEOPLE
+    + r"\b"
     r"|\bfor (?:an?|the|our) (?:[\w-]+ )?" + _PEOPLE + r" to (?:review|check|look|confirm|decide)\b"
     r"|\bhand(?:s|ed)?(?: it| them)? (?:over|off)\b|\bhand-?off\b|\bhandover\b"
     r"|\bescalat(?:e|es|ed|ing|ion)\b"
     r"|\b(?:human|person|agent|someone|staff|operator|dispatcher|nurse|pharmacist|expert)s?"
     r"(?: \w+)? takes? over\b"
     r"|\b(?:talk|speak) to a (?:human|person|agent)\b"
+    # "a human picks it up", "so a human answers within a day", "a queue worked by ops"
+    r"|\b(?:human|person|someone|somebody|agent|reviewer|specialist|expert|colleague)s?"
+    r"(?: \w+)? (?:picks?|takes?) (?:it |them |this |that )?up\b"
+    r"|\bso (?:that )?(?:a|an|the|our) (?:human|person|agent|expert|specialist|engineer)s?"
+    r" (?:can )?(?:answers?|replies|responds|looks|reviews|follows up)\b"
+    r"|\b(?:queue|inbox|list|pile) (?:worked|handled|reviewed|staffed|checked|triaged) by\b"
 )
 _UNSURE = (
     r"\b(?:say|says|saying|reply|replies|answer|answers|respond|responds|tell|tells|admit"
-    r"|write|writes|print|prints|note|notes|mark|marks)\b"
-    r"[^.;]{0,25}?\b(?:not sure|unsure|does not know|do not know|no idea"
+    r"|write|writes|print|prints|note|notes|mark|marks|flag|flags|label|labels)\b"
+    r"[^.;]{0,25}?\b(?:not sure|unsure|does not know|do not know|no idea|unverified"
+    r"|(?:cannot|can not|could not|is unable to|unable to) answer"
     r"|not certain|uncertain|not confident|is not sure|cannot tell|am not sure|unclear|unknown"
     r"|(?:cannot|could not|can not|did not|unable to) (?:confirm|verify|find|tell)"
     r"|not (?:in|on|from) (?:the )?[\w-]+|not confirmed|unconfirmed|not found)\b"
@@ -65,6 +74,12 @@ _UNSURE = (
     r"|\b(?:rather than|instead of) guess(?:ing)?\b"
     r"|\bsay(?:s)? so\b|\badmit(?:s|ting)?\b|\babstain\b"
     r"|\b(?:decline|declines|refuse|refuses) to answer\b|\bi'?m not sure\b"
+)
+# 'I'm not sure, here are 3 articles': what the user is offered, said in the product's voice
+_OFFERED = (
+    r"|\bhere (?:are|is) (?:the |a few |some |a couple of |[0-9]+ |two |three |four |five )?"
+    r"(?:[\w-]+ )?(?:articles?|docs?|links?|options?|results?|pages?|suggestions?|answers?"
+    r"|matches|guides?)\b"
 )
 _OFFER = (
     r"\b(?:offer|offers|suggest|suggests|show|shows|list|lists|recommend|recommends)\b"
@@ -80,7 +95,7 @@ _OFFER = (
     r"(?: [\w-]+){0,2}? (?:[\w-]+s|chart)\b"
     r"|\b(?:link|links|point|points|send|sends|direct|directs)\b(?: them| users| people"
     r"| the user| customers)? to (?:a |an |the |our |some )?(?:[\w-]+ ){0,2}"
-    r"(?:page|article|doc|docs|faq|guide|help|site|tracking)\b"
+    r"(?:page|article|doc|docs|faq|guide|help|site|tracking)\b" + _OFFERED
 )
 _KINDS = [
     (FallbackKind.ESCALATE_HUMAN, re.compile(_HANDOFF)),
@@ -161,7 +176,20 @@ def chosen(text: str) -> FallbackKind | None:
     marks = [m.start() for m in CHANGE_MARKS.finditer(normalize(text))]
     if marks and found[-1][0] > marks[-1] > found[0][0]:
         return found[-1][1]
+    if found[0][1] is FallbackKind.SAY_UNSURE:
+        # "say so and offer to connect them with a specialist", "I'm not sure, here are 3
+        # articles": saying it is unsure opens the fallback; a hand-over or a choice of several
+        # things that follows is what the user gets ("say so and show the spec sheet" stays)
+        lowered = corrected(text)
+        for start, kind in found[1:]:
+            if kind is FallbackKind.ESCALATE_HUMAN or _several(lowered[start:]):
+                return kind
     return found[0][1]
+
+
+def _several(text: str) -> bool:
+    match = re.compile(_OFFER).match(text)
+    return match is not None and match.group(0).rstrip().endswith("s")
 
 
 def _labelled(text: str) -> Fallback | None:

@@ -57,6 +57,10 @@ _DEFERRAL = re.compile(
     r"\b(?:will|i'll|ill|let me|need to|have to|gotta|going to|gonna) (?:check|ask|find out|get "
     r"back|come back|look|confirm|circle back|follow up|dig)\b|\b(?:come|get|circle) back\b"
     r"|\btbd\b|\bnot sure yet\b|\b(?:i'?ll|i will|we'?ll|we will) (?:ping|ask)\b"
+    # "let me think about it, talk tomorrow", "we can discuss offline", "sleep on it"
+    r"|\b(?:let me|i need to|need to|i'?ll|have to) (?:think|sleep on|mull)\b"
+    r"|\b(?:talk|speak|chat|sync|discuss) (?:tomorrow|later|offline|monday|next week)\b"
+    r"|\bpick (?:the rest|this|it) up\b|\bpark (?:the rest|this|it)\b"
 )
 # "tell the user someone will get back to them": what the product does, not a promise
 _TO_THE_USER = re.compile(r" to (?:them|the user|the customer|users|customers|him|her)\b")

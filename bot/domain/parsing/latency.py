@@ -57,7 +57,10 @@ def timed(tokens: list[Tok]) -> list[tuple[float, int, int]]:
             continue
         unit = at(tokens, i + 1)
         if unit in TIME_UNITS:
-            found.append((tok.value * TIME_UNITS[unit], i, i + 2))
+            value, after = tok.value, i + 2
+            if [at(tokens, k) for k in range(i + 2, i + 5)] == ["and", "a", "half"]:
+                value, after = value + 0.5, i + 5  # "a second and a half"
+            found.append((value * TIME_UNITS[unit], i, after))
     return found
 
 

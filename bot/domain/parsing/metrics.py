@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bot.domain.parsing.clauses import Part
 from bot.domain.parsing.findings import Finding, FollowUp, Found
+from bot.domain.parsing.rate import MISDONE
 from bot.domain.parsing.results import METRICS, Parsed, Unclear, finite, precheck, unclear
 from bot.domain.parsing.tokens import Tok, at, is_negative, numbers, phrases, quote, vocab
 from bot.domain.steps import Step
@@ -319,7 +320,10 @@ def parse_success_metrics(text: str) -> Parsed[list[SuccessMetric]] | Unclear:
     return Parsed(value=metrics)
 
 
-_FILLER = vocab("then please tops max ok okay though instead honestly tbh imo i think so fine")
+_FILLER = vocab(
+    "then please tops max ok okay though instead honestly tbh imo i think so fine ideally "
+    "preferably"
+)
 _ERROR_WORDS = vocab(
     "wrong errors error mistakes mistake incorrect hallucinations accurate accuracy"
 )
@@ -333,12 +337,25 @@ _SHORT_TIMES = vocab(
 _MONEY = vocab("$ cent cents ¢ dollar dollars buck bucks usd")
 
 
+_NOT_A_NAME = vocab("anything everything something nothing it this that")
+
+
+def _about_errors(texts: set[str]) -> bool:
+    """Names wrong answers: "wrong", "errors", "missorted", "misrouted tickets"."""
+    return bool(texts & _ERROR_WORDS) or any(t.startswith(MISDONE) for t in texts)
+
+
 def _another_items(item: list[Tok], measure: SuccessMetric) -> bool:
     """A measure-shaped phrase that is really an error rate, a latency or a cost: "1 in 10
     wrong max", "nobody waits more than 2 s", "no more than $0.01 per query"."""
     texts = {t.text for t in item}
-    if texts & _ERROR_WORDS:
+    if _about_errors(texts):
         return True
+    durations = [
+        i for i, t in enumerate(item) if t.kind == "num" and at(item, i + 1) in _SHORT_TIMES
+    ]
+    if len(durations) > 1:
+        return True  # "under a second ideally but 2s is the hard cap": two budgets, no measure
     target = next(
         i for i, t in enumerate(item) if t.kind == "num" and abs(t.value) == abs(measure.target)
     )
@@ -352,15 +369,18 @@ def _another_items(item: list[Tok], measure: SuccessMetric) -> bool:
         return True
     if all(w in _FILLER for w in named):
         return True  # "under 1.5 seconds then"
-    if named[0] in ("i", "we", "they", "you", "let", "lets"):
-        return True  # "I'd cap it at 7%": a person speaking, not a measure's name
+    if named[0] in ("i", "we", "they", "you", "let", "lets") or "i" in named:
+        return True  # "I'd cap it at 7%", "for dosing I want under 1%": a person speaking
+    if named[0] in _NOT_A_NAME and len(named) <= 2:
+        return True  # "anything under a minute": a limit on everything, not a measure
     return bool(set(named) & {"when", "if", "whatever", "must", "should", "unsure"})
 
 
-def find(part: Part, names_of_items: set[str]) -> list[Finding] | None:
+def find(part: Part, names_of_items: set[str], *, p95: bool = False) -> list[Finding] | None:
     """Measures in one part of a reply, or None when the part holds no measure (no comparison
     and no number with a name), so other readers may look at it. A measure named like another
-    item ("errors <= 4%", "p95 under 2 s") is left to that item."""
+    item ("errors <= 4%", "p95 under 2 s") is left to that item; so is a time on a line that
+    says p95 (`p95`)."""
     found: list[Finding] = []
     for item in items(part.tokens):
         texts = {t.text for t in item}
@@ -368,6 +388,8 @@ def find(part: Part, names_of_items: set[str]) -> list[Finding] | None:
         has_comparison = bool(comparators(item)) or bool(texts & set(_VERBS)) or relative
         if not has_comparison and part.label is not Step.SUCCESS_METRICS:
             continue
+        if part.label is not Step.SUCCESS_METRICS and _about_errors(texts):
+            return None  # "if more than one answer in eight is wrong my team will hate it"
         parsed = metric(part.text, item)
         if parsed is None or (isinstance(parsed, str) and parsed.startswith("I couldn't tell")):
             continue  # no name: a bare "under 2s" is for the other readers
@@ -376,7 +398,8 @@ def find(part: Part, names_of_items: set[str]) -> list[Finding] | None:
         if isinstance(parsed, str):
             found.append(FollowUp(Step.SUCCESS_METRICS, unclear(METRICS, parsed).reply, start))
             continue
-        if _names_an_item(parsed.name, names_of_items) or _another_items(item, parsed):
+        timed = parsed.unit.split(" ")[0] in ("s", "ms", "min") and p95
+        if _names_an_item(parsed.name, names_of_items) or _another_items(item, parsed) or timed:
             return None
         found.append(Found(Step.SUCCESS_METRICS, [parsed], start, end, True))
     return found or None

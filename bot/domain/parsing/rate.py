@@ -36,6 +36,8 @@ ERROR_WORDS = vocab(
     "error errors mistake mistakes wrong hallucination hallucinations failures failure incorrect "
     "bad inaccurate wrongly fail fails"
 )
+# "missorted", "misrouted tickets": wrong answers named by what went wrong
+MISDONE = ("missort", "misrout", "misclass", "mislabel", "mistag", "misfil", "misread")
 _ACCURACY = vocab("accuracy accurate correct")
 _LIMIT_WORDS = vocab("fine ok okay acceptable max tops limit ceiling bar cap maximum most")
 _NOW = vocab("today currently now presently baseline")
@@ -101,7 +103,7 @@ def rates(tokens: list[Tok]) -> list[tuple[float, int, int, bool, bool]]:
 _MONEY = vocab("$ usd € £ ¥ eur euro euros gbp pound pounds yen inr")
 _OTHER_UNITS = _MONEY | vocab(
     "s sec secs second seconds ms millisecond milliseconds min mins minute minutes hour hours "
-    "cent cents ¢ dollar dollars buck bucks day days week weeks"
+    "cent cents ¢ ct cts dime dimes dollar dollars buck bucks day days week weeks"
 )
 
 
@@ -155,6 +157,7 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
     about errors or accuracy, or when it stands almost alone ("5%", "3% max", "20% is ok")."""
     tokens = part.tokens
     context = part.label is Step.ERROR_RATE or bool(set(part.words) & ERROR_WORDS)
+    context = context or any(word.startswith(MISDONE) for word in part.words)
     short = content_words(tokens) <= 3
     found: list[Finding] = []
     for rate, i, after, bare, accuracy in rates(tokens):

@@ -37,7 +37,7 @@ from bot.domain.parsing.results import (
 )
 from bot.domain.parsing.results import LATENCY as LATENCY_ASK
 from bot.domain.parsing.results import TRADEOFF as TRADEOFF_ASK
-from bot.domain.parsing.tokens import content_words, normalize, quote, words
+from bot.domain.parsing.tokens import Tok, content_words, normalize, numbers, quote, vocab, words
 from bot.domain.said import Markup, Said
 from bot.domain.steps import Step
 from bot.domain.targets import Fallback, FallbackKind, SuccessMetric, TradeoffPriority
@@ -151,6 +151,8 @@ def read_reply(said: Said, context: Context) -> Reading:
     findings = _read(statements, context, text)
     facts, follow_ups = _resolve(findings, text, said.text, context)
     kind = Kind.ANSWER
+    if not facts and not follow_ups and not questions:
+        facts = _counter_offer(statements, context)
     if not facts and not follow_ups:
         if any(impact.deferred(s.text) for s in found) and not questions:
             return Reading(Kind.LATER)
@@ -178,6 +180,48 @@ def read_reply(said: Said, context: Context) -> Reading:
         agrees=agrees(text),
         leftover=leftover.strip(),
     )
+
+
+_UNITS_AFTER = vocab(
+    "% percent pct s sec secs second seconds ms min mins minute minutes cent cents c ¢ x k per / "
+    "in out of"
+)
+
+
+def _counter_offer(statements: list[Sentence], context: Context) -> list[Fact]:
+    """ "15 is high. can we do 12": two bare numbers, one of them an item's stored value said
+    again; the other is a new value for that same item (a counter-offer), in the same scale."""
+    bare: list[tuple[Tok, Part]] = []
+    for sentence in statements:
+        for part in sentence.parts:
+            tokens = part.tokens
+            for i, tok in enumerate(tokens):
+                before = tokens[i - 1].text if i else ""
+                after = tokens[i + 1].text if i + 1 < len(tokens) else ""
+                if tok.kind == "num" and before not in ("$", "-") and after not in _UNITS_AFTER:
+                    bare.append((tok, part))
+    if len(bare) != 2:
+        return []
+    (said, _), (offered, part) = bare
+    matches = []
+    for step, scale in _BARE_SCALES:
+        current = context.current.get(step)
+        if isinstance(current, float | int) and not isinstance(current, bool):
+            for factor in scale:
+                if math.isclose(said.value * factor, float(current), rel_tol=1e-6):
+                    matches.append((step, factor))
+    if len(matches) != 1 or offered.value <= 0 or math.isclose(offered.value, said.value):
+        return []
+    step, factor = matches[0]
+    value = offered.value * factor
+    if step is Step.ERROR_RATE and value >= 1:
+        return []
+    return [Fact(step, value, part.text)]
+
+
+# How a bare number reads for each numeric item: a rate in percent, a latency in seconds or
+# milliseconds, a cost in dollars.
+_BARE_SCALES = ((Step.ERROR_RATE, (0.01,)), (Step.LATENCY, (1000.0, 1.0)), (Step.COST, (1.0,)))
 
 
 def _to_colleague(said: Said, text: str, bot_user: str | None) -> bool:
@@ -243,7 +287,7 @@ def _read(statements: list[Sentence], context: Context, text: str) -> list[Findi
             found.append(Found(Step.ERROR_IMPACT, said, sentence.start, sentence.end, True))
             continue
         if sentence.label in (Step.FALLBACK, Step.TRADEOFF) and sentence.parts:
-            found += _labelled(sentence)
+            found += _labelled(sentence, text)
             continue
         if _revises_fallback(sentence, found, context):
             continue
@@ -272,13 +316,20 @@ def _read(statements: list[Sentence], context: Context, text: str) -> list[Findi
                     found += [f for f in rate.find(part, focus=False) if isinstance(f, Found)]
                 story = Found(Step.ERROR_IMPACT, part.text, part.start, part.end, True)
                 continue
-            found += _part(part, context, item_names)
+            found += _part(part, context, item_names, _line(text, part))
             if previous is not None and previous[1] == before:
                 found[before:] = [_named_by(f, previous[0]) for f in found[before:]]
             previous = (part, len(found)) if len(found) == before else None
     if story is not None:
         found.append(_story(story, text))
     return found
+
+
+def _line(text: str, part: Part) -> str:
+    """The line of the reply a part sits on (a bullet, or the whole message)."""
+    start = text.rfind("\n", 0, part.start) + 1
+    end = text.find("\n", part.end)
+    return text[start : end if end >= 0 else len(text)]
 
 
 def _dash_between(text: str, end: int, start: int) -> bool:
@@ -337,7 +388,10 @@ def _rate_only(part: Part) -> bool:
     with nothing about what they cost, is an error rate and not a story."""
     after = _opens_with_rate(part)
     if not after:
-        return False
+        # "misroutes: I can live with 8%": a share, and nothing about what errors cost
+        shares = [r for r in rate.rates(part.tokens) if not r[3]]
+        costly = set(part.words) & (impact.COST_WORDS - {"wrong", "bad", "time"})
+        return bool(shares) and not costly
     rest = part.text[part.tokens[after - 1].end :] if after - 1 < len(part.tokens) else ""
     return not set(words(rest)) & (impact.COST_WORDS - {"wrong", "bad", "time"})
 
@@ -353,22 +407,26 @@ def _strong(findings: list[Finding]) -> bool:
     return any(isinstance(f, Found) and f.strong for f in findings)
 
 
-def _labelled(sentence: Sentence) -> list[Finding]:
+def _labelled(sentence: Sentence, reply: str) -> list[Finding]:
     text = sentence.text.strip()
-    parse = fallback.parse_fallback if sentence.label is Step.FALLBACK else tradeoff.parse_tradeoff
-    result = parse(text)
     step = sentence.label
     assert step is not None
+    head = reply[: sentence.start].rsplit("\n", 1)[-1].split(".")[-1].strip(" :=-")
+    if step is Step.TRADEOFF and (held := tradeoff.under_priority_label(head, text)) is not None:
+        return [Found(step, held, sentence.start, sentence.end, True)]
+    parse = fallback.parse_fallback if sentence.label is Step.FALLBACK else tradeoff.parse_tradeoff
+    result = parse(text)
     if isinstance(result, Parsed):
         return [Found(step, result.value, sentence.start, sentence.end, True)]
     return [FollowUp(step, result.reply, sentence.start)]
 
 
-def _part(part: Part, context: Context, item_names: set[str]) -> list[Finding]:
+def _part(part: Part, context: Context, item_names: set[str], line: str = "") -> list[Finding]:
     focus = context.focus
     label = part.label
     if label is Step.SUCCESS_METRICS or label is None:
-        measures = metrics.find(part, item_names)
+        p95 = bool(re.search(r"\bp(?:95|99|90|50)\b|\bpercentile\b", line.lower()))
+        measures = metrics.find(part, item_names, p95=p95)
         if measures is not None:
             return measures
     found: list[Finding] = []
@@ -400,6 +458,7 @@ def _resolve(
     """One value per item: several readings of one item in a reply become the one that was
     meant, or a question."""
     facts: list[Fact] = []
+    findings = [f for f in findings if not _objected(f, text)]
     follow_ups = [f for f in findings if isinstance(f, FollowUp)]
     by_step: dict[Step, list[Found]] = {}
     for finding in findings:
@@ -419,6 +478,34 @@ def _resolve(
             )
     follow_ups = [f for f in follow_ups if f.step not in {fact.step for fact in facts}]
     return sorted(facts, key=lambda fact: list(Step).index(fact.step)), _unique(follow_ups)
+
+
+_OBJECTION = re.compile(
+    r"^[^.;!?\n\d,]{0,40}?\b(?:feels?|seems?|sounds?|is|are|'s) (?:like )?(?:forever|an eternity"
+    r"|(?:way |far |much |a bit |a little )?too (?:slow|high|long|much|many|loose|expensive|pricey)"
+    r"|a lot|awful|terrible|insane|crazy|ridiculous|unrealistic|not realistic|not happening"
+    r"|not going to happen|a non-?starter|painful|unacceptable|not acceptable|high)\b"
+)
+
+
+def _objected(finding: Finding, text: str) -> bool:
+    """ "1.5 s of dead air feels like forever", "8% is high for anything medical": a number
+    said in order to reject it is no one's value for the item."""
+    if not isinstance(finding, Found) or finding.step not in _NUMERIC:
+        return False
+    return bool(_OBJECTION.search(normalize(text[finding.end : finding.end + 60])))
+
+
+_NUMERIC = (Step.ERROR_RATE, Step.LATENCY, Step.COST)
+
+
+def _rejects(text: str) -> bool:
+    """A number in the text is followed by words rejecting it."""
+    tokens = numbers(text)
+    return any(
+        tok.kind == "num" and _OBJECTION.search(normalize(text[tok.end : tok.end + 60]))
+        for tok in tokens
+    )
 
 
 def _unique(follow_ups: list[FollowUp]) -> list[FollowUp]:
@@ -460,6 +547,8 @@ def _choose(
         between = text[distinct[-2].end : later.start]
         if corrects(between) or corrects(text[max(0, later.start - 20) : later.start]):
             return Fact(step, later.value, text[later.start : later.end])
+        if (limit := _hard_limit(distinct, text)) is not None:
+            return Fact(step, limit.value, text[limit.start : limit.end])
         strong = [f for f in distinct if f.strong]
         if len(strong) == 1 and step is not Step.FALLBACK:
             distinct = strong
@@ -472,6 +561,31 @@ def _choose(
         return Fact(step, distinct[0].value, text[distinct[0].start : distinct[0].end])
     shown = " and ".join(_show(step, f.value) for f in distinct[:3])
     return FollowUp(step, f"I read {shown}. Which one do you mean?", distinct[0].start)
+
+
+_WISH = re.compile(r"\b(?:ideally|ideal|would be nice|nice to have|in a perfect world|dream)\b")
+_HARD = re.compile(
+    r"\b(?:hard (?:cap|limit|ceiling|max|line|stop)|absolute (?:max|maximum|limit|ceiling)"
+    r"|(?:the|our) (?:cap|ceiling|limit)|never (?:more|over|above))\b"
+)
+
+
+def _hard_limit(distinct: list[Found], text: str) -> Found | None:
+    """ "under a second ideally but 2s is the hard cap": a wish and a limit, and the limit is
+    what a run is held to. Each value is judged by the words between it and its neighbours."""
+    if len(distinct) != 2:
+        return None
+    first, second = sorted(distinct, key=lambda f: f.start)
+    gap = text[first.end : second.start]
+    cut = re.search(r",|;|\bbut\b", gap)
+    left, right = (gap[: cut.start()], gap[cut.start() :]) if cut else (gap, "")
+    near_first = normalize(text[max(0, first.start - 20) : first.start] + left)
+    near_second = normalize(right + text[second.end : second.end + 25])
+    if _WISH.search(near_first) and _HARD.search(near_second) and not _HARD.search(near_first):
+        return second
+    if _HARD.search(near_first) and _WISH.search(near_second) and not _HARD.search(near_second):
+        return first
+    return None
 
 
 def _quoted(found: list[Found], original: str) -> str:
@@ -531,6 +645,8 @@ def _focused(rest: str, context: Context) -> tuple[list[Fact], list[FollowUp]]:
             lead = f'"{quote(rest)}" leaves it to others; this one is your team\'s call.'
         return [], [FollowUp(step, unclear(_ASKS[step], lead).reply)]
     if step is Step.ERROR_IMPACT:
+        if agrees(rest) and content_words(numbers(rest)) <= 1:
+            return [], []  # "fine 12": going along with a number, not what an error costs
         one_word = len(rest.split()) == 1 and impact.consequence(rest)  # "churn", "refunds"
         if impact.about_cost(rest) and (len(rest.split()) >= 2 or one_word):
             result = impact.parse_error_impact(rest)
@@ -543,6 +659,8 @@ def _focused(rest: str, context: Context) -> tuple[list[Fact], list[FollowUp]]:
     parse = _SINGLE[step]
     result = parse(rest)
     if isinstance(result, Parsed):
+        if step in _NUMERIC and _rejects(rest):
+            return [], []  # "2 s of waiting feels like forever": a value rejected, not given
         return [Fact(step, result.value, rest)], []
     attempt = any(c.isdigit() for c in rest) or bool(re.search(_VAGUE[step], normalize(rest)))
     if attempt:

@@ -6,7 +6,9 @@ words and their merging rules read as one table.)"""
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from bot.domain.typos import nearest
@@ -29,6 +31,9 @@ _OP_ALIASES = {"≥": ">=", "⩾": ">=", "=>": ">=", "≤": "<=", "⩽": "<=", "
 _OP_ALIASES |= {"−": "-", "–": "-", "—": "-", "＄": "$", "％": "%", "’": "'", "‘": "'"}
 _OP_ALIASES |= {"→": "->"}
 _WORD_RE = re.compile(r"[^\W_]+")
+_RUN_TOGETHER = {"atleast": ("at", "least"), "atmost": ("at", "most"), "upto": ("up", "to")}
+# Short keywords the edit-distance correction leaves alone (it starts at five letters).
+_SHORT_TYPOS = {"eror": "error", "erors": "errors", "wrng": "wrong", "rong": "wrong"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,16 +45,45 @@ class Tok:
     value: float = 0.0
 
 
+def _plain_form(char: str) -> str:
+    """One character as the plain ASCII it stands for, when it is a digit of another script
+    ("١", "१") or a full-width form ("１", "％", "ｓ" from a Japanese keyboard); else itself."""
+    code = ord(char)
+    if 0xFF01 <= code <= 0xFF5E:
+        return chr(code - 0xFEE0)
+    digit = unicodedata.decimal(char, None)
+    return str(digit) if digit is not None else _PLAIN_SIGNS.get(char, char)
+
+
+# One character for one, so positions in the result are positions in the text as typed.
+_PLAIN_SIGNS = {"٪": "%", "٫": ".", "٬": ","}
+
+
+def ascii_forms(text: str) -> str:
+    if text.isascii():
+        return text
+    return "".join(_plain_form(char) for char in text)
+
+
 def tokenize(text: str) -> list[Tok]:
     tokens = []
+    text = ascii_forms(text)
     for match in _TOKEN_RE.finditer(text):
         kind, raw = match.lastgroup or "op", match.group()
         start, end = match.start(), match.end()
         if kind == "num":
             value = _number(raw)
+            if not math.isfinite(value):  # "1e309": no number anyone can check
+                tokens.append(Tok("word", raw.lower(), start, end))
+                continue
             tokens.append(Tok(kind, raw, start, end, value))
         elif kind == "clock":
             tokens.append(Tok("word", raw.lower(), start, end))
+        elif kind == "word" and raw.lower() in _RUN_TOGETHER:
+            # "atleast 25%": two words typed as one, kept as two so comparisons still read
+            first, second = _RUN_TOGETHER[raw.lower()]
+            tokens.append(Tok(kind, first, start, start + len(first)))
+            tokens.append(Tok(kind, second, start + len(first), end))
         elif kind == "word":
             tokens.append(Tok(kind, correct(raw.lower()), start, end))
         else:
@@ -66,7 +100,7 @@ def _number(raw: str) -> float:
 
 def normalize(text: str) -> str:
     """Lower-case with contractions spelled out, for keyword matching."""
-    lowered = text.lower()
+    lowered = ascii_forms(text).lower()
     for apostrophe in "’‘`´":
         lowered = lowered.replace(apostrophe, "'")
     lowered = lowered.replace("can't", "cannot").replace("won't", "will not")
@@ -136,6 +170,8 @@ _KEEP = vocab(
 
 
 def correct(word: str) -> str:
+    if word in _SHORT_TYPOS:
+        return _SHORT_TYPOS[word]
     if len(word) < 5 or word in _KEYWORDS or word in _KEEP or not word.isalpha():
         return word
     return nearest(word, _KEYWORDS, 2 if len(word) >= 9 else 1) or word
@@ -181,7 +217,7 @@ MULTIPLIERS = {"k": 1000.0, "thousand": 1000.0, "million": 1e6}
 _FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3, "tenth": 0.1, "fifth": 0.2}
 _FRACTIONS |= {"twentieth": 0.05, "hundredth": 0.01, "thousandth": 0.001}
 # Nouns that make "a"/"an"/"half" a number: "a cent", "half a second", "under a second".
-_COUNTABLE = vocab("cent penny dollar buck second sec minute millisecond percent")
+_COUNTABLE = vocab("cent penny dime nickel dollar buck second sec minute millisecond percent")
 # "pick one", "the one that gives", "which one": a pronoun, not a number.
 _ONE_AS_PRONOUN = vocab(
     "pick choose the which that this each every no any another other only single big wide last "

@@ -94,6 +94,8 @@ _TEMPLATES: list[tuple[str, int, bool]] = [
     ),
     (r"(?:would|will|should|could|'d)?(?P<neg> not| never)? sacrifice {T}", _GIVE, False),
     (r"if anything (?:moves|gives|slips),? it(?:'s| is) {T}", _GIVE, True),
+    # "latency whatever, it's a nightly batch" (not "latency: whatever's standard")
+    (r"{T}:? (?:whatever|who cares|meh)(?=$|[,.;!])", _GIVE, True),
 ]
 _PLAIN: list[tuple[str, int, int, bool]] = [
     # latency may give
@@ -217,6 +219,34 @@ _PLAIN: list[tuple[str, int, int, bool]] = [
     (r"finance (?:will|would) (?:kill|murder) us", 1, _HOLD, True),
     (r"(?:do not|never) make it (?:pricier|more expensive|cost more|dearer)", 1, _HOLD, True),
     (r"blow (?:the|our|through the|through our) (?:budget|bill)", 1, _GIVE, False),
+    # "it can be slower", "a bit slower, that's fine"
+    (
+        r"(?:it|answers|things|responses|replies|the model) (?:can|could|may) (?:be|get|run)"
+        r" (?:a bit |a little |somewhat |much )?slower",
+        0,
+        _GIVE,
+        False,
+    ),
+    (r"slower,? (?:that'?s|that is|it'?s|it is) (?:fine|ok|okay|acceptable)", 0, _GIVE, False),
+    # "I'd throw money at that", "if a better model is pricier, we pay"
+    (r"throw (?:money|cash|budget) at", 1, _GIVE, False),
+    (
+        r"(?:we|we'll|we will|we'd|we would|i'd|i would) (?:just )?pay(?: for it| up)?$",
+        1,
+        _GIVE,
+        False,
+    ),
+    # "we don't have budget for pricier", "no budget for a bigger model"
+    (
+        r"(?:no|not have|not have the|not have a|not have any) (?:budget|money) for (?:a )?"
+        r"(?:pricier|more|bigger|more expensive|dearer)",
+        1,
+        _HOLD,
+        True,
+    ),
+    # "speed > cost", "💸 > ⚡" aside: the budget named first is the one that holds
+    (_L + r" ?(?:>|>>|beats|trumps) ?" + _C, 0, _HOLD, True),
+    (_C + r" ?(?:>|>>|beats|trumps) ?" + _L, 1, _HOLD, True),
 ]
 _HOLD_TEMPLATES: list[tuple[str, int, bool]] = [
     (
@@ -239,6 +269,9 @@ _HOLD_TEMPLATES: list[tuple[str, int, bool]] = [
         True,
     ),
     # "prioritise latency", "optimize for cost", "we don't protect the cost number"
+    # "cost is the one to protect", "the price is what we keep"
+    (r"{T} (?:is|are|'s) the one (?:to|we) (?:protect|keep|hold|guard)", _HOLD, True),
+    (r"(?:care|cares) (?:more|most) about (?:the |our )?{T}", _HOLD, True),
     (
         r"(?:protect|protects|prioriti[sz]e|prioriti[sz]ing|favou?r|optimi[sz]e for"
         r"|optimi[sz]ing for)(?: the| our)? {T}",
@@ -316,6 +349,26 @@ def _bare(text: str) -> TradeoffPriority | None:
     if joined in ("cost", "costs", "cost first", "price"):
         return TradeoffPriority.COST_GIVES
     return None
+
+
+_PRIORITY_LABELS = frozenset({"priority", "priorities", "prio", "focus", "top priority"})
+_HELD_NAMES = {
+    "speed": TradeoffPriority.COST_GIVES,
+    "latency": TradeoffPriority.COST_GIVES,
+    "fast": TradeoffPriority.COST_GIVES,
+    "cost": TradeoffPriority.LATENCY_GIVES,
+    "price": TradeoffPriority.LATENCY_GIVES,
+    "cheap": TradeoffPriority.LATENCY_GIVES,
+}
+
+
+def under_priority_label(label: str, body: str) -> TradeoffPriority | None:
+    """ "priority: speed": the budget named under a priority is the one that holds, the other
+    gives way (the opposite of naming it in answer to "which gives way first?")."""
+    if " ".join(words(label)) not in _PRIORITY_LABELS:
+        return None
+    named = [w for w in words(body) if w not in ("the", "our", "is", "first", "always")]
+    return _HELD_NAMES.get(named[0]) if len(named) == 1 else None
 
 
 def parse_tradeoff(text: str) -> Parsed[TradeoffPriority] | Unclear:

@@ -1,0 +1,168 @@
+"""General reading rules found by the third blind corpus set (14-blind.txt), each tested with
+phrasings of our own, not the set's lines: how a careful person reads a fallback, a stance on the
+trade-off, a rejected or counter-offered number, a wish next to a hard limit, a measure that is
+really an error rate or a latency, and money or time said in words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.domain import checklist
+from bot.domain.checklist import Step
+from bot.domain.parsing import Context, Kind, Reading, read_reply
+from bot.domain.targets import FallbackKind, TradeoffPriority
+from bot.slack.text import read as from_slack
+
+LATENCY, COST = TradeoffPriority.LATENCY_GIVES, TradeoffPriority.COST_GIVES
+
+
+def reading(text: str, focus: Step | None = None, **stored: Any) -> Reading:
+    current: dict[Step, Any] = {step: None for step in checklist.ORDER}
+    current |= {Step(name): value for name, value in stored.items()}
+    context = Context(focus, current, checklist.names(), None, checklist.as_shown)
+    return read_reply(from_slack(text), context)
+
+
+def facts(text: str, focus: Step | None = None, **stored: Any) -> dict[Step, Any]:
+    return {fact.step: fact.value for fact in reading(text, focus, **stored).facts}
+
+
+# --- fallbacks: what the user gets --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # saying it cannot answer, or marking the answer as unverified, is saying it is unsure
+        ("when in doubt it replies that it can't answer that one", FallbackKind.SAY_UNSURE),
+        ("fallback: label the number as unverified and carry on", FallbackKind.SAY_UNSURE),
+        # a hand-over after "say so" is what the user gets
+        (
+            "if unsure, say so and offer to put them through to a broker",
+            FallbackKind.ESCALATE_HUMAN,
+        ),
+        # several things offered in the product's own voice are alternatives
+        (
+            'fallback: "not sure — here are two guides that may help"',
+            FallbackKind.OFFER_ALTERNATIVES,
+        ),
+        # … one page shown after saying so is still saying so
+        ("if unsure: say it's unsure and show the refund policy page", FallbackKind.SAY_UNSURE),
+        # a person picking it up, a queue people work, a team name with "&"
+        ("unsure → park it and a reviewer picks it up", FallbackKind.ESCALATE_HUMAN),
+        ("when unsure: a backlog queue worked by the night shift", FallbackKind.ESCALATE_HUMAN),
+        ("if unsure it goes to the risk &amp; fraud triage queue", FallbackKind.ESCALATE_HUMAN),
+        ("fallback: raise a ticket so an engineer answers by Monday", FallbackKind.ESCALATE_HUMAN),
+    ],
+)
+def test_fallbacks_by_what_the_user_gets(text: str, kind: FallbackKind) -> None:
+    found = facts(text, Step.FALLBACK)
+    assert found[Step.FALLBACK].kind is kind, found
+
+
+# --- which gives way first ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "priority"),
+    [
+        ("the budget is the one to protect, answers can be a bit slower", LATENCY),
+        ("if the good model is slower, that's fine", LATENCY),
+        ("we have no budget for a pricier model", LATENCY),
+        ("latency whatever, it runs overnight", LATENCY),
+        ("honestly I care more about the bill than about speed", LATENCY),
+        ("cost &gt; speed for this one", LATENCY),
+        ("priority: cost", LATENCY),
+        ("I'd rather throw money at it than make anyone wait", COST),
+        ("if the better model is pricier, we'd pay", COST),
+        ("latency &gt; cost, agents are on the phone", COST),
+        ("priority: speed", COST),
+    ],
+)
+def test_priorities_said_indirectly(text: str, priority: TradeoffPriority) -> None:
+    assert facts(text, Step.TRADEOFF).get(Step.TRADEOFF) is priority
+
+
+def test_a_wait_inside_a_stance_is_not_a_correction() -> None:
+    """ "people can wait a minute" says latency may give; it does not change the budget."""
+    found = facts("if we have to pick, stay in budget, people can wait a minute", latency=3000.0)
+    assert found == {Step.TRADEOFF: LATENCY}
+
+
+# --- numbers rejected, counter-offered, wished for ----------------------------------------------
+
+
+def test_a_number_said_to_reject_it_is_nobodys_value() -> None:
+    assert facts("4 s of spinner on a checkout page feels like forever", Step.LATENCY) == {}
+    assert facts("2% is way too high for payroll, 0.5%", Step.ERROR_RATE) == {
+        Step.ERROR_RATE: 0.005
+    }
+    # a later number is not rejected by words about an earlier one
+    assert facts("actually go with 6% for errors, 9 is too loose")[Step.ERROR_RATE] == 0.06
+
+
+def test_a_counter_offer_takes_the_scale_of_the_value_it_answers() -> None:
+    assert facts("10 is a lot. could we do 6", error_rate=0.1) == {Step.ERROR_RATE: 0.06}
+    assert facts("2 is slow, could we try 1.5", latency=2000.0) == {Step.LATENCY: 1500.0}
+    # two bare numbers that restate nothing stored are not a counter-offer
+    assert facts("we have 3 reps and 4 regions", error_rate=0.1) == {}
+
+
+def test_agreeing_with_a_number_is_not_what_an_error_costs() -> None:
+    read = reading("ok 7", Step.ERROR_IMPACT)
+    assert Step.ERROR_IMPACT not in {fact.step for fact in read.facts}
+
+
+def test_a_hard_limit_wins_over_a_wish() -> None:
+    said = "ideally half a second, but 1.2 s is the hard limit"
+    assert facts(said)[Step.LATENCY] == 1200.0
+    assert facts("3 s is our ceiling, 1 s would be nice")[Step.LATENCY] == 3000.0
+
+
+# --- measures that are another item -------------------------------------------------------------
+
+
+def test_measures_about_wrong_answers_are_an_error_rate() -> None:
+    found = facts("the desk needs fewer than 1 in 40 misrouted, or they stop using it")
+    assert found[Step.ERROR_RATE] == 0.025 and Step.SUCCESS_METRICS not in found
+    assert facts("misfiled invoices: we can tolerate 4%") == {Step.ERROR_RATE: 0.04}
+    assert facts("for tax advice I want under 2%", Step.ERROR_RATE) == {Step.ERROR_RATE: 0.02}
+
+
+def test_times_that_are_budgets_are_not_measures() -> None:
+    assert facts("it's a nightly job. anything under ten minutes")[Step.LATENCY] == 600000.0
+    assert facts("summaries out within thirty seconds of hang-up (p95)") == {Step.LATENCY: 30000.0}
+
+
+def test_run_together_and_short_typos() -> None:
+    found = facts("success: repeat buyers atleast 20% and returns atmost 4%")
+    assert [(m.name, m.target) for m in found[Step.SUCCESS_METRICS]] == [
+        ("repeat buyers", 20.0),
+        ("returns", 4.0),
+    ]
+    assert facts("eror rate 3 pct tops") == {Step.ERROR_RATE: 0.03}
+
+
+# --- money and time in words --------------------------------------------------------------------
+
+
+def test_money_in_words_and_foreign_cents() -> None:
+    assert facts("a nickel a summary is plenty") == {Step.COST: 0.05}
+    assert facts("way less than a cent; a fraction of a cent, so cap it at $0.003") == {
+        Step.COST: 0.003
+    }
+    read = reading("cost: 1,2 ct per answer", Step.COST)
+    assert not read.facts and read.follow_ups[0].step is Step.COST  # euro cents: asked
+
+
+def test_a_second_and_a_half() -> None:
+    assert facts("anything over a second and a half is too slow for voice; p95 1.5 s") == {
+        Step.LATENCY: 1500.0
+    }
+
+
+def test_putting_it_off_stores_nothing() -> None:
+    for text in ("let me sleep on it", "hmm, let me think about it, we can talk tomorrow"):
+        assert reading(text, Step.FALLBACK).kind is Kind.LATER

@@ -85,6 +85,9 @@ class Reading:
     edit: tuple[Step, str] | None = None  # "change error rate to 8% because …"
     agrees: bool = False
     leftover: str = ""  # text that answers nothing we could place (for a language model)
+    # values only put forward as a question ("10%?", "half a percent?"): asked back, and
+    # noted once someone says yes
+    tentative: tuple[Fact, ...] = ()
 
 
 _HOSTILE = re.compile(
@@ -133,27 +136,41 @@ def read_reply(said: Said, context: Context) -> Reading:
     lowered = normalize(text)
     if _HOSTILE.search(lowered):
         return Reading(Kind.HOSTILE)
+    addressed = False
     if _to_colleague(said, text, context.bot_user):
-        return Reading(Kind.COLLEAGUE)
+        text = _without_asides(said, text, context.bot_user)
+        addressed = "?" not in text and said.starts_with_mention_of(context.bot_user) is not None
+        if not addressed and text == blank(said.without_markup()):
+            return Reading(Kind.COLLEAGUE)
     if not words(text):
         return Reading(Kind.CHATTER)
     edit = parse_edit_request(text.strip(), context.names)
     if edit is not None:
         return Reading(Kind.ANSWER, edit=edit)
     found = sentences(text)
+    proposed: list[tuple[int, int]] = []
     for sentence in found:
         if sentence.question and _proposal(sentence):
             sentence.question = False  # "5%?", "how about 2 s?": a value put forward
+            proposed.append((sentence.start, sentence.end))
     questions = tuple(
         step for s in found if s.question for step in [_asked_about(s.text, context)] if step
     )
     statements = [s for s in found if not s.question]
     findings = _read(statements, context, text)
     facts, follow_ups = _resolve(findings, text, said.text, context)
+    # "10%?" put forward with nothing stated: held as a proposal for someone to say yes to
+    stated = {f.step for f in findings if isinstance(f, Found) and not _within(f, proposed)}
+    tentative = tuple(f for f in facts if f.step in _NUMERIC and f.step not in stated)
+    if tentative and _said_again(statements, proposed, text):
+        tentative = ()  # "maybe 5%? let's say 5": put forward, then said
+    facts = [f for f in facts if f not in tentative]
+    if addressed and not any(isinstance(f, Found) and f.strong for f in findings):
+        return Reading(Kind.COLLEAGUE)  # "@ana see the doc for context": to her, not to us
     kind = Kind.ANSWER
-    if not facts and not follow_ups and not questions:
+    if not facts and not follow_ups and not questions and not tentative:
         facts = _counter_offer(statements, context)
-    if not facts and not follow_ups:
+    if not facts and not follow_ups and not tentative:
         if any(impact.deferred(s.text) for s in found) and not questions:
             return Reading(Kind.LATER)
         kept = [p for s in statements for p in s.parts if not _idle(p.text)]
@@ -179,7 +196,26 @@ def read_reply(said: Said, context: Context) -> Reading:
         questions,
         agrees=agrees(text),
         leftover=leftover.strip(),
+        tentative=tentative,
     )
+
+
+def _said_again(statements: list[Sentence], proposed: list[tuple[int, int]], text: str) -> bool:
+    """A number put forward as a question is said again in a statement of the same reply."""
+    put = {t.value for a, b in proposed for t in numbers(text[a:b]) if t.kind == "num"}
+    said = {
+        t.value
+        for s in statements
+        if (s.start, s.end) not in proposed
+        for p in s.parts
+        for t in p.tokens
+        if t.kind == "num"
+    }
+    return bool(put & said)
+
+
+def _within(finding: Found, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= finding.start and finding.end <= end for start, end in spans)
 
 
 _UNITS_AFTER = vocab(
@@ -230,6 +266,25 @@ def _to_colleague(said: Said, text: str, bot_user: str | None) -> bool:
         return True
     others = [s for s in said.spans if s.kind is Markup.USER and s.target != bot_user]
     return bool(others) and text.rstrip().endswith("?")
+
+
+def _without_asides(said: Said, text: str, bot_user: str | None) -> str:
+    """A message to a colleague with answers in it: "@ana 3% is tight but ok. fallback: …" is
+    read (an opening mention with no question in it), and in a longer message a line asking a
+    colleague something ("@raj can you check the vendor's latency?") is blanked; the rest is
+    read. The text comes back unchanged when every line is such a question."""
+    others = [s for s in said.spans if s.kind is Markup.USER and s.target != bot_user]
+    chars = list(text)
+    start = 0
+    lines = text.split("\n")
+    for line in lines:
+        end = start + len(line)
+        asks = line.rstrip().endswith("?") and any(start <= s.start < end for s in others)
+        if asks and len(lines) > 1:
+            chars[start:end] = " " * len(line)
+        start = end + 1
+    kept = "".join(chars)
+    return kept if words(kept) else text
 
 
 def _proposal(sentence: Sentence) -> bool:
@@ -307,6 +362,18 @@ def _read(statements: list[Sentence], context: Context, text: str) -> list[Findi
             if story is not None:
                 found.append(_story(story, text))
                 story = None
+            if previous is not None and _then_that(previous[0], part):
+                # "if it tells someone they're covered and they're not, that's an angry
+                # customer": the condition and what it costs are one story
+                head = previous[0]
+                story = Found(Step.ERROR_IMPACT, head.text, head.start, part.end, True)
+                previous = None
+                continue
+            if _goes_on(part, found):
+                # "wrong = a query that returns wrong numbers. 5% of those at most, those end
+                # up in board decks": what happens to "those" is more of the same story
+                found.append(Found(Step.ERROR_IMPACT, part.text, part.start, part.end, True))
+                continue
             if impact.framed(part.text) and part.label is None and not _rate_only(part):
                 k = impact.story_start(part.text)
                 if k > 0:  # "4% and a wrong answer costs us a ticket": the 4% first
@@ -375,6 +442,35 @@ def _refers_back(text: str) -> bool:
     """ "a refund request and a chargeback, those cost us $15 each": a clause that speaks of
     the story before it is part of it (its amount is what an error costs, not a budget)."""
     return bool(_REFERS_BACK.search(normalize(text).strip())) and impact.about_cost(text)
+
+
+_IF = re.compile(
+    r"^(?:and |but |so )?(?:if|when|whenever) (?:it|the bot|the model|the assistant|we)\b"
+)
+_THAT = re.compile(
+    r"^(?:then )?(?:that'?s|that is|that means|that would be|it means|which means)\b"
+)
+
+
+def _then_that(condition: Part, part: Part) -> bool:
+    """ "if it …, that's <a cost>": a clause naming a cost right after an if-clause about the
+    product, neither holding a number."""
+    numbered = any(t.kind == "num" for t in condition.tokens + part.tokens)
+    costly = set(part.words) & (impact.COST_WORDS - {"time"})
+    return (
+        not numbered
+        and bool(costly)
+        and _IF.match(normalize(condition.text)) is not None
+        and _THAT.match(normalize(part.text)) is not None
+    )
+
+
+def _goes_on(part: Part, found: list[Finding]) -> bool:
+    """A clause about "those" (the wrong answers), with no number, after this reply's story."""
+    told = any(isinstance(f, Found) and f.step is Step.ERROR_IMPACT for f in found)
+    pointing = re.match(r"(?:and |so )?(?:those|these|they|which)\b", normalize(part.text))
+    numbered = any(t.kind == "num" for t in part.tokens)
+    return told and pointing is not None and not numbered and content_words(part.tokens) >= 2
 
 
 def _opens_with_rate(part: Part) -> int:

@@ -25,9 +25,11 @@ from sqlalchemy.engine import make_url
 
 from bot.localslack.driver import Delivered
 from bot.localslack.payloads import buttons
+from bot.localslack.workspace import BOT_USER_ID
+from bot.store.listening import ListeningThread
 from bot.store.models import Answer, Feature, MetricSample
 from tests.support.bot import BotUnderTest
-from tests.support.kickoff import CHANNEL, ENG, PM, say, start, thread_messages
+from tests.support.kickoff import CHANNEL, ENG, PM, agree, say, start, thread_messages, to_summary
 
 NEWBIE, OUTSIDER = "U0NEWBIE", "U0OUTSIDER"
 SLUG = "support-answers"
@@ -175,3 +177,46 @@ def test_app_home_asks_slack_with_no_transaction_open(bot: BotUnderTest, databas
         held.release()
     home = bot.slack.wait_for("views.publish", count=published + 1)[-1].params["view"]
     assert "Support answers" in json.dumps(home)  # a member now, so it is listed
+
+
+def test_a_reaction_asks_slack_with_no_transaction_open(
+    bot: BotUnderTest, database_url: str
+) -> None:
+    """The other event listener that asks: a reaction muting a listening reply is taken only
+    from a member of the channel (here a newcomer, asked of Slack)."""
+    bot.slack.add_channel(CHANNEL, "team", members=[PM, ENG])
+    thread_ts = to_summary(bot)
+    agree(bot, thread_ts)
+    on = bot.driver.command("/align", f"listen {SLUG} on", user_id=PM, channel_id=CHANNEL)
+    assert "Listening is on" in str(on.json().get("text")), on.body
+    assert bot.driver.message(CHANNEL, "honestly the model hallucinates a lot", user=ENG).status
+    claim_ts = next(
+        m["ts"] for m in bot.slack.messages(CHANNEL) if "hallucinates" in str(m.get("text"))
+    )
+    deadline = time.monotonic() + 15
+    replies: list[dict[str, Any]] = []
+    while not replies and time.monotonic() < deadline:
+        bot.settle()
+        replies = [m for m in bot.slack.bot_messages(CHANNEL, claim_ts) if m["ts"] != claim_ts]
+    assert replies, "no listening reply was posted"
+    bot.slack.join(CHANNEL, NEWBIE)
+    held = bot.slack.hold("conversations.members")
+    reaction = {
+        "type": "reaction_added",
+        "user": NEWBIE,
+        "reaction": "no_entry",
+        "item": {"type": "message", "channel": CHANNEL, "ts": replies[0]["ts"]},
+        "item_user": BOT_USER_ID,
+        "event_ts": f"{time.time():.6f}",
+    }
+    sender, answered = in_background(lambda: bot.driver.event(reaction))
+    assert held.arrived.wait(10), "the reaction never asked Slack who is in the channel"
+    try:
+        assert no_transaction_during_lookup(bot, database_url)
+    finally:
+        held.release()
+    sender.join(10)
+    assert answered and answered[0].status == 200
+    bot.settle()
+    with bot.session() as session:
+        assert any(t.muted_at for t in session.scalars(select(ListeningThread)))

@@ -27,6 +27,7 @@ from bot.slack import revisions
 from bot.slack import text as slack_text
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.slack.blocks import modals
+from bot.slack.forms import open_form
 from bot.slack.kickoff_replies import asked_by, say, stale_press
 from bot.slack.lookup import clicked_feature, team_of
 from bot.slack.middleware import work_of
@@ -135,7 +136,7 @@ def register(app: App, deps: Deps) -> None:
         feature = _feature(session, deps, body, str(pressed.feature))
         view = modals.edit_answer(feature, pressed.step, body.get("response_url"))
         work.commit()  # never call Slack inside the transaction
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        open_form(client, body["trigger_id"], view)
 
     @app.view(View.EDIT_ANSWER.value)
     def edit_submitted(

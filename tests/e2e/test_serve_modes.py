@@ -147,4 +147,5 @@ def test_a_stored_press_that_keeps_failing_is_apologised_for_with_an_error_id(
     bot.settle()
     replies = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
     assert len(replies) == 1 and "error id `inbox-" in replies[0], replies
+    assert "your press" in replies[0] and "nothing was signed" in replies[0]
     assert signoffs(bot) == []

@@ -172,15 +172,11 @@ class Player:
         while time.monotonic() < deadline:
             self.bot.runtime.deps.inbox_ready.set()
             self.bot.runtime.deps.outbox_ready.set()
+            # Counted in the order work moves (spool → inbox → outbox; each step commits the
+            # next before it lets go of the last), so an item moving between them is never
+            # missed between two counts.
+            waiting = spooled(self.bot.runtime.settings.DATABASE_URL)  # not yet in the inbox
             with self.bot.session() as session:
-                waiting = session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(
-                        OutboxMessage.channel_id == self.channel,
-                        OutboxMessage.status.in_(("pending", "sending")),
-                    )
-                )
                 waiting += (
                     session.scalar(
                         select(func.count())
@@ -192,7 +188,17 @@ class Player:
                     )
                     or 0
                 )
-            waiting += spooled(self.bot.runtime.settings.DATABASE_URL)  # not yet in the inbox
+                waiting += (
+                    session.scalar(
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(
+                            OutboxMessage.channel_id == self.channel,
+                            OutboxMessage.status.in_(("pending", "sending")),
+                        )
+                    )
+                    or 0
+                )
             if not waiting:
                 return
             time.sleep(0.01)

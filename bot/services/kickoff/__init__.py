@@ -26,6 +26,7 @@ from bot.store.states import OutboxKind, OutboxStatus
 
 MAX_ANSWER_CHARS = 4000
 MAX_NAME_CHARS = 80
+MAX_ID = 2**31 - 1  # the features table's INTEGER id, on SQLite and PostgreSQL
 USAGE = (
     "Usage: `/kickoff <feature name> [@pm] [@engineer]`, e.g. `/kickoff Support answers @ana @raj`."
 )
@@ -194,7 +195,9 @@ def features_named(session: Session, key: str, team_id: str | None) -> list[Feat
     query = select(Feature)
     if team_id is not None:
         query = query.where(Feature.team_id == team_id)
-    if key.isdigit():
+    # Only what an id column can hold is an id: "²" is a digit to isdigit() but not to int(),
+    # and 24 digits overflow the column (SQLite raises, PostgreSQL refuses the query).
+    if key.isascii() and key.isdigit() and int(key) <= MAX_ID:
         found = session.scalar(query.where(Feature.id == int(key)))
         if found is not None:
             return [found]

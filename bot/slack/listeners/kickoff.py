@@ -48,17 +48,25 @@ IN_A_DM = (
     "A kickoff needs a channel the PM and the engineer are both in, so both can answer and sign "
     "off; this is a direct message. Run `/kickoff` in the feature's channel."
 )
+BOT_NAMED = (
+    "I can't sign off, so I can't be the PM or the engineer: name the two people who will, "
+    "e.g. `/kickoff Support answers @ana @raj`."
+)
 # Message subtypes that are still a person talking (file drops, thread broadcasts).
 HUMAN_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
 
 def register(app: App, deps: Deps) -> None:
     @app.command(Command.KICKOFF.value)
-    def start_kickoff(ack: Ack, body: dict[str, Any], command: dict[str, Any]) -> None:
+    def start_kickoff(
+        ack: Ack, body: dict[str, Any], command: dict[str, Any], context: BoltContext
+    ) -> None:
         """Ack path: refuse what can never work at once; store the rest for `start`."""
         if str(command.get("channel_id") or "").startswith("D"):  # Slack's ids of DMs
             raise BadInput(IN_A_DM)
-        kickoff.read_kickoff_text(slack_text.read(command.get("text")))
+        _, named = kickoff.read_kickoff_text(slack_text.read(command.get("text")))
+        if context.bot_user_id and context.bot_user_id in named[:2]:
+            raise BadInput(BOT_NAMED)
         inbox.accept(deps, body)
         deps.inbox_ready.set()
         ack()

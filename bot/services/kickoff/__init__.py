@@ -63,6 +63,11 @@ def read_kickoff_text(said: Said) -> tuple[str, list[str]]:
             "A feature name of only digits would read as another feature's number; add a "
             f"word, e.g. `/kickoff Search {slug}`. " + USAGE
         )
+    if len(mentions) > 2:
+        raise BadInput(
+            "A kickoff names two people at most: the PM first, then the engineer (they sign "
+            "off). Mention others in the thread. " + USAGE
+        )
     if len(mentions) > 1 and mentions[0] == mentions[1]:
         raise BadInput("The PM and the engineer need to be two different people. " + USAGE)
     return name, mentions

@@ -158,6 +158,7 @@ def _handle(deps: Deps, environ: Environ, start_response: StartResponse) -> list
             raise ApiError(
                 "401 Unauthorized", "unauthorized", "That upload token belongs to another feature."
             )
+        _refuse_wrapped(environ)
         if length is not None and length > limit:
             raise _too_large(limit)  # refused before reading the body
         query = _query(environ)
@@ -190,6 +191,27 @@ def _handle(deps: Deps, environ: Environ, start_response: StartResponse) -> list
             return json_response(start_response, "200 OK", payload)
         run_posts.after_ingest(session, deps.clock, feature, stored.run)
     return json_response(start_response, "201 Created", payload)
+
+
+def _refuse_wrapped(environ: Environ) -> None:
+    """The body must be the file itself: a multipart form (`curl -F`) or a compressed body
+    would be misread as a file in no format we know, so each is refused saying how to send."""
+    content_type = str(environ.get("CONTENT_TYPE") or "").strip().lower()
+    if content_type.startswith("multipart/"):
+        raise ApiError(
+            "415 Unsupported Media Type",
+            "unsupported_media_type",
+            "This upload is a multipart form (curl -F); send the eval file itself as the body, "
+            "e.g. curl --data-binary @results.json. Nothing was stored.",
+        )
+    encoding = str(environ.get("HTTP_CONTENT_ENCODING") or "").strip().lower()
+    if encoding not in ("", "identity"):
+        raise ApiError(
+            "415 Unsupported Media Type",
+            "unsupported_media_type",
+            f"Content-Encoding {encoding[:40]} is not supported: send the file uncompressed. "
+            "Nothing was stored.",
+        )
 
 
 def _idempotency_key(environ: Environ) -> str | None:

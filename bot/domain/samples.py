@@ -1,8 +1,9 @@
 """A reading of a success measure typed into `/align metric`, checked against the measure as
 agreed: written as people write numbers ("4,3" is 4.3, "1,200" is 1200, "35%", "12k"), and
 refused, with the reason, when it cannot be a reading of that measure: a negative value where
-the target is a positive level, a share outside 0–100%, or a number far off the measure's
-scale (CSAT 43 where the target is 4.2 on a 1–5 scale)."""
+the target is a positive level, a share outside 0–100%, a fraction for a share agreed in
+percent ("0.35" for 35%: asked, not stored as 0.35%), or a number far off the measure's scale
+(CSAT 43, or 43%, where the target is 4.2 on a 1–5 scale)."""
 
 from __future__ import annotations
 
@@ -62,10 +63,19 @@ def refusal(reading: Reading, measure: SuccessMetric | None) -> str | None:
             f"{measure.name} is a share ({agreed}), so {shown}% can't be a reading of it: a "
             "share lies between 0% and 100%."
         )
+    share = measure.unit.startswith("%")
+    if share and not reading.percent and 0 < value < 1 <= measure.target:
+        # "0.35" for a share agreed in percent is most likely 35%, but stored as 0.35%.
+        return (
+            f"{measure.name} is a share in percent ({agreed}); is {shown} meant as "
+            f"{format_number(value * 100)}%? Type it with the % sign: "
+            f"`{format_number(value * 100)}%` (or `{shown}%`)."
+        )
     negative_ok = measure.target < 0 or _CAN_BE_NEGATIVE.search(measure.name)
     if value < 0 and not negative_ok:
         return f"{measure.name} can't be negative here ({agreed})."
-    if _RATINGS.search(measure.name) and not percent and 0 < measure.target <= 10:
+    # A rating agreed on its own scale stays on it, whether or not "%" was typed ("CSAT 43%").
+    if _RATINGS.search(measure.name) and not share and 0 < measure.target <= 10:
         top = 5 if measure.target <= 5 else 10
         if value > top:
             missing_decimal = value >= 10 and value / 10 <= top  # "43" for 4.3

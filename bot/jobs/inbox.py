@@ -253,7 +253,7 @@ class InboxWorker:
         row.status = InboxStatus.FAILED
         log.error("gave up on inbox item %s: %s", row.id, row.last_error)
         said = row.body_json.get("gave_up") if inbox.job_of(row.body_json) else None
-        _tell(session, self.deps, row.body_json, str(said or apology(row.id)))
+        _tell(session, self.deps, row.body_json, str(said or apology(row.id, row.body_json)))
 
     # --- jobs: claim, work outside any transaction, store and mark done ---------------------
     def _claim_job(self, session: Session, row: InboxMessage, job: inbox.StoredJob) -> Claim | None:
@@ -382,7 +382,12 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def apology(row_id: int) -> str:
+def apology(row_id: int, body: dict[str, Any] | None = None) -> str:
+    if (body or {}).get("type") == "block_actions":  # a stored sign-off press
+        return (
+            f"Sorry, I could not handle your press (error id `inbox-{row_id}`), so nothing was "
+            "signed. Please press again in a moment."
+        )
     return (
         f"Sorry, I could not handle your message (error id `inbox-{row_id}`). It is stored; "
         "please try again in a moment."

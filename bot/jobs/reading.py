@@ -49,7 +49,10 @@ def queue(
     body = inbox.job_body(
         JobKind.READING, payload, feature.team_id, feature.channel_id, event.get("user")
     )
-    key = f"reading:{feature.id}:{event.get('ts')}"
+    # One job per version of the message: an edited reply (bot/slack/revisions.py) keeps its
+    # ts, and is read again.
+    edited = (event.get("edited") or {}).get("ts")
+    key = f"reading:{feature.id}:{event.get('ts')}" + (f":{edited}" if edited else "")
     inbox.add_job(session, deps.clock, key, body)
 
 

@@ -33,6 +33,8 @@ Type what you would type in Slack, one line at a time:
   as eng press Sign off as engineer           do one line as someone else (pm/ana, eng/raj, U…)
   as eng                                      keep acting as someone else until `as pm`
   say press on                                send text that looks like a playground command
+  edit-last 5%                                edit your newest reply in the thread, as in Slack
+  delete-last                                 delete your newest reply in the thread
   channel [C… [name] | #name]                 show or switch the channel
   thread                                      show which thread your replies go to
   home                                        open the bot's Home tab
@@ -43,6 +45,7 @@ MODAL_CALLS = ("views.open", "views.push", "views.update")
 # After `as <who>`, these mean the line was meant for the playground ("as" itself is common
 # in plain answers: "as soon as we can").
 PLAYGROUND_VERBS = {"press", "modal", "drop", "channel", "say", "thread", "home", "help"}
+PLAYGROUND_VERBS |= {"edit-last", "delete-last"}
 # How long to wait for the bot's word on a dropped file (fetched and stored after the ack).
 DROP_WAIT_SECONDS = 30.0
 # `channel C0OTHER [name]` or `channel #name`; anything else after "channel" is a message.
@@ -92,11 +95,13 @@ class Playground:
             "drop": self.drop,
             "channel": self.switch_channel,
             "say": self.say,
+            "edit-last": self.edit_last,
         }
         bare: dict[str, Callable[[str], None]] = {
             "thread": self.show_thread,
             "home": self.home,
             "help": lambda _: self.write(HELP),
+            "delete-last": lambda user: self.edit_last("", user, delete=True),
         }
         if verb.lower() in simple:
             simple[verb.lower()](rest, user)
@@ -121,6 +126,24 @@ class Playground:
         thread = self.stage.kickoff_thread(self.channel)
         reply = self.stage.driver.message(self.channel, text, user=user, thread_ts=thread)
         self.show(user, describe_reply(reply.status, "", self.audience(user), "the message"))
+
+    def edit_last(self, text: str, user: str, delete: bool = False) -> None:
+        """Edit (or delete) this person's newest reply in the kickoff thread, as Slack does."""
+        thread = self.stage.kickoff_thread(self.channel)
+        mine = [
+            m
+            for m in self.stage.slack.messages(self.channel, thread)
+            if thread and m.get("user") == user and m.get("ts") != thread
+        ]
+        if not mine:
+            raise PlaygroundError("You have no reply in a kickoff thread here to change.")
+        if not delete and not text:
+            raise PlaygroundError("Edit it to what? e.g. `edit-last 5%`.")
+        self._seen = len(self.stage.slack.calls)
+        ts = str(mine[-1]["ts"])
+        driver = self.stage.driver
+        reply = driver.delete(self.channel, ts) if delete else driver.edit(self.channel, ts, text)
+        self.show(user, describe_reply(reply.status, "", self.audience(user), "the change"))
 
     def press(self, label: str, user: str) -> None:
         message, exact = find_button(self.pressable(user), label, self.channel_label())

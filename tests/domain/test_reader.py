@@ -126,6 +126,25 @@ def test_numbers_in_scientific_notation_are_read_whole(
     reading = read_reply(Said.plain(text), context(step))
     assert facts(reading) == {step: pytest.approx(expected)}, reading
     assert Step.ERROR_RATE not in facts(read_reply(Said.plain("1e2%"), context()))
+    # Hypothesis found "1E309PER 1E309" stored as an error rate of NaN (infinity over infinity).
+    assert facts(read_reply(Said.plain("1E309PER 1E309"), context(None))) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "step", "expected"),
+    [
+        ("１０％", Step.ERROR_RATE, 0.1),  # a Japanese keyboard's full-width forms
+        ("２ｓ", Step.LATENCY, 2000.0),
+        ("＄０．０１ per query", Step.COST, 0.01),
+        ("٥٪", Step.ERROR_RATE, 0.05),  # Arabic-Indic digits and percent sign
+        ("१० %", Step.ERROR_RATE, 0.1),  # Devanagari digits
+    ],
+)
+def test_digits_of_any_script_are_numbers(text: str, step: Step, expected: float) -> None:
+    """Found by the adversarial pass: "１０％" got "I couldn't find a number in "１０％"", which
+    is untrue; the digits are read as the digits they are."""
+    reading = read_reply(Said.plain(text), context(step))
+    assert facts(reading) == {step: pytest.approx(expected)}, reading
 
 
 def context(focus: Step | None = Step.ERROR_RATE, **current: Any) -> Context:

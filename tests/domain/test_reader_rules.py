@@ -166,3 +166,51 @@ def test_a_second_and_a_half() -> None:
 def test_putting_it_off_stores_nothing() -> None:
     for text in ("let me sleep on it", "hmm, let me think about it, we can talk tomorrow"):
         assert reading(text, Step.FALLBACK).kind is Kind.LATER
+
+
+# --- who a reply is for, and what is only put forward ------------------------------------------
+
+
+def test_an_answer_that_opens_by_naming_a_colleague_is_still_read() -> None:
+    found = facts("<@U0PM> 4% works for me. fallback: route it to the claims desk")
+    assert found[Step.ERROR_RATE] == 0.04
+    assert found[Step.FALLBACK].kind is FallbackKind.ESCALATE_HUMAN
+    # naming a colleague with nothing for the checklist, or asking them something, is for them
+    assert reading("<@U0ENG> the doc is <https://example.com/x|here> fyi").kind is Kind.COLLEAGUE
+    assert reading("<@U0ENG> fallback = hand over? or say unsure").kind is Kind.COLLEAGUE
+
+
+def test_a_line_asking_a_colleague_leaves_the_rest_of_the_message_read() -> None:
+    said = "we need it right 49 times out of 50.\n<@U0ENG> what does the old system manage?"
+    assert facts(said) == {Step.ERROR_RATE: 0.02}
+
+
+def test_emoji_typed_as_characters_are_not_words() -> None:
+    found = facts("✅ and wrong = a dose given twice, a patient harmed", Step.ERROR_IMPACT)
+    assert found[Step.ERROR_IMPACT].startswith("and wrong = a dose given twice")
+
+
+def test_a_hedge_does_not_hide_a_label() -> None:
+    found = facts("I'd say: if unsure, leave the field empty and carry on")
+    assert found[Step.FALLBACK].kind is FallbackKind.OTHER
+
+
+def test_a_story_goes_on_through_those_and_from_if_into_thats() -> None:
+    said = "wrong = a refund sent twice. 2% of those tops, those get noticed by finance"
+    found = facts(said)
+    assert found[Step.ERROR_RATE] == 0.02
+    assert found[Step.ERROR_IMPACT].endswith("those get noticed by finance")
+    said = "if it quotes the old price, that's a complaint and a refund"
+    assert facts(said) == {Step.ERROR_IMPACT: said}
+
+
+def test_right_said_before_the_count_is_accuracy() -> None:
+    assert facts("I want it right at least 9 times out of 10") == {Step.ERROR_RATE: 0.1}
+
+
+def test_a_number_only_put_forward_is_tentative() -> None:
+    put = reading("given the review step, looser is fine. 12%?", Step.ERROR_RATE)
+    assert not put.facts and [(f.step, f.value) for f in put.tentative] == [(Step.ERROR_RATE, 0.12)]
+    said = reading("hmm 3%? yeah let's say 3", Step.ERROR_RATE)  # put forward, then said
+    assert [(f.step, f.value) for f in said.facts] == [(Step.ERROR_RATE, 0.03)]
+    assert not said.tentative

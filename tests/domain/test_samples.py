@@ -38,6 +38,10 @@ def test_what_is_not_a_number(typed: str) -> None:
         ("120", DEFLECTION, "between 0% and 100%"),
         ("-5", USERS, "can't be negative"),
         ("150%", None, "between 0% and 100%"),
+        # Found by the adversarial pass: "43%" for CSAT was stored as 43 and met CSAT ≥ 4.2,
+        # and "0.35" for a share agreed in percent was stored as 0.35% and missed 30%.
+        ("43%", CSAT, "scale up to 5"),
+        ("0.35", DEFLECTION, "35%"),
     ],
 )
 def test_what_cannot_be_a_reading_says_why(
@@ -51,7 +55,18 @@ def test_what_cannot_be_a_reading_says_why(
 
 @pytest.mark.parametrize(
     ("typed", "measure"),
-    [("4.3", CSAT), ("5", CSAT), ("35%", DEFLECTION), ("12000", USERS), ("-12", NPS), ("7", None)],
+    [
+        ("4.3", CSAT),
+        ("5", CSAT),
+        ("35%", DEFLECTION),
+        ("35", DEFLECTION),
+        ("0.35%", DEFLECTION),
+        ("0", DEFLECTION),
+        ("12000", USERS),
+        ("-12", NPS),
+        ("7", None),
+        ("0.35", None),
+    ],
 )
 def test_readings_that_fit(typed: str, measure: SuccessMetric | None) -> None:
     reading = read_value(typed)

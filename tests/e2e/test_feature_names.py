@@ -76,3 +76,18 @@ def test_a_name_of_only_digits_is_refused_so_it_cannot_stand_for_another_feature
     with bot.session() as session:
         run = session.scalars(select(EvalRun)).one()
         assert session.get(Feature, run.feature_id).name == "Search"  # type: ignore[union-attr]
+
+
+def test_a_feature_key_too_big_for_an_id_is_an_unknown_feature(bot: BotUnderTest) -> None:
+    """Found by the adversarial pass: `/align status 999…9` (24 digits) overflowed the id
+    column ("something went wrong on our side"), and "²" passed isdigit() but not int()."""
+    kickoff(bot, "Support answers")
+    token = issue_token(bot, "support-answers")
+    for key in ["999999999999999999999999", "²", "9223372036854775808"]:
+        reply = bot.driver.command("/align", f"status {key}", user_id=PM, channel_id=CHANNEL)
+        assert "No feature called" in reply.json()["text"], reply.body
+        exported = run_cli(bot, "export", key)
+        assert exported.returncode == 1 and "unknown feature" in exported.stderr, exported
+        body = (EVAL_FIXTURES / "real" / "promptfoo.json").read_bytes()
+        refused = upload(bot, urllib.parse.quote(key), body, token)
+        assert refused.status == 404, refused.body

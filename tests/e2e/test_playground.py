@@ -365,3 +365,20 @@ def test_scripted_choice_of_what_counts_as_wrong_with_buttons(tmp_path: Path) ->
         "length",
     ]
     assert [run["n_failed"] for run in chosen["eval_runs"]] == [4]
+
+
+def test_scripted_edits_and_deletions_of_replies(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'groundline.db'}"
+    script = (SCRIPTS / "edits.txt").read_text()
+    result = run_cli(tmp_path, "playground", "--database", database, stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    (edited,) = answers_to(out, "edit-last 5%")
+    assert "You edited a reply I had already read" in edited and "at most 15%" in edited
+    (deleted,) = answers_to(out, "delete-last")
+    assert "You deleted a reply" in deleted and "a refund, and an annoyed customer" in deleted
+    (read_again,) = answers_to(out, "as eng edit-last hand over to a human")
+    assert "Noted: when unsure: hand over to a human" in read_again
+    record = json.loads(run_cli(tmp_path, "export", "support-answers").stdout)
+    assert record["targets"]["max_error_rate"] == 0.15
+    assert record["targets"]["fallback"]["kind"] == "escalate_human"

@@ -15,6 +15,7 @@ from bot.domain.steps import Step
 _BLANKED = re.compile(
     r"```.*?```|```.*$"
     r"|:[a-z0-9_+'-]+:"
+    r"|[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55\uFE0F\u200D]"  # emoji as typed
     r"|(?<![\w+])\+1(?!\d|[.,]\d)"
     r"|^[ \t]*(?:[0-9]{1,2}[.)]|[-*•·‣◦])(?=[ \t])"
     r"|<[^<>\s]{1,60}>",  # typed-out tags or mentions ("<@U0EVIL>"): not comparisons
@@ -116,8 +117,23 @@ _LABEL_STEPS = dict(_LABELS)
 _HEAD = re.compile(r"^\s*(?P<head>[^\W\d_]+(?: [^\W\d_]+){0,3})\s*:\s*")
 
 
+_HEDGE = re.compile(
+    r"^\s*(?:i think|i'd say|i would say|i guess|imo|my take|my vote|personally|for me)\s*[:,]\s*",
+    re.IGNORECASE,
+)
+
+
 def _label_of(chunk: str) -> tuple[Step | None, int] | None:
-    """The item a sentence's opening label names, and where its body starts."""
+    """The item a sentence's opening label names, and where its body starts; a hedge before
+    it ("I think: when it's unsure, …") does not hide it."""
+    if (hedge := _HEDGE.match(chunk)) is not None:
+        labelled = _named(chunk[hedge.end() :])
+        if labelled is not None and labelled[0] is not None:
+            return labelled[0], hedge.end() + labelled[1]
+    return _named(chunk)
+
+
+def _named(chunk: str) -> tuple[Step | None, int] | None:
     if (named := _LABEL.match(chunk)) is not None:
         if named.group("unsure") or named.group("unsure_arrow"):
             return Step.FALLBACK, named.end()
@@ -157,7 +173,8 @@ class Sentence:
 
 
 def blank(text: str) -> str:
-    """The reply with code blocks, emoji, "+1" and list markers replaced by spaces."""
+    """The reply with code blocks, emoji (shortcodes and characters), "+1" and list markers
+    replaced by spaces."""
     return _BLANKED.sub(lambda match: " " * len(match.group(0)), text)
 
 

@@ -78,7 +78,8 @@ def _says_accuracy(tokens: list[Tok], i: int, after: int) -> bool:
         return False
     if near & _ACCURACY:
         return True
-    return at(tokens, after) == "right" or at(tokens, i - 1) == "right"
+    # "right 98% of the time", "98% right", "right at least 96 times out of 100"
+    return at(tokens, after) == "right" or "right" in {at(tokens, k) for k in range(i - 3, i)}
 
 
 def rates(tokens: list[Tok]) -> list[tuple[float, int, int, bool, bool]]:

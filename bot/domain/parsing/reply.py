@@ -20,7 +20,18 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.parsing import cost, fallback, impact, latency, metrics, rate, tradeoff
+from bot.domain.parsing import (
+    asides,
+    cost,
+    fallback,
+    impact,
+    latency,
+    metrics,
+    rate,
+    stories,
+    tradeoff,
+    weighing,
+)
 from bot.domain.parsing.clauses import Part, Sentence, blank, sentences, split_part
 from bot.domain.parsing.edits import agrees, corrects, parse_edit_request
 from bot.domain.parsing.findings import Finding, FollowUp, Found
@@ -37,8 +48,8 @@ from bot.domain.parsing.results import (
 )
 from bot.domain.parsing.results import LATENCY as LATENCY_ASK
 from bot.domain.parsing.results import TRADEOFF as TRADEOFF_ASK
-from bot.domain.parsing.tokens import Tok, content_words, normalize, numbers, quote, vocab, words
-from bot.domain.said import Markup, Said
+from bot.domain.parsing.tokens import content_words, normalize, numbers, quote, words
+from bot.domain.said import Said
 from bot.domain.steps import Step
 from bot.domain.targets import Fallback, FallbackKind, SuccessMetric, TradeoffPriority
 from bot.domain.wording import format_number, format_rate
@@ -85,6 +96,9 @@ class Reading:
     edit: tuple[Step, str] | None = None  # "change error rate to 8% because …"
     agrees: bool = False
     leftover: str = ""  # text that answers nothing we could place (for a language model)
+    # values only put forward as a question ("10%?", "half a percent?"): asked back, and
+    # noted once someone says yes
+    tentative: tuple[Fact, ...] = ()
 
 
 _HOSTILE = re.compile(
@@ -133,27 +147,42 @@ def read_reply(said: Said, context: Context) -> Reading:
     lowered = normalize(text)
     if _HOSTILE.search(lowered):
         return Reading(Kind.HOSTILE)
-    if _to_colleague(said, text, context.bot_user):
-        return Reading(Kind.COLLEAGUE)
+    addressed = False
+    if asides.to_colleague(said, text, context.bot_user):
+        text = asides.without_asides(said, text, context.bot_user)
+        addressed = "?" not in text and said.starts_with_mention_of(context.bot_user) is not None
+        if not addressed and text == blank(said.without_markup()):
+            return Reading(Kind.COLLEAGUE)
     if not words(text):
         return Reading(Kind.CHATTER)
     edit = parse_edit_request(text.strip(), context.names)
     if edit is not None:
         return Reading(Kind.ANSWER, edit=edit)
     found = sentences(text)
+    proposed: list[tuple[int, int]] = []
     for sentence in found:
         if sentence.question and _proposal(sentence):
             sentence.question = False  # "5%?", "how about 2 s?": a value put forward
+            proposed.append((sentence.start, sentence.end))
     questions = tuple(
         step for s in found if s.question for step in [_asked_about(s.text, context)] if step
     )
     statements = [s for s in found if not s.question]
     findings = _read(statements, context, text)
     facts, follow_ups = _resolve(findings, text, said.text, context)
+    # "10%?" put forward with nothing stated: held as a proposal for someone to say yes to
+    stated = {f.step for f in findings if isinstance(f, Found) and not weighing.within(f, proposed)}
+    tentative = tuple(f for f in facts if f.step in weighing.NUMERIC and f.step not in stated)
+    if tentative and weighing.said_again(statements, proposed, text):
+        tentative = ()  # "maybe 5%? let's say 5": put forward, then said
+    facts = [f for f in facts if f not in tentative]
+    if addressed and not any(isinstance(f, Found) and f.strong for f in findings):
+        return Reading(Kind.COLLEAGUE)  # "@ana see the doc for context": to her, not to us
     kind = Kind.ANSWER
-    if not facts and not follow_ups and not questions:
-        facts = _counter_offer(statements, context)
-    if not facts and not follow_ups:
+    if not facts and not follow_ups and not questions and not tentative:
+        offer = weighing.counter_offer(statements, context.current)
+        facts = [Fact(*offer)] if offer is not None else []
+    if not facts and not follow_ups and not tentative:
         if any(impact.deferred(s.text) for s in found) and not questions:
             return Reading(Kind.LATER)
         kept = [p for s in statements for p in s.parts if not _idle(p.text)]
@@ -179,57 +208,8 @@ def read_reply(said: Said, context: Context) -> Reading:
         questions,
         agrees=agrees(text),
         leftover=leftover.strip(),
+        tentative=tentative,
     )
-
-
-_UNITS_AFTER = vocab(
-    "% percent pct s sec secs second seconds ms min mins minute minutes cent cents c ¢ x k per / "
-    "in out of"
-)
-
-
-def _counter_offer(statements: list[Sentence], context: Context) -> list[Fact]:
-    """ "15 is high. can we do 12": two bare numbers, one of them an item's stored value said
-    again; the other is a new value for that same item (a counter-offer), in the same scale."""
-    bare: list[tuple[Tok, Part]] = []
-    for sentence in statements:
-        for part in sentence.parts:
-            tokens = part.tokens
-            for i, tok in enumerate(tokens):
-                before = tokens[i - 1].text if i else ""
-                after = tokens[i + 1].text if i + 1 < len(tokens) else ""
-                if tok.kind == "num" and before not in ("$", "-") and after not in _UNITS_AFTER:
-                    bare.append((tok, part))
-    if len(bare) != 2:
-        return []
-    (said, _), (offered, part) = bare
-    matches = []
-    for step, scale in _BARE_SCALES:
-        current = context.current.get(step)
-        if isinstance(current, float | int) and not isinstance(current, bool):
-            for factor in scale:
-                if math.isclose(said.value * factor, float(current), rel_tol=1e-6):
-                    matches.append((step, factor))
-    if len(matches) != 1 or offered.value <= 0 or math.isclose(offered.value, said.value):
-        return []
-    step, factor = matches[0]
-    value = offered.value * factor
-    if step is Step.ERROR_RATE and value >= 1:
-        return []
-    return [Fact(step, value, part.text)]
-
-
-# How a bare number reads for each numeric item: a rate in percent, a latency in seconds or
-# milliseconds, a cost in dollars.
-_BARE_SCALES = ((Step.ERROR_RATE, (0.01,)), (Step.LATENCY, (1000.0, 1.0)), (Step.COST, (1.0,)))
-
-
-def _to_colleague(said: Said, text: str, bot_user: str | None) -> bool:
-    """Opens by naming someone other than the bot, or asks a question of someone named."""
-    if said.starts_with_mention_of(exclude=bot_user) is not None:
-        return True
-    others = [s for s in said.spans if s.kind is Markup.USER and s.target != bot_user]
-    return bool(others) and text.rstrip().endswith("?")
 
 
 def _proposal(sentence: Sentence) -> bool:
@@ -280,7 +260,7 @@ def _read(statements: list[Sentence], context: Context, text: str) -> list[Findi
     story: Found | None = None  # what an error costs, told over parts (and across a dash)
     for sentence in statements:
         if story is not None and (sentence.label is not None or not sentence.parts):
-            found.append(_story(story, text))
+            found.append(stories.told(story, text))
             story = None
         if sentence.label is Step.ERROR_IMPACT:
             said = sentence.text.strip()
@@ -291,8 +271,8 @@ def _read(statements: list[Sentence], context: Context, text: str) -> list[Findi
             continue
         if _revises_fallback(sentence, found, context):
             continue
-        if story is not None and not _dash_between(text, story.end, sentence.start):
-            found.append(_story(story, text))
+        if story is not None and not stories.dash_between(text, story.end, sentence.start):
+            found.append(stories.told(story, text))
             story = None
         previous: tuple[Part, int] | None = None  # a part that answered nothing, and when
         for part in sentence.parts:
@@ -300,19 +280,32 @@ def _read(statements: list[Sentence], context: Context, text: str) -> list[Findi
                 continue
             before = len(found)
             if story is not None and (
-                _refers_back(part.text) or not _strong(_part(part, context, item_names))
+                stories.refers_back(part.text)
+                or not stories.strong(_part(part, context, item_names))
             ):
                 story = Found(Step.ERROR_IMPACT, story.value, story.start, part.end, True)
                 continue
             if story is not None:
-                found.append(_story(story, text))
+                found.append(stories.told(story, text))
                 story = None
-            if impact.framed(part.text) and part.label is None and not _rate_only(part):
+            if previous is not None and stories.then_that(previous[0], part):
+                # "if it tells someone they're covered and they're not, that's an angry
+                # customer": the condition and what it costs are one story
+                head = previous[0]
+                story = Found(Step.ERROR_IMPACT, head.text, head.start, part.end, True)
+                previous = None
+                continue
+            if stories.goes_on(part, found):
+                # "wrong = a query that returns wrong numbers. 5% of those at most, those end
+                # up in board decks": what happens to "those" is more of the same story
+                found.append(Found(Step.ERROR_IMPACT, part.text, part.start, part.end, True))
+                continue
+            if impact.framed(part.text) and part.label is None and not stories.rate_only(part):
                 k = impact.story_start(part.text)
                 if k > 0:  # "4% and a wrong answer costs us a ticket": the 4% first
                     head, part = split_part(part, k)
                     found += _part(head, context, item_names)
-                elif _opens_with_rate(part):  # "1 in 10 wrong answers means a lost deal"
+                elif stories.opens_with_rate(part):  # "1 in 10 wrong answers means a lost deal"
                     found += [f for f in rate.find(part, focus=False) if isinstance(f, Found)]
                 story = Found(Step.ERROR_IMPACT, part.text, part.start, part.end, True)
                 continue
@@ -321,7 +314,7 @@ def _read(statements: list[Sentence], context: Context, text: str) -> list[Findi
                 found[before:] = [_named_by(f, previous[0]) for f in found[before:]]
             previous = (part, len(found)) if len(found) == before else None
     if story is not None:
-        found.append(_story(story, text))
+        found.append(stories.told(story, text))
     return found
 
 
@@ -330,12 +323,6 @@ def _line(text: str, part: Part) -> str:
     start = text.rfind("\n", 0, part.start) + 1
     end = text.find("\n", part.end)
     return text[start : end if end >= 0 else len(text)]
-
-
-def _dash_between(text: str, end: int, start: int) -> bool:
-    """ "a wrong amount gets paid — we've had to claw it back": a dash goes on with the story."""
-    gap = text[end:start]
-    return bool(gap.strip()) and all(c in " —–-" for c in gap)
 
 
 def _revises_fallback(sentence: Sentence, found: list[Finding], context: Context) -> bool:
@@ -366,45 +353,6 @@ def _named_by(finding: Finding, before: Part) -> Finding:
         measures.append(better or measure)
     start = before.start if measures != finding.value else finding.start
     return Found(finding.step, measures, start, finding.end, finding.strong)
-
-
-_REFERS_BACK = re.compile(r"^(?:and |but |so )?(?:those|these|that|which|each of those|each)\b")
-
-
-def _refers_back(text: str) -> bool:
-    """ "a refund request and a chargeback, those cost us $15 each": a clause that speaks of
-    the story before it is part of it (its amount is what an error costs, not a budget)."""
-    return bool(_REFERS_BACK.search(normalize(text).strip())) and impact.about_cost(text)
-
-
-def _opens_with_rate(part: Part) -> int:
-    """Where a share of wrong answers that opens the part ends (a token index), or 0."""
-    found = rate.rates(part.tokens)
-    return next((after for _, i, after, bare, _ in found if not bare and i <= 1), 0)
-
-
-def _rate_only(part: Part) -> bool:
-    """ "one in twenty wrong hints is our ceiling": a share of wrong answers as the subject,
-    with nothing about what they cost, is an error rate and not a story."""
-    after = _opens_with_rate(part)
-    if not after:
-        # "misroutes: I can live with 8%": a share, and nothing about what errors cost
-        shares = [r for r in rate.rates(part.tokens) if not r[3]]
-        costly = set(part.words) & (impact.COST_WORDS - {"wrong", "bad", "time"})
-        return bool(shares) and not costly
-    rest = part.text[part.tokens[after - 1].end :] if after - 1 < len(part.tokens) else ""
-    return not set(words(rest)) & (impact.COST_WORDS - {"wrong", "bad", "time"})
-
-
-def _story(story: Found, text: str) -> Found:
-    told = text[story.start : story.end].strip()
-    return Found(Step.ERROR_IMPACT, told, story.start, story.end, True)
-
-
-def _strong(findings: list[Finding]) -> bool:
-    """A part that answers an item on its own words ends a story about what an error costs;
-    a bare amount inside the story ("that's a $6 phone call") is part of it."""
-    return any(isinstance(f, Found) and f.strong for f in findings)
 
 
 def _labelled(sentence: Sentence, reply: str) -> list[Finding]:
@@ -458,7 +406,7 @@ def _resolve(
     """One value per item: several readings of one item in a reply become the one that was
     meant, or a question."""
     facts: list[Fact] = []
-    findings = [f for f in findings if not _objected(f, text)]
+    findings = [f for f in findings if not weighing.objected(f, text)]
     follow_ups = [f for f in findings if isinstance(f, FollowUp)]
     by_step: dict[Step, list[Found]] = {}
     for finding in findings:
@@ -478,34 +426,6 @@ def _resolve(
             )
     follow_ups = [f for f in follow_ups if f.step not in {fact.step for fact in facts}]
     return sorted(facts, key=lambda fact: list(Step).index(fact.step)), _unique(follow_ups)
-
-
-_OBJECTION = re.compile(
-    r"^[^.;!?\n\d,]{0,40}?\b(?:feels?|seems?|sounds?|is|are|'s) (?:like )?(?:forever|an eternity"
-    r"|(?:way |far |much |a bit |a little )?too (?:slow|high|long|much|many|loose|expensive|pricey)"
-    r"|a lot|awful|terrible|insane|crazy|ridiculous|unrealistic|not realistic|not happening"
-    r"|not going to happen|a non-?starter|painful|unacceptable|not acceptable|high)\b"
-)
-
-
-def _objected(finding: Finding, text: str) -> bool:
-    """ "1.5 s of dead air feels like forever", "8% is high for anything medical": a number
-    said in order to reject it is no one's value for the item."""
-    if not isinstance(finding, Found) or finding.step not in _NUMERIC:
-        return False
-    return bool(_OBJECTION.search(normalize(text[finding.end : finding.end + 60])))
-
-
-_NUMERIC = (Step.ERROR_RATE, Step.LATENCY, Step.COST)
-
-
-def _rejects(text: str) -> bool:
-    """A number in the text is followed by words rejecting it."""
-    tokens = numbers(text)
-    return any(
-        tok.kind == "num" and _OBJECTION.search(normalize(text[tok.end : tok.end + 60]))
-        for tok in tokens
-    )
 
 
 def _unique(follow_ups: list[FollowUp]) -> list[FollowUp]:
@@ -547,7 +467,7 @@ def _choose(
         between = text[distinct[-2].end : later.start]
         if corrects(between) or corrects(text[max(0, later.start - 20) : later.start]):
             return Fact(step, later.value, text[later.start : later.end])
-        if (limit := _hard_limit(distinct, text)) is not None:
+        if (limit := weighing.hard_limit(distinct, text)) is not None:
             return Fact(step, limit.value, text[limit.start : limit.end])
         strong = [f for f in distinct if f.strong]
         if len(strong) == 1 and step is not Step.FALLBACK:
@@ -561,31 +481,6 @@ def _choose(
         return Fact(step, distinct[0].value, text[distinct[0].start : distinct[0].end])
     shown = " and ".join(_show(step, f.value) for f in distinct[:3])
     return FollowUp(step, f"I read {shown}. Which one do you mean?", distinct[0].start)
-
-
-_WISH = re.compile(r"\b(?:ideally|ideal|would be nice|nice to have|in a perfect world|dream)\b")
-_HARD = re.compile(
-    r"\b(?:hard (?:cap|limit|ceiling|max|line|stop)|absolute (?:max|maximum|limit|ceiling)"
-    r"|(?:the|our) (?:cap|ceiling|limit)|never (?:more|over|above))\b"
-)
-
-
-def _hard_limit(distinct: list[Found], text: str) -> Found | None:
-    """ "under a second ideally but 2s is the hard cap": a wish and a limit, and the limit is
-    what a run is held to. Each value is judged by the words between it and its neighbours."""
-    if len(distinct) != 2:
-        return None
-    first, second = sorted(distinct, key=lambda f: f.start)
-    gap = text[first.end : second.start]
-    cut = re.search(r",|;|\bbut\b", gap)
-    left, right = (gap[: cut.start()], gap[cut.start() :]) if cut else (gap, "")
-    near_first = normalize(text[max(0, first.start - 20) : first.start] + left)
-    near_second = normalize(right + text[second.end : second.end + 25])
-    if _WISH.search(near_first) and _HARD.search(near_second) and not _HARD.search(near_first):
-        return second
-    if _HARD.search(near_first) and _WISH.search(near_second) and not _HARD.search(near_second):
-        return first
-    return None
 
 
 def _quoted(found: list[Found], original: str) -> str:
@@ -659,7 +554,7 @@ def _focused(rest: str, context: Context) -> tuple[list[Fact], list[FollowUp]]:
     parse = _SINGLE[step]
     result = parse(rest)
     if isinstance(result, Parsed):
-        if step in _NUMERIC and _rejects(rest):
+        if step in weighing.NUMERIC and weighing.rejects(rest):
             return [], []  # "2 s of waiting feels like forever": a value rejected, not given
         return [Fact(step, result.value, rest)], []
     attempt = any(c.isdigit() for c in rest) or bool(re.search(_VAGUE[step], normalize(rest)))

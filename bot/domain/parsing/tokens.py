@@ -6,7 +6,9 @@ words and their merging rules read as one table.)"""
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from bot.domain.typos import nearest
@@ -43,13 +45,37 @@ class Tok:
     value: float = 0.0
 
 
+def _plain_form(char: str) -> str:
+    """One character as the plain ASCII it stands for, when it is a digit of another script
+    ("١", "१") or a full-width form ("１", "％", "ｓ" from a Japanese keyboard); else itself."""
+    code = ord(char)
+    if 0xFF01 <= code <= 0xFF5E:
+        return chr(code - 0xFEE0)
+    digit = unicodedata.decimal(char, None)
+    return str(digit) if digit is not None else _PLAIN_SIGNS.get(char, char)
+
+
+# One character for one, so positions in the result are positions in the text as typed.
+_PLAIN_SIGNS = {"٪": "%", "٫": ".", "٬": ","}
+
+
+def ascii_forms(text: str) -> str:
+    if text.isascii():
+        return text
+    return "".join(_plain_form(char) for char in text)
+
+
 def tokenize(text: str) -> list[Tok]:
     tokens = []
+    text = ascii_forms(text)
     for match in _TOKEN_RE.finditer(text):
         kind, raw = match.lastgroup or "op", match.group()
         start, end = match.start(), match.end()
         if kind == "num":
             value = _number(raw)
+            if not math.isfinite(value):  # "1e309": no number anyone can check
+                tokens.append(Tok("word", raw.lower(), start, end))
+                continue
             tokens.append(Tok(kind, raw, start, end, value))
         elif kind == "clock":
             tokens.append(Tok("word", raw.lower(), start, end))
@@ -74,7 +100,7 @@ def _number(raw: str) -> float:
 
 def normalize(text: str) -> str:
     """Lower-case with contractions spelled out, for keyword matching."""
-    lowered = text.lower()
+    lowered = ascii_forms(text).lower()
     for apostrophe in "’‘`´":
         lowered = lowered.replace(apostrophe, "'")
     lowered = lowered.replace("can't", "cannot").replace("won't", "will not")

@@ -26,6 +26,7 @@ from bot.store.states import OutboxKind, OutboxStatus
 
 MAX_ANSWER_CHARS = 4000
 MAX_NAME_CHARS = 80
+MAX_ID = 2**31 - 1  # the features table's INTEGER id, on SQLite and PostgreSQL
 USAGE = (
     "Usage: `/kickoff <feature name> [@pm] [@engineer]`, e.g. `/kickoff Support answers @ana @raj`."
 )
@@ -61,6 +62,11 @@ def read_kickoff_text(said: Said) -> tuple[str, list[str]]:
         raise BadInput(
             "A feature name of only digits would read as another feature's number; add a "
             f"word, e.g. `/kickoff Search {slug}`. " + USAGE
+        )
+    if len(mentions) > 2:
+        raise BadInput(
+            "A kickoff names two people at most: the PM first, then the engineer (they sign "
+            "off). Mention others in the thread. " + USAGE
         )
     if len(mentions) > 1 and mentions[0] == mentions[1]:
         raise BadInput("The PM and the engineer need to be two different people. " + USAGE)
@@ -194,7 +200,9 @@ def features_named(session: Session, key: str, team_id: str | None) -> list[Feat
     query = select(Feature)
     if team_id is not None:
         query = query.where(Feature.team_id == team_id)
-    if key.isdigit():
+    # Only what an id column can hold is an id: "²" is a digit to isdigit() but not to int(),
+    # and 24 digits overflow the column (SQLite raises, PostgreSQL refuses the query).
+    if key.isascii() and key.isdigit() and int(key) <= MAX_ID:
         found = session.scalar(query.where(Feature.id == int(key)))
         if found is not None:
             return [found]

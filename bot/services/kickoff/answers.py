@@ -17,7 +17,13 @@ from bot.domain.checklist import AGREED, REVIEW, Step
 from bot.domain.parsing import Context, Kind, Reading, Unclear, read_reply
 from bot.domain.said import Said
 from bot.domain.targets import Role
-from bot.services.kickoff import MAX_ANSWER_CHARS, agreed_version, current_version, targets_of
+from bot.services.kickoff import (
+    MAX_ANSWER_CHARS,
+    agreed_version,
+    current_version,
+    proposals,
+    targets_of,
+)
 from bot.services.kickoff.changes import change, withdraw
 from bot.services.kickoff.draft import Effect, apply_facts, dispute_of, disputed, value_from_json
 from bot.services.kickoff.outcomes import Clarify, Explained, Noted, Outcome
@@ -66,6 +72,13 @@ def answer(
     agreed = agreed_version(feature)
     if agreed is not None and feature.stage == REVIEW and WITHDRAW.match(said.text):
         return withdraw(session, clock, feature, user_id)
+    proposal = proposals.held(feature)
+    if proposal is not None:
+        proposals.drop(feature)  # the reply after a proposal decides it, whatever it says
+        if agreed is None and proposals.assents(said.text):
+            before = feature.stage
+            effect = proposals.confirm(session, feature, proposal, said.text, clock.now())
+            return _noted(feature, effect, before, (), ())
     targets = targets_of(current_version(feature))
     focus = None if feature.stage in (REVIEW, AGREED) else Step(feature.stage)
     context = Context(
@@ -119,9 +132,12 @@ def answer(
         return None  # chatter, a remark to a colleague, "will check and come back"
     explanations = tuple(checklist.ITEMS[step].explanation for step in reading.questions)
     follow_ups = tuple(f.text for f in reading.follow_ups)
+    if reading.tentative:
+        put = reading.tentative[0]
+        follow_ups += (proposals.hold(feature, put.step, put.value, user_id),)
     if not (effect.noted or effect.changes or effect.disputes):
         if follow_ups:
-            first = reading.follow_ups[0].step
+            first = reading.follow_ups[0].step if reading.follow_ups else reading.tentative[0].step
             return Clarify(feature, "\n".join(follow_ups + explanations), first, reader_unsure=True)
         if explanations:
             return Explained(feature, " ".join(explanations), reading.questions[0])

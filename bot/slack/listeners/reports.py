@@ -21,6 +21,7 @@ from bot.services import decisions, outbox
 from bot.services.access import Need
 from bot.slack.blocks import modals
 from bot.slack.blocks import report as report_blocks
+from bot.slack.forms import open_form
 from bot.slack.lookup import clicked_feature
 from bot.slack.middleware import work_of
 from bot.slack.verbs import AlignCall
@@ -31,6 +32,7 @@ REPORT_USAGE = "Usage: `/align report <feature>`, e.g. `/align report support-an
 
 FEATURE_GONE = "That feature no longer exists."
 STALE_BUTTON = "That button is out of date; run `/align report` for a fresh report."
+CHOICE_KEPT = "Your choice to revisit the target is recorded all the same"
 
 
 def report_command(call: AlignCall) -> None:
@@ -77,7 +79,7 @@ def register(app: App, deps: Deps) -> None:
             reply_to = body.get("response_url")
             view = modals.edit_answer(feature, step or Step.ERROR_RATE, reply_to)
             work.commit()  # stored before we call Slack, never inside the transaction
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            open_form(client, body["trigger_id"], view, kept=CHOICE_KEPT)
         elif created:
             said = report_blocks.decision_confirmation(feature, option, user_id, decision.id)
             asked = outbox.Asked.of(
@@ -108,7 +110,7 @@ def register(app: App, deps: Deps) -> None:
         reply_to = body.get("response_url")
         view = modals.decision_note(feature.id, decision.id, chosen, decisions.NOTE_CHARS, reply_to)
         work.commit()
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        open_form(client, body["trigger_id"], view)
 
     @app.view(View.DECISION_NOTE.value)
     def note_submitted(

@@ -127,7 +127,9 @@ def table(result: dict[str, Any]) -> str:
 
 def budget_words(budget: dict[str, Any]) -> str:
     if budget.get("client") == "wrk":
-        return f"client wrk (2 threads), {budget['seconds'] / 2:g} s per app and level"
+        if budget.get("seconds"):  # runs before the rounds: one timed turn per app and level
+            return f"client wrk (2 threads), {budget['seconds'] / 2:g} s per app and level"
+        return f"client wrk (2 threads), {budget['rounds']} rounds of 1 s per app and level"
     return (
         f"client bench/loadgen.py, {budget['count']} requests or {budget['seconds']:g} s per "
         "app and level"

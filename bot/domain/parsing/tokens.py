@@ -315,6 +315,15 @@ def merge_numbers(tokens: list[Tok]) -> list[Tok]:
     return merged
 
 
+_DOTTED = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{3}")
+
+
+def dotted_thousands(tok: Tok) -> bool:
+    """ "2.000", "1.500": a dot before exactly three digits is a decimal point in English and a
+    thousands separator in much of Europe, so the number is 2 or 2000; never guessed."""
+    return tok.kind == "num" and bool(_DOTTED.fullmatch(tok.text))
+
+
 def numbers(text: str) -> list[Tok]:
     return merge_numbers(tokenize(text))
 

@@ -326,3 +326,8 @@ def test_a_number_asked_as_a_question_is_put_forward() -> None:
         read = reading(text, Step.ERROR_RATE)
         assert not read.facts, text
         assert [(f.step, f.value) for f in read.tentative] == [(Step.ERROR_RATE, value)], text
+
+
+def test_alternatives_under_the_success_label_are_asked_about() -> None:
+    read = reading("success: NPS 40 or 50")
+    assert not read.facts and [f.step for f in read.follow_ups] == [Step.SUCCESS_METRICS]

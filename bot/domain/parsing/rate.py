@@ -4,6 +4,8 @@ question ("10" → 10%). Zero, 100% and more, negatives and ranges get a precise
 
 from __future__ import annotations
 
+import re
+
 from bot.domain.parsing.clauses import Part
 from bot.domain.parsing.findings import Finding, FollowUp, Found
 from bot.domain.parsing.results import (
@@ -87,11 +89,16 @@ def _says_accuracy(tokens: list[Tok], i: int, after: int) -> bool:
     return at(tokens, after) == "right" or "right" in {at(tokens, k) for k in range(i - 3, i)}
 
 
-def rates(tokens: list[Tok]) -> list[tuple[float, int, int, bool, bool]]:
-    """(fraction of wrong answers, token index, index after, written bare, said as accuracy)."""
+def rates(tokens: list[Tok], *, odds: bool = False) -> list[tuple[float, int, int, bool, bool]]:
+    """(fraction of wrong answers, token index, index after, written bare, said as accuracy).
+    `odds`: the reply is about errors, so "1:20" is one in twenty, not twenty past one."""
     found = []
     i = 0
     while i < len(tokens):
+        if odds and (one_in := _odds(tokens, i)) is not None:
+            found.append((1 / one_in, i, i + 1, False, False))
+            i += 1
+            continue
         if tokens[i].kind != "num" or _other_quantity(tokens, i):
             i += 1
             continue
@@ -117,6 +124,19 @@ _OTHER_UNITS = (
 )
 
 
+_ODDS = re.compile(r"1:([0-9]{2})")
+_AT_A_TIME = vocab("at by until till from around before after since lunch meet call tomorrow")
+
+
+def _odds(tokens: list[Tok], i: int) -> int | None:
+    """ "1:20" (read as a time of day by the tokenizer) as odds: one in twenty. A time said as
+    one ("at 1:20", "lunch 1:20") stays a time."""
+    match = _ODDS.fullmatch(tokens[i].text) if tokens[i].kind == "word" else None
+    if match is None or int(match.group(1)) < 2 or at(tokens, i - 1) in _AT_A_TIME:
+        return None
+    return int(match.group(1))
+
+
 def _other_quantity(tokens: list[Tok], i: int) -> bool:
     """Money or time ("$8 per 1k", "£5 per 1000", "2 s"): not a share of answers."""
     return at(tokens, i - 1) in _MONEY or at(tokens, i + 1) in _OTHER_UNITS
@@ -130,7 +150,7 @@ def parse_error_rate(text: str) -> Parsed[float] | Unclear:
     if (span := find_range(tokens)) is not None:
         return in_range(RATE, span, f"{format_number(span[0])}%", f"{format_number(span[1])}%")
     values: list[float] = []
-    for rate, i, _, bare, _ in rates(tokens):
+    for rate, i, _, bare, _ in rates(tokens, odds=True):
         if is_negative(tokens, i):
             return unclear(RATE, "An error rate can't be negative.")
         if not finite(tokens[i].value):
@@ -170,7 +190,7 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
     context = context or any(word.startswith(MISDONE) for word in part.words)
     short = content_words(tokens) <= 3
     found: list[Finding] = []
-    for rate, i, after, bare, accuracy in rates(tokens):
+    for rate, i, after, bare, accuracy in rates(tokens, odds=context or focus):
         if not context and _share_of_traffic(tokens, after):
             continue  # "p95 of 2s for 99% of requests": the share the latency holds for
         if bare and not (focus and content_words(tokens) <= 1 and _alone(tokens)):

@@ -331,3 +331,9 @@ def test_a_number_asked_as_a_question_is_put_forward() -> None:
 def test_alternatives_under_the_success_label_are_asked_about() -> None:
     read = reading("success: NPS 40 or 50")
     assert not read.facts and [f.step for f in read.follow_ups] == [Step.SUCCESS_METRICS]
+
+
+def test_the_summarys_own_three_decimals_read_back() -> None:
+    """The summary never writes a trailing zero, so "$1.001" is the bot's own decimal."""
+    assert facts("at most $1.001 per query") == {Step.COST: 1.001}
+    assert facts("p95 at most 2.125 ms")[Step.LATENCY] == 2.125

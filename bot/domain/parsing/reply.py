@@ -55,6 +55,7 @@ from bot.domain.parsing.tokens import (
     normalize,
     numbers,
     quote,
+    vocab,
     words,
 )
 from bot.domain.said import Said
@@ -226,7 +227,14 @@ def _proposal(sentence: Sentence) -> bool:
         t.kind == "num" and (i == 0 or tokens[i - 1].text not in ("per", "/"))
         for i, t in enumerate(tokens)
     )
-    return has_number and content_words(tokens) <= 2
+    # "can we do less than 1 in 100?": a comparison or a ratio's words put nothing else forward
+    kept = [t for t in tokens if t.text not in _PROPOSAL_WORDS]
+    return has_number and content_words(kept) <= 2
+
+
+_PROPOSAL_WORDS = vocab(
+    "less fewer than under below over above within most least out in every could would"
+)
 
 
 def _idle(text: str) -> bool:

@@ -214,3 +214,126 @@ def test_a_number_only_put_forward_is_tentative() -> None:
     said = reading("hmm 3%? yeah let's say 3", Step.ERROR_RATE)  # put forward, then said
     assert [(f.step, f.value) for f in said.facts] == [(Step.ERROR_RATE, 0.03)]
     assert not said.tentative
+
+
+# --- found by an adversarial pass: numbers that must not be stored as said ----------------------
+
+
+def asked(text: str, focus: Step | None = None, **stored: Any) -> set[Step]:
+    return {follow_up.step for follow_up in reading(text, focus, **stored).follow_ups}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we had 27% wrong last run, aim for 10%",
+        "last quarter it was 18% errors; target 10%",
+        "we were seeing 25% wrong answers, we want 10%",
+        "currently 30% mistakes, the goal is 10%",
+    ],
+)
+def test_a_past_figure_next_to_a_target_gives_way_to_the_target(text: str) -> None:
+    assert facts(text, Step.ERROR_RATE) == {Step.ERROR_RATE: 0.1}
+
+
+def test_a_past_figure_alone_is_asked_about_not_stored() -> None:
+    for text in ("last run we had 27% wrong", "the old bot was at 15% errors"):
+        read = reading(text, Step.ERROR_RATE)
+        assert Step.ERROR_RATE not in {f.step for f in read.facts}, text
+        assert Step.ERROR_RATE in {f.step for f in read.follow_ups}, text
+    # near-misses: a limit said plainly keeps its reading
+    assert facts("10% max, like last time", Step.ERROR_RATE) == {Step.ERROR_RATE: 0.1}
+    assert facts("errors at most 5%") == {Step.ERROR_RATE: 0.05}
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [
+        ("p95 of 2s for 99% of requests", 2000.0),
+        ("90% of queries should be answered in under 3 s", 3000.0),
+        ("latency under 1.5 s for 95% of calls", 1500.0),
+    ],
+)
+def test_a_share_of_requests_next_to_a_time_qualifies_the_latency(text: str, ms: float) -> None:
+    assert facts(text) == {Step.LATENCY: ms}
+
+
+def test_a_share_of_requests_that_fail_is_still_an_error_rate() -> None:
+    assert facts("wrong on at most 3% of requests", Step.ERROR_RATE) == {Step.ERROR_RATE: 0.03}
+    assert facts("errors on 2% of queries, p95 under 2 s") == {
+        Step.ERROR_RATE: 0.02,
+        Step.LATENCY: 2000.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "focus", "step"),
+    [
+        ("2.000 ms", Step.LATENCY, Step.LATENCY),
+        ("p95 1.500 ms", None, Step.LATENCY),
+        ("latency should stay under 2.500ms", None, Step.LATENCY),
+        ("$1.500 per 1k queries", None, Step.COST),
+    ],
+)
+def test_a_dot_and_three_digits_is_asked_about(text: str, focus: Step | None, step: Step) -> None:
+    read = reading(text, focus)
+    assert step not in {f.step for f in read.facts}, read.facts
+    assert step in {f.step for f in read.follow_ups}
+
+
+def test_decimals_that_cannot_be_thousands_keep_their_reading() -> None:
+    assert facts("p95 1.5 s") == {Step.LATENCY: 1500.0}
+    assert facts("$0.003 per query") == {Step.COST: 0.003}
+    assert facts("p95 under 2,000 ms") == {Step.LATENCY: 2000.0}
+    assert facts("p95 2.25 s") == {Step.LATENCY: 2250.0}
+
+
+@pytest.mark.parametrize(
+    "text", ["10% or 15% max", "errors: 5% or 8% tops", "we could live with 3 or 4 percent"]
+)
+def test_two_alternatives_are_asked_about_never_a_measure(text: str) -> None:
+    read = reading(text, Step.ERROR_RATE)
+    assert Step.SUCCESS_METRICS not in {f.step for f in read.facts}, read.facts
+    assert Step.ERROR_RATE not in {f.step for f in read.facts}
+    assert Step.ERROR_RATE in {f.step for f in read.follow_ups}
+
+
+def test_or_more_is_still_a_measure() -> None:
+    found = facts("success: conversion up 10% or more")
+    assert [m.target for m in found[Step.SUCCESS_METRICS]] == [10.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [("1:20", 0.05), ("odds of a wrong answer 1:50", 0.02), ("1:25 wrong is ok", 0.04)],
+)
+def test_odds_with_a_colon(text: str, rate: float) -> None:
+    assert facts(text, Step.ERROR_RATE) == {Step.ERROR_RATE: rate}
+
+
+def test_a_time_of_day_is_not_odds() -> None:
+    assert facts("can we talk at 1:20?", Step.ERROR_RATE) == {}
+    assert facts("back at 1:30, will answer then", Step.ERROR_RATE) == {}
+    assert facts("lunch 1:20", Step.LATENCY) == {}
+
+
+def test_a_number_asked_as_a_question_is_put_forward() -> None:
+    for text, value in (
+        ("is 10% ok?", 0.1),
+        ("can we do less than 1 in 100?", 0.01),
+        ("could we go with under 4%?", 0.04),
+    ):
+        read = reading(text, Step.ERROR_RATE)
+        assert not read.facts, text
+        assert [(f.step, f.value) for f in read.tentative] == [(Step.ERROR_RATE, value)], text
+
+
+def test_alternatives_under_the_success_label_are_asked_about() -> None:
+    read = reading("success: NPS 40 or 50")
+    assert not read.facts and [f.step for f in read.follow_ups] == [Step.SUCCESS_METRICS]
+
+
+def test_the_summarys_own_three_decimals_read_back() -> None:
+    """The summary never writes a trailing zero, so "$1.001" is the bot's own decimal."""
+    assert facts("at most $1.001 per query") == {Step.COST: 1.001}
+    assert facts("p95 at most 2.125 ms")[Step.LATENCY] == 2.125

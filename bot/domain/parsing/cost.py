@@ -14,6 +14,7 @@ from bot.domain.parsing.results import (
     MAX_COST_PER_QUERY_USD,
     Parsed,
     Unclear,
+    dotted,
     finite,
     in_range,
     no_number,
@@ -25,6 +26,7 @@ from bot.domain.parsing.tokens import (
     Tok,
     at,
     content_words,
+    dotted_thousands,
     find_range,
     is_negative,
     numbers,
@@ -189,12 +191,23 @@ def parse_cost_per_query_usd(text: str) -> Parsed[float] | Unclear:
             n = format_number(bare[0].value)
             return unclear(COST, f"Is that ${n} per query, or ${n} per 1,000 queries?")
         return no_number(COST, text, set(_VAGUE))
+    if (odd := _dotted(tokens, found)) is not None:
+        return odd
     values = {amount.dollars / (amount.per or 1) for amount in found}
     if len(values) > 1:
         return which_one(COST, [f"${format_number(a.dollars)}" for a in found])
     if found[0].dollars == 0:
         return unclear(COST, ZERO)
     return _value(found[0], bare_is_per_query=True)
+
+
+def _dotted(tokens: list[Tok], found: list[Amount]) -> Unclear | None:
+    """ "$1.500 per 1k": one and a half dollars, or fifteen hundred? Asked, never guessed."""
+    for amount in found:
+        tok = tokens[amount.start]
+        if dotted_thousands(tok) and at(tokens, amount.start - 1) in ("$", "usd"):
+            return dotted(COST, tok.text, tok.value, currency="$")
+    return None
 
 
 def find(part: Part, *, focus: bool) -> list[Finding]:
@@ -225,6 +238,9 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
             break
         if amount.dollars == 0:
             found.append(FollowUp(Step.COST, unclear(COST, ZERO).reply, start))
+            continue
+        if (odd := _dotted(tokens, [amount])) is not None:
+            found.append(FollowUp(Step.COST, odd.reply, start))  # "$1.500": 1.5 or 1500?
             continue
         value = _value(amount, bare_is_per_query=True)
         if isinstance(value, Unclear):

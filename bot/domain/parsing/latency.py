@@ -13,6 +13,7 @@ from bot.domain.parsing.results import (
     MAX_LATENCY_MS,
     Parsed,
     Unclear,
+    dotted,
     finite,
     in_range,
     no_number,
@@ -24,6 +25,7 @@ from bot.domain.parsing.tokens import (
     Tok,
     at,
     content_words,
+    dotted_thousands,
     find_range,
     is_negative,
     numbers,
@@ -93,6 +95,11 @@ def parse_latency_ms(text: str) -> Parsed[float] | Unclear:
     found = timed(tokens)
     if any(is_negative(tokens, i) for _, i, _ in found):
         return unclear(LATENCY, "A latency can't be negative.")
+    for _, i, _ in found:
+        if at(tokens, i + 1) not in TIME_UNITS or TIME_UNITS[at(tokens, i + 1)] != 1.0:
+            continue
+        if dotted_thousands(tokens[i]):
+            return dotted(LATENCY, tokens[i].text, tokens[i].value, " ms")
     distinct = sorted({ms for ms, _, _ in found})
     with_unit = {i for _, i, _ in found}
     bare = sorted(
@@ -151,6 +158,10 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
             found.append(
                 FollowUp(Step.LATENCY, unclear(LATENCY, "A latency can't be negative.").reply)
             )
+            continue
+        if TIME_UNITS[at(tokens, i + 1)] == 1.0 and dotted_thousands(tokens[i]):
+            reply = dotted(LATENCY, tokens[i].text, tokens[i].value, " ms").reply
+            found.append(FollowUp(Step.LATENCY, reply, start))  # "2.000 ms": 2 or 2000?
             continue
         if (statistic := _statistic(tokens)) is not None:
             found.append(FollowUp(Step.LATENCY, _not_p95(ms, statistic).reply, start))

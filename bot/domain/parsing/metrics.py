@@ -345,6 +345,9 @@ def _about_errors(texts: set[str]) -> bool:
     return bool(texts & _ERROR_WORDS) or any(t.startswith(MISDONE) for t in texts)
 
 
+_AUXILIARIES = ("can", "could", "would", "shall", "should", "do", "does", "is", "are", "will")
+
+
 def _another_items(item: list[Tok], measure: SuccessMetric) -> bool:
     """A measure-shaped phrase that is really an error rate, a latency or a cost: "1 in 10
     wrong max", "nobody waits more than 2 s", "no more than $0.01 per query"."""
@@ -371,6 +374,8 @@ def _another_items(item: list[Tok], measure: SuccessMetric) -> bool:
         return True  # "under 1.5 seconds then"
     if named[0] in ("i", "we", "they", "you", "let", "lets") or "i" in named:
         return True  # "I'd cap it at 7%", "for dosing I want under 1%": a person speaking
+    if named[0] in _AUXILIARIES and len(named) > 1 and named[1] in ("we", "you", "i", "it"):
+        return True  # "can we do less than 1 in 100": a person asking, not a measure's name
     if named[0] in _NOT_A_NAME and len(named) <= 2:
         return True  # "anything under a minute": a limit on everything, not a measure
     return bool(set(named) & {"when", "if", "whatever", "must", "should", "unsure"})

@@ -4,6 +4,8 @@ question ("10" → 10%). Zero, 100% and more, negatives and ranges get a precise
 
 from __future__ import annotations
 
+import re
+
 from bot.domain.parsing.clauses import Part
 from bot.domain.parsing.findings import Finding, FollowUp, Found
 from bot.domain.parsing.results import (
@@ -39,8 +41,13 @@ ERROR_WORDS = vocab(
 # "missorted", "misrouted tickets": wrong answers named by what went wrong
 MISDONE = ("missort", "misrout", "misclass", "mislabel", "mistag", "misfil", "misread")
 _ACCURACY = vocab("accuracy accurate correct")
-_LIMIT_WORDS = vocab("fine ok okay acceptable max tops limit ceiling bar cap maximum most")
+_LIMIT_WORDS = vocab(
+    "fine ok okay acceptable max tops limit ceiling bar cap maximum most aim target goal want"
+)
+# A figure measured now or before ("we had 27% wrong last run", "currently 30%"): what is, not
+# the limit to hold to.
 _NOW = vocab("today currently now presently baseline")
+_MEASURED = _NOW | vocab("had was were seeing saw measured last previous previously used")
 _ZERO_WORDS = vocab("none nothing never zero nil perfect flawless")
 _VAGUE = vocab(
     "low lowest minimal minimum small few rarely rare possible little tiny negligible "
@@ -82,11 +89,16 @@ def _says_accuracy(tokens: list[Tok], i: int, after: int) -> bool:
     return at(tokens, after) == "right" or "right" in {at(tokens, k) for k in range(i - 3, i)}
 
 
-def rates(tokens: list[Tok]) -> list[tuple[float, int, int, bool, bool]]:
-    """(fraction of wrong answers, token index, index after, written bare, said as accuracy)."""
+def rates(tokens: list[Tok], *, odds: bool = False) -> list[tuple[float, int, int, bool, bool]]:
+    """(fraction of wrong answers, token index, index after, written bare, said as accuracy).
+    `odds`: the reply is about errors, so "1:20" is one in twenty, not twenty past one."""
     found = []
     i = 0
     while i < len(tokens):
+        if odds and (one_in := _odds(tokens, i)) is not None:
+            found.append((1 / one_in, i, i + 1, False, False))
+            i += 1
+            continue
         if tokens[i].kind != "num" or _other_quantity(tokens, i):
             i += 1
             continue
@@ -102,10 +114,27 @@ def rates(tokens: list[Tok]) -> list[tuple[float, int, int, bool, bool]]:
 
 # Money in any currency: the cost reader asks for dollars; it is never a share of answers.
 _MONEY = vocab("$ usd € £ ¥ eur euro euros gbp pound pounds yen inr")
-_OTHER_UNITS = _MONEY | vocab(
-    "s sec secs second seconds ms millisecond milliseconds min mins minute minutes hour hours "
-    "cent cents ¢ ct cts dime dimes dollar dollars buck bucks day days week weeks"
+_TIME_UNITS = vocab(
+    "s sec secs second seconds ms millisecond milliseconds min mins minute minutes hour hours"
 )
+_OTHER_UNITS = (
+    _MONEY
+    | _TIME_UNITS
+    | vocab("cent cents ¢ ct cts dime dimes dollar dollars buck bucks day days week weeks")
+)
+
+
+_ODDS = re.compile(r"1:([0-9]{2})")
+_AT_A_TIME = vocab("at by until till from around before after since lunch meet call tomorrow")
+
+
+def _odds(tokens: list[Tok], i: int) -> int | None:
+    """ "1:20" (read as a time of day by the tokenizer) as odds: one in twenty. A time said as
+    one ("at 1:20", "lunch 1:20") stays a time."""
+    match = _ODDS.fullmatch(tokens[i].text) if tokens[i].kind == "word" else None
+    if match is None or int(match.group(1)) < 2 or at(tokens, i - 1) in _AT_A_TIME:
+        return None
+    return int(match.group(1))
 
 
 def _other_quantity(tokens: list[Tok], i: int) -> bool:
@@ -121,7 +150,7 @@ def parse_error_rate(text: str) -> Parsed[float] | Unclear:
     if (span := find_range(tokens)) is not None:
         return in_range(RATE, span, f"{format_number(span[0])}%", f"{format_number(span[1])}%")
     values: list[float] = []
-    for rate, i, _, bare, _ in rates(tokens):
+    for rate, i, _, bare, _ in rates(tokens, odds=True):
         if is_negative(tokens, i):
             return unclear(RATE, "An error rate can't be negative.")
         if not finite(tokens[i].value):
@@ -161,7 +190,9 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
     context = context or any(word.startswith(MISDONE) for word in part.words)
     short = content_words(tokens) <= 3
     found: list[Finding] = []
-    for rate, i, after, bare, accuracy in rates(tokens):
+    for rate, i, after, bare, accuracy in rates(tokens, odds=context or focus):
+        if not context and _share_of_traffic(tokens, after):
+            continue  # "p95 of 2s for 99% of requests": the share the latency holds for
         if bare and not (focus and content_words(tokens) <= 1 and _alone(tokens)):
             continue
         if not bare and not (context or accuracy or short or focus):
@@ -181,10 +212,32 @@ def find(part: Part, *, focus: bool) -> list[Finding]:
             # "20% is fine", "3% tops": a share said to be the limit names the item itself
             limit = short and bool(set(part.words) & _LIMIT_WORDS)
             strong = context or accuracy or limit
-            if set(part.words) & _NOW and not limit:
-                strong = False  # "we're at 1 in 15 today, I'd cap it at 7%": today, not the limit
+            if set(part.words) & _MEASURED and not limit:
+                # "we had 27% wrong last run, aim for 10%": a measurement, not the limit. With a
+                # limit said elsewhere in the reply that one holds; alone, it is asked about.
+                shown = f"{format_number(checked.value * 100)}%"
+                lead = f"{shown} sounds like what you measured, not the limit to hold it to."
+                found.append(FollowUp(Step.ERROR_RATE, unclear(RATE, lead).reply, start))
+                continue
             found.append(Found(Step.ERROR_RATE, checked.value, start, end, strong))
     return found
+
+
+_TRAFFIC = vocab(
+    "requests request queries query calls call users answers responses replies sessions searches "
+    "lookups messages tickets"
+)
+_TIMED = vocab("latency p95 p99 p90 p50 percentile")
+
+
+def _share_of_traffic(tokens: list[Tok], after: int) -> bool:
+    """ "for 99% of requests" in a part that states a time: the share a latency holds for."""
+    of = at(tokens, after) == "of"
+    traffic = at(tokens, after + 1) in _TRAFFIC or (
+        at(tokens, after + 1) in ("the", "all", "our") and at(tokens, after + 2) in _TRAFFIC
+    )
+    times = any(t.kind == "num" and at(tokens, k + 1) in _TIME_UNITS for k, t in enumerate(tokens))
+    return of and traffic and (times or any(t.text in _TIMED for t in tokens))
 
 
 def _alone(tokens: list[Tok]) -> bool:

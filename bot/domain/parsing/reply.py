@@ -45,10 +45,19 @@ from bot.domain.parsing.results import (
     Parsed,
     Unclear,
     unclear,
+    which_one,
 )
 from bot.domain.parsing.results import LATENCY as LATENCY_ASK
 from bot.domain.parsing.results import TRADEOFF as TRADEOFF_ASK
-from bot.domain.parsing.tokens import content_words, normalize, numbers, quote, words
+from bot.domain.parsing.tokens import (
+    content_words,
+    find_range,
+    normalize,
+    numbers,
+    quote,
+    vocab,
+    words,
+)
 from bot.domain.said import Said
 from bot.domain.steps import Step
 from bot.domain.targets import Fallback, FallbackKind, SuccessMetric, TradeoffPriority
@@ -218,7 +227,14 @@ def _proposal(sentence: Sentence) -> bool:
         t.kind == "num" and (i == 0 or tokens[i - 1].text not in ("per", "/"))
         for i, t in enumerate(tokens)
     )
-    return has_number and content_words(tokens) <= 2
+    # "can we do less than 1 in 100?": a comparison or a ratio's words put nothing else forward
+    kept = [t for t in tokens if t.text not in _PROPOSAL_WORDS]
+    return has_number and content_words(kept) <= 2
+
+
+_PROPOSAL_WORDS = vocab(
+    "less fewer than under below over above within most least out in every could would"
+)
 
 
 def _idle(text: str) -> bool:
@@ -372,7 +388,9 @@ def _labelled(sentence: Sentence, reply: str) -> list[Finding]:
 def _part(part: Part, context: Context, item_names: set[str], line: str = "") -> list[Finding]:
     focus = context.focus
     label = part.label
-    if label is Step.SUCCESS_METRICS or label is None:
+    span = find_range(part.tokens)
+    alternatives = span is not None and span[2] == "or"  # "10% or 15% max": asked which holds
+    if (label is Step.SUCCESS_METRICS or label is None) and not alternatives:
         p95 = bool(re.search(r"\bp(?:95|99|90|50)\b|\bpercentile\b", line.lower()))
         measures = metrics.find(part, item_names, p95=p95)
         if measures is not None:
@@ -397,6 +415,9 @@ def _part(part: Part, context: Context, item_names: set[str], line: str = "") ->
             for f in found
             if f.step not in (Step.LATENCY, Step.COST) or context.current.get(f.step) is None
         ]
+    if alternatives and not found and label is Step.SUCCESS_METRICS and span is not None:
+        shown = [format_number(span[0]), format_number(span[1])]
+        found = [FollowUp(Step.SUCCESS_METRICS, which_one(METRICS, shown).reply, part.start)]
     return found
 
 

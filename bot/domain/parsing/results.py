@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeAlias, TypeVar
 
 from bot.domain.parsing.tokens import quote, words
+from bot.domain.wording import format_number
 
 T = TypeVar("T")
 
@@ -97,6 +98,13 @@ def no_number(q: Ask, text: str, vague_words: set[str]) -> Unclear:
         lead = f'"{quote(text)}" is a direction, but a test run needs a number to check against.'
     else:
         lead = f'I couldn\'t find a number in "{quote(text)}".'
+    return unclear(q, lead)
+
+
+def dotted(q: Ask, raw: str, value: float, unit: str = "", currency: str = "") -> Unclear:
+    """ "2.000 ms": two, or two thousand? Asked, never guessed."""
+    small, large = (f"{currency}{format_number(v)}{unit}" for v in (value, value * 1000))
+    lead = f'"{currency}{raw}{unit}" could be {small} or {large}. Which one do you mean?'
     return unclear(q, lead)
 
 

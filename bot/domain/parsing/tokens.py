@@ -315,6 +315,17 @@ def merge_numbers(tokens: list[Tok]) -> list[Tok]:
     return merged
 
 
+_DOTTED = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{2}0")
+
+
+def dotted_thousands(tok: Tok) -> bool:
+    """ "2.000", "1.500": a dot before exactly three digits is a decimal point in English and a
+    thousands separator in much of Europe, so the number is 2 or 2000; never guessed. Only with
+    a trailing zero, which no one needs in a decimal: the bot's own summary writes "$1.001 per
+    query" (never trailing zeros), and a pasted summary must read back as it was written."""
+    return tok.kind == "num" and bool(_DOTTED.fullmatch(tok.text))
+
+
 def numbers(text: str) -> list[Tok]:
     return merge_numbers(tokenize(text))
 

@@ -6,6 +6,7 @@ The floors are a bare Bolt app that only acks, under uvicorn (AsyncApp, 2 worker
 httptools: the true floor) and under waitress (bench/floor_app.py). Every app and the load
 generator are separate processes, so none of them shares a GIL. Writes bench/results/ack.json,
 prints a markdown table and rewrites the "Ack latency" section of docs/performance.md.
+(Over 300 lines: one run — both clients, the rounds, memory, the report — reads best in one place.)
 """
 
 from __future__ import annotations

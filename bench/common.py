@@ -1,4 +1,5 @@
-"""Small helpers shared by the benches: ports, waiting, signed Slack requests, statistics."""
+"""Small helpers shared by the benches: ports, waiting, signed Slack requests, statistics.
+(Just over 300 lines: what every bench shares, in one place.)"""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ belongs to that ingest alone. Ours goes through the real path, `store_run` with 
 database made by `make_engine` and `upgrade`. The baseline streams the same file with `json.loads`
 per line and writes the same columns with plain `sqlite3` `executemany`, into the same schema with
 the same pragmas. Writes bench/results/ingest.json and the "Ingest" section of docs/performance.md.
+(Over 300 lines: the baseline, ours, the walkers and their doc section belong to one run.)
 """
 
 from __future__ import annotations

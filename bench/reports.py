@@ -12,6 +12,7 @@ that binds is the transport: chat.postMessage calls to the same stand-in made ba
 same kind of client, with no database. Delivery is compared against that rate.
 
 Writes bench/results/reports.json and the "Reports" section of docs/performance.md.
+(Just over 300 lines: both measurements and their doc section belong to one run.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Queueing what the bot says. Rows are written in the caller's transaction; jobs/delivery posts."""
+"""Queueing what the bot says. Rows are written in the caller's transaction; jobs/delivery posts.
+(Just over 300 lines: every way of saying something, and who is told when Slack refuses it,
+in one place.)"""
 
 from __future__ import annotations
 

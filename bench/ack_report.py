@@ -127,7 +127,9 @@ def table(result: dict[str, Any]) -> str:
 
 def budget_words(budget: dict[str, Any]) -> str:
     if budget.get("client") == "wrk":
-        return f"client wrk (2 threads), {budget['seconds'] / 2:g} s per app and level"
+        if budget.get("seconds"):  # runs before the rounds: one timed turn per app and level
+            return f"client wrk (2 threads), {budget['seconds'] / 2:g} s per app and level"
+        return f"client wrk (2 threads), {budget['rounds']} rounds of 1 s per app and level"
     return (
         f"client bench/loadgen.py, {budget['count']} requests or {budget['seconds']:g} s per "
         "app and level"
@@ -144,12 +146,14 @@ def write_doc_section(result: dict[str, Any], interpretation: str) -> None:
         "as Bolt's `AsyncApp` under uvicorn with 2 worker processes, uvloop and httptools (the "
         "true floor), and as Bolt's `App` under waitress with 8 threads "
         "(`bench/floor_app.py`). Every app and the load generator are separate processes; the "
-        "apps take turns in short rounds and each app's latencies are pooled. Run with "
+        "apps take turns in short rounds and each app's latencies are pooled (with wrk, rounds "
+        "of one second, each round's 1,000 quantiles weighted by its requests). Run with "
         "`.venv/bin/python bench/ack.py` (`--quick` for a smaller run); raw figures in "
         "`bench/results/ack.json`.\n\n"
         f"Run of {result['when']} ({'quick' if result['quick'] else 'full'}): "
         f"{machine['cpus']} × {machine['cpu'] or 'unknown CPU'}, Python {machine['python']}, "
-        f"1-minute load average {machine['load_before']:.1f} before the run "
+        f"1-minute load average {machine['load_before']:.1f} before the run, niceness "
+        f"{machine.get('niceness', 0)} "
         f"(`uptime` after it: {result.get('uptime_after') or 'not read'}); "
         f"{budget_words(result['budget'])}.\n\n"
         f"{table(result)}\n\n{interpretation.strip()}\n"

@@ -225,6 +225,8 @@ def machine() -> dict[str, Any]:
         "cpu": model,
         "python": platform.python_version(),
         "load_before": load1,
+        # Runs on a shared machine may be started with `nice -n -10` so others' work yields.
+        "niceness": os.nice(0),
     }
 
 

@@ -337,3 +337,24 @@ def test_the_summarys_own_three_decimals_read_back() -> None:
     """The summary never writes a trailing zero, so "$1.001" is the bot's own decimal."""
     assert facts("at most $1.001 per query") == {Step.COST: 1.001}
     assert facts("p95 at most 2.125 ms")[Step.LATENCY] == 2.125
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [
+        ("answers should come back in under 2 s", 2000.0),
+        ("answers will come back within 2 s", 2000.0),
+        ("results come back within 1.5 s at p95", 1500.0),
+        ("90% of queries should come back in under 3 s", 3000.0),
+    ],
+)
+def test_a_reply_coming_back_in_a_time_is_a_latency(text: str, ms: float) -> None:
+    assert facts(text) == {Step.LATENCY: ms}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["will come back to you on that", "I'll come back in 2 days with a number", "let me get back"],
+)
+def test_coming_back_later_is_still_a_promise(text: str) -> None:
+    assert reading(text, Step.LATENCY).kind is Kind.LATER

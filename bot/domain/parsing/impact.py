@@ -64,6 +64,11 @@ _DEFERRAL = re.compile(
 )
 # "tell the user someone will get back to them": what the product does, not a promise
 _TO_THE_USER = re.compile(r" to (?:them|the user|the customer|users|customers|him|her)\b")
+# "answers (will) come back in under 2 s": how fast a reply arrives, not a promise
+_IN_A_TIME = re.compile(
+    r" *(?:in )?(?:under|within|below|less than|<)|"
+    r" *in \d[\d.,]* *(?:s|ms|sec|secs|seconds|milliseconds)\b"
+)
 _EMPTY = vocab("none nothing na no nope whatever same ok yes")
 
 
@@ -102,7 +107,9 @@ def deferred(text: str) -> bool:
     """ "will check with legal and come back": an answer promised, not given."""
     lowered = normalize(text)
     return any(
-        not _TO_THE_USER.match(lowered, match.end()) for match in _DEFERRAL.finditer(lowered)
+        not _TO_THE_USER.match(lowered, match.end())
+        and not (match.group().endswith("back") and _IN_A_TIME.match(lowered, match.end()))
+        for match in _DEFERRAL.finditer(lowered)
     )
 
 

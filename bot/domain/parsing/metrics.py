@@ -329,7 +329,7 @@ _ERROR_WORDS = vocab(
 )
 _LATENCY_WORDS = vocab(
     "latency p95 wait waits waiting respond responds takes load loads percentile 95th th "
-    "p99 p90 p50 p999 mean average median"
+    "p99 p90 p50 p999 mean average median back arrive arrives"
 )
 _SHORT_TIMES = vocab(
     "s sec secs second seconds ms millisecond milliseconds min mins minute minutes"

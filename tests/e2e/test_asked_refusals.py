@@ -46,8 +46,7 @@ def asked_bot(
         url = f"sqlite:///{tmp_path_factory.mktemp('asked')}/groundline.db"
     else:
         server = request.getfixturevalue("postgres")
-        name = f"asked_{time.time_ns()}"
-        server.execute(f"CREATE DATABASE {name} TEMPLATE groundline_template")
+        name = server.fresh_database("asked")
         url = server.url(name)
     with LocalSlack(bot_token="xoxb-test-token", team_id="T0LOCAL") as slack:
         running = start_bot(url, slack, GROUNDLINE_SCHEDULER=False)

@@ -6,7 +6,6 @@ once, and across two `serve` replicas on one PostgreSQL."""
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from pathlib import Path
@@ -136,8 +135,7 @@ def test_a_replayed_decision_and_note_are_recorded_and_posted_once(
 def test_replays_at_two_replicas_on_one_postgresql_run_once(
     postgres: PostgresServer, slack: LocalSlack, tmp_path: Path
 ) -> None:
-    name = f"replays_{os.getpid()}"
-    postgres.execute(f"CREATE DATABASE {name} TEMPLATE groundline_template")
+    name = postgres.fresh_database("replays")
     url = postgres.url(name)
     replicas = [
         ServeProcess(url, slack, tmp_path, GROUNDLINE_SCHEDULER="false").start() for _ in range(2)

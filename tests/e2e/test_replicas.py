@@ -5,7 +5,6 @@ queues is posted once."""
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 from pathlib import Path
 
@@ -43,8 +42,7 @@ def resend_to_all(drivers: list[SlackDriver], body: bytes) -> list[int]:
 def test_two_replicas_share_one_conversation(
     postgres: PostgresServer, slack: LocalSlack, tmp_path: Path
 ) -> None:
-    name = f"replicas_{os.getpid()}"
-    postgres.execute(f"CREATE DATABASE {name} TEMPLATE groundline_template")
+    name = postgres.fresh_database("replicas")
     url = postgres.url(name)
     replicas = [
         ServeProcess(url, slack, tmp_path, GROUNDLINE_SCHEDULER="false").start() for _ in range(2)

@@ -3,7 +3,6 @@ answering some posts with 429 and 500: every report is posted exactly once."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -63,8 +62,7 @@ def add_due_features(session: Session, due: datetime) -> list[str]:
 def test_two_replicas_post_fifty_due_reports_exactly_once(
     postgres: PostgresServer, slack: LocalSlack, tmp_path: Path
 ) -> None:
-    name = f"schedule_replicas_{os.getpid()}"
-    postgres.execute(f"CREATE DATABASE {name} TEMPLATE groundline_template")
+    name = postgres.fresh_database("schedule_replicas")
     url = postgres.url(name)
     engine = create_engine(url)
     replicas: list[ServeProcess] = []

@@ -130,8 +130,7 @@ def remount(disk: Path, mode: str) -> None:
 def test_a_read_only_postgresql_is_unhealthy_and_says_nothing_was_stored(
     postgres: PostgresServer, slack: LocalSlack
 ) -> None:
-    name = f"readonly_{os.getpid()}"
-    postgres.execute(f"CREATE DATABASE {name} TEMPLATE groundline_template")
+    name = postgres.fresh_database("readonly")
     bot = start_bot(postgres.url(name), slack)
     try:
         feature = start_feature(bot)

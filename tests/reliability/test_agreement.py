@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from pathlib import Path
 
 import pytest
@@ -69,8 +68,7 @@ def test_simultaneous_signoffs_agree_exactly_once(
         url = f"sqlite:///{tmp_path}/agree.db"
     else:
         postgres = request.getfixturevalue("postgres")
-        name = f"agree_{uuid.uuid4().hex[:8]}"
-        postgres.execute(f"CREATE DATABASE {name} TEMPLATE groundline_template")
+        name = postgres.fresh_database("agree")
         url = postgres.url(name)
     where = "one replica" if replicas == 1 else "two replicas"
     figures = report.open(f"PM and engineer sign off at the same moment ({where})", backend_of(url))

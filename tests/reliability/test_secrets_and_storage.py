@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
@@ -148,8 +147,7 @@ def test_replies_say_what_was_stored_when_the_database_refuses_writes(
                 report.close(figures)
     else:
         postgres: PostgresServer = request.getfixturevalue("postgres")
-        name = f"refuses_{uuid.uuid4().hex[:8]}"
-        postgres.execute(f"CREATE DATABASE {name} TEMPLATE groundline_template")
+        name = postgres.fresh_database("refuses")
         bot = start_bot(postgres.url(name), slack)
         try:
             start_feature(bot)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,8 +211,7 @@ def test_a_burst_of_signoff_presses_on_one_kickoff(
         url = f"sqlite:///{tmp_path}/burst.db"
     else:
         postgres = request.getfixturevalue("postgres")
-        name = f"burst_{uuid.uuid4().hex[:8]}"
-        postgres.execute(f"CREATE DATABASE {name} TEMPLATE groundline_template")
+        name = postgres.fresh_database("burst")
         url = postgres.url(name)
     where = "one replica" if replicas == 1 else "two replicas"
     servers = [

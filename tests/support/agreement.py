@@ -13,7 +13,7 @@ from bot.domain.targets import Targets
 from bot.localslack.server import LocalSlack
 from bot.localslack.workspace import BOT_USER_ID
 from bot.slack.blocks import kickoff as kickoff_blocks
-from bot.store.models import OutboxMessage, TargetVersion
+from bot.store.models import Feature, OutboxMessage, TargetVersion
 from bot.store.states import OutboxKind, OutboxStatus
 from tests.support.rows import ENG, PM, feature_row
 
@@ -29,28 +29,38 @@ TARGETS = {
 }
 
 
+def _stored_at_summary(
+    session: Session, slack: LocalSlack, label: str, index: int, now: datetime
+) -> tuple[Feature, TargetVersion, str]:
+    """A kickoff thread in its own channel and its feature, version 1 drafted with TARGETS."""
+    channel = f"C0{label.upper()}{index:03d}"
+    thread_ts = slack.workspace.add_message(channel, {"user": BOT_USER_ID, "text": "Kickoff"})["ts"]
+    feature = feature_row(
+        now,
+        name=f"{label} {index}",
+        slug=f"{label.lower()}-{index}-{uuid.uuid4().hex[:6]}",
+        channel_id=channel,
+        thread_ts=thread_ts,
+    )
+    version = TargetVersion(version=1, status="draft", values_json=TARGETS, created_at=now)
+    feature.target_versions.append(version)
+    session.add(feature)
+    session.flush()
+    return feature, version, str(thread_ts)
+
+
 def feature_in_review(url: str, slack: LocalSlack, index: int) -> dict[str, object]:
     """A kickoff at its summary, stored directly, and the summary message as Slack holds it."""
-    channel = f"C0AGREE{index:03d}"
-    thread_ts = slack.workspace.add_message(channel, {"user": BOT_USER_ID, "text": "Kickoff"})["ts"]
     engine = create_engine(url)
-    now = datetime.now(UTC)
     with Session(engine, expire_on_commit=False) as session:
-        feature = feature_row(
-            now,
-            name=f"Agreement {index}",
-            slug=f"agreement-{index}-{uuid.uuid4().hex[:6]}",
-            channel_id=channel,
-            thread_ts=thread_ts,
+        feature, version, thread_ts = _stored_at_summary(
+            session, slack, "Agreement", index, datetime.now(UTC)
         )
-        version = TargetVersion(version=1, status="draft", values_json=TARGETS, created_at=now)
-        feature.target_versions.append(version)
-        session.add(feature)
         session.commit()
         text, blocks = kickoff_blocks.summary(feature, version, Targets.model_validate(TARGETS))
     engine.dispose()
     message = {"user": BOT_USER_ID, "text": text, "blocks": blocks, "thread_ts": thread_ts}
-    return slack.workspace.add_message(channel, message)
+    return slack.workspace.add_message(feature.channel_id, message)
 
 
 def feature_with_summary(
@@ -60,22 +70,11 @@ def feature_with_summary(
     in the thread and is the outbox row the feature updates in place. With `older` (values
     merged into TARGETS), an earlier copy showing those numbers is in the thread above it, with
     its buttons (a press there must sign nothing). Returns (summary, older copy or None)."""
-    channel = f"C0BURST{index:03d}"
-    thread_ts = slack.workspace.add_message(channel, {"user": BOT_USER_ID, "text": "Kickoff"})["ts"]
     engine = create_engine(url)
     now = datetime.now(UTC)
     with Session(engine, expire_on_commit=False) as session:
-        feature = feature_row(
-            now,
-            name=f"Burst {index}",
-            slug=f"burst-{index}-{uuid.uuid4().hex[:6]}",
-            channel_id=channel,
-            thread_ts=thread_ts,
-        )
-        version = TargetVersion(version=1, status="draft", values_json=TARGETS, created_at=now)
-        feature.target_versions.append(version)
-        session.add(feature)
-        session.flush()
+        feature, version, thread_ts = _stored_at_summary(session, slack, "Burst", index, now)
+        channel = feature.channel_id
         copy = None
         if older is not None:
             shown = Targets.model_validate(TARGETS | older)

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -120,6 +121,12 @@ class PostgresServer:
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def fresh_database(self, prefix: str) -> str:
+        """The name of a new database of its own, copied from the migrated template."""
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        self.execute(f"CREATE DATABASE {name} TEMPLATE groundline_template")
+        return name
 
     def execute(self, sql: str) -> None:
         with psycopg.connect(self.admin_dsn, autocommit=True) as connection:

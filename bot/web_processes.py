@@ -37,6 +37,7 @@ RESTART_DELAY_SECONDS = 1.0
 STOP_GRACE_SECONDS = 15.0
 TICK_SECONDS = 1.0
 WORKER = "worker"
+WORKER_NICENESS = 5  # added to the worker's: it yields the CPU to the web processes
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
@@ -134,6 +135,9 @@ class Supervisor:
         name_process("groundline-work")
         os.setsid()  # a Ctrl-C in the terminal reaches only serve, which stops us in order
         self.listening.close()
+        # Its work can wait a few milliseconds; an ack cannot. When the cores are busy the
+        # scheduler gives the web processes the larger share (docs/performance.md).
+        os.nice(WORKER_NICENESS)
         self.runtime.wake_pipe.replace(None)
         self.runtime.engine.dispose(close=False)  # the supervisor's connections, not ours
         gate = RemoteAckGate(self.acks_in_flight)

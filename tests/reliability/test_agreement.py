@@ -23,7 +23,7 @@ from bot.store.models import Feature, SignOff
 from tests.support.agreement import ENG, PM, feature_in_review
 from tests.support.bot import SIGNING_SECRET
 from tests.support.figures import FULL, Report, scaled
-from tests.support.reliability import backend_of
+from tests.support.reliability import backend_of, trial_database
 from tests.support.serve import ServeProcess, wait_drained
 
 TRIALS = scaled(16, 200)
@@ -64,12 +64,7 @@ def test_simultaneous_signoffs_agree_exactly_once(
     tmp_path: Path,
     report: Report,
 ) -> None:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path}/agree.db"
-    else:
-        postgres = request.getfixturevalue("postgres")
-        name = postgres.fresh_database("agree")
-        url = postgres.url(name)
+    url = trial_database(backend, request, tmp_path, "agree")
     where = "one replica" if replicas == 1 else "two replicas"
     figures = report.open(f"PM and engineer sign off at the same moment ({where})", backend_of(url))
     servers = [ServeProcess(url, slack, tmp_path, GROUNDLINE_SCHEDULER="false").start()]

@@ -35,7 +35,7 @@ from bot.store.models import Feature, SignOff
 from tests.support.agreement import ENG, PM, feature_with_summary
 from tests.support.bot import SIGNING_SECRET
 from tests.support.figures import FULL, Figures, Report, percentile, scaled
-from tests.support.reliability import Database, Serve, backend_of
+from tests.support.reliability import Database, Serve, backend_of, trial_database
 from tests.support.serve import ServeProcess, wait_drained
 
 BURSTS = {16: "sixteen", 64: "sixty-four"}
@@ -207,12 +207,7 @@ def test_a_burst_of_signoff_presses_on_one_kickoff(
     tmp_path: Path,
     report: Report,
 ) -> None:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path}/burst.db"
-    else:
-        postgres = request.getfixturevalue("postgres")
-        name = postgres.fresh_database("burst")
-        url = postgres.url(name)
+    url = trial_database(backend, request, tmp_path, "burst")
     where = "one replica" if replicas == 1 else "two replicas"
     servers = [
         ServeProcess(url, slack, tmp_path, GROUNDLINE_SCHEDULER="false").start()

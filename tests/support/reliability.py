@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.orm import Session
 
@@ -217,3 +218,12 @@ class Serve:
 
     def stop(self) -> None:
         self.process.stop()
+
+
+def trial_database(backend: str, request: pytest.FixtureRequest, tmp_path: Path, name: str) -> str:
+    """The URL of a database of the trial's own: a SQLite file, or a fresh PostgreSQL database
+    from the session's server (started on first use)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path}/{name}.db"
+    postgres = request.getfixturevalue("postgres")
+    return str(postgres.url(postgres.fresh_database(name)))

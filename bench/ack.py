@@ -36,12 +36,10 @@ from bench.common import (  # noqa: E402
     free_port,
     load_wrk,
     machine,
-    pool_wrk,
     pss_mb,
     rss_mb,
     signed_headers,
     slash_command,
-    summarize,
     tree_cpu_seconds,
     tree_pss_mb,
     tree_rss_mb,
@@ -54,6 +52,7 @@ from bench.common import children as child_pids  # noqa: E402
 from bench.common import load as load  # noqa: E402
 from bench.common import ours_env as ours_env  # noqa: E402
 from bench.common import process as process  # noqa: E402
+from bench.stats import Round, pool_wrk, pooled_stats, resampled_ratio  # noqa: E402
 from bot.localslack.server import LocalSlack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "ack.json"
@@ -81,23 +80,19 @@ def level(
     budget: Budget,
     workdir: Path | None = None,
 ) -> dict[str, Any]:
-    """Alternate the apps in short rounds (A, B, C, C, B, A, ...) and pool each app's latencies: on a shared 2-core machine, noise then lands on both sides alike.
-    Server CPU time per request is recorded too; other processes barely disturb it."""
-    pooled: dict[str, dict[str, Any]] = {
-        name: {
-            "latencies_ms": [],
-            "elapsed_s": 0.0,
-            "errors": [],
-            "cpu_s": 0.0,
-            "client_cpu_s": 0.0,
-            "sent": 0,
-        }
-        for name in ports
-    }
+    """Alternate the apps in short rounds (A, B, C, C, B, A, ...) and pool each app's
+    latencies: on a shared 2-core machine, noise then lands on both sides alike. Server CPU
+    time per request is recorded too; other processes barely disturb it."""
     if budget.client == "wrk":
         assert workdir is not None
         return level_wrk(ports, pids, concurrency, budget, workdir)
-    for round_number in range(budget.rounds):
+    rounds = budget.rounds_at(concurrency)
+    pooled: dict[str, dict[str, Any]] = {
+        name: {"rounds": [], "elapsed_s": 0.0, "errors": [], "cpu_s": 0.0, "client_cpu_s": 0.0}
+        for name in ports
+    }
+    sent = dict.fromkeys(ports, 0)
+    for round_number in range(rounds):
         order = list(ports) if round_number % 2 == 0 else list(reversed(ports))
         for name in order:
             cpu_before = tree_cpu_seconds(pids[name])
@@ -105,41 +100,27 @@ def level(
             part = load(
                 ports[name],
                 concurrency,
-                budget.count // budget.rounds,
-                budget.seconds / budget.rounds,
+                budget.count // rounds,
+                budget.seconds / rounds,
                 budget.warmup,
             )
-            pooled[name]["latencies_ms"] += part["latencies_ms"]
-            pooled[name]["elapsed_s"] += part["elapsed_s"]
-            pooled[name]["errors"] += part["errors"]
-            pooled[name]["cpu_s"] += tree_cpu_seconds(pids[name]) - cpu_before
-            pooled[name]["client_cpu_s"] += children_cpu_seconds() - client_before
-            pooled[name]["sent"] += budget.warmup + len(part["latencies_ms"]) + len(part["errors"])
-    stats = {
-        name: {
-            **summarize(run["latencies_ms"], run["elapsed_s"], len(run["errors"])),
-            "error_kinds": sorted(set(run["errors"])),
-            "server_cpu_ms_per_request": round(run["cpu_s"] * 1000 / max(run["sent"], 1), 3),
+            app = pooled[name]
+            app["rounds"].append(Round(sorted(part["latencies_ms"]), 1.0))
+            app["elapsed_s"] += part["elapsed_s"]
+            app["errors"] += part["errors"]
+            app["cpu_s"] += tree_cpu_seconds(pids[name]) - cpu_before
+            app["client_cpu_s"] += children_cpu_seconds() - client_before
+            sent[name] += budget.warmup + len(part["latencies_ms"]) + len(part["errors"])
+    stats = {}
+    for name, app in pooled.items():
+        stats[name] = {
+            **pooled_stats(app["rounds"], app["elapsed_s"], len(app["errors"])),
+            "error_kinds": sorted(set(app["errors"])),
+            "server_cpu_ms_per_request": round(app["cpu_s"] * 1000 / max(sent[name], 1), 3),
             # Includes the load generator's start-up (~0.3 s of imports) spread over its requests.
-            "client_cpu_ms_per_request": round(run["client_cpu_s"] * 1000 / max(run["sent"], 1), 3),
+            "client_cpu_ms_per_request": round(app["client_cpu_s"] * 1000 / max(sent[name], 1), 3),
         }
-        for name, run in pooled.items()
-    }
-    return {
-        "concurrency": concurrency,
-        "load_avg_1m": round(os.getloadavg()[0], 2),
-        **stats,
-        "ratios": {floor: ratios(stats["ours"], stats[floor]) for floor in FLOORS},
-    }
-
-
-def ratios(ours: dict[str, Any], floor: dict[str, Any]) -> dict[str, float]:
-    """Ours over the floor, same run: latencies (lower is better) and throughput (higher)."""
-    return {
-        "p50": round(ours["p50_ms"] / floor["p50_ms"], 2),
-        "p99": round(ours["p99_ms"] / floor["p99_ms"], 2),
-        "throughput": round(ours["req_per_s"] / floor["req_per_s"], 2),
-    }
+    return level_result(concurrency, stats, {name: app["rounds"] for name, app in pooled.items()})
 
 
 def level_wrk(
@@ -152,7 +133,7 @@ def level_wrk(
     cpu = dict.fromkeys(ports, 0.0)
     for name in ports:
         load_wrk(ports[name], concurrency, 1, workdir)  # warm-up, unmeasured
-    for round_number in range(budget.rounds):
+    for round_number in range(budget.rounds_at(concurrency)):
         order = list(ports) if round_number % 2 == 0 else list(reversed(ports))
         for name in order:
             cpu_before = tree_cpu_seconds(pids[name])
@@ -166,11 +147,35 @@ def level_wrk(
             cpu[name] * 1000 / max(pooled["requests"], 1), 3
         )
         stats[name] = pooled
+    rounds = {name: [Round.of_wrk(run) for run in found] for name, found in runs.items()}
+    return level_result(concurrency, stats, rounds)
+
+
+def level_result(
+    concurrency: int, stats: dict[str, dict[str, Any]], rounds: dict[str, list[Round]]
+) -> dict[str, Any]:
+    """A level's figures, with ours over each floor and how far the p99 ratio moves when the
+    rounds are drawn again (`resampled_ratio`): a p99 of a few rounds is a few slow moments."""
+    ratios_to = {}
+    for floor in FLOORS:
+        ratios_to[floor] = ratios(stats["ours"], stats[floor]) | {
+            "p99_resampled_90": list(resampled_ratio(rounds["ours"], rounds[floor], 0.99)),
+            "rounds": len(rounds["ours"]),
+        }
     return {
         "concurrency": concurrency,
         "load_avg_1m": round(os.getloadavg()[0], 2),
         **stats,
-        "ratios": {floor: ratios(stats["ours"], stats[floor]) for floor in FLOORS},
+        "ratios": ratios_to,
+    }
+
+
+def ratios(ours: dict[str, Any], floor: dict[str, Any]) -> dict[str, float]:
+    """Ours over the floor, same run: latencies (lower is better) and throughput (higher)."""
+    return {
+        "p50": round(ours["p50_ms"] / floor["p50_ms"], 2),
+        "p99": round(ours["p99_ms"] / floor["p99_ms"], 2),
+        "throughput": round(ours["req_per_s"] / floor["req_per_s"], 2),
     }
 
 
@@ -179,16 +184,25 @@ class Budget:
     count: int  # requests per app per concurrency level, split over the rounds
     seconds: float  # time cap per app per level, split the same way
     warmup: int  # unmeasured requests before each round
-    rounds: int
+    rounds: int  # at concurrency 1, where a median is judged
+    loaded_rounds: (
+        int  # at 16 and 64, where a p99 is: fewer rounds let a few slow moments decide it
+    )
     client: str = "python"  # bench/loadgen.py, or "wrk"
+
+    def rounds_at(self, concurrency: int) -> int:
+        return self.rounds if concurrency == 1 else self.loaded_rounds
 
 
 def run(
     quick: bool, ours_env: dict[str, str] | None = None, client: str = "python"
 ) -> dict[str, Any]:
-    budget = Budget(400, 6.0, 30, 2, client) if quick else Budget(2000, 20.0, 50, 4, client)
-    if client == "wrk":
-        budget = Budget(0, 0.0, 0, 2 if quick else 6, client)  # rounds of one second
+    if client == "wrk":  # rounds of one second
+        budget = Budget(0, 0.0, 0, 2, 4, client) if quick else Budget(0, 0.0, 0, 6, 20, client)
+    else:
+        budget = (
+            Budget(400, 6.0, 30, 2, 2, client) if quick else Budget(2000, 20.0, 50, 4, 8, client)
+        )
     with (
         LocalSlack(bot_token=BOT_TOKEN, team_id=TEAM_ID) as slack,
         tempfile.TemporaryDirectory() as tmp,

@@ -1,5 +1,5 @@
-"""Small helpers shared by the benches: ports, waiting, signed Slack requests, statistics.
-(Just over 300 lines: what every bench shares, in one place.)"""
+"""Small helpers shared by the benches: ports, waiting, signed Slack requests, processes and
+their memory and CPU, the load generators (statistics are in bench/stats.py)."""
 
 from __future__ import annotations
 
@@ -76,28 +76,6 @@ def signed_headers(body: bytes) -> dict[str, str]:
     return {
         "Content-Type": "application/x-www-form-urlencoded",
         **sign(SIGNING_SECRET, body, int(time.time())),
-    }
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, round(fraction * len(sorted_values) + 0.5 - 1e-9))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
-def summarize(latencies_ms: list[float], elapsed_s: float, errors: int) -> dict[str, Any]:
-    ordered = sorted(latencies_ms)
-    return {
-        "requests": len(ordered),
-        "errors": errors,
-        "elapsed_s": round(elapsed_s, 3),
-        "req_per_s": round(len(ordered) / elapsed_s, 1) if elapsed_s > 0 else 0.0,
-        "p50_ms": round(percentile(ordered, 0.50), 3),
-        "p90_ms": round(percentile(ordered, 0.90), 3),
-        "p99_ms": round(percentile(ordered, 0.99), 3),
-        "max_ms": round(ordered[-1], 3) if ordered else float("nan"),
     }
 
 
@@ -300,37 +278,4 @@ def load_wrk(port: int, concurrency: int, seconds: float, workdir: Path) -> dict
         "elapsed_s": found["duration_us"] / 1e6,
         "max_ms": found["max"] / 1000,
         "quantiles_ms": [value / 1000 for value in found["quantiles_us"]],
-    }
-
-
-def pool_wrk(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Several wrk runs of one app as one: requests and time added up; each run's quantiles
-    stand for its requests (weighted by them), so a percentile of the pool is one of all the
-    requests, as if they had been timed together (to wrk's 1/1000 resolution)."""
-    weighted = sorted(
-        (value, run["requests"] / len(run["quantiles_ms"]))
-        for run in runs
-        for value in run["quantiles_ms"]
-    )
-    total = sum(weight for _, weight in weighted)
-
-    def percentile(fraction: float) -> float:
-        seen = 0.0
-        for value, weight in weighted:
-            seen += weight
-            if seen >= fraction * total:
-                return value
-        return weighted[-1][0] if weighted else float("nan")
-
-    requests = sum(run["requests"] for run in runs)
-    elapsed = sum(run["elapsed_s"] for run in runs)
-    return {
-        "requests": requests,
-        "errors": sum(run["errors"] for run in runs),
-        "elapsed_s": round(elapsed, 3),
-        "req_per_s": round(requests / elapsed, 1) if elapsed else 0.0,
-        "p50_ms": round(percentile(0.50), 3),
-        "p90_ms": round(percentile(0.90), 3),
-        "p99_ms": round(percentile(0.99), 3),
-        "max_ms": round(max(run["max_ms"] for run in runs), 3),
     }

@@ -28,9 +28,9 @@ from bench.common import (  # noqa: E402
     SIGNING_SECRET,
     free_port,
     replace_doc_section,
-    summarize,
     wait_until_up,
 )
+from bench.stats import summarize  # noqa: E402
 from bot.localopenai.server import LocalOpenAI  # noqa: E402
 from bot.localslack.driver import SlackDriver  # noqa: E402
 from bot.localslack.server import LocalSlack  # noqa: E402

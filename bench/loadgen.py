@@ -17,7 +17,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import signed_headers, slash_command, summarize
+from bench.common import signed_headers, slash_command
+from bench.stats import summarize
 
 PATH = "/slack/events"
 

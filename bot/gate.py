@@ -45,27 +45,25 @@ class SharedCount:
 
 
 class AckGate:
-    def __init__(self, shared: SharedCount | None = None) -> None:
+    """One process: workers there wait on an event the last ack to leave sets."""
+
+    def __init__(self) -> None:
         self._in_flight = 0
         self._lock = threading.Lock()
         self._quiet = threading.Event()
         self._quiet.set()
-        self._shared = shared
 
     def enter(self) -> None:
         with self._lock:
             self._in_flight += 1
-            self._quiet.clear()
-            if self._shared is not None:
-                self._shared.write(self._in_flight)
+            if self._in_flight == 1:
+                self._quiet.clear()
 
     def leave(self) -> None:
         with self._lock:
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._quiet.set()
-            if self._shared is not None:
-                self._shared.write(self._in_flight)
 
     def wait_quiet(self, max_seconds: float = 0.05) -> None:
         """Return when no request is in flight, or after `max_seconds` whatever happens, so
@@ -73,14 +71,41 @@ class AckGate:
         self._quiet.wait(timeout=max_seconds)
 
 
+class SharedAckGate(AckGate):
+    """A web process of serve: its count goes to its slot of the shared memory, where the
+    worker process's `RemoteAckGate` reads it. No worker waits in this process, so there is no
+    event to set and clear on every ack."""
+
+    def __init__(self, shared: SharedCount) -> None:
+        super().__init__()
+        self._shared = shared
+
+    def enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._shared.write(self._in_flight)
+
+    def leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._shared.write(self._in_flight)
+
+    def wait_quiet(self, max_seconds: float = 0.05) -> None:
+        _wait_for_zero(self._shared, max_seconds)
+
+
 class RemoteAckGate(AckGate):
-    """The worker process's view of the web process's gate: it only waits."""
+    """The worker process's view of the web processes' gates: it only waits."""
 
     def __init__(self, shared: SharedCount) -> None:
         super().__init__()
         self._remote = shared
 
     def wait_quiet(self, max_seconds: float = 0.05) -> None:
-        deadline = time.monotonic() + max_seconds
-        while self._remote.read() > 0 and time.monotonic() < deadline:
-            time.sleep(POLL_SECONDS)
+        _wait_for_zero(self._remote, max_seconds)
+
+
+def _wait_for_zero(shared: SharedCount, max_seconds: float) -> None:
+    deadline = time.monotonic() + max_seconds
+    while shared.read() > 0 and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)

@@ -15,7 +15,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.deps import Deps
 from bot.errors import NotFound
-from bot.gate import AckGate, SharedCount
+from bot.gate import SharedAckGate, SharedCount
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.inbox import InboxWorker
 from bot.llm import BoundedModel, LanguageModel, OpenAIModel
@@ -78,7 +78,7 @@ class Runtime:
             self.deps.inbox_ready = RelayedEvent(self.wake_pipe, INBOX)
             self.deps.outbox_ready = RelayedEvent(self.wake_pipe, OUTBOX)
             self.acks_in_flight = SharedCount(slots=web_processes)
-            self.deps.gate = AckGate(self.acks_in_flight)
+            self.deps.gate = SharedAckGate(self.acks_in_flight)
         settings.require_one_install_mode()
         self._client = make_web_client(self.deps)
         self.installations: SQLAlchemyInstallationStore | None = None

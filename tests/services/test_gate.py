@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-from bot.gate import AckGate, RemoteAckGate, SharedCount
+from bot.gate import AckGate, RemoteAckGate, SharedAckGate, SharedCount
 
 
 def test_a_worker_waits_for_the_acks_in_flight_then_goes() -> None:
@@ -39,7 +39,7 @@ def test_a_steady_stream_of_acks_only_delays_a_worker() -> None:
 
 def test_the_worker_process_sees_the_web_process_count() -> None:
     shared = SharedCount()
-    gate = AckGate(shared)
+    gate = SharedAckGate(shared)
     gate.enter()
     gate.enter()
     assert shared.read() == 2
@@ -63,7 +63,7 @@ def test_the_worker_process_sees_the_web_process_count() -> None:
 
 def test_the_remote_gate_waits_while_acks_are_in_flight() -> None:
     shared = SharedCount()
-    web, worker = AckGate(shared), RemoteAckGate(SharedCount(shared.fd))
+    web, worker = SharedAckGate(shared), RemoteAckGate(SharedCount(shared.fd))
     web.enter()
     threading.Timer(0.2, web.leave).start()
     started = time.monotonic()
@@ -79,7 +79,7 @@ def test_each_web_process_counts_in_its_own_slot_and_the_worker_sees_the_sum() -
     shared = SharedCount(slots=2)
     other_process = SharedCount(shared.fd)  # the same memory, mapped again
     other_process.slot = 1  # what Runtime.after_fork sets in the second web process
-    first, second = AckGate(shared), AckGate(other_process)
+    first, second = SharedAckGate(shared), SharedAckGate(other_process)
     first.enter()
     second.enter()
     second.enter()

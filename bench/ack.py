@@ -52,7 +52,7 @@ from bench.common import children as child_pids  # noqa: E402
 from bench.common import load as load  # noqa: E402
 from bench.common import ours_env as ours_env  # noqa: E402
 from bench.common import process as process  # noqa: E402
-from bench.stats import Round, pool_wrk, pooled_stats, resampled_ratio  # noqa: E402
+from bench.stats import Round, pooled_stats, resampled_ratio  # noqa: E402
 from bot.localslack.server import LocalSlack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "ack.json"
@@ -73,95 +73,112 @@ def poke(port: int, times: int) -> None:
     connection.close()
 
 
+PAIRED = ("floor", "ours")  # the target's comparison: alternating rounds
+REFERENCE = "floor_waitress"  # measured on its own after them
+
+
+def turns(rounds_of: dict[str, int]) -> list[str]:
+    """Who takes which round at one level: ours and the uvicorn floor alternate (A B B A …),
+    so noise from the rest of the machine lands on both alike; the waitress floor's rounds
+    come after theirs. Interleaved with them it disturbed the app that came next, ours more
+    than the floor: at 64 our rounds right after waitress's had a p99 about 1.4× our others',
+    though waitress had stopped using CPU within 50 ms of its round (docs/performance.md)."""
+    order: list[str] = []
+    for number in range(rounds_of["ours"]):
+        order += PAIRED if number % 2 == 0 else PAIRED[::-1]
+    return order + [REFERENCE] * rounds_of[REFERENCE]
+
+
+@dataclass
+class Turn:
+    """One round of one app, whichever client sent it."""
+
+    latencies: Round
+    elapsed_s: float
+    errors: list[str]
+    sent: int  # requests sent, warm-up included: what the server's CPU is spread over
+    max_ms: float | None = None  # wrk's own; None: the slowest latency
+
+
 def level(
     ports: dict[str, int],
     pids: dict[str, int],
     concurrency: int,
     budget: Budget,
-    workdir: Path | None = None,
+    workdir: Path,
 ) -> dict[str, Any]:
-    """Alternate the apps in short rounds (A, B, C, C, B, A, ...) and pool each app's
-    latencies: on a shared 2-core machine, noise then lands on both sides alike. Server CPU
-    time per request is recorded too; other processes barely disturb it."""
+    """One concurrency level: each app's rounds (`turns`) pooled. Server CPU time per
+    request is recorded too; other processes barely disturb it."""
+    rounds_of = {name: budget.rounds_at(concurrency) for name in PAIRED}
+    rounds_of[REFERENCE] = budget.rounds
     if budget.client == "wrk":
-        assert workdir is not None
-        return level_wrk(ports, pids, concurrency, budget, workdir)
-    rounds = budget.rounds_at(concurrency)
-    pooled: dict[str, dict[str, Any]] = {
-        name: {"rounds": [], "elapsed_s": 0.0, "errors": [], "cpu_s": 0.0, "client_cpu_s": 0.0}
-        for name in ports
-    }
-    sent = dict.fromkeys(ports, 0)
-    for round_number in range(rounds):
-        order = list(ports) if round_number % 2 == 0 else list(reversed(ports))
-        for name in order:
-            cpu_before = tree_cpu_seconds(pids[name])
-            client_before = children_cpu_seconds()
-            part = load(
-                ports[name],
-                concurrency,
-                budget.count // rounds,
-                budget.seconds / rounds,
-                budget.warmup,
-            )
-            app = pooled[name]
-            app["rounds"].append(Round(sorted(part["latencies_ms"]), 1.0))
-            app["elapsed_s"] += part["elapsed_s"]
-            app["errors"] += part["errors"]
-            app["cpu_s"] += tree_cpu_seconds(pids[name]) - cpu_before
-            app["client_cpu_s"] += children_cpu_seconds() - client_before
-            sent[name] += budget.warmup + len(part["latencies_ms"]) + len(part["errors"])
-    stats = {}
-    for name, app in pooled.items():
-        stats[name] = {
-            **pooled_stats(app["rounds"], app["elapsed_s"], len(app["errors"])),
-            "error_kinds": sorted(set(app["errors"])),
-            "server_cpu_ms_per_request": round(app["cpu_s"] * 1000 / max(sent[name], 1), 3),
-            # Includes the load generator's start-up (~0.3 s of imports) spread over its requests.
-            "client_cpu_ms_per_request": round(app["client_cpu_s"] * 1000 / max(sent[name], 1), 3),
-        }
-    return level_result(concurrency, stats, {name: app["rounds"] for name, app in pooled.items()})
-
-
-def level_wrk(
-    ports: dict[str, int], pids: dict[str, int], concurrency: int, budget: Budget, workdir: Path
-) -> dict[str, Any]:
-    """With wrk: the apps take turns in rounds of a second (A, B, C, C, B, A, ...), after one
-    unmeasured second each; each app's rounds are pooled (`pool_wrk`), so a burst of other
-    work on the machine lands on every app, not on whichever had the turn."""
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in ports}
+        for name in ports:
+            load_wrk(ports[name], concurrency, 1, workdir)  # warm-up, unmeasured
+    found: dict[str, list[Turn]] = {name: [] for name in ports}
     cpu = dict.fromkeys(ports, 0.0)
-    for name in ports:
-        load_wrk(ports[name], concurrency, 1, workdir)  # warm-up, unmeasured
-    for round_number in range(budget.rounds_at(concurrency)):
-        order = list(ports) if round_number % 2 == 0 else list(reversed(ports))
-        for name in order:
-            cpu_before = tree_cpu_seconds(pids[name])
-            runs[name].append(load_wrk(ports[name], concurrency, 1, workdir))
-            cpu[name] += tree_cpu_seconds(pids[name]) - cpu_before
+    client_cpu = dict.fromkeys(ports, 0.0)
+    for name in turns(rounds_of):
+        cpu_before = tree_cpu_seconds(pids[name])
+        client_before = children_cpu_seconds()
+        if budget.client == "wrk":
+            found[name].append(wrk_turn(ports[name], concurrency, workdir))
+        else:
+            found[name].append(loadgen_turn(ports[name], concurrency, budget, rounds_of[name]))
+        cpu[name] += tree_cpu_seconds(pids[name]) - cpu_before
+        client_cpu[name] += children_cpu_seconds() - client_before
     stats: dict[str, dict[str, Any]] = {}
-    for name, found in runs.items():
-        pooled = pool_wrk(found)
-        pooled["error_kinds"] = []
-        pooled["server_cpu_ms_per_request"] = round(
-            cpu[name] * 1000 / max(pooled["requests"], 1), 3
-        )
-        stats[name] = pooled
-    rounds = {name: [Round.of_wrk(run) for run in found] for name, found in runs.items()}
-    return level_result(concurrency, stats, rounds)
+    for name, taken in found.items():
+        sent = max(sum(turn.sent for turn in taken), 1)
+        wrk_max = [turn.max_ms for turn in taken if turn.max_ms is not None]
+        errors = [kind for turn in taken for kind in turn.errors]
+        stats[name] = pooled_stats(
+            [turn.latencies for turn in taken],
+            sum(turn.elapsed_s for turn in taken),
+            len(errors),
+            max(wrk_max) if wrk_max else None,
+        ) | {
+            "error_kinds": sorted(set(errors)),
+            "server_cpu_ms_per_request": round(cpu[name] * 1000 / sent, 3),
+        }
+        if budget.client != "wrk":
+            # Includes each load generator's start-up (~0.3 s of imports) over its requests.
+            stats[name]["client_cpu_ms_per_request"] = round(client_cpu[name] * 1000 / sent, 3)
+    return level_result(
+        concurrency, stats, {name: [t.latencies for t in found[name]] for name in PAIRED}
+    )
+
+
+def wrk_turn(port: int, concurrency: int, workdir: Path) -> Turn:
+    run = load_wrk(port, concurrency, 1, workdir)
+    return Turn(
+        Round.of_wrk(run),
+        run["elapsed_s"],
+        ["wrk error or non-2xx"] * run["errors"],
+        run["requests"],
+        run["max_ms"],
+    )
+
+
+def loadgen_turn(port: int, concurrency: int, budget: Budget, rounds: int) -> Turn:
+    part = load(port, concurrency, budget.count // rounds, budget.seconds / rounds, budget.warmup)
+    latencies = sorted(part["latencies_ms"])
+    sent = budget.warmup + len(latencies) + len(part["errors"])
+    return Turn(Round(latencies, 1.0), part["elapsed_s"], part["errors"], sent)
 
 
 def level_result(
-    concurrency: int, stats: dict[str, dict[str, Any]], rounds: dict[str, list[Round]]
+    concurrency: int, stats: dict[str, dict[str, Any]], paired: dict[str, list[Round]]
 ) -> dict[str, Any]:
-    """A level's figures, with ours over each floor and how far the p99 ratio moves when the
-    rounds are drawn again (`resampled_ratio`): a p99 of a few rounds is a few slow moments."""
-    ratios_to = {}
-    for floor in FLOORS:
-        ratios_to[floor] = ratios(stats["ours"], stats[floor]) | {
-            "p99_resampled_90": list(resampled_ratio(rounds["ours"], rounds[floor], 0.99)),
-            "rounds": len(rounds["ours"]),
-        }
+    """A level's figures, with ours over each floor, and for the uvicorn floor how far the p99
+    ratio moves when the paired rounds are drawn again (`resampled_ratio`): a p99 of a few
+    rounds is a few slow moments."""
+    ratios_to: dict[str, dict[str, Any]] = {
+        floor: dict(ratios(stats["ours"], stats[floor])) for floor in FLOORS
+    }
+    ratios_to["floor"] |= {
+        "p99_resampled_90": list(resampled_ratio(paired["ours"], paired["floor"], 0.99)),
+        "rounds": len(paired["ours"]),
+    }
     return {
         "concurrency": concurrency,
         "load_avg_1m": round(os.getloadavg()[0], 2),

@@ -54,7 +54,7 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         "| concurrency | app | p50 ms | p90 ms | p99 ms | max ms | req/s | server CPU ms/req "
         "| errors | ours/uvicorn floor p50, p99 (rounds redrawn), req/s "
-        "| ours/waitress floor p50, p99 (rounds redrawn), req/s |",
+        "| ours/waitress floor p50, p99, req/s |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for level in result["levels"]:
@@ -158,8 +158,13 @@ def budget_words(budget: dict[str, Any]) -> str:
 
 
 def rounds_words(budget: dict[str, Any]) -> str:
-    loaded = budget.get("loaded_rounds", budget["rounds"])  # older runs had one count
-    return f"{budget['rounds']} at concurrency 1, {loaded} at 16 and at 64"
+    if "loaded_rounds" not in budget:  # older runs: one count, the three apps in turn
+        return f"{budget['rounds']} per level, all three apps in turn"
+    return (
+        f"ours and the uvicorn floor alternate, {budget['rounds']} rounds each at concurrency 1 "
+        f"and {budget['loaded_rounds']} at 16 and at 64; then the waitress floor, "
+        f"{budget['rounds']} at each"
+    )
 
 
 def write_doc_section(result: dict[str, Any], interpretation: str) -> None:

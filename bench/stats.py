@@ -97,17 +97,6 @@ def pooled_stats(
     }
 
 
-def pool_wrk(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Several wrk runs (bench/common.py `load_wrk`) of one app as one, to wrk's 1/1000
-    resolution; its max is wrk's own, not the top quantile."""
-    return pooled_stats(
-        [Round.of_wrk(run) for run in runs],
-        sum(run["elapsed_s"] for run in runs),
-        sum(run["errors"] for run in runs),
-        max(run["max_ms"] for run in runs),
-    )
-
-
 RESAMPLES = 1000
 
 

@@ -136,7 +136,9 @@ class Supervisor:
         os.setsid()  # a Ctrl-C in the terminal reaches only serve, which stops us in order
         self.listening.close()
         # Its work can wait a few milliseconds; an ack cannot. When the cores are busy the
-        # scheduler gives the web processes the larger share (docs/performance.md).
+        # scheduler gives the web processes the larger share. Not where the kernel groups
+        # processes by session (autogroup): there our session of one weighs alone. Staying in
+        # serve's session measured no better (docs/performance.md, "Ack latency").
         os.nice(WORKER_NICENESS)
         self.runtime.wake_pipe.replace(None)
         self.runtime.engine.dispose(close=False)  # the supervisor's connections, not ours

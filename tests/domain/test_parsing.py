@@ -1,4 +1,6 @@
-"""Tests for bot.domain.parsing: tables of real phrasings, then properties with hypothesis."""
+"""Tests for bot.domain.parsing: tables of real phrasings, then properties with hypothesis.
+(Over 300 lines: mostly tables of phrasings, a row for each way people write a thing.)
+"""
 
 from __future__ import annotations
 

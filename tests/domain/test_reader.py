@@ -1,6 +1,8 @@
 """The reply reader (bot/domain/parsing/reply.py): priorities by meaning, several facts in one
 reply, what is not an answer, and properties: it never raises, and it never stores a number
-that is not in the text."""
+that is not in the text.
+(Over 300 lines: mostly replies as people type them, each with what must be read from it.)
+"""
 
 from __future__ import annotations
 

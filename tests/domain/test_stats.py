@@ -1,4 +1,6 @@
-"""Tests for bot.domain.stats: published values by hand, then properties with hypothesis."""
+"""Tests for bot.domain.stats: published values by hand, then properties with hypothesis.
+(Over 300 lines: published reference values and properties for each statistic, side by side.)
+"""
 
 from __future__ import annotations
 

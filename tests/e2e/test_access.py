@@ -3,6 +3,7 @@ the feature's channel, in a public and in a private channel, on SQLite and Postg
 
 The channel's members are declared in the stand-in, which answers conversations.info and
 conversations.members as Slack does (paged, private channels invisible to a bot not in them).
+(Over 300 lines: every verb, in each kind of channel, on both databases: one matrix.)
 """
 
 from __future__ import annotations

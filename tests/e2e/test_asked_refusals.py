@@ -7,6 +7,7 @@ Slack answers: docs.slack.dev/reference/methods/chat.postMessage, "Errors").
 Each path runs in a channel of its own on one bot per database (SQLite and PostgreSQL). Posts
 that follow from a message typed in a thread have no response_url: they are told in App Home
 and `/align status` (tests/e2e/test_outbox_fates.py; docs/reliability.md says so).
+(Over 300 lines: one test for each path that posts on someone's say-so.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""A whole kickoff through signed HTTP requests against the stand-in, then `groundline export`."""
+"""A whole kickoff through signed HTTP requests against the stand-in, then `groundline export`.
+(Over 300 lines: the whole kickoff and its variants share one set of helpers.)
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """The playground: a scripted session through `python -m bot playground`, the Block Kit
-renderer, and the line commands (press, modal, as) against the real bot in-process."""
+renderer, and the line commands (press, modal, as) against the real bot in-process.
+(Over 300 lines: one scripted session for each thing the playground lets people try.)
+"""
 
 from __future__ import annotations
 

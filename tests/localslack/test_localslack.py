@@ -1,4 +1,6 @@
-"""The Slack stand-in, driven through the real slack_sdk and slack_bolt clients."""
+"""The Slack stand-in, driven through the real slack_sdk and slack_bolt clients.
+(Over 300 lines: one test for each Slack behaviour the stand-in imitates.)
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """The language model wrapper through the real `openai` client against LocalOpenAI, the
-structured reader, and the number guard."""
+structured reader, and the number guard.
+(Over 300 lines: each way a model's answer can go wrong, and the number guard's table.)
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ rendered text and block checked.
 Hostile: `<!channel>`, `<!here>`, `<@U…>`, `<https://x|y>`, `&`, newlines, Slack's own emphasis
 characters, and 3,001 characters at a time (longer than a section's 3,000, so every clip is
 tried on text that escapes to entities).
+(Over 300 lines: one renderer call for every surface, in one list, so none is left out.)
 """
 
 from __future__ import annotations

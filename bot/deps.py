@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.gate import AckGate
-from bot.store.db import SessionFactory
+from bot.store.db import SessionFactory, session_scope
 from bot.store.health import StorageHealth
 from bot.store.spool import Spool
 from bot.unit_of_work import AlreadyHandled, RequestWork, record_delivery
@@ -81,15 +81,8 @@ class Deps:
                     record_delivery(joined, self, delivery_key)
                 yield joined
             return
-        session = self.session_factory()
-        try:
+        with session_scope(self.session_factory) as session:
             if delivery_key is not None:
                 record_delivery(session, self, delivery_key)
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
         self.outbox_ready.set()

@@ -8,7 +8,6 @@ conversations.members as Slack does (paged, private channels invisible to a bot 
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from typing import Any
@@ -17,7 +16,6 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.localslack.driver import Delivered
-from bot.services import evals
 from bot.store.models import (
     Answer,
     Decision,
@@ -29,6 +27,7 @@ from bot.store.models import (
     SignOff,
 )
 from tests.support.bot import BotUnderTest
+from tests.support.evals import add_failing_run
 
 TEAM_CHANNEL, ELSEWHERE = "C0TEAM", "C0ELSE"
 PM, ENG, MEMBER, OUTSIDER = "U0PM", "U0ENG", "U0MEMBER", "U0OUTSIDER"
@@ -111,16 +110,6 @@ def press(bot: BotUnderTest, message: dict[str, Any], label: str, user: str) -> 
     assert reply.status == 200
     bot.settle()
     return reply
-
-
-def add_failing_run(bot: BotUnderTest, feature_id: int) -> None:
-    rows = [{"id": f"q{i}", "passed": i >= 12, "latency_ms": 100} for i in range(40)]
-    data = "".join(json.dumps(row) + "\n" for row in rows).encode()
-    with bot.session() as session:
-        feature = session.get(Feature, feature_id)
-        assert feature is not None
-        upload = evals.Upload(io.BytesIO(data), "run.jsonl", "cli")
-        evals.store_run(session, bot.runtime.deps.clock, feature, upload)
 
 
 def wait_for_report(bot: BotUnderTest) -> dict[str, Any]:

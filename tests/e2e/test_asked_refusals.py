@@ -12,7 +12,6 @@ and `/align status` (tests/e2e/test_outbox_fates.py; docs/reliability.md says so
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -25,10 +24,9 @@ from sqlalchemy import select
 
 from bot.localslack.payloads import buttons
 from bot.localslack.server import LocalSlack
-from bot.services import evals
 from bot.store.models import Feature, OutboxMessage, SignOff
 from tests.support.bot import BotUnderTest, start_bot
-from tests.support.evals import run_cli
+from tests.support.evals import add_failing_run, run_cli
 from tests.support.fates import TOLD
 from tests.support.kickoff import PLAIN_ANSWERS
 from tests.support.paths import EVAL_FIXTURES
@@ -146,16 +144,6 @@ def bot_message(bot: BotUnderTest, channel: str, has: str, thread_ts: str | None
 
 def press(bot: BotUnderTest, message: dict[str, Any], label: str, user: str = PM) -> None:
     assert bot.driver.press(message, label=label, user=user).status == 200
-
-
-def add_failing_run(bot: BotUnderTest, feature_id: int) -> None:
-    rows = [{"id": f"q{i}", "passed": i >= 12, "latency_ms": 100} for i in range(40)]
-    data = "".join(json.dumps(row) + "\n" for row in rows).encode()
-    with bot.session() as session:
-        feature = session.get(Feature, feature_id)
-        assert feature is not None
-        upload = evals.Upload(io.BytesIO(data), "run.jsonl", "cli")
-        evals.store_run(session, bot.runtime.deps.clock, feature, upload)
 
 
 def report_with_options(bot: BotUnderTest, channel: str, feature: Feature) -> dict[str, Any]:

@@ -4,6 +4,7 @@ expected numbers computed straight from the raw fixture files (not through bot.i
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import statistics
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.services import evals
 from bot.store.models import EvalCase, EvalRun, Feature
 from tests.support.bot import BotUnderTest
 from tests.support.paths import EVAL_FIXTURES
@@ -47,6 +49,17 @@ def start_feature(
         session.expunge(feature)
     assert feature.thread_ts is not None
     return feature
+
+
+def add_failing_run(bot: BotUnderTest, feature_id: int) -> None:
+    """A run stored straight through the service: 40 cases, 12 of them failing (30%)."""
+    rows = [{"id": f"q{i}", "passed": i >= 12, "latency_ms": 100} for i in range(40)]
+    data = "".join(json.dumps(row) + "\n" for row in rows).encode()
+    with bot.session() as session:
+        feature = session.get(Feature, feature_id)
+        assert feature is not None
+        upload = evals.Upload(io.BytesIO(data), "run.jsonl", "cli")
+        evals.store_run(session, bot.runtime.deps.clock, feature, upload)
 
 
 def run_cli(bot: BotUnderTest, *args: str) -> subprocess.CompletedProcess[str]:

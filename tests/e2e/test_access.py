@@ -28,6 +28,7 @@ from bot.store.models import (
 )
 from tests.support.bot import BotUnderTest
 from tests.support.evals import add_failing_run
+from tests.support.rows import mark_agreed
 
 TEAM_CHANNEL, ELSEWHERE = "C0TEAM", "C0ELSE"
 PM, ENG, MEMBER, OUTSIDER = "U0PM", "U0ENG", "U0MEMBER", "U0OUTSIDER"
@@ -181,14 +182,7 @@ def agreed_feature(bot: BotUnderTest) -> Feature:
     start_kickoff(bot)
     with bot.session() as session:
         feature = session.scalars(select(Feature)).one()
-        version = feature.target_versions[-1]
-        version.values_json = dict(TARGETS)
-        version.status, version.agreed_at = "agreed", feature.created_at
-        version.signoffs += [
-            SignOff(user_id=PM, role="pm", at=feature.created_at),
-            SignOff(user_id=ENG, role="engineer", at=feature.created_at),
-        ]
-        feature.stage = "agreed"
+        mark_agreed(feature, TARGETS, PM, ENG)
         session.flush()
         session.expunge_all()
     return feature_row(bot)

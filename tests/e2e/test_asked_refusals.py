@@ -24,12 +24,13 @@ from sqlalchemy import select
 
 from bot.localslack.payloads import buttons
 from bot.localslack.server import LocalSlack
-from bot.store.models import Feature, OutboxMessage, SignOff
+from bot.store.models import Feature, OutboxMessage
 from tests.support.bot import BotUnderTest, start_bot
 from tests.support.evals import add_failing_run, run_cli
 from tests.support.fates import TOLD
 from tests.support.kickoff import PLAIN_ANSWERS
 from tests.support.paths import EVAL_FIXTURES
+from tests.support.rows import mark_agreed
 
 PM, ENG = "U0PM", "U0ENG"
 TARGETS = {"max_error_rate": 0.10, "max_latency_p95_ms": 2000.0, "max_cost_per_query_usd": 0.01}
@@ -80,14 +81,7 @@ def agreed(bot: BotUnderTest, channel: str, name: str) -> Feature:
     kickoff(bot, channel, name)
     with bot.session() as session:
         feature = session.scalars(select(Feature).where(Feature.name == name)).one()
-        version = feature.target_versions[-1]
-        version.values_json = dict(TARGETS)
-        version.status, version.agreed_at = "agreed", feature.created_at
-        version.signoffs += [
-            SignOff(user_id=PM, role="pm", at=feature.created_at),
-            SignOff(user_id=ENG, role="engineer", at=feature.created_at),
-        ]
-        feature.stage = "agreed"
+        mark_agreed(feature, TARGETS, PM, ENG)
     return feature_named(bot, name)
 
 

@@ -3,10 +3,11 @@ conversation to it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.store.models import Feature
+from bot.store.models import Feature, SignOff
 
 PM, ENG = "U0PM", "U0ENG"
 
@@ -30,3 +31,16 @@ def feature_row(now: datetime, **fields: Any) -> Feature:
         "listening": False,
     }
     return Feature(**(values | fields))
+
+
+def mark_agreed(feature: Feature, targets: Mapping[str, Any], pm: str, engineer: str) -> None:
+    """The feature's latest targets agreed and signed by both people, as the sign-off stores
+    them, without walking the conversation there."""
+    version = feature.target_versions[-1]
+    version.values_json = dict(targets)
+    version.status, version.agreed_at = "agreed", feature.created_at
+    version.signoffs += [
+        SignOff(user_id=pm, role="pm", at=feature.created_at),
+        SignOff(user_id=engineer, role="engineer", at=feature.created_at),
+    ]
+    feature.stage = "agreed"

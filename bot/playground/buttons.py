@@ -12,6 +12,11 @@ class PlaygroundError(Exception):
     """A line the playground could not carry out; shown as one line, then the session goes on."""
 
 
+class NothingThere(PlaygroundError):
+    """`press` or `drop` found no such button or file: the line may have been an answer that
+    starts with the verb ("drop it to 5%"), so the playground says how to send it instead."""
+
+
 def find_button(
     messages: Sequence[dict[str, Any]], wanted: str, where: str
 ) -> tuple[dict[str, Any], str]:
@@ -33,7 +38,7 @@ def find_button(
         if partial:
             choices = ", ".join(f"“{label}”" for label in partial)
             raise PlaygroundError(f"“{wanted.strip()}” could be {choices}; say which.")
-    raise PlaygroundError(_no_such_button(messages, wanted.strip(), where))
+    raise NothingThere(_no_such_button(messages, wanted.strip(), where))
 
 
 def _no_such_button(messages: Sequence[dict[str, Any]], wanted: str, where: str) -> str:

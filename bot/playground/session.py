@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.localslack.driver import Delivered
 from bot.localslack.workspace import BOT_USER_ID
-from bot.playground.buttons import PlaygroundError, find_button
+from bot.playground.buttons import NothingThere, PlaygroundError, find_button
 from bot.playground.cast import CHANNELS, PEOPLE
 from bot.playground.render import button_labels
 from bot.playground.stage import Stage
@@ -104,7 +104,12 @@ class Playground:
             "delete-last": lambda user: self.edit_last("", user, delete=True),
         }
         if verb.lower() in simple:
-            simple[verb.lower()](rest, user)
+            try:
+                simple[verb.lower()](rest, user)
+            except NothingThere as problem:
+                raise PlaygroundError(
+                    f"{problem} To send the line as a message: `say {text}`."
+                ) from problem
         elif text.lower() in bare:
             bare[text.lower()](user)
         else:
@@ -155,7 +160,7 @@ class Playground:
         """Share a local file in the kickoff thread, as dragging it into Slack does."""
         file = Path(path).expanduser()
         if not path or not file.is_file():
-            raise PlaygroundError(f"There is no file at {path or '(no path given)'}.")
+            raise NothingThere(f"There is no file at {path or '(no path given)'}.")
         thread = self.stage.kickoff_thread(self.channel)
         if thread is None:
             raise PlaygroundError("Files are read in a kickoff thread: start one with /kickoff.")

@@ -254,7 +254,8 @@ def test_press_explains_missing_and_ambiguous_buttons(
     session, printed = playground
     session.handle("press Sign off as PM")
     assert printed[-1] == (
-        "! No button “Sign off as PM”: the bot has shown no buttons in #support-answers yet."
+        "! No button “Sign off as PM”: the bot has shown no buttons in #support-answers yet. "
+        "To send the line as a message: `say press Sign off as PM`."
     )
     for line in ("/kickoff Search", "10%", "a refund"):
         session.handle(line)
@@ -262,7 +263,8 @@ def test_press_explains_missing_and_ambiguous_buttons(
     session.handle("press Nope")
     assert printed == [
         "! No button “Nope” in #support-answers. Buttons there: “Say it isn't sure”, "
-        "“Hand over to a human”, “Offer alternatives”."
+        "“Hand over to a human”, “Offer alternatives”. "
+        "To send the line as a message: `say press Nope`."
     ]
     printed.clear()
     session.handle("press o")
@@ -384,3 +386,27 @@ def test_scripted_edits_and_deletions_of_replies(tmp_path: Path) -> None:
     record = json.loads(run_cli(tmp_path, "export", "support-answers").stdout)
     assert record["targets"]["max_error_rate"] == 0.15
     assert record["targets"]["fallback"]["kind"] == "escalate_human"
+
+
+def test_an_answer_that_starts_like_a_playground_verb_says_how_to_send_it(
+    playground: tuple[Playground, list[str]],
+) -> None:
+    """People answer "drop it to 5%" or "press on with 10%": the verb finds no file or button,
+    and the playground says how to send the line as a message instead of only refusing."""
+    session, printed = playground
+    for line in ("/kickoff Search", "10%"):
+        session.handle(line)
+    printed.clear()
+    session.handle("drop it to 5%")
+    assert printed == [
+        "! There is no file at it to 5%. To send the line as a message: `say drop it to 5%`."
+    ]
+    printed.clear()
+    session.handle("press on with a refund")
+    assert printed[0].startswith("! No button “on with a refund”")
+    assert printed[0].endswith("To send the line as a message: `say press on with a refund`.")
+    printed.clear()
+    session.handle("say drop it to 5%")  # and that works: it reaches the thread as typed
+    thread = session.stage.kickoff_thread(session.channel)
+    texts = [m.get("text") for m in session.stage.slack.messages(session.channel, thread)]
+    assert "drop it to 5%" in texts

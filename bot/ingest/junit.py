@@ -9,10 +9,17 @@ promptfoo's report is read a little further: its failure text lists the assertio
 failed ("Failed assertions: - latency"), which become typed checks, so a slow answer is not
 counted as a wrong one; and its `time` is the answer's latency. Other runners' `time` is the
 whole test's duration, so it is not taken as latency.
+
+pytest writes one test as several `<testcase>`s in a row with the same name: each attempt under
+pytest-rerunfailures (the earlier ones empty, so they would read as passes), and a failed call
+followed by its teardown error. Those are one case: failed if a part failed, else errored if a
+part errored (a rerun's last attempt decides, the earlier ones carry nothing). pytest escapes
+non-ASCII parameter ids (`\\u8fd4`); they are read back as the text they were.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator
 from typing import IO
@@ -35,7 +42,8 @@ PYTEST_PARAM = re.compile(r"\[(?P<param>.+)\]$")
 def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]:
     parents: list[Element] = []
     ids = CaseIds()
-    promptfoo = False
+    promptfoo = pytest = False
+    pending: CaseRow | None = None  # pytest: the case whose next <testcase> may be its retry
     index = 0
     try:
         for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
@@ -44,6 +52,7 @@ def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]
                     _root(element, name)
                     promptfoo = element.get("name") == "promptfoo"
                     meta.tool = "promptfoo" if promptfoo else _runner(element)
+                    pytest = meta.tool == "pytest"
                 parents.append(element)
                 continue
             parents.pop()
@@ -51,7 +60,7 @@ def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]
                 continue
             where = f"{name}: testcase {index + 1}"
             index += 1
-            row = _row(element, where, promptfoo)
+            row = _row(element, where, promptfoo, pytest)
             if parents:
                 # Drop the cases read so far from their suite, so memory stays flat. Cases the
                 # parser has already built but not yet reported stay alive through their events.
@@ -59,7 +68,14 @@ def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]
             if row is None:
                 meta.skipped += 1
                 continue
-            yield ids.of(row)
+            if not pytest:
+                yield ids.of(row)
+            elif pending is not None and pending.case_id == row.case_id:
+                pending = _same_test(pending, row)
+            else:
+                if pending is not None:
+                    yield ids.of(pending)
+                pending = row
     except DefusedXmlException:
         raise IngestError(
             f"{name}: the XML declares a DTD or entities, which eval reports never need; refused"
@@ -69,6 +85,16 @@ def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]
         raise IngestError(f"{name}: not valid XML at line {line}, column {column + 1}") from None
     if parents:
         raise IngestError(f"{name}: the XML ended early")
+    if pending is not None:
+        yield ids.of(pending)
+
+
+def _same_test(first: CaseRow, then: CaseRow) -> CaseRow:
+    """Two `<testcase>`s pytest wrote for one test: a rerun, or a call and its teardown."""
+    for part in (first, then):
+        if part.passed is False:
+            return part
+    return next((part for part in (first, then) if part.errored), then)
 
 
 def _root(element: Element, name: str) -> None:
@@ -82,10 +108,12 @@ def _runner(root: Element) -> str | None:
     return next((tool for tool in ("pytest", "jest") if tool in label), None)
 
 
-def _row(case: Element, where: str, promptfoo: bool) -> CaseRow | None:
+def _row(case: Element, where: str, promptfoo: bool, pytest: bool) -> CaseRow | None:
     if case.find("skipped") is not None:
         return None
     name = read_text(case.get("name")) or ""
+    if pytest:
+        name = _unescaped(name)
     classname = read_text(case.get("classname")) or ""
     if not name:
         raise IngestError(f"{where}: attribute 'name' is missing")
@@ -112,6 +140,19 @@ def _row(case: Element, where: str, promptfoo: bool) -> CaseRow | None:
         reason=message,
         checks=checks,
     )
+
+
+def _unescaped(name: str) -> str:
+    """pytest's `test_x[\\u8fd4]` as `test_x[返]`: it escapes a parameter id with Python's
+    `unicode_escape` (a backslash too, as `\\\\`), so decoding it gives back the id exactly."""
+    param = PYTEST_PARAM.search(name)
+    if param is None or "\\" not in param.group("param") or not name.isascii():
+        return name
+    try:
+        decoded = codecs.decode(param.group("param"), "unicode_escape")
+    except UnicodeDecodeError:
+        return name
+    return f"{name[: param.start()]}[{decoded}]"
 
 
 def _case_id(name: str, classname: str, promptfoo: bool) -> str:

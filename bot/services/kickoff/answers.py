@@ -14,13 +14,16 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.domain import checklist
 from bot.domain.checklist import AGREED, REVIEW, Step
+from bot.domain.mrkdwn import escape
 from bot.domain.parsing import Context, Kind, Reading, Unclear, read_reply
 from bot.domain.said import Said
 from bot.domain.targets import Role
+from bot.errors import Conflict
 from bot.services.kickoff import (
     MAX_ANSWER_CHARS,
     agreed_version,
     current_version,
+    lock,
     proposals,
     targets_of,
 )
@@ -43,6 +46,7 @@ TYPED_SIGN_OFF = re.compile(
     r"|:(?:\+1|thumbsup|white_check_mark|heavy_check_mark):|[👍✅✔]",
     re.IGNORECASE,
 )
+READING_ANSWERED = "That reading was already answered, so your press changed nothing."
 BUTTONS = {Role.PM: "Sign off as PM", Role.ENGINEER: "Sign off as engineer"}
 YES = {"yes", "y", "yep", "yeah", "correct", "right", "that's right", "thats right", "ok"}
 NO = {"no", "n", "nope", "wrong", "not quite"}
@@ -65,6 +69,7 @@ def answer(
     """A reply typed in the kickoff thread. With `model` (a language model is configured), a
     reply that answers nothing we could place comes back as a Clarify with `reader_unsure`
     and no text of our own, for the model to try; without one it gets no reply."""
+    lock(session, feature)  # one answer, button, change or sign-off of this kickoff at a time
     said = said.strip()
     word = said.text.lower().strip(" .!")
     if held_reading(feature) is not None and (word in YES or word in NO):
@@ -212,9 +217,10 @@ def hold_reading(feature: Feature, facts: list[tuple[Step, Any]], clarify: str) 
 def confirm_reading(
     session: Session, clock: Clock, feature: Feature, user_id: str, accept: bool
 ) -> Outcome | None:
+    lock(session, feature)  # two presses at once: the second finds the reading answered
     held = held_reading(feature)
     if held is None:
-        return None  # a stale button: already answered
+        raise Conflict(READING_ANSWERED)
     pending = {k: v for k, v in (feature.pending_json or {}).items() if k != "reading"}
     feature.pending_json = pending or None
     first = Step(held["facts"][0][0]) if held.get("facts") else None
@@ -232,9 +238,17 @@ def confirm_reading(
 def choose(
     session: Session, clock: Clock, feature: Feature, user_id: str, step: Step, value: str
 ) -> Outcome | None:
-    """A button press answering a question; a stale button (already answered) is ignored."""
+    """A button press answering a question. A press on a question already answered (a
+    second press at the same moment, a double click, an older copy) changes nothing and is
+    told what was taken."""
+    lock(session, feature)  # presses at once: one takes the question, the others see it taken
     if feature.stage != step.value:
-        return None
+        taken = checklist.describe(targets_of(current_version(feature)), step)
+        raise Conflict(
+            f"That question is already answered ({escape(taken)}), so your press changed "
+            f"nothing. To change it, type `change {checklist.ITEMS[step].label} to …` in the "
+            "thread."
+        )
     result = checklist.parse_answer(step, value)
     if isinstance(result, Unclear):
         return Clarify(feature, result.reply, step)

@@ -1,0 +1,49 @@
+"""Shapes the real tools write that the first fixtures did not cover (tests/fixtures/evals/real/,
+each made by its script in tests/fixtures/evals/make/). Expected values are read off the raw
+files by hand and named here, so a reader that miscounts fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.ingest import CaseRow, Format, RunMeta, read_cases
+from tests.support.paths import EVAL_FIXTURES
+
+REAL = EVAL_FIXTURES / "real"
+PYTEST_RERUNS = REAL / "pytest-9.2.0-rerunfailures-16.7.junit.xml"
+
+
+def read(path: Path, fmt: Format = Format.AUTO) -> tuple[list[CaseRow], RunMeta]:
+    with path.open("rb") as stream:
+        _, rows, meta = read_cases(stream, fmt, metric=None, name=path.name)
+        return list(rows), meta
+
+
+def test_pytest_reruns_and_teardown_errors_are_one_case_each() -> None:
+    """pytest-rerunfailures writes every attempt as its own <testcase> (the earlier ones
+    empty, so they look passed), and pytest writes a second <testcase> for a teardown error
+    after a failed call. Each is still one test: its last attempt, or its failure."""
+    rows, meta = read(PYTEST_RERUNS)
+    by_id = {row.case_id.removeprefix("test_edge_answers::"): row for row in rows}
+    assert len(rows) == 10, sorted(by_id)
+    assert meta.skipped == 2  # test_known_gap (xfail) and test_skipped_inside
+    assert by_id["test_flaky_then_passes"].passed is True
+    assert by_id["test_always_wrong_after_retries"].passed is False
+    wrong_then_teardown = by_id["test_wrong_and_teardown_error"]
+    assert (wrong_then_teardown.passed, wrong_then_teardown.errored) == (False, False)
+    assert (wrong_then_teardown.reason or "").startswith("AssertionError")
+    assert by_id["test_right_but_teardown_error"].errored
+    assert by_id["test_xpass_lenient"].passed is True
+    assert by_id["test_xpass_strict"].passed is False
+    assert not any("#" in case_id for case_id in by_id)
+    answered = [row for row in rows if not row.errored]
+    assert (len(answered), sum(row.passed is False for row in answered)) == (9, 5)
+
+
+def test_pytest_non_ascii_parameters_read_as_written() -> None:
+    """pytest escapes non-ASCII ids (`test_answer[\\u8fd4…]`); the question is the text."""
+    rows, _ = read(PYTEST_RERUNS)
+    questions = {row.question for row in rows if row.question}
+    assert "返品できますか？" in questions
+    assert "Combien de temps pour un remboursement ?" in questions
+    assert "test_edge_answers::test_answer[返品できますか？]" in {row.case_id for row in rows}

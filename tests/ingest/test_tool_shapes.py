@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from bot.ingest import CaseRow, Format, IngestError, RunMeta, read_cases
+from bot.ingest import CaseRow, Format, RunMeta, read_cases
 from tests.support.paths import EVAL_FIXTURES
 
 REAL = EVAL_FIXTURES / "real"

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 Cadence = Literal["weekly", "daily", "off"]
 
@@ -64,6 +65,50 @@ def parse_schedule(text: str | None) -> Schedule:
             raise ScheduleError(f"Say the day and time, e.g. `weekly mon 09:00`. {USAGE}")
         return Schedule("weekly", parse_weekday(rest[0]), parse_time(rest[1]))
     raise ScheduleError(f"I can't read `{text}` as a schedule. {USAGE}")
+
+
+def parse_schedule_and_zone(text: str) -> tuple[Schedule | None, str | None]:
+    """A schedule with a time zone after it, as people add one ("daily 10:00 Europe/Berlin",
+    "… in asia/tokyo"): the schedule (None when only a zone was said, so the current one stays)
+    and the zone's IANA name (None when none was said). A last word that is not a zone we know,
+    after a schedule that reads, is named as such rather than blamed on the schedule."""
+    words = text.replace(",", " ").split()
+    zone_name = known_zone(words[-1]) if words else None
+    if zone_name is not None:
+        words = words[:-1]
+        if words and words[-1].lower() == "in":
+            words = words[:-1]
+        schedule = parse_schedule(" ".join(words)) if words else None
+        if schedule == OFF:
+            raise ScheduleError(f"`off` takes nothing after it. {USAGE}")
+        return schedule, zone_name
+    before = words[:-1]
+    if before and before[-1].lower() == "in":
+        before = before[:-1]
+    if before and _reads(" ".join(before)):
+        raise ScheduleError(
+            f"`{words[-1].lower()[:40]}` is not a time zone I know; name it as Slack's profile "
+            "does, e.g. `Europe/Berlin` or `America/New_York`."
+        )
+    return parse_schedule(" ".join(words)), None
+
+
+def _reads(text: str) -> bool:
+    try:
+        parse_schedule(text)
+    except ScheduleError:
+        return False
+    return text.split()[0].lower() not in ("off", "none", "never", "stop", "pause")
+
+
+def known_zone(word: str) -> str | None:
+    """The IANA name of a zone named in any case ("asia/tokyo" is Asia/Tokyo), or None."""
+    return _zones_by_lower_name().get(word.lower())
+
+
+@cache
+def _zones_by_lower_name() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
 
 
 def parse_weekday(word: str) -> int:

@@ -3,7 +3,7 @@ and option, and the note its author may add."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -24,14 +24,21 @@ def record_decision(
     note: str | None = None,
 ) -> tuple[Decision, bool]:
     """Store who chose which option, and when. Returns (decision, created); pressing the same
-    button twice keeps the first record."""
+    button twice keeps the first record: presses on one report take its row lock first, so of
+    two at the same moment (a double click, on one replica or two) the second sees the first."""
     try:
         chosen = Option(option.upper())
     except ValueError:
         raise BadInput(f"There is no option `{option[:10]}`; choose A, B or C.") from None
     if report_id is not None:
-        report = session.get(Report, report_id)
-        if report is None or report.feature_id != feature.id:
+        # A no-op UPDATE: PostgreSQL's row lock (SQLite's write lock), held to the commit.
+        locked = session.execute(
+            update(Report)
+            .where(Report.id == report_id, Report.feature_id == feature.id)
+            .values(feature_id=Report.feature_id)
+            .execution_options(synchronize_session=False)
+        )
+        if int(getattr(locked, "rowcount", 0) or 0) != 1:
             raise NotFound("That report no longer exists.")
         earlier = session.scalar(
             select(Decision).where(

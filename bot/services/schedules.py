@@ -35,11 +35,16 @@ def schedule_of(feature: Feature) -> Schedule:
 
 
 def set_schedule(feature: Feature, text: str, now: datetime) -> Schedule:
-    """Store a new schedule (raises ScheduleError with our wording when unreadable)."""
-    new = sched.parse_schedule(text)
-    feature.schedule = str(new)
-    feature.schedule_changed_at = now
-    return new
+    """Store a new schedule, and the time zone if one was named after it (raises
+    ScheduleError with our wording when unreadable). A zone said here is the team's choice:
+    the kickoff starter's zone, looked up later, never replaces it."""
+    new, zone_name = sched.parse_schedule_and_zone(text)
+    if new is not None:
+        feature.schedule = str(new)
+    if zone_name is not None:
+        feature.timezone, feature.timezone_checked = zone_name, True
+    feature.schedule_changed_at = now  # a due time just passed in the new zone does not fire
+    return schedule_of(feature)
 
 
 def next_report_at(feature: Feature, now: datetime) -> datetime | None:

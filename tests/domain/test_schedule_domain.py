@@ -17,6 +17,7 @@ from bot.domain.schedule import (
     last_due,
     next_due,
     parse_schedule,
+    parse_schedule_and_zone,
     period_for,
 )
 
@@ -197,3 +198,50 @@ def test_periods_of_successive_due_times_increase(
         periods.append(period_for(schedule, tz, due))
         due = next_due(schedule, tz, due)
     assert periods == sorted(set(periods))
+
+
+# --- a time zone named with the schedule ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "schedule", "zone"),
+    [
+        ("weekly mon 09:00 Europe/Berlin", Schedule("weekly", 0, time(9, 0)), "Europe/Berlin"),
+        ("daily 10am asia/tokyo", Schedule("daily", 0, time(10, 0)), "Asia/Tokyo"),
+        ("daily 10:00 in America/New_York", Schedule("daily", 0, time(10, 0)), "America/New_York"),
+        ("weekly friday 4pm, in utc", Schedule("weekly", 4, time(16, 0)), "UTC"),
+        ("Europe/London", None, "Europe/London"),  # only the zone: the schedule stays
+        ("in europe/london", None, "Europe/London"),
+        ("daily 10:00", Schedule("daily", 0, time(10, 0)), None),
+        ("off", OFF, None),
+    ],
+)
+def test_reads_a_zone_after_the_schedule(
+    text: str, schedule: Schedule | None, zone: str | None
+) -> None:
+    assert parse_schedule_and_zone(text) == (schedule, zone)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("daily 10:00 Berlin", "`berlin` is not a time zone I know"),
+        ("weekly mon 09:00 Europe/Berlinn", "`europe/berlinn` is not a time zone I know"),
+        ("daily 10:00 in PST", "`pst` is not a time zone I know"),
+        ("off Europe/Berlin", "`off` takes nothing after it"),
+    ],
+)
+def test_says_which_zone_it_does_not_know(text: str, says: str) -> None:
+    with pytest.raises(ScheduleError) as raised:
+        parse_schedule_and_zone(text)
+    assert says in str(raised.value)
+    if "zone" in says:
+        assert "Europe/Berlin" in str(raised.value)  # how to name one
+
+
+@given(st.text(max_size=60))
+def test_reading_a_zone_never_fails_any_other_way(text: str) -> None:
+    try:
+        _, zone = parse_schedule_and_zone(text)
+    except ScheduleError as problem:
+        assert str(problem)
+        return
+    assert zone is None or ZoneInfo(zone) is not None

@@ -16,15 +16,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.domain import checklist
 from bot.domain.steps import Step
 from bot.domain.targets import Targets
 from bot.localslack.driver import Delivered
 from bot.localslack.workspace import BOT_USER_ID
 from bot.slack.blocks import kickoff as kickoff_blocks
-from bot.store.models import Feature, TargetVersion
+from bot.store.models import Decision, Feature, TargetVersion
+from tests.e2e.test_report_e2e import ask_for_report, cases, ingest
 from tests.support.bot import BotUnderTest
-from tests.support.evals import PM
+from tests.support.evals import PM, start_feature
 from tests.support.rows import ENG, feature_row
 
 TARGETS = {"max_error_rate": 0.10, "max_latency_p95_ms": 2000.0, "max_cost_per_query_usd": 0.01}
@@ -106,3 +109,25 @@ def test_two_people_choosing_the_fallback_at_once_one_answer_is_taken_and_said(
     private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
     assert len(private) == 5, private
     assert all("already answered" in p and taken in p for p in private), private
+
+
+def test_a_decision_pressed_at_once_is_stored_and_said_once_per_person(bot: BotUnderTest) -> None:
+    feature = start_feature(bot, targets=TARGETS)
+    ingest(bot, feature.id, cases(40, 12), "small")
+    report = ask_for_report(bot, 1)
+    stronger = "A) Stronger model"
+    at_once(
+        [
+            *(lambda: bot.driver.press(report, label=stronger, user=ENG) for _ in range(4)),
+            *(lambda: bot.driver.press(report, label=stronger, user=PM) for _ in range(2)),
+        ]
+    )
+    bot.settle()
+    with bot.session() as session:
+        stored = session.execute(
+            select(Decision.option, Decision.by).where(Decision.feature_id == feature.id)
+        ).all()
+    assert sorted(map(tuple, stored)) == [("A", ENG), ("A", PM)]
+    thread = bot.slack.bot_messages("C0FEAT", report["ts"])
+    said = [m.get("text", "") for m in thread if "chose A) change the model" in m.get("text", "")]
+    assert sorted(s.split(">")[0] for s in said) == [f"<@{ENG}", f"<@{PM}"], said

@@ -152,6 +152,39 @@ def test_schedule_command_and_off(clocked_bot: BotUnderTest, clock: ManualClock)
     assert reports(clocked_bot) == []
 
 
+def test_a_zone_named_with_the_schedule_is_kept(
+    clocked_bot: BotUnderTest, clock: ManualClock
+) -> None:
+    """The team is in Tokyo although the kickoff was started from Berlin: the zone said in the
+    command is stored, shown, used for due times, and never replaced by the starter's."""
+    kickoff_agreed(clocked_bot)  # the starter is in Berlin
+    command = clocked_bot.driver.command
+    reply = command(
+        "/align", f"schedule {SLUG} daily 9am in asia/tokyo", user_id="U0ENG", channel_id=CHANNEL
+    ).json()
+    # Sunday noon UTC is 21:00 in Tokyo: the next 09:00 there is Monday, 00:00 UTC.
+    assert "every day at 09:00 (Asia/Tokyo time)" in reply["text"], reply["text"]
+    assert "Next one: Mon 5 Jan, 09:00" in reply["text"]
+    with clocked_bot.session() as session:
+        feature = session.scalars(select(Feature)).one()
+        assert (feature.timezone, feature.timezone_checked) == ("Asia/Tokyo", True)
+    # Only the zone: the schedule stays daily at 09:00, now in London.
+    moved = command("/align", f"schedule {SLUG} Europe/London", channel_id=CHANNEL).json()
+    assert "every day at 09:00 (Europe/London time)" in moved["text"], moved["text"]
+    # A zone it does not know changes nothing and says how to name one.
+    bad = command("/align", f"schedule {SLUG} daily 10:00 Berlin", channel_id=CHANNEL).json()
+    assert "`berlin` is not a time zone I know" in bad["text"]
+    assert "Europe/Berlin" in bad["text"]
+    with clocked_bot.session() as session:
+        feature = session.scalars(select(Feature)).one()
+        assert (feature.schedule, feature.timezone) == ("daily 09:00", "Europe/London")
+    assert refresh_timezones(clocked_bot.runtime.deps, clocked_bot.runtime.client_for) == 0
+    deps = clocked_bot.runtime.deps
+    clock.advance(datetime(2026, 1, 5, 9, 0, tzinfo=UTC) - clock.now())  # 09:00 in London
+    assert post_due_reports(deps) == 1
+    assert [r.period for r in reports(clocked_bot)] == ["2026-01-05"]
+
+
 def test_a_changed_schedule_does_not_fire_for_a_time_already_past(
     clocked_bot: BotUnderTest, clock: ManualClock
 ) -> None:

@@ -50,7 +50,10 @@ HELP_LINES = [
     ("/align metric <feature> <name> <value>", "record a success measure, e.g. `csat 4.3`"),
     ("/align wrong <feature> <check> …", "choose which failed checks count as a wrong answer"),
     ("/align reframe <text>", "turn a vague claim into the agreed numbers"),
-    ("/align schedule <feature> <when>", "`weekly mon 09:00`, `daily 10:00` or `off`"),
+    (
+        "/align schedule <feature> <when>",
+        "`weekly mon 09:00`, `daily 10:00` or `off`, a time zone after it if wanted",
+    ),
     ("/align token <feature> [--revoke]", "an upload token for CI (shown once)"),
     ("/align listen <feature> on|off", "reply in the channel when someone makes a vague claim"),
     ("/align help", "this list"),

@@ -1,4 +1,5 @@
-"""`/align schedule <feature> weekly mon 09:00 | daily 10:00 | off`, or with no time to see it."""
+"""`/align schedule <feature> weekly mon 09:00 | daily 10:00 | off`, a time zone after it if
+wanted (`… Europe/Berlin`, or the zone alone), or with no time to see it."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from bot.slack.verbs import AlignCall
 from bot.store.models import Feature
 
 USAGE = (
-    "Usage: `/align schedule <feature> weekly mon 09:00`, `daily 10:00` or `off`; "
-    "leave out the time to see the current schedule."
+    "Usage: `/align schedule <feature> weekly mon 09:00`, `daily 10:00` or `off`, with a time "
+    "zone after it if you like (`daily 10:00 Europe/Berlin`); leave out the time to see the "
+    "current schedule."
 )
 CADENCE_WORDS = {"weekly", "daily", "off", "none", "never", "stop", "pause"}
 
@@ -26,9 +28,16 @@ def readings(args: list[str]) -> list[tuple[str, str]]:
     for index, word in enumerate(args[1:], start=1):
         if word.lower() in CADENCE_WORDS:
             return [(" ".join(args[:index]), " ".join(args[index:]))]
-    # No schedule word: the whole text names a feature, or the first word does and the rest
-    # is a schedule we will explain we can't read.
-    return [(" ".join(args), ""), (args[0], " ".join(args[1:]))]
+    # No schedule word: the whole text names a feature; or it ends with a time zone and the
+    # words before it do (a feature called "Search Japan" is still seen, not given Japan's
+    # zone); or the first word does and the rest is a schedule we will explain we can't read.
+    found = [(" ".join(args), "")]
+    if len(args) > 1 and sched.known_zone(args[-1]) is not None:
+        end = len(args) - 1
+        if end > 1 and args[end - 1].lower() == "in":
+            end -= 1
+        found.append((" ".join(args[:end]), " ".join(args[end:])))
+    return [*found, (args[0], " ".join(args[1:]))]
 
 
 def when_words(moment: datetime, tz: tzinfo) -> str:

@@ -64,8 +64,13 @@ def sample_row(raw: object, where: str, model: str | None, epochs: int) -> CaseR
     checks = _checks(scores, where)
     passed: bool | None = None
     if not errored:
-        if not checks:
+        if "scores" not in raw:
             raise IngestError(f"{where}: field 'scores' is missing")
+        if not checks:  # `inspect eval --no-score` writes `"scores": {}` for every sample
+            raise IngestError(
+                f"{where}: no scores, so nothing to judge (a log written with --no-score?); "
+                "score it with `inspect score LOG` and send the scored log"
+            )
         passed = all(check.passed for check in checks)
     return CaseRow(
         case_id=case_id,

@@ -47,9 +47,16 @@ def _promptfoo_result(result: dict[str, Any]) -> Raw:
     return Raw(errored, wrong and not errored, result.get("latencyMs"), result.get("cost"))
 
 
+def _full_credit(value: Any) -> bool:
+    """Inspect's "C", a number at 1 or more (f1 gives 0.67), or a dict scorer's every part."""
+    if isinstance(value, dict):
+        return all(_full_credit(part) for part in value.values())
+    return value == "C" or (isinstance(value, int | float) and value >= 1)
+
+
 def _inspect_summary(sample: dict[str, Any]) -> Raw:
     errored = bool(sample.get("error"))
-    wrong = not errored and any(s["value"] != "C" for s in sample["scores"].values())
+    wrong = not errored and any(not _full_credit(s["value"]) for s in sample["scores"].values())
     return Raw(errored, wrong, sample["total_time"] * 1000)
 
 
@@ -148,11 +155,13 @@ def raw_cases(path: Path) -> list[Raw]:
     raise AssertionError(f"no raw reader for {name}")
 
 
-FIXTURE_NAMES = sorted(path.name for path in REAL.iterdir())
+# Real files we refuse, each with its own message (tests/ingest/test_tool_shapes.py).
+REFUSED = {"inspect-0.3.285-no-score.json"}
+FIXTURE_NAMES = sorted(path.name for path in REAL.iterdir() if path.name not in REFUSED)
 
 
 def test_every_real_fixture_has_a_raw_reader() -> None:
-    assert len(FIXTURE_NAMES) == 15
+    assert len(FIXTURE_NAMES) == 16
     for name in FIXTURE_NAMES:
         assert raw_cases(REAL / name)
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.ingest import CaseRow, Format, RunMeta, read_cases
+import pytest
+
+from bot.ingest import CaseRow, Format, IngestError, RunMeta, read_cases
 from tests.support.paths import EVAL_FIXTURES
 
 REAL = EVAL_FIXTURES / "real"
@@ -47,3 +49,32 @@ def test_pytest_non_ascii_parameters_read_as_written() -> None:
     assert "返品できますか？" in questions
     assert "Combien de temps pour un remboursement ?" in questions
     assert "test_edge_answers::test_answer[返品できますか？]" in {row.case_id for row in rows}
+
+
+def test_inspect_epochs_dict_scorer_and_f1() -> None:
+    """Two epochs of four samples, one raising: each epoch is a case; a dict scorer gives one
+    check per key; f1's 0.67 is not full credit, so every answered case is wrong by f1."""
+    rows, meta = read(REAL / "inspect-0.3.285-epochs.eval")
+    assert len(rows) == 8 and meta.label == "mockllm/model"
+    assert sum(row.errored for row in rows) == 2
+    assert {row.case_id for row in rows} >= {"7 (epoch 1)", "7 (epoch 2)", "outage (epoch 2)"}
+    refund = next(row for row in rows if row.case_id == "refund (epoch 1)")
+    assert refund.verdicts() == {
+        "includes": True,
+        "f1": False,
+        "grounded_and_cites.grounded": True,
+        "grounded_and_cites.cites": True,
+    }
+    assert refund.check("f1") is not None and refund.check("f1").score == 0.67  # type: ignore[union-attr]
+    warranty = next(row for row in rows if row.case_id == "warranty (epoch 2)")
+    assert warranty.question == "Wie lange gilt die Garantie? 保証期間は？"
+
+
+def test_inspect_log_without_scores_says_so() -> None:
+    """`inspect eval --no-score` writes every sample with `"scores": {}`: not a missing field
+    in a broken file, but a log that was never scored, and the message says how to score it."""
+    with pytest.raises(IngestError) as caught:
+        read(REAL / "inspect-0.3.285-no-score.json")
+    message = caught.value.message
+    assert message.startswith("inspect-0.3.285-no-score.json: sample 1 (id '7'): no scores")
+    assert "--no-score" in message and "inspect score" in message

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text, update
+from sqlalchemy.orm import Session
 
 from bot.domain import checklist
 from bot.domain.steps import Step
@@ -28,7 +30,7 @@ from bot.store.models import Decision, Feature, TargetVersion
 from tests.e2e.test_report_e2e import ask_for_report, cases, ingest
 from tests.support.bot import BotUnderTest
 from tests.support.evals import PM, start_feature
-from tests.support.rows import ENG, feature_row
+from tests.support.rows import ENG, feature_row, mark_agreed
 
 TARGETS = {"max_error_rate": 0.10, "max_latency_p95_ms": 2000.0, "max_cost_per_query_usd": 0.01}
 
@@ -131,3 +133,129 @@ def test_a_decision_pressed_at_once_is_stored_and_said_once_per_person(bot: BotU
     thread = bot.slack.bot_messages("C0FEAT", report["ts"])
     said = [m.get("text", "") for m in thread if "chose A) change the model" in m.get("text", "")]
     assert sorted(s.split(">")[0] for s in said) == [f"<@{ENG}", f"<@{PM}"], said
+
+
+def with_proposal(bot: BotUnderTest) -> tuple[int, dict[str, Any]]:
+    """Agreed targets (version 1, signed by both), the PM's proposal to change them (version
+    2), and the summary of version 2 in the thread, with its Withdraw button."""
+    channel = "C0FEAT"
+    thread_ts = bot.slack.workspace.add_message(channel, {"user": BOT_USER_ID, "text": "Kickoff"})[
+        "ts"
+    ]
+    now = datetime.now(UTC)
+    with bot.session() as session:
+        feature = feature_row(now, name="Search", thread_ts=thread_ts)
+        feature.target_versions.append(
+            TargetVersion(version=1, status="draft", values_json=dict(TARGETS), created_at=now)
+        )
+        mark_agreed(feature, TARGETS, PM, ENG)
+        feature.stage = "review"  # a proposal is open
+        proposed = TargetVersion(
+            version=2,
+            status="draft",
+            values_json=TARGETS | {"max_error_rate": 0.08},
+            created_at=now,
+            changed_by=PM,
+            reason="tickets doubled",
+        )
+        feature.target_versions.append(proposed)
+        session.add(feature)
+        session.flush()
+        text, blocks = kickoff_blocks.summary(
+            feature, proposed, Targets.model_validate(proposed.values_json)
+        )
+        feature_id = feature.id
+    message = {"user": BOT_USER_ID, "text": text, "blocks": blocks, "thread_ts": thread_ts}
+    return feature_id, bot.slack.workspace.add_message(channel, message)
+
+
+def wait_until_waiting(url: str) -> None:
+    """Until a transaction waits for a lock another holds (PostgreSQL says so; SQLite does
+    not, and its waiter is given a moment)."""
+    if not url.startswith("postgresql"):
+        time.sleep(0.5)
+        return
+    engine = create_engine(url)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                waiting = connection.execute(
+                    text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                ).scalar()
+            if waiting:
+                return
+            time.sleep(0.02)
+        raise AssertionError("the press never waited for the kickoff's lock")
+    finally:
+        engine.dispose()
+
+
+def test_withdraw_pressed_as_the_proposal_is_edited_withdraws_only_what_it_showed(
+    bot: BotUnderTest,
+) -> None:
+    """The PM presses Withdraw on version 2 just as the engineer's edit of it (version 3)
+    commits on another replica: the press must not withdraw version 3, which it never showed."""
+    feature_id, summary = with_proposal(bot)
+    url = bot.runtime.settings.DATABASE_URL
+    engine = create_engine(url)
+    pressed: list[Delivered] = []
+    try:
+        with Session(engine) as other:  # the other replica's edit, holding the kickoff's lock
+            other.execute(
+                update(Feature)
+                .where(Feature.id == feature_id)
+                .values(last_activity_at=Feature.last_activity_at)
+            )
+            feature = other.get(Feature, feature_id)
+            assert feature is not None
+            feature.target_versions[-1].status = "replaced"
+            feature.target_versions.append(
+                TargetVersion(
+                    version=3,
+                    status="draft",
+                    values_json=TARGETS | {"max_error_rate": 0.05},
+                    created_at=datetime.now(UTC),
+                    changed_by=ENG,
+                    reason="legal wants 5%",
+                )
+            )
+            other.flush()
+            press = threading.Thread(
+                target=lambda: pressed.append(
+                    bot.driver.press(summary, label="Withdraw this change", user=PM)
+                )
+            )
+            press.start()
+            wait_until_waiting(url)
+            other.commit()
+        press.join(timeout=30)
+    finally:
+        engine.dispose()
+    assert [d.status for d in pressed] == [200]
+    bot.settle()
+    with bot.session() as session:
+        stored = session.get(Feature, feature_id)
+        assert stored is not None
+        statuses = [(v.version, str(v.status)) for v in stored.target_versions]
+        assert (statuses, stored.stage) == (
+            [(1, "agreed"), (2, "replaced"), (3, "draft")],
+            "review",
+        )
+    private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
+    assert len(private) == 1 and "no longer the open one" in private[0], private
+
+
+def test_withdraw_clicked_three_times_at_once_withdraws_once(bot: BotUnderTest) -> None:
+    feature_id, summary = with_proposal(bot)
+    at_once([lambda: bot.driver.press(summary, label="Withdraw this change", user=PM)] * 3)
+    bot.settle()
+    with bot.session() as session:
+        stored = session.get(Feature, feature_id)
+        assert stored is not None
+        statuses = [(v.version, str(v.status)) for v in stored.target_versions]
+        assert (statuses, stored.stage) == ([(1, "agreed"), (2, "withdrawn")], "agreed")
+    thread = bot.slack.bot_messages("C0FEAT", str(summary["thread_ts"]))
+    assert sum("withdrew the proposed change" in m.get("text", "") for m in thread) == 1
+    private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
+    assert len(private) == 2 and all("no proposed change" in p for p in private), private

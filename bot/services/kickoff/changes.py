@@ -113,14 +113,23 @@ def no_reason(step: Step, reason: str | None) -> str:
     return f"{opening} Nothing was changed. Try: {example}"
 
 
-def withdraw(session: Session, clock: Clock, feature: Feature, user_id: str) -> Withdrawn:
+NOT_OPEN = "That proposal is no longer the open one; see the newest summary."
+
+
+def withdraw(
+    session: Session, clock: Clock, feature: Feature, user_id: str, shown: int | None = None
+) -> Withdrawn:
     """Withdraw the open change to agreed targets. Only someone who proposed it (or an edit of
-    it) may; the agreed version stays in force and the proposal stays on record."""
+    it) may; the agreed version stays in force and the proposal stays on record. `shown`: the
+    version the pressed button showed, compared under the lock, so that a press made as an edit
+    of the proposal commits withdraws nothing it did not show (typed: the open one)."""
     lock(session, feature)
     agreed = agreed_version(feature)
     current = current_version(feature)
     if agreed is None or current is agreed:
         raise Conflict("There is no proposed change to withdraw.")
+    if shown is not None and current.version != shown:
+        raise Conflict(NOT_OPEN)
     proposers = {
         v.changed_by for v in feature.target_versions if v.version > agreed.version and v.changed_by
     }

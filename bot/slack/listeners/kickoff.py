@@ -125,9 +125,8 @@ def register(app: App, deps: Deps) -> None:
         pressed = WithdrawValue.decode(action.get("value"), STALE_SUMMARY)
         session = work_of(context).session
         feature = _feature(session, deps, body, str(pressed.feature))
-        if kickoff.current_version(feature).version != pressed.version:
-            raise Conflict("That proposal is no longer the open one; see the newest summary.")
-        withdrawn = changes.withdraw(session, deps.clock, feature, body["user"]["id"])
+        user_id = body["user"]["id"]
+        withdrawn = changes.withdraw(session, deps.clock, feature, user_id, pressed.version)
         say(session, deps, withdrawn, asked_by(body, feature))
 
     @app.action(re.compile(f"^{Action.EDIT_ANSWER.value}:"))

@@ -57,9 +57,12 @@ def at_once(presses: list[Callable[[], Delivered]]) -> list[Delivered]:
     return answered
 
 
-def at_fallback(bot: BotUnderTest) -> tuple[int, str, dict[str, Any]]:
+def at_fallback(
+    bot: BotUnderTest, reading: dict[str, Any] | None = None
+) -> tuple[int, str, dict[str, Any]]:
     """A kickoff whose next question is the fallback, stored directly, and that question as
-    Slack holds it in the thread (with its three choices)."""
+    Slack holds it in the thread (with its three choices); with `reading`, a language model's
+    reading of a reply held for a yes or no, and that message instead."""
     channel = "C0FEAT"
     thread_ts = bot.slack.workspace.add_message(channel, {"user": BOT_USER_ID, "text": "Kickoff"})[
         "ts"
@@ -72,6 +75,7 @@ def at_fallback(bot: BotUnderTest) -> tuple[int, str, dict[str, Any]]:
             slug=f"support-answers-{uuid.uuid4().hex[:6]}",
             thread_ts=thread_ts,
             stage=Step.FALLBACK.value,
+            pending_json={"reading": reading} if reading else None,
         )
         values = {"max_error_rate": 0.1, "error_impact": "a refund"}
         feature.target_versions.append(
@@ -81,6 +85,8 @@ def at_fallback(bot: BotUnderTest) -> tuple[int, str, dict[str, Any]]:
         session.flush()
         feature_id = feature.id
     text, blocks = kickoff_blocks.question(checklist.ITEMS[Step.FALLBACK].question, feature_id)
+    if reading:
+        text, blocks = kickoff_blocks.reading(feature_id, "get a person", "hand over to a human")
     message = {"user": BOT_USER_ID, "text": text, "blocks": blocks, "thread_ts": thread_ts}
     return feature_id, str(thread_ts), bot.slack.workspace.add_message(channel, message)
 
@@ -259,3 +265,38 @@ def test_withdraw_clicked_three_times_at_once_withdraws_once(bot: BotUnderTest) 
     assert sum("withdrew the proposed change" in m.get("text", "") for m in thread) == 1
     private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
     assert len(private) == 2 and all("no proposed change" in p for p in private), private
+
+
+def test_a_reading_confirmed_and_rejected_at_once_is_decided_once(bot: BotUnderTest) -> None:
+    held = {
+        "facts": [["fallback", {"kind": "escalate_human", "detail": ""}]],
+        "clarify": "What should it do when it is unsure?",
+    }
+    feature_id, thread_ts, shown = at_fallback(bot, held)
+    at_once(
+        [
+            *(
+                lambda: bot.driver.press(shown, label="Yes, that's right", user=PM)
+                for _ in range(2)
+            ),
+            *(lambda: bot.driver.press(shown, label="No", user=ENG) for _ in range(2)),
+        ]
+    )
+    bot.settle()
+    with bot.session() as session:
+        feature = session.get(Feature, feature_id)
+        assert feature is not None
+        assert feature.pending_json is None
+        fallback = feature.target_versions[-1].values_json.get("fallback")
+    thread = [m for m in bot.slack.bot_messages("C0FEAT", thread_ts) if m["ts"] != shown["ts"]]
+    said = [m.get("text", "") + json.dumps(m.get("blocks")) for m in thread]
+    asked_next = sum(checklist.ITEMS[Step.SUCCESS_METRICS].question.title in s for s in said)
+    asked_again = sum(str(held["clarify"]) in s for s in said)
+    # Either the yes was taken (stored, the next question asked once) or the no (nothing
+    # stored, the question asked again once); never both, never twice.
+    if fallback is not None:
+        assert (fallback["kind"], asked_next, asked_again) == ("escalate_human", 1, 0), said
+    else:
+        assert (asked_next, asked_again) == (0, 1), said
+    private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
+    assert len(private) == 3 and all("already answered" in p for p in private), private

@@ -27,6 +27,9 @@ INSPECT_HINT = re.compile(r'"eval"\s*:\s*\{')
 DEEPEVAL_HINT = re.compile(r'"(testRunData|testCases)"\s*:')
 GRADING_HINT = re.compile(r'"gradingResult"\s*:')  # a promptfoo JSONL line longer than the sniff
 RESULTS_HINT = re.compile(r'"results"\s*:\s*\{')  # promptfoo's, but Inspect has one too
+# Outputs a tool writes that are not for us, refused with what to send instead.
+HTML_START = re.compile(r"<(!doctype\s+html|html)[\s>]", re.IGNORECASE)
+PROMPTFOO_YAML = re.compile(r"evalId: \S+\r?\nresults:")  # -o results.yaml (and .txt)
 ZIP_MAGIC = b"PK\x03\x04"
 DELIMITERS = (",", "\t", ";")
 TOOL_NAMES = {
@@ -162,7 +165,17 @@ def _sniff(head: bytes, name: str) -> tuple[Format, Shape, str | None]:
     if "\x00" in text:
         raise IngestError(f"{name}: not a text file")
     if text.startswith("<"):
+        if HTML_START.match(text):
+            raise IngestError(
+                f"{name}: an HTML page (a report to look at, like promptfoo's `-o results.html`), "
+                "not results we can read; send the tool's JSON (promptfoo: `-o results.json`)"
+            )
         return Format.JUNIT, Shape.XML, None
+    if PROMPTFOO_YAML.match(text):
+        raise IngestError(
+            f"{name}: promptfoo's YAML output, which we do not read; send its JSON or JSONL "
+            "instead (`promptfoo eval -o results.json`)"
+        )
     first_line = text.split("\n", 1)[0].strip()
     if text[0] in "{[":
         return _sniff_json(text, first_line, name)

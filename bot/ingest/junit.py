@@ -98,6 +98,11 @@ def _same_test(first: CaseRow, then: CaseRow) -> CaseRow:
 
 
 def _root(element: Element, name: str) -> None:
+    if element.tag == "promptfoo":  # `-o results.xml`; its JUnit report is `results.junit.xml`
+        raise IngestError(
+            f"{name}: promptfoo's own XML output (not a JUnit report), which we do not read; "
+            "send `-o results.json` (or `-o results.junit.xml`)"
+        )
     if element.tag not in ("testsuites", "testsuite"):
         raise IngestError(f"{name}: not a JUnit report (the root is <{element.tag[:40]}>)")
 

@@ -156,7 +156,7 @@ def raw_cases(path: Path) -> list[Raw]:
 
 
 # Real files we refuse, each with its own message (tests/ingest/test_tool_shapes.py).
-REFUSED = {"inspect-0.3.285-no-score.json"}
+REFUSED = {"inspect-0.3.285-no-score.json", "promptfoo.yaml", "promptfoo.xml", "promptfoo.html"}
 FIXTURE_NAMES = sorted(path.name for path in REAL.iterdir() if path.name not in REFUSED)
 
 

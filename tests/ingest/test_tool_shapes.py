@@ -78,3 +78,21 @@ def test_inspect_log_without_scores_says_so() -> None:
     message = caught.value.message
     assert message.startswith("inspect-0.3.285-no-score.json: sample 1 (id '7'): no scores")
     assert "--no-score" in message and "inspect score" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("promptfoo.yaml", "promptfoo.yaml: promptfoo's YAML output, which we do not read"),
+        ("promptfoo.xml", "promptfoo.xml: promptfoo's own XML output (not a JUnit report)"),
+        ("promptfoo.html", "promptfoo.html: an HTML page (a report to look at,"),
+    ],
+)
+def test_promptfoo_outputs_we_do_not_read_say_what_to_send(name: str, says: str) -> None:
+    """These were refused as "not a promptfoo … file", "not a JUnit report (the root is
+    <promptfoo>)" and "not valid XML at line 1, column 1": true, but no help to the person."""
+    with pytest.raises(IngestError) as caught:
+        read(REAL / name)
+    message = caught.value.message
+    assert message.startswith(says), message
+    assert "-o results.json" in message

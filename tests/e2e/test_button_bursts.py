@@ -25,6 +25,7 @@ from bot.domain.steps import Step
 from bot.domain.targets import Targets
 from bot.localslack.driver import Delivered
 from bot.localslack.workspace import BOT_USER_ID
+from bot.services.kickoff import answers
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.store.models import Decision, Feature, TargetVersion
 from tests.e2e.test_report_e2e import ask_for_report, cases, ingest
@@ -58,11 +59,12 @@ def at_once(presses: list[Callable[[], Delivered]]) -> list[Delivered]:
 
 
 def at_fallback(
-    bot: BotUnderTest, reading: dict[str, Any] | None = None
+    bot: BotUnderTest, reading: dict[str, Any] | None = None, shown: dict[str, Any] | None = None
 ) -> tuple[int, str, dict[str, Any]]:
     """A kickoff whose next question is the fallback, stored directly, and that question as
     Slack holds it in the thread (with its three choices); with `reading`, a language model's
-    reading of a reply held for a yes or no, and that message instead."""
+    reading of a reply held for a yes or no, and the message showing it (or an earlier reading,
+    `shown`, which it replaced) instead."""
     channel = "C0FEAT"
     thread_ts = bot.slack.workspace.add_message(channel, {"user": BOT_USER_ID, "text": "Kickoff"})[
         "ts"
@@ -86,7 +88,8 @@ def at_fallback(
         feature_id = feature.id
     text, blocks = kickoff_blocks.question(checklist.ITEMS[Step.FALLBACK].question, feature_id)
     if reading:
-        text, blocks = kickoff_blocks.reading(feature_id, "get a person", "hand over to a human")
+        key = answers.reading_key(shown or reading)
+        text, blocks = kickoff_blocks.reading(feature_id, "get a person", "as posted", key)
     message = {"user": BOT_USER_ID, "text": text, "blocks": blocks, "thread_ts": thread_ts}
     return feature_id, str(thread_ts), bot.slack.workspace.add_message(channel, message)
 
@@ -300,3 +303,21 @@ def test_a_reading_confirmed_and_rejected_at_once_is_decided_once(bot: BotUnderT
         assert (asked_next, asked_again) == (0, 1), said
     private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
     assert len(private) == 3 and all("already answered" in p for p in private), private
+
+
+def test_an_older_reading_s_yes_confirms_nothing_newer(bot: BotUnderTest) -> None:
+    """The model read "get a person" as a hand-over; before anyone answered, a later reply was
+    read as "say it isn't sure" and is held now. Yes on the first message must not store the
+    second reading, which it never showed."""
+    first = {"facts": [["fallback", {"kind": "escalate_human", "detail": ""}]], "clarify": "?"}
+    now = {"facts": [["fallback", {"kind": "say_unsure", "detail": ""}]], "clarify": "?"}
+    feature_id, _, older = at_fallback(bot, now, shown=first)
+    assert bot.driver.press(older, label="Yes, that's right", user=PM).status == 200
+    bot.settle()
+    with bot.session() as session:
+        feature = session.get(Feature, feature_id)
+        assert feature is not None
+        assert feature.target_versions[-1].values_json.get("fallback") is None
+        assert (feature.pending_json, feature.stage) == ({"reading": now}, "fallback")
+    private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
+    assert len(private) == 1 and "out of date" in private[0], private

@@ -188,10 +188,12 @@ def register(app: App, deps: Deps) -> None:
         accept = action["action_id"] == Action.CONFIRM_READING.value
         work = work_of(context)
         session = work.session
-        feature = _feature(
-            session, deps, body, str(ReadingValue.decode(action.get("value")).feature)
+        pressed = ReadingValue.decode(action.get("value"))
+        feature = _feature(session, deps, body, str(pressed.feature))
+        user_id = body["user"]["id"]
+        outcome = answers.confirm_reading(
+            session, deps.clock, feature, user_id, accept, pressed.reading
         )
-        outcome = answers.confirm_reading(session, deps.clock, feature, body["user"]["id"], accept)
         if outcome is not None:
             say(session, deps, outcome, asked_by(body, feature))
 

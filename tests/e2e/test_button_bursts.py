@@ -29,6 +29,8 @@ from bot.services.kickoff import answers
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.store.models import Decision, Feature, TargetVersion
 from tests.e2e.test_report_e2e import ask_for_report, cases, ingest
+from tests.support.agreement import TARGETS as AGREEMENT_TARGETS
+from tests.support.agreement import feature_in_review
 from tests.support.bot import BotUnderTest
 from tests.support.evals import PM, start_feature
 from tests.support.rows import ENG, feature_row, mark_agreed
@@ -321,3 +323,29 @@ def test_an_older_reading_s_yes_confirms_nothing_newer(bot: BotUnderTest) -> Non
         assert (feature.pending_json, feature.stage) == ({"reading": now}, "fallback")
     private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
     assert len(private) == 1 and "out of date" in private[0], private
+
+
+def test_an_edit_form_opened_before_agreement_and_saved_after_it_says_how_to_go_on(
+    bot: BotUnderTest,
+) -> None:
+    """The PM opens Edit on the summary; before they save, the targets are agreed. The form
+    has no field for the reason a change to agreed targets needs: it must say so, and how to
+    go on, rather than ask for what it cannot take."""
+    url = bot.runtime.settings.DATABASE_URL
+    summary = feature_in_review(url, bot.slack, 1)
+    opened = len(bot.slack.calls_to("views.open"))
+    assert bot.driver.press(summary, label="Edit error rate", user=PM).status == 200
+    form = bot.slack.wait_for("views.open", count=opened + 1)[-1]
+    with bot.session() as session:
+        feature = session.scalars(select(Feature).where(Feature.channel_id == summary["channel"]))
+        agreed = feature.one()
+        mark_agreed(agreed, AGREEMENT_TARGETS, PM, ENG)
+        agreed.stage = "agreed"
+        feature_id = agreed.id
+    saved = bot.driver.view_submission(form, {"edit_value": "8%"}, user=PM)
+    assert saved.status == 200
+    errors = saved.json()["errors"]
+    assert list(errors) == ["edit_value"] and "press Edit again" in errors["edit_value"], errors
+    with bot.session() as session:
+        stored = session.get(Feature, feature_id)
+        assert stored is not None and len(stored.target_versions) == 1

@@ -73,10 +73,9 @@ def read(deps: Deps, payload: dict[str, Any]) -> Done:
                 safe = escape(clarify)  # our reader quotes the person's words back
                 outbox.say(session, deps.clock, feature, safe, [section(safe)])
             return
-        answers.hold_reading(feature, facts, clarify)
+        key = answers.hold_reading(feature, facts, clarify)
         described = "; ".join(checklist.ITEMS[s].said_back(value) for s, value in facts)
-        outbox.say(
-            session, deps.clock, feature, *kickoff_blocks.reading(feature.id, text, described)
-        )
+        said = kickoff_blocks.reading(feature.id, text, described, key)
+        outbox.say(session, deps.clock, feature, *said)
 
     return Done(store=store)

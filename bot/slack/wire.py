@@ -110,9 +110,12 @@ class EditForm(EditValue):
 
 
 class ReadingValue(Wire):
-    """Yes / No on a language model's reading of an answer."""
+    """Yes / No on a language model's reading of an answer. `reading`: the key of the reading
+    it showed (services/kickoff/answers.py `reading_key`), so that an older reading's button
+    confirms nothing newer; None on buttons posted before it was carried."""
 
     feature: Id
+    reading: str | None = Field(default=None, max_length=32)
 
     @classmethod
     def legacy(cls, raw: str) -> Self | None:

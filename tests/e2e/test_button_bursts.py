@@ -25,9 +25,12 @@ from bot.domain.steps import Step
 from bot.domain.targets import Targets
 from bot.localslack.driver import Delivered
 from bot.localslack.workspace import BOT_USER_ID
+from bot.services.kickoff import answers
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.store.models import Decision, Feature, TargetVersion
 from tests.e2e.test_report_e2e import ask_for_report, cases, ingest
+from tests.support.agreement import TARGETS as AGREEMENT_TARGETS
+from tests.support.agreement import feature_in_review
 from tests.support.bot import BotUnderTest
 from tests.support.evals import PM, start_feature
 from tests.support.rows import ENG, feature_row, mark_agreed
@@ -57,9 +60,13 @@ def at_once(presses: list[Callable[[], Delivered]]) -> list[Delivered]:
     return answered
 
 
-def at_fallback(bot: BotUnderTest) -> tuple[int, str, dict[str, Any]]:
+def at_fallback(
+    bot: BotUnderTest, reading: dict[str, Any] | None = None, shown: dict[str, Any] | None = None
+) -> tuple[int, str, dict[str, Any]]:
     """A kickoff whose next question is the fallback, stored directly, and that question as
-    Slack holds it in the thread (with its three choices)."""
+    Slack holds it in the thread (with its three choices); with `reading`, a language model's
+    reading of a reply held for a yes or no, and the message showing it (or an earlier reading,
+    `shown`, which it replaced) instead."""
     channel = "C0FEAT"
     thread_ts = bot.slack.workspace.add_message(channel, {"user": BOT_USER_ID, "text": "Kickoff"})[
         "ts"
@@ -72,6 +79,7 @@ def at_fallback(bot: BotUnderTest) -> tuple[int, str, dict[str, Any]]:
             slug=f"support-answers-{uuid.uuid4().hex[:6]}",
             thread_ts=thread_ts,
             stage=Step.FALLBACK.value,
+            pending_json={"reading": reading} if reading else None,
         )
         values = {"max_error_rate": 0.1, "error_impact": "a refund"}
         feature.target_versions.append(
@@ -81,6 +89,9 @@ def at_fallback(bot: BotUnderTest) -> tuple[int, str, dict[str, Any]]:
         session.flush()
         feature_id = feature.id
     text, blocks = kickoff_blocks.question(checklist.ITEMS[Step.FALLBACK].question, feature_id)
+    if reading:
+        key = answers.reading_key(shown or reading)
+        text, blocks = kickoff_blocks.reading(feature_id, "get a person", "as posted", key)
     message = {"user": BOT_USER_ID, "text": text, "blocks": blocks, "thread_ts": thread_ts}
     return feature_id, str(thread_ts), bot.slack.workspace.add_message(channel, message)
 
@@ -259,3 +270,82 @@ def test_withdraw_clicked_three_times_at_once_withdraws_once(bot: BotUnderTest) 
     assert sum("withdrew the proposed change" in m.get("text", "") for m in thread) == 1
     private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
     assert len(private) == 2 and all("no proposed change" in p for p in private), private
+
+
+def test_a_reading_confirmed_and_rejected_at_once_is_decided_once(bot: BotUnderTest) -> None:
+    held = {
+        "facts": [["fallback", {"kind": "escalate_human", "detail": ""}]],
+        "clarify": "What should it do when it is unsure?",
+    }
+    feature_id, thread_ts, shown = at_fallback(bot, held)
+    at_once(
+        [
+            *(
+                lambda: bot.driver.press(shown, label="Yes, that's right", user=PM)
+                for _ in range(2)
+            ),
+            *(lambda: bot.driver.press(shown, label="No", user=ENG) for _ in range(2)),
+        ]
+    )
+    bot.settle()
+    with bot.session() as session:
+        feature = session.get(Feature, feature_id)
+        assert feature is not None
+        assert feature.pending_json is None
+        fallback = feature.target_versions[-1].values_json.get("fallback")
+    thread = [m for m in bot.slack.bot_messages("C0FEAT", thread_ts) if m["ts"] != shown["ts"]]
+    said = [m.get("text", "") + json.dumps(m.get("blocks")) for m in thread]
+    asked_next = sum(checklist.ITEMS[Step.SUCCESS_METRICS].question.title in s for s in said)
+    asked_again = sum(str(held["clarify"]) in s for s in said)
+    # Either the yes was taken (stored, the next question asked once) or the no (nothing
+    # stored, the question asked again once); never both, never twice.
+    if fallback is not None:
+        assert (fallback["kind"], asked_next, asked_again) == ("escalate_human", 1, 0), said
+    else:
+        assert (asked_next, asked_again) == (0, 1), said
+    private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
+    assert len(private) == 3 and all("already answered" in p for p in private), private
+
+
+def test_an_older_reading_s_yes_confirms_nothing_newer(bot: BotUnderTest) -> None:
+    """The model read "get a person" as a hand-over; before anyone answered, a later reply was
+    read as "say it isn't sure" and is held now. Yes on the first message must not store the
+    second reading, which it never showed."""
+    first = {"facts": [["fallback", {"kind": "escalate_human", "detail": ""}]], "clarify": "?"}
+    now = {"facts": [["fallback", {"kind": "say_unsure", "detail": ""}]], "clarify": "?"}
+    feature_id, _, older = at_fallback(bot, now, shown=first)
+    assert bot.driver.press(older, label="Yes, that's right", user=PM).status == 200
+    bot.settle()
+    with bot.session() as session:
+        feature = session.get(Feature, feature_id)
+        assert feature is not None
+        assert feature.target_versions[-1].values_json.get("fallback") is None
+        assert (feature.pending_json, feature.stage) == ({"reading": now}, "fallback")
+    private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
+    assert len(private) == 1 and "out of date" in private[0], private
+
+
+def test_an_edit_form_opened_before_agreement_and_saved_after_it_says_how_to_go_on(
+    bot: BotUnderTest,
+) -> None:
+    """The PM opens Edit on the summary; before they save, the targets are agreed. The form
+    has no field for the reason a change to agreed targets needs: it must say so, and how to
+    go on, rather than ask for what it cannot take."""
+    url = bot.runtime.settings.DATABASE_URL
+    summary = feature_in_review(url, bot.slack, 1)
+    opened = len(bot.slack.calls_to("views.open"))
+    assert bot.driver.press(summary, label="Edit error rate", user=PM).status == 200
+    form = bot.slack.wait_for("views.open", count=opened + 1)[-1]
+    with bot.session() as session:
+        feature = session.scalars(select(Feature).where(Feature.channel_id == summary["channel"]))
+        agreed = feature.one()
+        mark_agreed(agreed, AGREEMENT_TARGETS, PM, ENG)
+        agreed.stage = "agreed"
+        feature_id = agreed.id
+    saved = bot.driver.view_submission(form, {"edit_value": "8%"}, user=PM)
+    assert saved.status == 200
+    errors = saved.json()["errors"]
+    assert list(errors) == ["edit_value"] and "press Edit again" in errors["edit_value"], errors
+    with bot.session() as session:
+        stored = session.get(Feature, feature_id)
+        assert stored is not None and len(stored.target_versions) == 1

@@ -5,6 +5,8 @@ nothing to say (chatter, a remark to a colleague)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import replace
 from typing import Any
@@ -47,6 +49,10 @@ TYPED_SIGN_OFF = re.compile(
     re.IGNORECASE,
 )
 READING_ANSWERED = "That reading was already answered, so your press changed nothing."
+READING_REPLACED = (
+    "That reading is out of date: a newer one is waiting for a yes or no further down the "
+    "thread. Your press changed nothing."
+)
 BUTTONS = {Role.PM: "Sign off as PM", Role.ENGINEER: "Sign off as engineer"}
 YES = {"yes", "y", "yep", "yeah", "correct", "right", "that's right", "thats right", "ok"}
 NO = {"no", "n", "nope", "wrong", "not quite"}
@@ -204,23 +210,41 @@ def held_reading(feature: Feature) -> dict[str, Any] | None:
     return reading if isinstance(reading, dict) else None
 
 
-def hold_reading(feature: Feature, facts: list[tuple[Step, Any]], clarify: str) -> None:
-    """Keep a language model's reading until someone confirms or rejects it."""
+def hold_reading(feature: Feature, facts: list[tuple[Step, Any]], clarify: str) -> str:
+    """Keep a language model's reading until someone confirms or rejects it; returns its key,
+    for the buttons that show it."""
     pending = dict(feature.pending_json or {})
-    pending["reading"] = {
+    held = {
         "facts": [[step.value, checklist.value_to_json(step, value)] for step, value in facts],
         "clarify": clarify,
     }
+    pending["reading"] = held
     feature.pending_json = pending
+    return reading_key(held)
+
+
+def reading_key(held: dict[str, Any]) -> str:
+    """A short key of a held reading: the same reading, the same key."""
+    canonical = json.dumps(held, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def confirm_reading(
-    session: Session, clock: Clock, feature: Feature, user_id: str, accept: bool
+    session: Session,
+    clock: Clock,
+    feature: Feature,
+    user_id: str,
+    accept: bool,
+    shown: str | None = None,
 ) -> Outcome | None:
+    """Yes or no to the held reading; `shown`: the key of the reading a button showed (typed
+    yes / no: the one held)."""
     lock(session, feature)  # two presses at once: the second finds the reading answered
     held = held_reading(feature)
     if held is None:
         raise Conflict(READING_ANSWERED)
+    if shown is not None and shown != reading_key(held):
+        raise Conflict(READING_REPLACED)
     pending = {k: v for k, v in (feature.pending_json or {}).items() if k != "reading"}
     feature.pending_json = pending or None
     first = Step(held["facts"][0][0]) if held.get("facts") else None

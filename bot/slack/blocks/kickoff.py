@@ -262,14 +262,16 @@ def nudge(feature: Feature, waiting_on: list[str], second: bool) -> str:
     return f"Friendly nudge, {who}: the kickoff of *{escape(feature.name)}* is waiting on {what}."
 
 
-def reading(feature_id: int, answer: str, described: str) -> tuple[str, list[Block]]:
+def reading(
+    feature_id: int, answer: str, described: str, key: str | None = None
+) -> tuple[str, list[Block]]:
     """A language model's reading, for a human to confirm before anything is stored."""
     quoted = escape(answer if len(answer) <= 200 else answer[:199] + "…")
     text = (
         f"I read “{quoted}” as: *{escape(described)}*. Is that right? "
         "(You can also reply yes or no.)"
     )
-    pressed = ReadingValue(feature=feature_id).encode()
+    pressed = ReadingValue(feature=feature_id, reading=key).encode()
     return text, [
         section(text),
         actions(

@@ -30,6 +30,14 @@ def _text_input(
     }
 
 
+# Under the value of a form opened before the targets were agreed (so without a reason field),
+# saved after: plain text, within the 150 characters Slack shows.
+AGREED_SINCE_OPENED = (
+    "These targets were agreed after this form opened, so a change now needs a reason. Nothing "
+    "was changed: close this and press Edit again."
+)
+
+
 def edit_answer(feature: Feature, step: Step, reply_to: str | None = None) -> dict[str, Any]:
     """The form to change one answer; after agreement a change needs a reason. `reply_to`:
     the opening click's response_url, back with the submission."""

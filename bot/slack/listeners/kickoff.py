@@ -171,10 +171,12 @@ def register(app: App, deps: Deps) -> None:
             return
         if isinstance(outcome, Clarify):
             # Under the field it is about: the reason, when that is what is missing.
-            field = Block.EDIT_VALUE.value
+            field, said = Block.EDIT_VALUE.value, outcome.text
             if Block.EDIT_REASON.value in values and "reason" in outcome.text:
                 field = Block.EDIT_REASON.value
-            ack(response_action="errors", errors={field: _plain(outcome.text)})
+            elif outcome.text == changes.no_reason(step, None):
+                said = modals.AGREED_SINCE_OPENED  # agreed since it opened: no reason field
+            ack(response_action="errors", errors={field: _plain(said)})
             work.rollback()
             return
         say(session, deps, outcome, asked_by(body, feature, form.reply_to))
@@ -188,10 +190,12 @@ def register(app: App, deps: Deps) -> None:
         accept = action["action_id"] == Action.CONFIRM_READING.value
         work = work_of(context)
         session = work.session
-        feature = _feature(
-            session, deps, body, str(ReadingValue.decode(action.get("value")).feature)
+        pressed = ReadingValue.decode(action.get("value"))
+        feature = _feature(session, deps, body, str(pressed.feature))
+        user_id = body["user"]["id"]
+        outcome = answers.confirm_reading(
+            session, deps.clock, feature, user_id, accept, pressed.reading
         )
-        outcome = answers.confirm_reading(session, deps.clock, feature, body["user"]["id"], accept)
         if outcome is not None:
             say(session, deps, outcome, asked_by(body, feature))
 

@@ -349,3 +349,47 @@ def test_an_edit_form_opened_before_agreement_and_saved_after_it_says_how_to_go_
     with bot.session() as session:
         stored = session.get(Feature, feature_id)
         assert stored is not None and len(stored.target_versions) == 1
+
+
+def test_two_signers_proposing_changes_at_once_make_one_open_proposal(bot: BotUnderTest) -> None:
+    """After agreement, the PM edits the error rate and the engineer the latency, saved at the
+    same moment: one proposal stays open (the later one, which keeps the earlier's change and
+    says it replaces it), and the thread offers sign-off on that one only."""
+    feature_id, summary = with_proposal(bot)
+    with bot.session() as session:  # no proposal yet: only the agreed version
+        feature = session.get(Feature, feature_id)
+        assert feature is not None
+        session.delete(feature.target_versions[-1])
+        feature.stage = "agreed"
+    forms = []
+    for label, user in (("Edit error rate", PM), ("Edit latency (p95)", ENG)):
+        opened = len(bot.slack.calls_to("views.open"))
+        assert bot.driver.press(summary, label=label, user=user).status == 200
+        forms.append((bot.slack.wait_for("views.open", count=opened + 1)[-1], user))
+    entered = [
+        {"edit_value": "8%", "edit_reason": "refunds cost more than we thought"},
+        {"edit_value": "1.5 s", "edit_reason": "users leave after a second and a half"},
+    ]
+    saved = at_once(
+        [
+            lambda form=form, user=user, values=values: bot.driver.view_submission(
+                form, values, user=user
+            )
+            for (form, user), values in zip(forms, entered, strict=True)
+        ]
+    )
+    assert all("errors" not in d.body for d in saved), [d.body for d in saved]
+    bot.settle()
+    with bot.session() as session:
+        stored = session.get(Feature, feature_id)
+        assert stored is not None
+        versions = [(v.version, str(v.status)) for v in stored.target_versions]
+        assert versions == [(1, "agreed"), (2, "replaced"), (3, "draft")], versions
+        newest = stored.target_versions[-1].values_json
+        assert (newest["max_error_rate"], newest["max_latency_p95_ms"]) == (0.08, 1500.0)
+    thread = bot.slack.bot_messages("C0FEAT", str(summary["thread_ts"]))
+    posted = [m for m in thread if m["ts"] != summary["ts"]]  # the test's own copy aside
+    signable = [m for m in posted if "signoff_pm" in json.dumps(m.get("blocks"))]
+    assert [json.loads(m["blocks"][-1]["elements"][0]["value"])["version"] for m in signable] == [
+        3
+    ], signable

@@ -61,12 +61,15 @@ def at_once(presses: list[Callable[[], Delivered]]) -> list[Delivered]:
 
 
 def at_fallback(
-    bot: BotUnderTest, reading: dict[str, Any] | None = None, shown: dict[str, Any] | None = None
+    bot: BotUnderTest,
+    reading: dict[str, Any] | None = None,
+    shown: dict[str, Any] | None = None,
+    step: Step = Step.FALLBACK,
 ) -> tuple[int, str, dict[str, Any]]:
-    """A kickoff whose next question is the fallback, stored directly, and that question as
-    Slack holds it in the thread (with its three choices); with `reading`, a language model's
-    reading of a reply held for a yes or no, and the message showing it (or an earlier reading,
-    `shown`, which it replaced) instead."""
+    """A kickoff whose next question is the fallback (or `step`, everything before it
+    answered), stored directly, and that question as Slack holds it in the thread (with its
+    choices); with `reading`, a language model's reading of a reply held for a yes or no, and
+    the message showing it (or an earlier reading, `shown`, which it replaced) instead."""
     channel = "C0FEAT"
     thread_ts = bot.slack.workspace.add_message(channel, {"user": BOT_USER_ID, "text": "Kickoff"})[
         "ts"
@@ -78,17 +81,19 @@ def at_fallback(
             name="Support answers",
             slug=f"support-answers-{uuid.uuid4().hex[:6]}",
             thread_ts=thread_ts,
-            stage=Step.FALLBACK.value,
+            stage=step.value,
             pending_json={"reading": reading} if reading else None,
         )
         values = {"max_error_rate": 0.1, "error_impact": "a refund"}
+        if step is Step.TRADEOFF:
+            values = {k: v for k, v in AGREEMENT_TARGETS.items() if k != "tradeoff_priority"}
         feature.target_versions.append(
             TargetVersion(version=1, status="draft", values_json=values, created_at=now)
         )
         session.add(feature)
         session.flush()
         feature_id = feature.id
-    text, blocks = kickoff_blocks.question(checklist.ITEMS[Step.FALLBACK].question, feature_id)
+    text, blocks = kickoff_blocks.question(checklist.ITEMS[step].question, feature_id)
     if reading:
         key = answers.reading_key(shown or reading)
         text, blocks = kickoff_blocks.reading(feature_id, "get a person", "as posted", key)
@@ -349,3 +354,73 @@ def test_an_edit_form_opened_before_agreement_and_saved_after_it_says_how_to_go_
     with bot.session() as session:
         stored = session.get(Feature, feature_id)
         assert stored is not None and len(stored.target_versions) == 1
+
+
+def test_two_signers_proposing_changes_at_once_make_one_open_proposal(bot: BotUnderTest) -> None:
+    """After agreement, the PM edits the error rate and the engineer the latency, saved at the
+    same moment: one proposal stays open (the later one, which keeps the earlier's change and
+    says it replaces it), and the thread offers sign-off on that one only."""
+    feature_id, summary = with_proposal(bot)
+    with bot.session() as session:  # no proposal yet: only the agreed version
+        feature = session.get(Feature, feature_id)
+        assert feature is not None
+        session.delete(feature.target_versions[-1])
+        feature.stage = "agreed"
+    forms = []
+    for label, user in (("Edit error rate", PM), ("Edit latency (p95)", ENG)):
+        opened = len(bot.slack.calls_to("views.open"))
+        assert bot.driver.press(summary, label=label, user=user).status == 200
+        forms.append((bot.slack.wait_for("views.open", count=opened + 1)[-1], user))
+    entered = [
+        {"edit_value": "8%", "edit_reason": "refunds cost more than we thought"},
+        {"edit_value": "1.5 s", "edit_reason": "users leave after a second and a half"},
+    ]
+    saved = at_once(
+        [
+            lambda form=form, user=user, values=values: bot.driver.view_submission(
+                form, values, user=user
+            )
+            for (form, user), values in zip(forms, entered, strict=True)
+        ]
+    )
+    assert all("errors" not in d.body for d in saved), [d.body for d in saved]
+    bot.settle()
+    with bot.session() as session:
+        stored = session.get(Feature, feature_id)
+        assert stored is not None
+        versions = [(v.version, str(v.status)) for v in stored.target_versions]
+        assert versions == [(1, "agreed"), (2, "replaced"), (3, "draft")], versions
+        newest = stored.target_versions[-1].values_json
+        assert (newest["max_error_rate"], newest["max_latency_p95_ms"]) == (0.08, 1500.0)
+    thread = bot.slack.bot_messages("C0FEAT", str(summary["thread_ts"]))
+    posted = [m for m in thread if m["ts"] != summary["ts"]]  # the test's own copy aside
+    signable = [m for m in posted if "signoff_pm" in json.dumps(m.get("blocks"))]
+    assert [json.loads(m["blocks"][-1]["elements"][0]["value"])["version"] for m in signable] == [
+        3
+    ], signable
+
+
+def test_the_last_question_pressed_at_once_posts_one_summary(bot: BotUnderTest) -> None:
+    """The trade-off is the last question: four presses at once (the PM and the engineer
+    choosing differently, each twice) must put up one summary to sign, not one per press."""
+    feature_id, thread_ts, asked = at_fallback(bot, step=Step.TRADEOFF)
+    latency, cost = "Latency can give", "Cost can give"
+    at_once(
+        [
+            *(lambda: bot.driver.press(asked, label=latency, user=PM) for _ in range(2)),
+            *(lambda: bot.driver.press(asked, label=cost, user=ENG) for _ in range(2)),
+        ]
+    )
+    bot.settle()
+    thread = bot.slack.bot_messages("C0FEAT", thread_ts)
+    summaries = [m for m in thread if "signoff_pm" in json.dumps(m.get("blocks"))]
+    assert len(summaries) == 1, [m.get("text") for m in thread]
+    with bot.session() as session:
+        feature = session.get(Feature, feature_id)
+        assert feature is not None and feature.stage == "review"
+        stored = Targets.model_validate(feature.target_versions[-1].values_json)
+    assert stored.tradeoff_priority is not None
+    shown = json.dumps(summaries[0]["blocks"])
+    assert json.dumps(checklist.describe(stored, Step.TRADEOFF))[1:-1] in shown, shown
+    private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
+    assert len(private) == 3 and all("already answered" in p for p in private), private

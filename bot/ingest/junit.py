@@ -12,9 +12,10 @@ whole test's duration, so it is not taken as latency.
 
 pytest writes one test as several `<testcase>`s with the same name: each attempt under
 pytest-rerunfailures (the earlier ones empty, so they would read as passes; on xdist workers
-other tests' reports come between them), and a failed call followed by its teardown error. Those are one case: failed if a part failed, else errored if a
-part errored (a rerun's last attempt decides, the earlier ones carry nothing). pytest escapes
-non-ASCII parameter ids (`\\u8fd4`); they are read back as the text they were.
+other tests' reports come between them), and a failed call followed by its teardown error.
+Those are one case: failed if a part failed, else errored if a part errored (a rerun's last
+attempt decides, the earlier ones carry nothing). pytest escapes non-ASCII parameter ids
+(`\\u8fd4`); they are read back as the text they were.
 """
 
 from __future__ import annotations

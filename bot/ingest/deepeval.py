@@ -2,8 +2,9 @@
 `test_run_<time>.json` (written where DEEPEVAL_RESULTS_FOLDER points; the run at the top).
 
 One CaseRow per entry of `testCases`; each entry of its `metricsData` becomes a check with
-DeepEval's own score, threshold and success. A metric that raised (`error` set) judged nothing;
-a case none of whose metrics could judge it counts as errored.
+DeepEval's own score, threshold and success. A metric that raised judged nothing: `error` set,
+or (DeepEval 4.3.1, when the exception ends the test) `success: false` with no score, reason or
+error, only its name and threshold. A case none of whose metrics could judge it is errored.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _row(raw: object, where: str, index: int) -> CaseRow:
     if metrics is not None and not isinstance(metrics, list):
         raise IngestError(f"{where}: field 'metricsData' should be a list")
     checks = [check for m in metrics or [] if (check := _check(m, where)) is not None]
-    errors = [read_text(mapping(m).get("error")) for m in metrics or []]
+    errors = [_error(mapping(m)) for m in metrics or []]
     errored = bool(metrics) and not checks
     passed: bool | None = None
     if not errored:
@@ -82,8 +83,8 @@ def _check(raw: object, where: str) -> Check | None:
     name = read_text(metric.get("name"))
     if name is None:
         raise IngestError(f"{where}: a metric has no 'name'")
-    if metric.get("error") is not None or metric.get("success") is None:
-        return None  # the metric raised: it judged nothing
+    if _raised(metric):
+        return None  # it judged nothing
     return Check(
         name=name,
         passed=read_bool(metric.get("success"), where, f"{name}.success"),
@@ -92,6 +93,20 @@ def _check(raw: object, where: str) -> Check | None:
         threshold=finite_number(metric.get("threshold")),
         tool_type=name,
     )
+
+
+def _raised(metric: Mapping[str, Any]) -> bool:
+    if metric.get("error") is not None or metric.get("success") is None:
+        return True
+    left_only_a_verdict = metric.get("score") is None and metric.get("reason") is None
+    return left_only_a_verdict and metric.get("success") is False
+
+
+def _error(metric: Mapping[str, Any]) -> str | None:
+    error = read_text(metric.get("error"))
+    if error is None and _raised(metric) and (name := read_text(metric.get("name"))):
+        return f"{name} judged nothing: it raised"
+    return error
 
 
 def _reason(checks: list[Check], metrics: list[Any], errors: list[str | None]) -> str | None:

@@ -173,7 +173,12 @@ def store_run(
     writer = _CaseWriter(session)
     run_id = run.id
     batch: list[tuple[Any, ...]] = []
+    first_label: str | None = None
     for row in rows:
+        if row.label is not None and row.label != first_label:
+            if first_label is not None:
+                raise IngestError(_several_models(upload.name, first_label, row.label))
+            first_label = row.label
         totals.add(row)
         batch.append(_case_values(run_id, row))
         if len(batch) >= CHUNK_ROWS:
@@ -200,6 +205,16 @@ def store_run(
     run.label = label[:LABEL_CHARS] if label else None
     session.flush()
     return run
+
+
+def _several_models(name: str, first: str, other: str) -> str:
+    """A run is one model's results: a comparison of two (promptfoo's several providers) stored
+    as one run would say a failure rate, p95 and cost true of neither, under no label."""
+    return (
+        f"{name}: results of more than one model or provider ({first[:60]!r} and "
+        f"{other[:60]!r}); a run is one model's results, so send each one's on its own "
+        "(promptfoo: `promptfoo eval --filter-providers NAME -o results.json`)"
+    )
 
 
 def store_verdicts(session: Session, run_id: int, counted: frozenset[str]) -> int:

@@ -7,8 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from bot.clock import SystemClock
 from bot.ingest import CaseRow, Format, IngestError, RunMeta, read_cases
+from bot.services import evals, uploads
+from bot.store.models import EvalCase, EvalRun, Feature
+from tests.support.bot import BotUnderTest
+from tests.support.evals import start_feature
 from tests.support.paths import EVAL_FIXTURES
 
 REAL = EVAL_FIXTURES / "real"
@@ -96,3 +102,47 @@ def test_promptfoo_outputs_we_do_not_read_say_what_to_send(name: str, says: str)
     message = caught.value.message
     assert message.startswith(says), message
     assert "-o results.json" in message
+
+
+@pytest.mark.parametrize("ext", ["json", "jsonl", "junit.xml"])
+def test_two_providers_in_one_file_are_refused_not_blended(bot: BotUnderTest, ext: str) -> None:
+    """promptfoo compares providers in one eval. The file says support-bot-v2 got 4 of 6
+    wrong and echo-baseline 6 of 6; stored as one run it read "10 of 12 failed (83%)", a
+    number true of neither model, under no label, even with --label naming one of them."""
+    start_feature(bot)
+    name = f"promptfoo-2-providers.{ext}"
+    for label in (None, "support-bot-v2"):
+        with bot.session() as session, (REAL / name).open("rb") as stream:
+            feature = session.scalars(select(Feature)).one()
+            upload = evals.Upload(stream, name, "cli", label=label)
+            with pytest.raises(IngestError) as caught:
+                uploads.ingest(session, SystemClock(), feature, upload)
+            session.rollback()
+            assert session.scalar(select(func.count()).select_from(EvalRun)) == 0
+            assert session.scalar(select(func.count()).select_from(EvalCase)) == 0
+        message = caught.value.message
+        assert message.startswith(f"{name}: results of more than one model or provider ("), message
+        assert "support-bot-v2" in message and "echo-baseline" in message
+        assert "--filter-providers" in message
+
+
+def test_deepeval_metric_that_raised_judges_nothing() -> None:
+    """DeepEval 4.3.1 writes a metric that raised as `"success": false` with no score, reason
+    or error (its metricsScores count it under `errors`). It was read as a failed check, so a
+    case whose judge timed out was a wrong answer: 4 of 8 where DeepEval's judges found 3."""
+    rows, _ = read(REAL / "deepeval-4.3.1-custom.latest_test_run.json")
+    assert len(rows) == 8
+    outage = next(row for row in rows if row.case_id == "Is there an outage right now?")
+    assert outage.verdicts() == {"Groundedness": True}  # Exact Answer raised: no verdict
+    assert outage.reason == "Exact Answer judged nothing: it raised"
+    wrong = [row.case_id for row in rows if any(not c.passed for c in row.checks)]
+    assert len(wrong) == 3
+
+
+def test_deepeval_3_leaves_the_raised_case_out() -> None:
+    """DeepEval 3.5.9 drops that case from both files (pytest ran 8 tests): we read the 7."""
+    for suffix in ("latest_test_run.json", "test_run.json"):
+        rows, _ = read(REAL / f"deepeval-3.5.9-custom.{suffix}")
+        assert len(rows) == 7
+        assert "返品できますか？" in {row.case_id for row in rows}
+        assert sum(row.passed is False for row in rows) == 3

@@ -71,10 +71,14 @@ class Changed:
 @dataclass(frozen=True)
 class Stale:
     """The press was drawn from an older choice (or says what already is): nothing changed.
-    `listing` is the current choice; `by` who made it, when the team chose."""
+    `listing` is the current choice; `by` who made it, when the team chose. `already`: the
+    choice is already what the press asked for (`check`, `count`), as after a double click."""
 
     listing: Listing
     by: str | None
+    already: bool = False
+    check: str | None = None
+    count: bool = False
 
 
 def found_checks(session: Session, feature: Feature) -> dict[str, CheckKind]:
@@ -171,7 +175,7 @@ def toggle(
     """A button under a run's checks: count `check` as a wrong answer or stop counting it
     (`check` None: back to the default), if the choice is still the one the button showed."""
     if seen != feature.wrong_choice_version:
-        return _stale(session, feature, run)
+        return _stale(session, feature, run, check, count)
     before = listing(feature, run)
     if check is None:
         checks = None
@@ -187,20 +191,28 @@ def toggle(
                 "*Count* on another check first, then this one."
             )
         if wanted == counted:  # already so (a second look at the same list): say it as it is
-            return _stale(session, feature, run)
+            return _stale(session, feature, run, check, count)
         # Names chosen for other runs' checks (promptfoo's JUnit names them by assertion type,
         # its JSON by metric) stay chosen: a press changes this run's checks only.
         others = set(wrong_choice(feature) or ()) - {c.name for c in before.checks}
         checks = sorted(others | wanted)
     if not _store(session, clock, feature, checks, user_id, seen=seen):
-        return _stale(session, feature, run)  # another press got there first
+        return _stale(session, feature, run, check, count)  # another press got there first
     return Changed(listing(feature, run), check, count)
 
 
-def _stale(session: Session, feature: Feature, run: EvalRun) -> Stale:
+def _stale(
+    session: Session, feature: Feature, run: EvalRun, check: str | None, count: bool
+) -> Stale:
     session.refresh(feature, ["wrong_checks_json", "wrong_choice_version"])
     by = (feature.wrong_checks_json or {}).get("by")
-    return Stale(listing(feature, run), str(by) if by else None)
+    now = listing(feature, run)
+    if check is None:
+        already = not now.chosen
+    else:
+        row = next((c for c in now.checks if c.name == check), None)
+        already = row is not None and row.counted == count
+    return Stale(now, str(by) if by else None, already, check, count)
 
 
 def _store(

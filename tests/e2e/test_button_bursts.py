@@ -29,6 +29,7 @@ from bot.services.kickoff import answers
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.store.models import Decision, Feature, TargetVersion
 from tests.e2e.test_report_e2e import ask_for_report, cases, ingest
+from tests.e2e.test_wrong_choice_buttons import choice, current, first_run, press_together, told
 from tests.support.agreement import TARGETS as AGREEMENT_TARGETS
 from tests.support.agreement import feature_in_review
 from tests.support.bot import BotUnderTest
@@ -424,3 +425,19 @@ def test_the_last_question_pressed_at_once_posts_one_summary(bot: BotUnderTest) 
     assert json.dumps(checklist.describe(stored, Step.TRADEOFF))[1:-1] in shown, shown
     private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
     assert len(private) == 3 and all("already answered" in p for p in private), private
+
+
+def test_a_double_click_on_a_wrong_answer_button_is_told_it_is_done(bot: BotUnderTest) -> None:
+    """The PM double-clicks "Count length": the choice changes once, and the second click is
+    told it is already so (it was "Nothing changed: that list was not the current choice",
+    which reads as if the PM's own change had failed)."""
+    _thread, listing = first_run(bot)
+    _, version = choice(bot)
+    statuses = press_together(bot, current(bot, listing), [("Count length", PM)] * 2)
+    bot.settle()
+    assert statuses == [200, 200]
+    chosen, after = choice(bot)
+    assert after == version + 1 and chosen is not None and "length" in chosen
+    private = told(bot)
+    assert len(private) == 1 and private[0].startswith("Already so:"), private
+    assert "`length` counts as a wrong answer" in private[0], private

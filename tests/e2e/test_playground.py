@@ -359,7 +359,8 @@ def test_scripted_choice_of_what_counts_as_wrong_with_buttons(tmp_path: Path) ->
     (refused,) = answers_to(out, "as U0OTHER press Back to the default")
     assert "(only you) Only the feature's PM" in refused and "edited" not in refused
     (stale,) = answers_to(out, "press Count groundedness")  # drawn before the typed default
-    assert "(only you) Nothing changed" in stale and "last changed by @ana" in stale
+    # The typed default counts groundedness already: the older button is told it is so.
+    assert "(only you) Already so: `groundedness` counts" in stale and "as @ana chose" in stale
     assert "now counts `length`" in again
 
     chosen = json.loads(run_cli(tmp_path, "export", "support-answers").stdout)

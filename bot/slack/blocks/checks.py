@@ -92,6 +92,16 @@ def changed_line(user_id: str, feature_name: str, change: Changed) -> str:
 
 def stale_line(stale: Stale) -> str:
     """Said privately to someone whose press came from an older list (or changed nothing)."""
+    if stale.already:  # a double click, or two people asking for the same at once
+        run, means = stale.listing.run_id, escape(stale.listing.means)
+        if stale.check is None:
+            now = f"run {run} is judged by the default choice"
+        elif stale.count:
+            now = f"`{escape(stale.check)}` counts as a wrong answer for run {run}"
+        else:
+            now = f"`{escape(stale.check)}` no longer counts as a wrong answer for run {run}"
+        by = f", as <@{stale.by}> chose" if stale.by and stale.by.isalnum() else ""
+        return f"Already so: {now}{by} ({means}). Nothing else changed."
     who = f" (last changed by <@{stale.by}>)" if stale.by and stale.by.isalnum() else ""
     return (
         f"Nothing changed: that list was not the current choice{who}. For run "

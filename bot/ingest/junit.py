@@ -10,17 +10,19 @@ failed ("Failed assertions: - latency"), which become typed checks, so a slow an
 counted as a wrong one; and its `time` is the answer's latency. Other runners' `time` is the
 whole test's duration, so it is not taken as latency.
 
-pytest writes one test as several `<testcase>`s in a row with the same name: each attempt under
-pytest-rerunfailures (the earlier ones empty, so they would read as passes), and a failed call
-followed by its teardown error. Those are one case: failed if a part failed, else errored if a
-part errored (a rerun's last attempt decides, the earlier ones carry nothing). pytest escapes
-non-ASCII parameter ids (`\\u8fd4`); they are read back as the text they were.
+pytest writes one test as several `<testcase>`s with the same name: each attempt under
+pytest-rerunfailures (the earlier ones empty, so they would read as passes; on xdist workers
+other tests' reports come between them), and a failed call followed by its teardown error.
+Those are one case: failed if a part failed, else errored if a part errored (a rerun's last
+attempt decides, the earlier ones carry nothing). pytest escapes non-ASCII parameter ids
+(`\\u8fd4`); they are read back as the text they were.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import IO
 from xml.etree.ElementTree import Element, ParseError
@@ -37,13 +39,17 @@ PROMPTFOO_CLASS = re.compile(r"^\[(?P<label>[^\]]+)\]\s")
 PROMPTFOO_NAME = re.compile(r"^test \d+: ")
 FAILED_LIST = re.compile(r"^- (?P<type>[\w:.-]+)\s*$", re.MULTILINE)
 PYTEST_PARAM = re.compile(r"\[(?P<param>.+)\]$")
+# How many cases back a pytest rerun is looked for: on xdist workers a test's attempts have
+# other tests' reports between them (a few, one per worker); this keeps ~1 MB of cases.
+RERUN_WINDOW = 1000
 
 
 def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]:
     parents: list[Element] = []
     ids = CaseIds()
     promptfoo = pytest = False
-    pending: CaseRow | None = None  # pytest: the case whose next <testcase> may be its retry
+    # pytest: the latest cases, whose reruns may still come (oldest first), with their index
+    pending: OrderedDict[str, tuple[int, CaseRow]] = OrderedDict()
     index = 0
     try:
         for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
@@ -70,12 +76,14 @@ def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]
                 continue
             if not pytest:
                 yield ids.of(row)
-            elif pending is not None and pending.case_id == row.case_id:
-                pending = _same_test(pending, row)
-            else:
-                if pending is not None:
-                    yield ids.of(pending)
-                pending = row
+                continue
+            seen = pending.get(row.case_id)
+            if seen is not None:
+                pending[row.case_id] = (seen[0], _same_test(seen[1], row))
+                continue
+            pending[row.case_id] = (index, row)
+            if len(pending) > RERUN_WINDOW:
+                yield _counted(ids, *pending.popitem(last=False)[1], name)
     except DefusedXmlException:
         raise IngestError(
             f"{name}: the XML declares a DTD or entities, which eval reports never need; refused"
@@ -85,8 +93,20 @@ def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]
         raise IngestError(f"{name}: not valid XML at line {line}, column {column + 1}") from None
     if parents:
         raise IngestError(f"{name}: the XML ended early")
-    if pending is not None:
-        yield ids.of(pending)
+    for at, row in pending.values():
+        yield _counted(ids, at, row, name)
+
+
+def _counted(ids: CaseIds, at: int, row: CaseRow, name: str) -> CaseRow:
+    """A pytest case leaving the window: its id must be new, or its first entry was counted."""
+    counted = ids.of(row)
+    if counted is not row:
+        raise IngestError(
+            f"{name}: testcase {at}: test {row.case_id[:80]!r} is written again more than "
+            f"{RERUN_WINDOW:,} cases after its first entry; too far apart to join as one "
+            "test's reruns, so the file is refused rather than counting that test twice"
+        )
+    return row
 
 
 def _same_test(first: CaseRow, then: CaseRow) -> CaseRow:

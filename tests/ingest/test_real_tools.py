@@ -83,7 +83,7 @@ def _junit(path: Path) -> list[Raw]:
     promptfoo = root.get("name") == "promptfoo"
     pytest_run = root.get("name") == "pytest tests"
     cases: list[Raw] = []
-    previous = None
+    by_test: dict[tuple[str | None, str | None], Raw] = {}
     for case in root.iter("testcase"):
         if case.find("skipped") is not None:
             continue
@@ -93,13 +93,13 @@ def _junit(path: Path) -> list[Raw]:
         wrong = failure is not None and (not promptfoo or bool(types - NOT_WRONG))
         latency = float(case.get("time", "0")) * 1000 if promptfoo else None
         key = (case.get("classname"), case.get("name"))
-        if pytest_run and key == previous:  # a rerun, or a failed call's teardown error
-            last = cases[-1]
-            last.wrong = last.wrong or wrong
-            last.errored = not last.wrong and (last.errored or error is not None)
+        if pytest_run and key in by_test:  # a rerun, or a failed call's teardown error
+            first = by_test[key]
+            first.wrong = first.wrong or wrong
+            first.errored = not first.wrong and (first.errored or error is not None)
             continue
-        previous = key
         cases.append(Raw(error is not None, wrong, latency))
+        by_test[key] = cases[-1]
     return cases
 
 
@@ -169,7 +169,7 @@ FIXTURE_NAMES = sorted(path.name for path in REAL.iterdir() if path.name not in 
 
 
 def test_every_real_fixture_has_a_raw_reader() -> None:
-    assert len(FIXTURE_NAMES) == 20
+    assert len(FIXTURE_NAMES) == 21
     for name in FIXTURE_NAMES:
         assert raw_cases(REAL / name)
 

@@ -4,6 +4,7 @@ files by hand and named here, so a reader that miscounts fails."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from tests.support.paths import EVAL_FIXTURES
 
 REAL = EVAL_FIXTURES / "real"
 PYTEST_RERUNS = REAL / "pytest-9.2.0-rerunfailures-16.7.junit.xml"
+PYTEST_XDIST = REAL / "pytest-9.2.0-xdist-3.8.0-rerunfailures-16.7.junit.xml"
 
 
 def read(path: Path, fmt: Format = Format.AUTO) -> tuple[list[CaseRow], RunMeta]:
@@ -146,3 +148,35 @@ def test_deepeval_3_leaves_the_raised_case_out() -> None:
         assert len(rows) == 7
         assert "返品できますか？" in {row.case_id for row in rows}
         assert sum(row.passed is False for row in rows) == 3
+
+
+def test_pytest_xdist_reruns_between_other_tests_are_still_one_case() -> None:
+    """On two xdist workers a test's attempts have other tests' reports between them
+    (`q12 q12 q14 q12-failed`). 24 tests, 4 always wrong: it was read as 32 cases, 4 failed."""
+    rows, _ = read(PYTEST_XDIST)
+    assert len(rows) == 24
+    assert not any("#" in row.case_id for row in rows)
+    failed = sorted(row.question or "" for row in rows if row.passed is False)
+    assert failed == ["q00", "q06", "q12", "q18"]
+
+
+def test_a_pytest_test_written_again_far_from_its_first_entry_is_refused() -> None:
+    """Our own file, shaped as pytest writes: one test's second entry 1,200 cases after its
+    first is too far to join (the first was already counted), so the file is refused."""
+    cases = ['<testcase classname="t" name="test_a[x]" time="0.1" />']
+    cases += [f'<testcase classname="t" name="test_b[{n}]" time="0.1" />' for n in range(1200)]
+    cases.append(
+        '<testcase classname="t" name="test_a[x]" time="0.1"><failure message="no"/></testcase>'
+    )
+    data = (
+        '<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">'
+        f'<testsuite name="pytest">{"".join(cases)}</testsuite></testsuites>'
+    ).encode()
+    with pytest.raises(IngestError) as caught:
+        _, rows, _ = read_cases(io.BytesIO(data), name="far.xml")
+        list(rows)
+    assert caught.value.message == (
+        "far.xml: testcase 1202: test 'test_a[x]' is written again more than 1,000 cases "
+        "after its first entry; too far apart to join as one test's reruns, so the file is "
+        "refused rather than counting that test twice"
+    )

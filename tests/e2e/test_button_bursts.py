@@ -1,6 +1,8 @@
 """Buttons other than sign-off pressed by several people at once, or twice by one (a double
-click), through signed HTTP to the running bot, on SQLite and PostgreSQL: the answer to a
-kickoff question, the report's decisions, withdrawing a proposed change.
+click), through signed HTTP to the running bot, on SQLite and PostgreSQL: the answers to a
+kickoff question, a model's reading, the report's decisions, withdrawing or editing a
+proposed change, what counts as a wrong answer. (Over 300 lines: one trial per button,
+each beside the setup it needs.)
 
 Every press of a burst is released together (a barrier), so on PostgreSQL they overlap in the
 database; what is stored and what the thread says must be what one press after another would
@@ -511,3 +513,23 @@ def test_a_model_reading_that_lands_as_the_question_is_pressed_is_not_held(
         assert stored.pending_json is None, stored.pending_json
     thread = bot.slack.bot_messages("C0FEAT", thread_ts)
     assert not [m for m in thread if "Is that right" in m.get("text", "")]
+
+
+def test_an_old_question_pressed_after_agreement_says_a_change_needs_a_reason(
+    bot: BotUnderTest,
+) -> None:
+    feature_id, _, asked = at_fallback(bot)
+    with bot.session() as session:
+        feature = session.get(Feature, feature_id)
+        assert feature is not None
+        mark_agreed(feature, AGREEMENT_TARGETS, PM, ENG)
+        feature.stage = "agreed"
+    assert bot.driver.press(asked, label="Offer alternatives", user=PM).status == 200
+    bot.settle()
+    private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
+    assert len(private) == 1 and "already answered (Say it is not sure)" in private[0], private
+    assert "`change fallback to …` with a reason (`… because …`)" in private[0], private
+    with bot.session() as session:
+        stored = session.get(Feature, feature_id)
+        assert stored is not None and len(stored.target_versions) == 1
+        assert stored.target_versions[0].values_json["fallback"]["kind"] == "say_unsure"

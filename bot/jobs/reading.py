@@ -66,7 +66,13 @@ def read(deps: Deps, payload: dict[str, Any]) -> Done:
 
     def store(session: Session) -> None:
         feature = session.get(Feature, feature_id)
-        if feature is None or feature.stage != step.value:
+        if feature is None:
+            return
+        # After the kickoff's lock: a press answering the question as the model read commits
+        # first, and its answer is what this sees (a reading held for an answered question
+        # would offer a Yes that overwrites it).
+        kickoff.lock(session, feature)
+        if feature.stage != step.value:
             return  # someone answered meanwhile
         if not facts:
             if clarify:

@@ -1,6 +1,8 @@
 """Buttons other than sign-off pressed by several people at once, or twice by one (a double
-click), through signed HTTP to the running bot, on SQLite and PostgreSQL: the answer to a
-kickoff question, the report's decisions, withdrawing a proposed change.
+click), through signed HTTP to the running bot, on SQLite and PostgreSQL: the answers to a
+kickoff question, a model's reading, the report's decisions, withdrawing or editing a
+proposed change, what counts as a wrong answer. (Over 300 lines: one trial per button,
+each beside the setup it needs.)
 
 Every press of a burst is released together (a barrier), so on PostgreSQL they overlap in the
 database; what is stored and what the thread says must be what one press after another would
@@ -13,17 +15,20 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.domain import checklist
 from bot.domain.steps import Step
 from bot.domain.targets import Targets
+from bot.localopenai.server import LocalOpenAI
 from bot.localslack.driver import Delivered
+from bot.localslack.server import LocalSlack
 from bot.localslack.workspace import BOT_USER_ID
 from bot.services.kickoff import answers
 from bot.slack.blocks import kickoff as kickoff_blocks
@@ -32,7 +37,7 @@ from tests.e2e.test_report_e2e import ask_for_report, cases, ingest
 from tests.e2e.test_wrong_choice_buttons import choice, current, first_run, press_together, told
 from tests.support.agreement import TARGETS as AGREEMENT_TARGETS
 from tests.support.agreement import feature_in_review
-from tests.support.bot import BotUnderTest
+from tests.support.bot import BotUnderTest, start_bot
 from tests.support.evals import PM, start_feature
 from tests.support.rows import ENG, feature_row, mark_agreed
 
@@ -441,3 +446,90 @@ def test_a_double_click_on_a_wrong_answer_button_is_told_it_is_done(bot: BotUnde
     private = told(bot)
     assert len(private) == 1 and private[0].startswith("Already so:"), private
     assert "`length` counts as a wrong answer" in private[0], private
+
+
+@pytest.fixture
+def model() -> Iterator[LocalOpenAI]:
+    with LocalOpenAI() as standin:
+        yield standin
+
+
+@pytest.fixture
+def llm_bot(database_url: str, slack: LocalSlack, model: LocalOpenAI) -> Iterator[BotUnderTest]:
+    running = start_bot(
+        database_url,
+        slack,
+        OPENAI_API_KEY="sk-test-key",
+        OPENAI_BASE_URL=model.base_url,
+        GROUNDLINE_SCHEDULER=False,
+    )
+    yield running
+    running.stop()
+
+
+def test_a_model_reading_that_lands_as_the_question_is_pressed_is_not_held(
+    llm_bot: BotUnderTest, model: LocalOpenAI
+) -> None:
+    """The PM's reply goes to the model (slow today); while it reads, the engineer presses
+    "Say it isn't sure", and that press commits just as the reading is stored. The reading is
+    of a question now answered: it must not be held and shown for a yes, where a Yes would
+    overwrite the engineer's answer with the model's."""
+    bot = llm_bot
+    feature_id, thread_ts, _ = at_fallback(bot)
+    model.delay(1.0).reply_with(json.dumps({"fallback": {"kind": "escalate_human"}}))
+    said = "honestly whatever our agents do today when they get stuck on a tricky one"
+    assert bot.driver.message("C0FEAT", said, thread_ts=thread_ts, user=PM).status == 200
+    deadline = time.monotonic() + 10
+    while not model.requests and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert model.requests, "the reply never went to the model"
+    url = bot.runtime.settings.DATABASE_URL
+    engine = create_engine(url)
+    try:
+        with Session(engine) as press:  # the engineer's press, as its transaction commits
+            press.execute(
+                update(Feature)
+                .where(Feature.id == feature_id)
+                .values(last_activity_at=Feature.last_activity_at)
+            )
+            feature = press.get(Feature, feature_id)
+            assert feature is not None and feature.stage == "fallback"
+            version = feature.target_versions[-1]
+            version.values_json = version.values_json | {
+                "fallback": {"kind": "say_unsure", "detail": ""}
+            }
+            feature.stage = Step.SUCCESS_METRICS.value
+            press.flush()
+            time.sleep(1.0)  # the model answers meanwhile
+            wait_until_waiting(url)
+            press.commit()
+    finally:
+        engine.dispose()
+    bot.settle()
+    with bot.session() as session:
+        stored = session.get(Feature, feature_id)
+        assert stored is not None
+        assert stored.target_versions[-1].values_json["fallback"]["kind"] == "say_unsure"
+        assert stored.pending_json is None, stored.pending_json
+    thread = bot.slack.bot_messages("C0FEAT", thread_ts)
+    assert not [m for m in thread if "Is that right" in m.get("text", "")]
+
+
+def test_an_old_question_pressed_after_agreement_says_a_change_needs_a_reason(
+    bot: BotUnderTest,
+) -> None:
+    feature_id, _, asked = at_fallback(bot)
+    with bot.session() as session:
+        feature = session.get(Feature, feature_id)
+        assert feature is not None
+        mark_agreed(feature, AGREEMENT_TARGETS, PM, ENG)
+        feature.stage = "agreed"
+    assert bot.driver.press(asked, label="Offer alternatives", user=PM).status == 200
+    bot.settle()
+    private = [str(c.params.get("text")) for c in bot.slack.calls_to("response_url")]
+    assert len(private) == 1 and "already answered (Say it is not sure)" in private[0], private
+    assert "`change fallback to …` with a reason (`… because …`)" in private[0], private
+    with bot.session() as session:
+        stored = session.get(Feature, feature_id)
+        assert stored is not None and len(stored.target_versions) == 1
+        assert stored.target_versions[0].values_json["fallback"]["kind"] == "say_unsure"

@@ -268,10 +268,12 @@ def choose(
     lock(session, feature)  # presses at once: one takes the question, the others see it taken
     if feature.stage != step.value:
         taken = checklist.describe(targets_of(current_version(feature)), step)
+        how = f"`change {checklist.ITEMS[step].label} to …`"
+        if agreed_version(feature) is not None:
+            how += " with a reason (`… because …`)"
         raise Conflict(
             f"That question is already answered ({escape(taken)}), so your press changed "
-            f"nothing. To change it, type `change {checklist.ITEMS[step].label} to …` in the "
-            "thread."
+            f"nothing. To change it, type {how} in the thread."
         )
     result = checklist.parse_answer(step, value)
     if isinstance(result, Unclear):

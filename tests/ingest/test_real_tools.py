@@ -172,6 +172,8 @@ def raw_cases(path: Path) -> list[Raw]:
 # Real files we refuse, each with its own message (tests/ingest/test_tool_shapes.py).
 REFUSED = {
     "inspect-0.3.285-no-score.json",
+    "inspect-0.3.285-cancelled.eval",
+    "inspect-0.3.285-cancelled.json",
     "promptfoo.yaml",
     "promptfoo.xml",
     "promptfoo.html",

@@ -206,3 +206,16 @@ def test_promptfoo_csv_metric_below_one_on_a_passed_test_passes() -> None:
     rows = _by_description("promptfoo-assertions.csv")
     assert rows["threshold lets one miss pass"].verdicts() == {"groundedness": True}
     assert rows["not-icontains"].verdicts() == {"groundedness": False}
+
+
+@pytest.mark.parametrize("suffix", ["eval", "json"])
+def test_a_cancelled_inspect_log_is_refused(suffix: str) -> None:
+    """Interrupted with Ctrl-C, Inspect writes status "cancelled", the samples that finished,
+    and the ones in flight as CancelledError. It was stored as a run, the interrupted samples
+    as cases with no answer: numbers of part of a run, and errors nobody's model made."""
+    path = REAL / f"inspect-0.3.285-cancelled.{suffix}"
+    with pytest.raises(IngestError) as caught:
+        read(path)
+    message = caught.value.message
+    assert message.startswith(f"{path.name}: Inspect's log says the eval was cancelled after ")
+    assert " of 20 samples" in message and "inspect eval-retry" in message

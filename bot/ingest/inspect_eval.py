@@ -17,7 +17,7 @@ import struct
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from bot.ingest.inspect_log import read_eval_section, sample_row
+from bot.ingest.inspect_log import read_eval_section, refuse_unfinished, sample_row
 from bot.ingest.jsonstream import JsonStream
 from bot.ingest.model import CaseRow, IngestError, RunMeta
 from bot.ingest.zipdir import open_member, read_directory
@@ -49,6 +49,7 @@ def read_inspect_eval(stream: BinaryIO, meta: RunMeta, name: str) -> Iterator[Ca
     if not isinstance(header, dict):
         raise IngestError(f"{name}: header.json is not an object")
     model, epochs = read_eval_section(header.get("eval"), meta)
+    refuse_unfinished(header.get("status"), header.get("results"), name)
     summaries = members.get("summaries.json")
     if summaries is None:
         status = header.get("status")

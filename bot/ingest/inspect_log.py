@@ -18,16 +18,41 @@ from bot.ingest.values import FALSE_WORDS, TRUE_WORDS, mapping, read_amount, rea
 GRADE_PASSES = {"C": True, "I": False, "P": False, "N": False}
 
 
+# A log Inspect wrote for a run that did not finish: cancelled (Ctrl-C) or still running.
+UNFINISHED = {"cancelled": "was cancelled", "started": "had not finished (status 'started')"}
+
+
+def refuse_unfinished(status: object, results: object, name: str) -> None:
+    """Its samples are part of a run, and the ones interrupted in flight are written as
+    errors (CancelledError) that no model made: no number of it is the run's."""
+    said = UNFINISHED.get(status) if isinstance(status, str) else None
+    if said is None:
+        return
+    done, total = mapping(results).get("completed_samples"), mapping(results).get("total_samples")
+    counted = f" after {done} of {total} samples" if isinstance(done, int) and total else ""
+    raise IngestError(
+        f"{name}: Inspect's log says the eval {said}{counted}, so its numbers are not the "
+        "run's; finish it with `inspect eval-retry LOG` and send that log"
+    )
+
+
 def read_inspect(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[CaseRow]:
     meta.tool = "inspect"
     model: str | None = None
     epochs = 1
     seen_eval = False
+    status: object = None
+    results: object = None
     for key in stream.members():
         if key == "eval" and stream.peek() == "{":
             model, epochs = read_eval_section(stream.value(), meta)
             seen_eval = True
+        elif key in ("status", "results"):  # both come before the samples in Inspect's logs
+            status, results = (
+                (stream.value(), results) if key == "status" else (status, stream.value())
+            )
         elif key == "samples" and stream.peek() == "[":
+            refuse_unfinished(status, results, name)
             for index in stream.items():
                 yield sample_row(stream.value(), f"{name}: sample {index + 1}", model, epochs)
         else:
@@ -35,6 +60,7 @@ def read_inspect(stream: JsonStream, meta: RunMeta, name: str) -> Iterator[CaseR
     stream.end()
     if not seen_eval:
         raise IngestError(f"{name}: not an Inspect log (no 'eval' section)")
+    refuse_unfinished(status, results, name)  # a log with no samples yet
 
 
 def read_eval_section(header: object, meta: RunMeta) -> tuple[str | None, int]:

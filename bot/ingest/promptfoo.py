@@ -8,7 +8,15 @@ from typing import IO, Any
 from bot.ingest.case_ids import CaseIds
 from bot.ingest.jsonstream import JsonStream
 from bot.ingest.kinds import promptfoo_kind
-from bot.ingest.model import CaseRow, Check, IngestError, RunMeta, clip, merge_checks
+from bot.ingest.model import (
+    KIND_ORDER,
+    CaseRow,
+    Check,
+    IngestError,
+    RunMeta,
+    clip,
+    merge_checks,
+)
 from bot.ingest.tabular import json_lines
 from bot.ingest.values import finite_number, first_text, mapping, read_amount, read_bool, read_text
 
@@ -64,7 +72,7 @@ def _row(raw: object, where: str, index: int) -> CaseRow:
         label=_label(raw.get("provider")),
         question=first_text(variables, "question", "query", "input", "prompt") or description,
         reason=None if passed else clip(_reason(raw, grading)),
-        checks=_checks(grading),
+        checks=_checks(grading, passed is True),
     )
 
 
@@ -85,22 +93,43 @@ def _reason(raw: Mapping[str, Any], grading: Mapping[str, Any]) -> str | None:
     return read_text(raw.get("error")) or read_text(grading.get("reason"))
 
 
-def _checks(grading: Mapping[str, Any]) -> list[Check]:
+def _checks(grading: Mapping[str, Any], test_passed: bool) -> list[Check]:
     """One check per assertion, named by its `metric` (else its `type`); assertions sharing a
-    name are one check that passes when all of them passed. Assert-sets nest their parts."""
-    return merge_checks(_component_checks(grading.get("componentResults")))
+    name are one check that passes when all of them passed, scored by promptfoo's named score.
+
+    A test promptfoo passed has no failed check: a part fails there only because the test's
+    own `threshold` (an aggregate score) let it, and the team's threshold is the verdict."""
+    named = mapping(grading.get("namedScores"))
+    checks = []
+    for check in merge_checks(_component_checks(grading.get("componentResults"))):
+        update: dict[str, object] = {}
+        if check.score is None and (score := finite_number(named.get(check.name))) is not None:
+            update["score"] = score
+        if test_passed and not check.passed:
+            update["passed"] = True
+        checks.append(check.model_copy(update=update) if update else check)
+    return checks
 
 
 def _component_checks(components: object) -> Iterator[Check]:
+    """promptfoo 0.121 writes an assert-set as a result with no `assertion`, its parts nested
+    in it and then repeated, flattened, after it: the set is one check, its parts none."""
     if not isinstance(components, list):
         return
+    repeated: list[object] = []  # the last set's parts, expected next at this level
     for component in components:
+        if repeated and component == repeated[0]:
+            repeated.pop(0)
+            continue
+        repeated = []
         if not isinstance(component, Mapping):
             continue
         assertion = mapping(component.get("assertion"))
         kind_name = read_text(assertion.get("type"))
-        if kind_name == "assert-set":
-            yield from _component_checks(component.get("componentResults"))
+        parts = component.get("componentResults")
+        if kind_name == "assert-set" or (not assertion and isinstance(parts, list)):
+            yield from _set_check(component, assertion, parts)
+            repeated = list(parts) if isinstance(parts, list) else []
             continue
         metric = read_text(assertion.get("metric"))
         name = metric or kind_name
@@ -115,6 +144,29 @@ def _component_checks(components: object) -> Iterator[Check]:
             threshold=finite_number(assertion.get("threshold")),
             tool_type=kind_name,
         )
+
+
+def _set_check(
+    component: Mapping[str, Any], assertion: Mapping[str, Any], parts: object
+) -> Iterator[Check]:
+    """An assert-set's own verdict (its threshold applied), as strong a kind as its parts."""
+    verdict = component.get("pass")
+    inner = list(_component_checks(parts))
+    if not isinstance(verdict, bool):
+        yield from inner  # no verdict of its own: its parts are the checks
+        return
+    metric = read_text(assertion.get("metric"))
+    kinds = [check.kind for check in inner] or [promptfoo_kind("assert-set", metric)]
+    yield Check(
+        name=metric or "assert-set",
+        passed=verdict,
+        kind=min(kinds, key=KIND_ORDER.index),
+        score=finite_number(component.get("score")),
+        threshold=finite_number(
+            mapping(mapping(component.get("metadata")).get("assertionSet")).get("threshold")
+        ),
+        tool_type="assert-set",
+    )
 
 
 def read_promptfoo_jsonl(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]:

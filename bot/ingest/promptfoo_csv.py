@@ -103,10 +103,14 @@ class _Layout:
             label=self.label,
             question=read_text(question) or description,
             reason=None if passed else clip(cell(self.reason)),
-            checks=[] if errored else self._checks(cell, where),
+            checks=[] if errored else self._checks(cell, where, passed is True),
         )
 
-    def _checks(self, cell: Callable[[int | None], str], where: str) -> list[Check]:
+    def _checks(
+        self, cell: Callable[[int | None], str], where: str, test_passed: bool
+    ) -> list[Check]:
+        """A metric below 1 on a test promptfoo passed was let through by the test's own
+        `threshold`: it passes, as the JSON reader judges it."""
         checks: list[Check] = []
         for i, metric in self.metrics.items():
             value = cell(i)
@@ -121,7 +125,7 @@ class _Layout:
             checks.append(
                 Check(
                     name=metric,
-                    passed=score >= 1.0,
+                    passed=test_passed or score >= 1.0,
                     kind=by_name(CheckKind.OTHER, metric),
                     score=score,
                     threshold=1.0,

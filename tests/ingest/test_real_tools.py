@@ -43,7 +43,13 @@ class Raw:
 def _promptfoo_result(result: dict[str, Any]) -> Raw:
     errored = result.get("failureReason") == 2
     components = (result.get("gradingResult") or {}).get("componentResults") or []
-    wrong = any(not c["pass"] and c["assertion"]["type"] not in NOT_WRONG for c in components)
+    # A test promptfoo passed (by its threshold, or an assert-set's) is no wrong answer; an
+    # assert-set's result has no "assertion" and its parts are repeated after it, flattened.
+    wrong = not result["success"] and any(
+        not c["pass"] and c["assertion"]["type"] not in NOT_WRONG
+        for c in components
+        if "assertion" in c
+    )
     return Raw(errored, wrong and not errored, result.get("latencyMs"), result.get("cost"))
 
 
@@ -105,10 +111,16 @@ def _junit(path: Path) -> list[Raw]:
 
 def raw_cases(path: Path) -> list[Raw]:
     name = path.name
-    if name in ("promptfoo.json", "promptfoo-v1.json"):
+    if name in ("promptfoo.json", "promptfoo-v1.json", "promptfoo-assertions.json"):
         return [_promptfoo_result(r) for r in json.loads(path.read_text())["results"]["results"]]
     if name == "promptfoo.jsonl":
         return [_promptfoo_result(json.loads(line)) for line in path.read_text().splitlines()]
+    if name == "promptfoo-assertions.csv":  # no named metric on a failed test: its Status
+        with path.open(newline="") as handle:
+            return [
+                Raw(False, r["Status"] == "FAIL" and r["Metric: groundedness"] != "1.00")
+                for r in csv.DictReader(handle)
+            ]
     if name == "promptfoo.csv":  # only named metrics survive in the CSV; groundedness counts
         with path.open(newline="") as handle:
             return [
@@ -160,6 +172,8 @@ def raw_cases(path: Path) -> list[Raw]:
 # Real files we refuse, each with its own message (tests/ingest/test_tool_shapes.py).
 REFUSED = {
     "inspect-0.3.285-no-score.json",
+    "inspect-0.3.285-cancelled.eval",
+    "inspect-0.3.285-cancelled.json",
     "promptfoo.yaml",
     "promptfoo.xml",
     "promptfoo.html",
@@ -169,7 +183,7 @@ FIXTURE_NAMES = sorted(path.name for path in REAL.iterdir() if path.name not in 
 
 
 def test_every_real_fixture_has_a_raw_reader() -> None:
-    assert len(FIXTURE_NAMES) == 21
+    assert len(FIXTURE_NAMES) == 24
     for name in FIXTURE_NAMES:
         assert raw_cases(REAL / name)
 

@@ -180,3 +180,42 @@ def test_a_pytest_test_written_again_far_from_its_first_entry_is_refused() -> No
         "after its first entry; too far apart to join as one test's reruns, so the file is "
         "refused rather than counting that test twice"
     )
+
+
+def _by_description(name: str) -> dict[str, CaseRow]:
+    rows, _ = read(REAL / name)
+    return {row.case_id: row for row in rows}
+
+
+def test_promptfoo_test_threshold_and_assert_set_verdicts_are_promptfoos() -> None:
+    """promptfoo passed "threshold lets one miss pass" (score 0.50 ≥ its threshold 0.5) and
+    the assert-set (its own threshold 0.5), and writes an assert-set's parts twice: nested in
+    the set and again flattened after it. The failed parts were read as failed correctness and
+    groundedness checks, so both passing tests were wrong answers (3 of 6 where it is 1)."""
+    rows = _by_description("promptfoo-assertions.json")
+    threshold = rows["threshold lets one miss pass"]
+    assert threshold.passed is True and threshold.verdicts() == {"groundedness": True}
+    assert threshold.check("groundedness").score == 0.5  # type: ignore[union-attr]
+    assert rows["assert-set"].verdicts() == {"assert-set": True}
+    assert rows["not-icontains"].verdicts() == {"groundedness": False}
+    assert rows["javascript throws"].verdicts() == {"javascript": False}  # kind other
+    assert rows["no assertions at all"].checks == []
+
+
+def test_promptfoo_csv_metric_below_one_on_a_passed_test_passes() -> None:
+    rows = _by_description("promptfoo-assertions.csv")
+    assert rows["threshold lets one miss pass"].verdicts() == {"groundedness": True}
+    assert rows["not-icontains"].verdicts() == {"groundedness": False}
+
+
+@pytest.mark.parametrize("suffix", ["eval", "json"])
+def test_a_cancelled_inspect_log_is_refused(suffix: str) -> None:
+    """Interrupted with Ctrl-C, Inspect writes status "cancelled", the samples that finished,
+    and the ones in flight as CancelledError. It was stored as a run, the interrupted samples
+    as cases with no answer: numbers of part of a run, and errors nobody's model made."""
+    path = REAL / f"inspect-0.3.285-cancelled.{suffix}"
+    with pytest.raises(IngestError) as caught:
+        read(path)
+    message = caught.value.message
+    assert message.startswith(f"{path.name}: Inspect's log says the eval was cancelled after ")
+    assert " of 20 samples" in message and "inspect eval-retry" in message

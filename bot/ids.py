@@ -27,7 +27,6 @@ class Action(StrEnum):
     EDIT_ANSWER = "kickoff_edit"
     CONFIRM_READING = "kickoff_confirm_reading"
     REJECT_READING = "kickoff_reject_reading"
-    CHANGE_TARGETS = "targets_change"
     DECISION = "report_decision"
     DECISION_NOTE = "report_decision_note"
     START_KICKOFF = "reframe_start_kickoff"
@@ -39,7 +38,6 @@ class Shortcut(StrEnum):
 
 
 class View(StrEnum):
-    CHANGE_TARGETS = "targets_change_modal"
     EDIT_ANSWER = "kickoff_edit_modal"
     DECISION_NOTE = "report_decision_note_modal"
 

@@ -15,11 +15,10 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.orm import Session
 
@@ -28,16 +27,16 @@ from bot.domain.steps import Step
 from bot.domain.targets import Targets
 from bot.localopenai.server import LocalOpenAI
 from bot.localslack.driver import Delivered
-from bot.localslack.server import LocalSlack
 from bot.localslack.workspace import BOT_USER_ID
 from bot.services.kickoff import answers
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.store.models import Decision, Feature, TargetVersion
+from tests.e2e import test_kickoff_llm
 from tests.e2e.test_report_e2e import ask_for_report, cases, ingest
 from tests.e2e.test_wrong_choice_buttons import choice, current, first_run, press_together, told
 from tests.support.agreement import TARGETS as AGREEMENT_TARGETS
 from tests.support.agreement import feature_in_review
-from tests.support.bot import BotUnderTest, start_bot
+from tests.support.bot import BotUnderTest
 from tests.support.evals import PM, start_feature
 from tests.support.rows import ENG, feature_row, mark_agreed
 
@@ -448,27 +447,12 @@ def test_a_double_click_on_a_wrong_answer_button_is_told_it_is_done(bot: BotUnde
     assert "`length` counts as a wrong answer" in private[0], private
 
 
-@pytest.fixture
-def model() -> Iterator[LocalOpenAI]:
-    with LocalOpenAI() as standin:
-        yield standin
-
-
-@pytest.fixture
-def llm_bot(database_url: str, slack: LocalSlack, model: LocalOpenAI) -> Iterator[BotUnderTest]:
-    running = start_bot(
-        database_url,
-        slack,
-        OPENAI_API_KEY="sk-test-key",
-        OPENAI_BASE_URL=model.base_url,
-        GROUNDLINE_SCHEDULER=False,
-    )
-    yield running
-    running.stop()
+# The bot with a language model, against the model's stand-in (tests/e2e/test_kickoff_llm.py).
+llm_bot, openai = test_kickoff_llm.llm_bot, test_kickoff_llm.openai
 
 
 def test_a_model_reading_that_lands_as_the_question_is_pressed_is_not_held(
-    llm_bot: BotUnderTest, model: LocalOpenAI
+    llm_bot: BotUnderTest, openai: LocalOpenAI
 ) -> None:
     """The PM's reply goes to the model (slow today); while it reads, the engineer presses
     "Say it isn't sure", and that press commits just as the reading is stored. The reading is
@@ -476,13 +460,13 @@ def test_a_model_reading_that_lands_as_the_question_is_pressed_is_not_held(
     overwrite the engineer's answer with the model's."""
     bot = llm_bot
     feature_id, thread_ts, _ = at_fallback(bot)
-    model.delay(1.0).reply_with(json.dumps({"fallback": {"kind": "escalate_human"}}))
+    openai.delay(1.0).reply_with(json.dumps({"fallback": {"kind": "escalate_human"}}))
     said = "honestly whatever our agents do today when they get stuck on a tricky one"
     assert bot.driver.message("C0FEAT", said, thread_ts=thread_ts, user=PM).status == 200
     deadline = time.monotonic() + 10
-    while not model.requests and time.monotonic() < deadline:
+    while not openai.requests and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert model.requests, "the reply never went to the model"
+    assert openai.requests, "the reply never went to the model"
     url = bot.runtime.settings.DATABASE_URL
     engine = create_engine(url)
     try:

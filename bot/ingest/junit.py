@@ -52,6 +52,7 @@ def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]
     pending: OrderedDict[str, tuple[int, CaseRow]] = OrderedDict()
     index = 0
     jest_suite: _JestSuite | None = None
+    not_collected: list[str] = []  # pytest: modules it could not import (no test of them ran)
     try:
         for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
             if event == "start":
@@ -73,6 +74,11 @@ def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]
                 continue
             where = f"{name}: testcase {index + 1}"
             index += 1
+            not_run = _not_collected(element) if pytest else None
+            if not_run is not None:
+                not_collected.append(not_run)
+                meta.notes.append(f"{not_run}: its tests did not run and are not counted")
+                continue
             row = _row(element, where, promptfoo, pytest)
             held_back = jest_suite is not None and jest_suite.hold(element, row)
             if parents:
@@ -103,8 +109,29 @@ def read_junit(stream: IO[bytes], meta: RunMeta, name: str) -> Iterator[CaseRow]
         raise IngestError(f"{name}: not valid XML at line {line}, column {column + 1}") from None
     if parents:
         raise IngestError(f"{name}: the XML ended early")
+    if not_collected and not pending and index == len(not_collected):
+        meta.notes.clear()
+        raise IngestError(
+            f"{name}: {not_collected[0]}, so no test ran; "
+            "fix the suite and send the report of a run"
+        )
     for at, row in pending.values():
         yield _counted(ids, at, row, name)
+
+
+def _not_collected(case: Element) -> str | None:
+    """pytest's entry for a module it could not import (`collection failure`) or for its own
+    crash (`internal error`): not a test case, and no test of it ran."""
+    error = case.find("error")
+    message = error.get("message") if error is not None else None
+    if error is None or message not in ("collection failure", "internal error"):
+        return None
+    if message == "internal error":
+        return "pytest stopped on an internal error (INTERNALERROR)"
+    first = (read_text(error.text) or message).splitlines()[0]
+    why = first.split(" '", 1)[0].rstrip(".:")  # drop the module's path, which names a temp dir
+    what = read_text(case.get("name")) or "?"
+    return f"pytest could not collect {what[:80]!r} ({(clip(why) or message)[:120]})"
 
 
 class _JestSuite:

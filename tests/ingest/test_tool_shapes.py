@@ -238,3 +238,28 @@ def test_jest_todo_is_not_a_passing_answer() -> None:
         "jest-junit writes alike (the last ones); the counts are right, those cases' ids may "
         "not be"
     ]
+
+
+def test_pytest_collection_error_is_no_run() -> None:
+    """A module that cannot be imported stops pytest before any test runs; its report holds
+    one <error message="collection failure">. It was stored as a run, "every case errored
+    (1 of 1)", alerting the channel about answers no model was asked for."""
+    with pytest.raises(IngestError) as caught:
+        read(REAL / "pytest-9.2.0-collection-error.junit.xml")
+    assert caught.value.message == (
+        "pytest-9.2.0-collection-error.junit.xml: pytest could not collect "
+        "'test_broken_import' (ImportError while importing test module), so no test ran; "
+        "fix the suite and send the report of a run"
+    )
+
+
+def test_pytest_collection_error_beside_tests_that_ran_is_left_out() -> None:
+    rows, meta = read(REAL / "pytest-9.2.0-continue-on-collection-errors.junit.xml")
+    assert [(row.case_id, row.passed) for row in rows] == [
+        ("test_fine::test_refund_window", True),
+        ("test_fine::test_warranty", False),
+    ]
+    assert meta.notes == [
+        "pytest could not collect 'test_broken_import' (ImportError while importing test "
+        "module): its tests did not run and are not counted"
+    ]

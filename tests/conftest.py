@@ -15,6 +15,9 @@ from bot.store.db import make_engine, upgrade
 from tests.support.bot import BotUnderTest, start_bot
 from tests.support.postgres import PostgresServer
 
+# A bot with a language model (`llm_bot`, and `openai`, its model's stand-in).
+pytest_plugins = ["tests.support.llm"]
+
 _database_numbers = itertools.count()
 TEMPLATE = "groundline_template"
 

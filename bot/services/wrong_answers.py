@@ -9,6 +9,7 @@ them (eval_runs.checks_json), for reports and the export.
 Every change bumps `features.wrong_choice_version` in one conditional UPDATE. A button shows
 the version it was drawn from; a press on an older one, or the second of two presses made at
 once on the same version, changes nothing and is answered with the choice as it now is.
+(Just over 300 lines: the choice, its presses and the re-judging of stored runs are one rule.)
 """
 
 from __future__ import annotations

@@ -31,14 +31,13 @@ from bot.localslack.workspace import BOT_USER_ID
 from bot.services.kickoff import answers
 from bot.slack.blocks import kickoff as kickoff_blocks
 from bot.store.models import Decision, Feature, TargetVersion
-from tests.e2e import test_kickoff_llm
-from tests.e2e.test_report_e2e import ask_for_report, cases, ingest
-from tests.e2e.test_wrong_choice_buttons import choice, current, first_run, press_together, told
 from tests.support.agreement import TARGETS as AGREEMENT_TARGETS
 from tests.support.agreement import feature_in_review
 from tests.support.bot import BotUnderTest
 from tests.support.evals import PM, start_feature
+from tests.support.reports import ask_for_report, cases, ingest
 from tests.support.rows import ENG, feature_row, mark_agreed
+from tests.support.wrong_choice import choice, current, first_run, press_together, told
 
 TARGETS = {"max_error_rate": 0.10, "max_latency_p95_ms": 2000.0, "max_cost_per_query_usd": 0.01}
 
@@ -445,10 +444,6 @@ def test_a_double_click_on_a_wrong_answer_button_is_told_it_is_done(bot: BotUnde
     private = told(bot)
     assert len(private) == 1 and private[0].startswith("Already so:"), private
     assert "`length` counts as a wrong answer" in private[0], private
-
-
-# The bot with a language model, against the model's stand-in (tests/e2e/test_kickoff_llm.py).
-llm_bot, openai = test_kickoff_llm.llm_bot, test_kickoff_llm.openai
 
 
 def test_a_model_reading_that_lands_as_the_question_is_pressed_is_not_held(

@@ -8,16 +8,13 @@ edited, as if just posted."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
 
 from bot.localopenai.server import LocalOpenAI
-from bot.localslack.server import LocalSlack
 from bot.store.models import Answer, InboxMessage
 from bot.store.states import InboxStatus
-from tests.support.bot import BotUnderTest, start_bot
+from tests.support.bot import BotUnderTest
 from tests.support.kickoff import CHANNEL, ENG, PM, say, start, thread_messages
 
 
@@ -93,29 +90,14 @@ def test_edits_that_change_no_words_and_others_messages_are_left_alone(bot: BotU
     assert error_rates(bot) == [0.15]
 
 
-@pytest.fixture
-def llm_bot(database_url: str, slack: LocalSlack) -> Iterator[tuple[BotUnderTest, LocalOpenAI]]:
-    with LocalOpenAI() as openai:
-        running = start_bot(
-            database_url,
-            slack,
-            OPENAI_API_KEY="sk-test-key",
-            OPENAI_BASE_URL=openai.base_url,
-            GROUNDLINE_SCHEDULER=False,
-        )
-        try:
-            yield running, openai
-        finally:
-            running.stop()
-
-
 def test_an_edited_reply_goes_to_the_model_again(
-    llm_bot: tuple[BotUnderTest, LocalOpenAI],
+    llm_bot: BotUnderTest,
+    openai: LocalOpenAI,
 ) -> None:
     """The edit of a reply the model was asked about is asked about again: the model's job
     was keyed by the message's ts alone, so the edit's job collided with the first one and the
     edit was never read (found by the adversarial pass)."""
-    bot, openai = llm_bot
+    bot = llm_bot
     thread_ts = start(bot)
     openai.reply_with(json.dumps({}))  # the model reads nothing in the first version
     say(bot, thread_ts, "our agents slip up a handful of times, roughly", user=ENG)

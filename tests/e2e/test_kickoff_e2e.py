@@ -15,52 +15,24 @@ from bot.jobs.delivery.loop import DeliveryWorker
 from bot.store.models import Answer, Feature, OutboxMessage
 from tests.support.bot import BotUnderTest
 from tests.support.fates import rows_in, wait_until
-
-CHANNEL = "C0FEAT"
-PM, ENG, OTHER = "U0PM", "U0ENG", "U0OTHER"
-
-
-def thread_messages(bot: BotUnderTest, thread_ts: str) -> list[dict[str, Any]]:
-    return [m for m in bot.slack.bot_messages(CHANNEL, thread_ts) if m.get("ts") != thread_ts]
-
-
-def last_bot_text(bot: BotUnderTest, thread_ts: str) -> str:
-    bot.settle()
-    message = thread_messages(bot, thread_ts)[-1]
-    return json.dumps(message.get("blocks")) + message.get("text", "")
-
-
-def start(bot: BotUnderTest, text: str = f"Support answers <@{PM}|ana> <@{ENG}|raj>") -> str:
-    reply = bot.driver.command("/kickoff", text, user_id=PM, channel_id=CHANNEL)
-    assert reply.status == 200, reply.body
-    bot.settle()
-    with bot.session() as session:
-        feature = session.scalars(select(Feature)).one()
-        assert feature.thread_ts is not None
-        return feature.thread_ts
+from tests.support.kickoff import (
+    CHANNEL,
+    ENG,
+    OTHER,
+    PLAIN_ANSWERS,
+    PM,
+    answer,
+    kickoff_targets,
+    last_bot_text,
+    start,
+    thread_messages,
+)
 
 
 def summaries(bot: BotUnderTest, thread_ts: str) -> list[dict[str, Any]]:
     """The messages in the thread with sign-off buttons, as they read now."""
     bot.settle()
     return [m for m in thread_messages(bot, thread_ts) if "Sign off as PM" in json.dumps(m)]
-
-
-def answer(bot: BotUnderTest, thread_ts: str, text: str, user: str = PM) -> str:
-    reply = bot.driver.message(CHANNEL, text, user=user, thread_ts=thread_ts)
-    assert reply.status == 200
-    return last_bot_text(bot, thread_ts)
-
-
-PLAIN_ANSWERS = [
-    "10%",
-    "a refund",
-    "say I'm not sure",
-    "CSAT ≥ 4",
-    "2 s",
-    "$0.01 per query",
-    "cost",
-]
 
 
 def answer_all(bot: BotUnderTest, thread_ts: str) -> None:
@@ -265,10 +237,6 @@ def test_a_reply_with_every_answer_goes_straight_to_the_summary(bot: BotUnderTes
         assert feature.stage == "review"
         impact = kickoff_targets(feature)["error_impact"]
     assert impact == "a wrong answer means a refund & an angry customer"  # stored as typed
-
-
-def kickoff_targets(feature: Feature) -> dict[str, Any]:
-    return dict(feature.target_versions[-1].values_json)
 
 
 def test_changes_before_sign_off_update_the_one_summary_in_place(bot: BotUnderTest) -> None:

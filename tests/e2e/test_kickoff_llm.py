@@ -6,36 +6,14 @@ falls back to our own follow-up. The ack never waits."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
 
 from bot.localopenai.server import LocalOpenAI
-from bot.localslack.server import LocalSlack
 from bot.store.models import Feature
-from tests.support.bot import BotUnderTest, start_bot
+from tests.support.bot import BotUnderTest
 
 CHANNEL = "C0FEAT"
-
-
-@pytest.fixture
-def openai() -> Iterator[LocalOpenAI]:
-    with LocalOpenAI() as standin:
-        yield standin
-
-
-@pytest.fixture
-def llm_bot(database_url: str, slack: LocalSlack, openai: LocalOpenAI) -> Iterator[BotUnderTest]:
-    running = start_bot(
-        database_url,
-        slack,
-        OPENAI_API_KEY="sk-test-key",
-        OPENAI_BASE_URL=openai.base_url,
-        GROUNDLINE_SCHEDULER=False,
-    )
-    yield running
-    running.stop()
 
 
 def kickoff(bot: BotUnderTest) -> str:

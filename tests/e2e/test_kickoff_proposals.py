@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.store.models import Feature
-from tests.e2e.test_kickoff_e2e import ENG, PM, answer, kickoff_targets, start
 from tests.support.bot import BotUnderTest
+from tests.support.kickoff import ENG, PM, answer, kickoff_targets, start
 
 
 def stored_rate(bot: BotUnderTest) -> object:

@@ -18,12 +18,6 @@ from tests.support.reframe import CHANNEL, add_run, start_feature, wait_for_post
 TEMPLATE_SNIPPET = "40% of 10 answered test cases failed"
 
 
-@pytest.fixture
-def openai() -> Iterator[LocalOpenAI]:
-    with LocalOpenAI() as standin:
-        yield standin
-
-
 def llm_settings(openai: LocalOpenAI) -> dict[str, object]:
     return {
         "OPENAI_API_KEY": "sk-test-key",

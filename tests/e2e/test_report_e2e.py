@@ -3,20 +3,18 @@ computed here independently, the chart in its thread, a decision, and before/aft
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import time
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.domain.checklist import Step
-from bot.services import evals
 from bot.slack.wire import EditForm
-from bot.store.models import Feature, OutboxMessage, Report
+from bot.store.models import OutboxMessage, Report
 from tests.support.bot import BotUnderTest
 from tests.support.evals import CHANNEL, PM, export, run_cli, start_feature
+from tests.support.reports import ask_for_report, blocks_text, cases, ingest, reports
 
 ENGINEER = "U0ENG"
 TARGETS = {
@@ -28,23 +26,6 @@ TARGETS = {
 Z95 = 1.959963984540054
 
 
-def cases(n: int, failed: int) -> bytes:
-    rows = [
-        {"id": f"q{i:03d}", "passed": i >= failed, "latency_ms": 10.0 * i, "cost_usd": 0.002}
-        for i in range(n)
-    ]
-    return "".join(json.dumps(row) + "\n" for row in rows).encode()
-
-
-def ingest(bot: BotUnderTest, feature_id: int, body: bytes, label: str) -> int:
-    with bot.session() as session:
-        feature = session.get(Feature, feature_id)
-        assert feature is not None
-        upload = evals.Upload(io.BytesIO(body), f"{label}.jsonl", "cli", "jsonl", None, label)
-        run = evals.store_run(session, bot.runtime.deps.clock, feature, upload)
-        return run.id
-
-
 def pct(x: float) -> str:
     return f"{x * 100:.1f}".removesuffix(".0") + "%"
 
@@ -54,44 +35,6 @@ def wilson(k: int, n: int) -> tuple[float, float]:
     centre = (p + Z95 * Z95 / (2 * n)) / (1 + Z95 * Z95 / n)
     half = Z95 * math.sqrt(p * (1 - p) / n + Z95 * Z95 / (4 * n * n)) / (1 + Z95 * Z95 / n)
     return (0.0 if k == 0 else centre - half), (1.0 if k == n else centre + half)
-
-
-def blocks_text(message: dict[str, Any]) -> str:
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(message.get("blocks") or [])
-    return "\n".join(found)
-
-
-def reports(bot: BotUnderTest) -> list[dict[str, Any]]:
-    bot.settle()
-    return [
-        m
-        for m in bot.slack.bot_messages(CHANNEL)
-        if "thread_ts" not in m and "Report for" in blocks_text(m)
-    ]
-
-
-def ask_for_report(bot: BotUnderTest, count: int) -> dict[str, Any]:
-    reply = bot.driver.command("/align", "report support-answers", user_id=PM, channel_id=CHANNEL)
-    assert "Posting the report" in reply.json()["text"]
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        posted = reports(bot)
-        if len(posted) >= count:
-            return posted[count - 1]
-        time.sleep(0.05)
-    raise AssertionError("the report was not posted")
 
 
 def test_report_decision_and_before_after(bot: BotUnderTest) -> None:

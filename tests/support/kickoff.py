@@ -32,6 +32,23 @@ def start(bot: BotUnderTest, text: str = f"Support answers <@{PM}|ana> <@{ENG}|r
     return thread_ts
 
 
+def last_bot_text(bot: BotUnderTest, thread_ts: str) -> str:
+    """The bot's newest post in the thread, its blocks and text as one string to search."""
+    message = thread_messages(bot, thread_ts)[-1]
+    return json.dumps(message.get("blocks")) + message.get("text", "")
+
+
+def answer(bot: BotUnderTest, thread_ts: str, text: str, user: str = PM) -> str:
+    """A reply in the thread, and what the bot said last after it."""
+    reply = bot.driver.message(CHANNEL, text, user=user, thread_ts=thread_ts)
+    assert reply.status == 200
+    return last_bot_text(bot, thread_ts)
+
+
+def kickoff_targets(feature: Feature) -> dict[str, Any]:
+    return dict(feature.target_versions[-1].values_json)
+
+
 def say(bot: BotUnderTest, thread_ts: str, text: str, user: str = PM) -> None:
     reply = bot.driver.message(CHANNEL, text, user=user, thread_ts=thread_ts)
     assert reply.status == 200
